@@ -1,0 +1,27 @@
+use kube::runtime::finalizer;
+
+/// Errors of a reconcile; `reason()` is the stable label for logs,
+/// metrics and status conditions.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(#[source] Box<finalizer::Error<Error>>),
+    #[error("object has no namespace")]
+    MissingNamespace,
+    #[error("serialization: {0}")]
+    Serialization(#[from] serde_json::Error),
+}
+
+impl Error {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Kube(_) => "KubeApiError",
+            Error::Finalizer(_) => "FinalizerError",
+            Error::MissingNamespace => "MissingNamespace",
+            Error::Serialization(_) => "SerializationError",
+        }
+    }
+}

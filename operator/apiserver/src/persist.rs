@@ -1,0 +1,224 @@
+//! Durable storage of objects in SQLite through sea-orm. One writer task
+//! commits changes in arrival order, grouping whatever is queued into one
+//! transaction (group commit), and only then acknowledges them.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
+    Schema, Set, TransactionTrait,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::error::Error;
+
+mod object {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "objects")]
+    pub struct Model {
+        /// `group/plural/namespace/name`
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub resource_version: i64,
+        #[sea_orm(column_type = "Text")]
+        pub body: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+mod meta {
+    use sea_orm::entity::prelude::*;
+
+    /// Control-plane counters; one row, `resource_version`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meta")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub value: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+const RV_KEY: &str = "resource_version";
+/// Rows per INSERT, well under SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+/// Commits grouped into one transaction at most.
+const MAX_GROUP: usize = 4096;
+
+/// One object write: `None` body deletes.
+#[derive(Debug)]
+pub struct Change {
+    pub key: String,
+    pub resource_version: u64,
+    pub body: Option<String>,
+}
+
+struct Commit {
+    changes: Vec<Change>,
+    resource_version: u64,
+    ack: oneshot::Sender<Result<(), String>>,
+}
+
+/// What was on disk at start-up.
+pub struct Loaded {
+    pub objects: Vec<(String, u64, String)>,
+    pub resource_version: u64,
+}
+
+pub async fn open(data_dir: &Path) -> Result<(DatabaseConnection, Loaded), Error> {
+    std::fs::create_dir_all(data_dir)?;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("apiserver.db").display()
+    );
+    let mut options = ConnectOptions::new(url);
+    // One connection: the writer is the only user, and PRAGMAs are per connection.
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        .await?;
+    let schema = Schema::new(db.get_database_backend());
+    db.execute(
+        schema
+            .create_table_from_entity(object::Entity)
+            .if_not_exists(),
+    )
+    .await?;
+    db.execute(
+        schema
+            .create_table_from_entity(meta::Entity)
+            .if_not_exists(),
+    )
+    .await?;
+    let objects = object::Entity::find()
+        .all(&db)
+        .await?
+        .into_iter()
+        .map(|m| (m.key, m.resource_version as u64, m.body))
+        .collect();
+    let resource_version = meta::Entity::find_by_id(RV_KEY.to_string())
+        .one(&db)
+        .await?
+        .map_or(0, |m| m.value as u64);
+    Ok((
+        db,
+        Loaded {
+            objects,
+            resource_version,
+        },
+    ))
+}
+
+/// Handle to the writer task.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Commit>,
+}
+
+impl Writer {
+    /// Starts the writer; `committed` is advanced after each durable commit.
+    pub fn spawn(db: DatabaseConnection, committed: watch::Sender<u64>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(db, rx, committed));
+        Self { tx }
+    }
+
+    /// Queues a commit; the caller must hold the store lock so that queue
+    /// order is resource-version order. Await the receiver for durability.
+    pub fn queue(
+        &self,
+        changes: Vec<Change>,
+        resource_version: u64,
+    ) -> oneshot::Receiver<Result<(), String>> {
+        let (ack, done) = oneshot::channel();
+        let _ = self.tx.send(Commit {
+            changes,
+            resource_version,
+            ack,
+        });
+        done
+    }
+}
+
+async fn run(
+    db: DatabaseConnection,
+    mut rx: mpsc::UnboundedReceiver<Commit>,
+    committed: watch::Sender<u64>,
+) {
+    let mut group = Vec::new();
+    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let rv = group.last().map_or(0, |c: &Commit| c.resource_version);
+        let result = write_group(&db, &group).await.map_err(|e| {
+            tracing::error!(reason = "StorageError", error = %e, "commit failed");
+            e.to_string()
+        });
+        if result.is_ok() {
+            committed.send_replace(rv);
+        }
+        for commit in group.drain(..) {
+            let _ = commit.ack.send(result.clone());
+        }
+    }
+}
+
+async fn write_group(db: &DatabaseConnection, group: &[Commit]) -> Result<(), sea_orm::DbErr> {
+    // Last write per key wins; a multi-row upsert may not name a key twice.
+    let mut last: HashMap<&str, &Change> = HashMap::new();
+    for change in group.iter().flat_map(|c| &c.changes) {
+        last.insert(&change.key, change);
+    }
+    let (puts, deletes): (Vec<&Change>, Vec<&Change>) =
+        last.into_values().partition(|c| c.body.is_some());
+    let txn = db.begin().await?;
+    for chunk in puts.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().map(|c| object::ActiveModel {
+            key: Set(c.key.clone()),
+            resource_version: Set(c.resource_version as i64),
+            body: Set(c.body.clone().unwrap_or_default()),
+        });
+        object::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(object::Column::Key)
+                    .update_columns([object::Column::ResourceVersion, object::Column::Body])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in deletes.chunks(INSERT_CHUNK) {
+        use sea_orm::ColumnTrait;
+        object::Entity::delete_many()
+            .filter(object::Column::Key.is_in(chunk.iter().map(|c| c.key.clone())))
+            .exec(&txn)
+            .await?;
+    }
+    let rv = group.last().map_or(0, |c| c.resource_version);
+    meta::Entity::insert(meta::ActiveModel {
+        key: Set(RV_KEY.to_string()),
+        value: Set(rv as i64),
+    })
+    .on_conflict(
+        OnConflict::column(meta::Column::Key)
+            .update_column(meta::Column::Value)
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await
+}

@@ -1,0 +1,175 @@
+//! The `Zone` kind: a DNS zone owned by a tenant (the object's namespace).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{FQDN_PATTERN, ResourceAction, ResourceStatus, nullable_enum};
+
+/// Desired state of a DNS zone; the fields of a Designate v2 zone.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[allow(
+    clippy::duplicated_attributes,
+    reason = "clippy mistakes the repeated `type_ = \"string\"` of printcolumn(...) for duplicate attributes"
+)]
+#[kube(
+    group = "designate.openstack.org",
+    version = "v1alpha1",
+    kind = "Zone",
+    plural = "zones",
+    namespaced,
+    status = "ZoneStatus",
+    derive = "PartialEq",
+    shortname = "zn",
+    category = "designate",
+    selectable = ".spec.name",
+    doc = "A DNS zone served by the nameservers of a Pool (Designate v2 zone).",
+    printcolumn(name = "Name", type_ = "string", json_path = ".spec.name"),
+    printcolumn(name = "Status", type_ = "string", json_path = ".status.status"),
+    printcolumn(name = "Action", type_ = "string", json_path = ".status.action"),
+    printcolumn(name = "Serial", type_ = "integer", json_path = ".status.serial"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+// Cross-field rules of Designate's zone create API, enforced by the apiserver.
+#[schemars(extend("x-kubernetes-validations" = [
+    {"rule": "self.type != 'PRIMARY' || has(self.email)", "message": "email is required for PRIMARY zones"},
+    {"rule": "self.type != 'SECONDARY' || (has(self.masters) && size(self.masters) > 0)", "message": "masters are required for SECONDARY zones"},
+    {"rule": "self.type != 'PRIMARY' || !has(self.masters) || size(self.masters) == 0", "message": "masters are only allowed for SECONDARY zones"},
+]))]
+pub struct ZoneSpec {
+    /// Fully qualified zone name with its trailing dot, e.g. `example.com.`. Immutable.
+    #[schemars(length(min = 1, max = 255), pattern(FQDN_PATTERN))]
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "name is immutable"}]))]
+    pub name: String,
+
+    /// Contact address for the SOA record (required for PRIMARY zones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255), pattern(r"^[^@\s]+@[^@\s]+$"))]
+    pub email: Option<String>,
+
+    /// Default TTL of the zone's records, in seconds (Designate default: 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub ttl: Option<i32>,
+
+    /// Free-form description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 160))]
+    pub description: Option<String>,
+
+    /// PRIMARY (records managed here) or SECONDARY (transferred from `masters`). Immutable.
+    #[serde(rename = "type", default)]
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "type is immutable"}]))]
+    pub type_: ZoneType,
+
+    /// Primary servers of a SECONDARY zone, as `host` or `host:port`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(min = 1, max = 255)))]
+    pub masters: Vec<String>,
+
+    /// Name of the Pool serving this zone; the default pool when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub pool_ref: Option<String>,
+
+    /// Scheduler hints and other key/value attributes (Designate zone attributes).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("additionalProperties" = {"type": "string", "maxLength": 50}, "maxProperties" = 64))]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Zone type; serialized as `PRIMARY` or `SECONDARY`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ZoneType {
+    #[default]
+    Primary,
+    Secondary,
+}
+
+impl ZoneType {
+    /// The wire (and Designate API) spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "PRIMARY",
+            Self::Secondary => "SECONDARY",
+        }
+    }
+}
+
+/// Observed state of a zone, written by the operator.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneStatus {
+    /// Provisioning state on the pool's nameservers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = nullable_enum)]
+    pub status: Option<ResourceStatus>,
+
+    /// Change in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = nullable_enum)]
+    pub action: Option<ResourceAction>,
+
+    /// Current SOA serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<i64>,
+
+    /// Name of the Pool the zone was scheduled to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+
+    /// Per-nameserver propagation state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["host", "port"]))]
+    pub nameservers: Vec<NameserverStatus>,
+
+    /// Standard conditions (e.g. `Ready`), one per type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+
+    /// `metadata.generation` this status was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// When the zone was first provisioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+
+    /// When the zone was last changed on the nameservers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Time>,
+}
+
+/// Propagation state of the zone on one nameserver of its pool.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NameserverStatus {
+    /// Nameserver address (IP or host name).
+    pub host: String,
+
+    /// Nameserver DNS port.
+    pub port: i32,
+
+    /// SOA serial the nameserver last answered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<i64>,
+
+    /// Whether the nameserver serves the current serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = nullable_enum)]
+    pub status: Option<ResourceStatus>,
+
+    /// Human-readable detail, e.g. the last error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
