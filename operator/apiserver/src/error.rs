@@ -68,7 +68,11 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.details = Some(Box::new((group.to_string(), kind.to_string(), name.to_string())));
+        self.details = Some(Box::new((
+            group.to_string(),
+            kind.to_string(),
+            name.to_string(),
+        )));
         self
     }
 
@@ -169,7 +173,11 @@ impl ApiError {
             code: StatusCode::UNPROCESSABLE_ENTITY,
             reason: "Invalid",
             message: format!("{qualified} \"{name}\" is invalid: {summary}"),
-            details: Some(Box::new((group.to_string(), kind.to_string(), name.to_string()))),
+            details: Some(Box::new((
+                group.to_string(),
+                kind.to_string(),
+                name.to_string(),
+            ))),
             causes,
         }
     }

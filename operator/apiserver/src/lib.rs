@@ -10,16 +10,19 @@
 //! JSON/merge patch, label and field selectors, `Status` errors,
 //! structural-schema pruning, defaulting and validation of custom
 //! resources, `fieldValidation`, dry run, Table output, namespace
-//! lifecycle. Approximated: server-side apply (see [`patch::apply`]).
-//! Not modelled: RBAC and admission, aggregated discovery, protobuf,
-//! CEL rules, conversion, owner-reference garbage collection.
+//! lifecycle, CEL validation rules. Approximated: server-side apply (see
+//! [`patch::apply`]). Not modelled: RBAC and admission webhooks,
+//! aggregated discovery, protobuf, CEL validation ratcheting and cost
+//! limits, conversion, owner-reference garbage collection.
 
 mod error;
 mod http;
 pub mod object;
 pub mod patch;
 mod persist;
+mod proto;
 pub mod registry;
+mod rules;
 pub mod schema;
 pub mod selector;
 pub mod store;

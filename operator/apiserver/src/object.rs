@@ -136,6 +136,9 @@ pub fn admit(
     if validation == FieldValidation::Strict && !unknown.is_empty() {
         return Err(strict_error(rt, &unknown));
     }
+    if rt.key() == "/secrets" {
+        default_secret(&mut obj);
+    }
     if !causes.is_empty() {
         return Err(ApiError::invalid(&rt.group, &rt.kind, name, causes));
     }
@@ -150,6 +153,25 @@ pub fn admit(
         object: obj,
         warnings,
     })
+}
+
+/// A Secret's write-only `stringData` merges into `data`; `type` defaults
+/// to Opaque.
+fn default_secret(obj: &mut Value) {
+    if let Some(Value::Object(strings)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+        let data = obj
+            .as_object_mut()
+            .expect("object")
+            .entry("data")
+            .or_insert_with(|| json!({}));
+        for (key, value) in strings {
+            let text = value.as_str().unwrap_or_default();
+            data[key] = json!(crate::proto::base64(text.as_bytes()));
+        }
+    }
+    if obj.get("type").is_none_or(|t| t.is_null() || t == "") {
+        obj["type"] = json!("Opaque");
+    }
 }
 
 fn strict_error(rt: &ResourceType, unknown: &[String]) -> ApiError {
@@ -247,6 +269,7 @@ fn normalise_metadata(
     meta.retain(|_, v| match v {
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
+        Value::String(s) => !s.is_empty(),
         _ => true,
     });
     meta.remove("managedFields");

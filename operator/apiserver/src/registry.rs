@@ -35,6 +35,9 @@ pub struct ResourceType {
     /// The CRD's `openAPIV3Schema`; built-ins are not schema-checked.
     pub schema: Option<Value>,
     pub printer_columns: Vec<PrinterColumn>,
+    /// Fields usable in field selectors besides metadata.name/namespace
+    /// (a CRD's `selectableFields`, without the leading dot).
+    pub selectable_fields: Vec<String>,
     /// Custom resources: `generation` tracked, unconditional update refused,
     /// field selectors limited to metadata.name/namespace.
     pub custom: bool,
@@ -78,6 +81,7 @@ impl ResourceType {
             status_subresource: false,
             schema: None,
             printer_columns: Vec::new(),
+            selectable_fields: Vec::new(),
             custom: false,
             read_only: false,
         }
@@ -138,6 +142,12 @@ impl ResourceType {
                 .is_some_and(|s| s.status.is_some()),
             schema,
             printer_columns,
+            selectable_fields: version
+                .selectable_fields
+                .iter()
+                .flatten()
+                .map(|f| f.json_path.trim_start_matches('.').to_string())
+                .collect(),
             custom: true,
             read_only: false,
         })

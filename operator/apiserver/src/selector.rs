@@ -113,8 +113,9 @@ fn valid_key(key: &str) -> bool {
 pub struct FieldSelector(Vec<(String, String, bool)>);
 
 impl FieldSelector {
-    /// `custom`: custom resources support only metadata.name/namespace.
-    pub fn parse(text: &str, custom: bool) -> Result<Self, ApiError> {
+    /// `allowed`: the fields a kind supports (custom resources: metadata.name,
+    /// metadata.namespace and their selectableFields); `None` allows any.
+    pub fn parse(text: &str, allowed: Option<&[String]>) -> Result<Self, ApiError> {
         let mut reqs = Vec::new();
         for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let (path, value, negate) = if let Some((p, v)) = term.split_once("!=") {
@@ -129,7 +130,9 @@ impl FieldSelector {
                 )));
             };
             let path = path.trim();
-            if custom && !matches!(path, "metadata.name" | "metadata.namespace") {
+            let supported = matches!(path, "metadata.name" | "metadata.namespace")
+                || allowed.is_none_or(|fields| fields.iter().any(|f| f == path));
+            if !supported {
                 return Err(ApiError::bad_request(format!(
                     "field label not supported: {path}"
                 )));
@@ -185,18 +188,19 @@ mod tests {
     fn field_selector_on_metadata() {
         let obj = json!({"metadata": {"name": "x", "namespace": "default"}});
         assert!(
-            FieldSelector::parse("metadata.name=x", true)
+            FieldSelector::parse("metadata.name=x", Some(&[]))
                 .unwrap()
                 .matches(&obj)
         );
         assert!(
-            !FieldSelector::parse("metadata.name!=x", true)
+            !FieldSelector::parse("metadata.name!=x", Some(&[]))
                 .unwrap()
                 .matches(&obj)
         );
-        assert!(FieldSelector::parse("spec.name=x", true).is_err());
+        assert!(FieldSelector::parse("spec.name=x", Some(&[])).is_err());
+        assert!(FieldSelector::parse("spec.name=x", Some(&["spec.name".to_string()])).is_ok());
         assert!(
-            FieldSelector::parse("metadata.namespace=default,metadata.name=x", true)
+            FieldSelector::parse("metadata.namespace=default,metadata.name=x", Some(&[]))
                 .unwrap()
                 .matches(&obj)
         );

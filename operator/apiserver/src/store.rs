@@ -17,6 +17,7 @@ use crate::object::{self, Admitted, FieldValidation, Part};
 use crate::patch::{self, PatchType};
 use crate::persist::{self, Change, Writer};
 use crate::registry::{CRD_KEY, NAMESPACE_KEY, Registry, ResourceType};
+use crate::rules::Rules;
 use crate::selector::{FieldSelector, LabelSelector};
 
 pub type ObjectRef = Arc<Value>;
@@ -101,6 +102,7 @@ type Bucket = BTreeMap<(String, String), ObjectRef>;
 
 struct State {
     registry: Registry,
+    rules: Rules,
     objects: HashMap<String, Bucket>,
     resource_version: u64,
     log: VecDeque<Arc<LogEvent>>,
@@ -108,6 +110,13 @@ struct State {
     horizon: u64,
     log_capacity: usize,
     poisoned: bool,
+}
+
+impl State {
+    fn register(&mut self, rt: ResourceType) {
+        self.rules.register(&rt);
+        self.registry.insert(rt);
+    }
 }
 
 /// Pending changes of one write, applied to the state as they are made.
@@ -286,16 +295,17 @@ impl Txn<'_> {
         name: &str,
         old: &ObjectRef,
         next: Value,
-    ) -> ObjectRef {
+    ) -> Result<ObjectRef, ApiError> {
         if next == **old {
-            return old.clone();
+            return Ok(old.clone());
         }
         if object::is_deleting(&next) && object::finalizers(&next).is_empty() {
             let last = self.remove(&rt.key(), ns, name, &next);
             self.finish_namespace(ns);
-            return last;
+            return Ok(last);
         }
-        self.put(&rt.key(), ns, name, next, EventType::Modified)
+        self.state.rules.check(rt, &next, Some(old))?;
+        Ok(self.put(&rt.key(), ns, name, next, EventType::Modified))
     }
 }
 
@@ -321,6 +331,7 @@ impl Store {
         let (db, loaded) = persist::open(data_dir).await?;
         let mut state = State {
             registry: Registry::default(),
+            rules: Rules::default(),
             objects: HashMap::new(),
             resource_version: loaded.resource_version,
             log: VecDeque::new(),
@@ -345,7 +356,7 @@ impl Store {
                         key: key.clone(),
                         source,
                     })?;
-                state.registry.insert(ResourceType::from_crd(&crd)?);
+                state.register(ResourceType::from_crd(&crd)?);
             }
             state.resource_version = state.resource_version.max(rv);
             state
@@ -563,6 +574,7 @@ impl Store {
         };
         if rt.namespaced
             && let Some(body_ns) = object::meta_str(&body, "namespace")
+            && !body_ns.is_empty()
             && Some(body_ns) != ns
         {
             return Err(ApiError::bad_request(
@@ -586,6 +598,7 @@ impl Store {
                     return Err(ApiError::already_exists(&rt.qualified(), &name));
                 }
                 object::prepare_create(rt, &mut object, &name, rt.namespaced.then_some(ns_key));
+                txn.state.rules.check(rt, &object, None)?;
                 Ok(txn.put(&rt.key(), ns_key, &name, object, EventType::Added))
             })
             .await?;
@@ -617,7 +630,7 @@ impl Store {
                     .get(&rt.key(), ns_key, name)
                     .ok_or_else(|| ApiError::not_found(&rt.qualified(), name))?;
                 let next = object::prepare_update(rt, &old, object, part, true)?;
-                Ok(txn.finish_update(rt, ns_key, name, &old, next))
+                txn.finish_update(rt, ns_key, name, &old, next)
             })
             .await?;
         Ok(Written {
@@ -687,7 +700,7 @@ impl Store {
                 let admitted = object::admit(rt, doc, name, opts.validation)?;
                 warnings = admitted.warnings;
                 let next = object::prepare_update(rt, &old, admitted.object, part, false)?;
-                Ok(txn.finish_update(rt, ns_key, name, &old, next))
+                txn.finish_update(rt, ns_key, name, &old, next)
             })
             .await?;
         Ok(Written {
@@ -760,7 +773,7 @@ impl Store {
                     txn.put(CRD_KEY, "", &name, next, EventType::Added);
                 }
             }
-            txn.state.registry.insert(rt.clone());
+            txn.state.register(rt.clone());
             Ok(())
         })
         .await

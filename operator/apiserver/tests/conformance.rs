@@ -1064,3 +1064,46 @@ async fn table_output_uses_printer_columns() {
     assert_eq!(table["rows"][0]["cells"][0], "a");
     assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
 }
+
+/// CRD `x-kubernetes-validations` (CEL) rules, including transition rules
+/// (`oldSelf`) on update: 422 naming the field and the rule's message.
+#[tokio::test]
+async fn cel_rules_are_enforced() {
+    let h = harness().await;
+    let api = zones(&h);
+    let mut no_email = zone("a");
+    no_email.spec.email = None;
+    let err = api
+        .create(&PostParams::default(), &no_email)
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, 422);
+    assert!(
+        status
+            .message
+            .contains("email is required for PRIMARY zones"),
+        "{}",
+        status.message
+    );
+    api.create(&PostParams::default(), &zone("a"))
+        .await
+        .unwrap();
+    let rename = json!({"spec": {"name": "renamed.example."}});
+    let err = api
+        .patch("a", &PatchParams::default(), &Patch::Merge(&rename))
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, 422);
+    assert!(
+        status.message.contains("spec.name") && status.message.contains("immutable"),
+        "{}",
+        status.message
+    );
+    assert_eq!(api.get("a").await.unwrap().spec.name, "a.example.");
+}

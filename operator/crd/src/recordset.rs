@@ -30,7 +30,7 @@ const RECORDSET_NAME_PATTERN: &str =
     selectable = ".spec.zoneRef",
     doc = "The records of one name and type in a Zone of the same namespace (Designate v2 recordset).",
     printcolumn(name = "Zone", type_ = "string", json_path = ".spec.zoneRef"),
-    printcolumn(name = "Name", type_ = "string", json_path = ".spec.name"),
+    printcolumn(name = "FQDN", type_ = "string", json_path = ".spec.name"),
     printcolumn(name = "Type", type_ = "string", json_path = ".spec.type"),
     printcolumn(
         name = "Records",

@@ -27,7 +27,7 @@ use crate::common::{FQDN_PATTERN, ResourceAction, ResourceStatus, nullable_enum}
     category = "designate",
     selectable = ".spec.name",
     doc = "A DNS zone served by the nameservers of a Pool (Designate v2 zone).",
-    printcolumn(name = "Name", type_ = "string", json_path = ".spec.name"),
+    printcolumn(name = "FQDN", type_ = "string", json_path = ".spec.name"),
     printcolumn(name = "Status", type_ = "string", json_path = ".status.status"),
     printcolumn(name = "Action", type_ = "string", json_path = ".status.action"),
     printcolumn(name = "Serial", type_ = "integer", json_path = ".status.serial"),

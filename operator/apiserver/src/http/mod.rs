@@ -257,7 +257,10 @@ pub(crate) fn filter(target: &Target, query: &Query) -> Result<Filter, ApiError>
         labels: LabelSelector::parse(query.get("labelSelector").unwrap_or_default())?,
         fields: FieldSelector::parse(
             query.get("fieldSelector").unwrap_or_default(),
-            target.rt.custom,
+            target
+                .rt
+                .custom
+                .then_some(target.rt.selectable_fields.as_slice()),
         )?,
     })
 }
@@ -345,29 +348,26 @@ fn parse_json(body: &Bytes, rt: &ResourceType) -> Result<Value, ApiError> {
     })
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Decodes a POST/PUT body: JSON, YAML, or (built-in kinds) protobuf.
+fn parse_body(headers: &HeaderMap, body: &Bytes, rt: &ResourceType) -> Result<Value, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json");
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    if matches!(media, "application/json" | "application/yaml" | "*/*" | "") {
-        Ok(())
-    } else {
-        Err(ApiError::unsupported_media_type(content_type))
+    match content_type.split(';').next().unwrap_or("").trim() {
+        "application/json" | "*/*" | "" => parse_json(body, rt),
+        "application/yaml" => {
+            serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(e.to_string()))
+        }
+        crate::proto::MEDIA_TYPE if !rt.custom => crate::proto::decode(body),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
+            ),
+        )),
     }
-}
-
-fn parse_body(headers: &HeaderMap, body: &Bytes, rt: &ResourceType) -> Result<Value, ApiError> {
-    require_json(headers)?;
-    let is_yaml = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/yaml"));
-    if is_yaml {
-        return serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(e.to_string()));
-    }
-    parse_json(body, rt)
 }
 
 async fn create(

@@ -1,0 +1,701 @@
+//! Shared harness of the end-to-end tests and benchmarks.
+//!
+//! - [`operator_bin`] finds the `designate-operator` binary (build it first with
+//!   `cargo build -p designate-operator`, or point `DESIGNATE_OPERATOR_BIN` at one).
+//! - [`Standalone`] runs `designate-operator standalone` on a free loopback port
+//!   and a data dir, waits until it answers, and stops it (SIGTERM) or kills it
+//!   on drop. Its stdout and stderr go to `standalone.stdout` / `standalone.stderr`
+//!   in the data dir and the tail of the log is printed when a test panics.
+//! - [`Kubectl`] runs one kubectl binary against a kubeconfig with its own
+//!   discovery cache, with a wall-clock timeout on every command.
+//! - [`kubectl_versions`] lists the kubectl binaries every kubectl test runs with.
+//! - [`wait_for`] polls a condition with a timeout.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+/// The kubectl minor versions every kubectl test runs with: the oldest and the
+/// newest one supported (their discovery and OpenAPI behaviour differ).
+pub const KUBECTL_VERSIONS: [&str; 2] = ["1.27", "1.33"];
+
+/// Where the Debian/Google Cloud SDK `kubectl` package keeps its versioned binaries.
+pub const KUBECTL_FALLBACK_DIR: &str = "/usr/lib/google-cloud-sdk/bin";
+
+/// How long one kubectl command may take before it is killed.
+pub const KUBECTL_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How long a standalone control plane may take to answer `/readyz`.
+pub const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The workspace root (parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest.join(".."))
+}
+
+/// A file under `e2e/fixtures/`.
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative)
+}
+
+/// The profile directory (`target/debug`, `target/release`, ...) this test
+/// binary was built into: test executables live in `<profile>/deps/`.
+fn profile_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent()?;
+    if deps.file_name()? == "deps" {
+        return deps.parent().map(Path::to_path_buf);
+    }
+    // Benchmarks and examples may run from elsewhere in the profile dir.
+    exe.ancestors()
+        .find(|dir| {
+            dir.parent()
+                .and_then(Path::file_name)
+                .is_some_and(|name| name == "target")
+        })
+        .map(Path::to_path_buf)
+}
+
+/// The `designate-operator` binary: `$DESIGNATE_OPERATOR_BIN`, else the one
+/// next to this test build (`<target>/<profile>/designate-operator`), else
+/// `<workspace>/target/debug/designate-operator`.
+///
+/// Panics with instructions when it does not exist.
+pub fn operator_bin() -> PathBuf {
+    let name = format!("designate-operator{}", std::env::consts::EXE_SUFFIX);
+    let candidates: Vec<PathBuf> = match std::env::var_os("DESIGNATE_OPERATOR_BIN") {
+        Some(path) => vec![PathBuf::from(path)],
+        None => {
+            let mut candidates: Vec<PathBuf> = profile_dir()
+                .map(|dir| dir.join(&name))
+                .into_iter()
+                .collect();
+            let profile = if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            };
+            candidates.push(workspace_root().join("target").join(profile).join(&name));
+            candidates
+        }
+    };
+    if let Some(found) = candidates.iter().find(|path| path.is_file()) {
+        return found.clone();
+    }
+    panic!(
+        "the designate-operator binary was not found (looked at {}); \
+         run `cargo build -p designate-operator` (same profile as the tests) \
+         or set DESIGNATE_OPERATOR_BIN to its path",
+        candidates
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, panicking with `what`
+/// (and the last value `check` reported through its `Err`) after `timeout`.
+pub fn wait_for<T>(
+    timeout: Duration,
+    what: &str,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check() {
+            Ok(value) => return value,
+            Err(last) if Instant::now() >= deadline => {
+                panic!("timed out after {timeout:?} waiting for {what}; last observation: {last}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// Binds 127.0.0.1:0 to find a port nobody uses right now.
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A plain HTTP/1.1 GET on loopback; returns the status code.
+fn http_get_status(addr: SocketAddr, path: &str) -> Result<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 64];
+    let mut read = 0;
+    while read < 12 {
+        let n = stream.read(&mut head[read..])?;
+        if n == 0 {
+            break;
+        }
+        read += n;
+    }
+    let text = String::from_utf8_lossy(&head[..read]);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow!("not an HTTP response: {text:?}"))
+}
+
+/// The last `lines` lines of a text file (empty if it cannot be read).
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// A running `designate-operator standalone` (embedded API server plus controllers).
+pub struct Standalone {
+    child: Option<Child>,
+    data_dir: PathBuf,
+    addr: SocketAddr,
+    kubeconfig: PathBuf,
+}
+
+impl Standalone {
+    /// Starts the standalone control plane on `data_dir` (created if needed)
+    /// and a free loopback port, and waits until `/readyz` answers 200.
+    ///
+    /// Panics (with the process's stderr) if it does not come up.
+    pub fn start(data_dir: &Path) -> Self {
+        Self::try_start(data_dir)
+            .unwrap_or_else(|error| panic!("starting designate-operator standalone: {error:#}"))
+    }
+
+    /// [`Standalone::start`], returning errors instead of panicking. Retries
+    /// with another port if the chosen one was taken in between.
+    pub fn try_start(data_dir: &Path) -> Result<Self> {
+        let mut last = None;
+        for _attempt in 0..3 {
+            match Self::start_once(data_dir) {
+                Ok(standalone) => return Ok(standalone),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow!("never attempted")))
+    }
+
+    fn start_once(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let port = free_port()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let stdout_path = data_dir.join("standalone.stdout");
+        let stderr_path = data_dir.join("standalone.stderr");
+        let stdout = File::create(&stdout_path)
+            .with_context(|| format!("creating {}", stdout_path.display()))?;
+        // Append: a restarted control plane on the same data dir keeps the earlier log.
+        let stderr = File::options()
+            .create(true)
+            .append(true)
+            .open(&stderr_path)
+            .with_context(|| format!("opening {}", stderr_path.display()))?;
+        let bin = operator_bin();
+        let mut command = Command::new(&bin);
+        command
+            .arg("standalone")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--kube-listen")
+            .arg(addr.to_string())
+            .env("NO_COLOR", "1")
+            .env_remove("DESIGNATE_KUBE_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "info,sqlx=warn,sea_orm=warn");
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("spawning {}", bin.display()))?;
+        let mut standalone = Self {
+            child: Some(child),
+            data_dir: data_dir.to_path_buf(),
+            addr,
+            kubeconfig: data_dir.join("kubeconfig"),
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(child) = standalone.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                standalone.child = None;
+                bail!(
+                    "designate-operator standalone exited with {status} before answering on {addr}; stderr:\n{}",
+                    tail(&stderr_path, 40)
+                );
+            }
+            if matches!(http_get_status(addr, "/readyz"), Ok(200)) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "designate-operator standalone did not answer GET http://{addr}/readyz within {START_TIMEOUT:?}; stderr:\n{}",
+                    tail(&stderr_path, 40)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The banner is printed right before serving; give stdout a moment to land.
+        let expected = format!("kubernetes API: http://{addr}");
+        let banner_deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let banner = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+            if banner.contains(&expected) && banner.contains("kubeconfig:") {
+                break;
+            }
+            if Instant::now() >= banner_deadline {
+                bail!(
+                    "stdout of designate-operator standalone lacks {expected:?} and the kubeconfig line:\n{banner}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !standalone.kubeconfig.is_file() {
+            bail!("{} was not written", standalone.kubeconfig.display());
+        }
+        Ok(standalone)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The kubeconfig the control plane wrote into its data dir.
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The file the control plane's stderr (its log) goes to.
+    pub fn log_path(&self) -> PathBuf {
+        self.data_dir.join("standalone.stderr")
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// Sends SIGTERM and waits (up to 15 s, then SIGKILL) for the process to
+    /// exit; returns its exit status. Idempotent: `None` once stopped.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        let terminated = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .is_ok_and(|status| status.success());
+        if terminated {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                match child.try_wait() {
+                    Ok(Some(status)) => return Some(status),
+                    Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                    Err(_) => break,
+                }
+            }
+            eprintln!("designate-operator standalone ignored SIGTERM for 15 s; killing it");
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- last lines of {} ---\n{}\n---",
+                self.log_path().display(),
+                tail(&self.log_path(), 60)
+            );
+        }
+    }
+}
+
+/// Runs one kubectl binary with `--kubeconfig` and a private `--cache-dir`.
+#[derive(Debug, Clone)]
+pub struct Kubectl {
+    pub bin: PathBuf,
+    pub kubeconfig: PathBuf,
+    pub cache_dir: PathBuf,
+}
+
+/// The text of a finished command, for messages.
+fn describe(args: &[&str], output: &Output) -> String {
+    format!(
+        "kubectl {}\n  exit: {}\n  stdout:\n{}\n  stderr:\n{}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn read_back(mut file: File) -> Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+impl Kubectl {
+    pub fn new(
+        bin: impl Into<PathBuf>,
+        kubeconfig: impl Into<PathBuf>,
+        cache_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            bin: bin.into(),
+            kubeconfig: kubeconfig.into(),
+            cache_dir: cache_dir.into(),
+        }
+    }
+
+    /// The command with the connection flags set; add arguments and run it.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(&self.cache_dir)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBECACHEDIR")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs kubectl with `args`, killing it after [`KUBECTL_TIMEOUT`].
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.try_run(args, KUBECTL_TIMEOUT)
+            .unwrap_or_else(|error| panic!("running kubectl {}: {error:#}", args.join(" ")))
+    }
+
+    /// Runs kubectl with `args` and a timeout.
+    pub fn try_run(&self, args: &[&str], timeout: Duration) -> Result<Output> {
+        let stdout = tempfile::tempfile()?;
+        let stderr = tempfile::tempfile()?;
+        let mut child = self
+            .command(args)
+            .stdout(stdout.try_clone()?)
+            .stderr(stderr.try_clone()?)
+            .spawn()
+            .with_context(|| format!("spawning {}", self.bin.display()))?;
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "timed out after {timeout:?}; stdout so far:\n{}\nstderr so far:\n{}",
+                    String::from_utf8_lossy(&read_back(stdout)?),
+                    String::from_utf8_lossy(&read_back(stderr)?)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let output = Output {
+            status,
+            stdout: read_back(stdout)?,
+            stderr: read_back(stderr)?,
+        };
+        eprintln!(
+            "$ kubectl {} -> {}{}",
+            args.join(" "),
+            output.status,
+            if output.status.success() {
+                String::new()
+            } else {
+                format!(": {}", String::from_utf8_lossy(&output.stderr).trim())
+            }
+        );
+        Ok(output)
+    }
+
+    /// Runs kubectl, asserts it succeeded and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "expected success:\n{}",
+            describe(args, &output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs kubectl, asserts it failed and returns its stderr.
+    pub fn fail(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            !output.status.success(),
+            "expected failure:\n{}",
+            describe(args, &output)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    /// Runs kubectl (asserting success) and parses its stdout as JSON; add `-o json` yourself.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let stdout = self.ok(args);
+        serde_json::from_str(&stdout).unwrap_or_else(|error| {
+            panic!(
+                "kubectl {} printed no JSON ({error}):\n{stdout}",
+                args.join(" ")
+            )
+        })
+    }
+
+    /// `kubectl get <what...> -o json`, parsed.
+    pub fn get_json(&self, what: &[&str]) -> Value {
+        let mut args = vec!["get"];
+        args.extend_from_slice(what);
+        args.extend_from_slice(&["-o", "json"]);
+        self.json(&args)
+    }
+
+    /// Starts a long-running kubectl (e.g. `get -w`) with its stdout and
+    /// stderr going to files; stop it with [`Background::stop`].
+    pub fn spawn(&self, args: &[&str], output_dir: &Path, label: &str) -> Background {
+        let stdout_path = output_dir.join(format!("{label}.stdout"));
+        let stderr_path = output_dir.join(format!("{label}.stderr"));
+        let open = |path: &Path| {
+            File::create(path)
+                .unwrap_or_else(|error| panic!("creating {}: {error}", path.display()))
+        };
+        let child = self
+            .command(args)
+            .stdout(open(&stdout_path))
+            .stderr(open(&stderr_path))
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "spawning {} {}: {error}",
+                    self.bin.display(),
+                    args.join(" ")
+                )
+            });
+        eprintln!("$ kubectl {} & (pid {})", args.join(" "), child.id());
+        Background {
+            child: Some(child),
+            args: args.join(" "),
+            stdout_path,
+            stderr_path,
+        }
+    }
+}
+
+/// A kubectl running in the background (a watch, a waiting delete); killed on drop.
+pub struct Background {
+    child: Option<Child>,
+    pub args: String,
+    pub stdout_path: PathBuf,
+    pub stderr_path: PathBuf,
+}
+
+impl Background {
+    /// What it printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Its exit status if it has exited.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+    }
+
+    /// Waits up to `timeout` for it to exit by itself.
+    pub fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills it (if still running) and returns its stdout.
+    pub fn stop(&mut self) -> String {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.stdout()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Looks for `name` in `$PATH`, then in [`KUBECTL_FALLBACK_DIR`].
+fn find_binary(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(std::iter::once(PathBuf::from(KUBECTL_FALLBACK_DIR)))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// `(version, binary)` for every version in [`KUBECTL_VERSIONS`] (`kubectl.1.27`,
+/// `kubectl.1.33`), found in `$PATH` or [`KUBECTL_FALLBACK_DIR`].
+///
+/// Panics if one is missing: they are installed on the development machines
+/// and in CI (Debian package `kubectl`; `dpkg -L kubectl` lists them).
+pub fn kubectl_versions() -> Vec<(String, PathBuf)> {
+    KUBECTL_VERSIONS
+        .iter()
+        .map(|version| {
+            let name = format!("kubectl.{version}");
+            let bin = find_binary(&name).unwrap_or_else(|| {
+                panic!(
+                    "{name} was found neither in PATH nor in {KUBECTL_FALLBACK_DIR}; install the \
+                     versioned kubectl binaries (Debian package `kubectl`, see `dpkg -L kubectl`)"
+                )
+            });
+            (version.to_string(), bin)
+        })
+        .collect()
+}
+
+/// One test's world: a temp dir, a standalone control plane in it and a
+/// kubectl of one version pointed at it.
+pub struct Env {
+    pub version: String,
+    pub kubectl: Kubectl,
+    pub standalone: Standalone,
+    /// Scratch space for written manifests and background output.
+    pub scratch: PathBuf,
+    // Last: removed after the standalone stopped.
+    pub tmp: tempfile::TempDir,
+}
+
+impl Env {
+    /// Starts a standalone control plane in a new temp dir for kubectl `bin`.
+    pub fn start(version: &str, bin: &Path) -> Self {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("designate-e2e-{version}-"))
+            .tempdir()
+            .unwrap_or_else(|error| panic!("creating a temp dir: {error}"));
+        let scratch = tmp.path().join("scratch");
+        std::fs::create_dir_all(&scratch)
+            .unwrap_or_else(|error| panic!("creating {}: {error}", scratch.display()));
+        let standalone = Standalone::start(&tmp.path().join("data"));
+        let kubectl = Kubectl::new(bin, standalone.kubeconfig(), tmp.path().join("kube-cache"));
+        Self {
+            version: version.to_string(),
+            kubectl,
+            standalone,
+            scratch,
+            tmp,
+        }
+    }
+
+    /// Writes `contents` to `name` in the scratch dir and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.scratch.join(name);
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|error| panic!("writing {}: {error}", path.display()));
+        path
+    }
+}
+
+/// Runs `test` once per kubectl version, each with its own standalone control plane.
+pub fn for_each_kubectl(test: impl Fn(&mut Env)) {
+    for (version, bin) in kubectl_versions() {
+        eprintln!("=== kubectl {version} ({})", bin.display());
+        let mut env = Env::start(&version, &bin);
+        test(&mut env);
+        let status = env.standalone.stop();
+        eprintln!("=== kubectl {version}: passed (standalone exited with {status:?})");
+    }
+}
+
+/// Reads a fixture as text.
+pub fn read_fixture(relative: &str) -> String {
+    let path = fixture(relative);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
+}
+
+/// A JSON value at a `/`-separated pointer, or `Null`.
+pub fn at<'a>(value: &'a Value, pointer: &str) -> &'a Value {
+    value.pointer(pointer).unwrap_or(&Value::Null)
+}
+
+/// `metadata.resourceVersion` as an integer (our server's are decimal counters).
+pub fn resource_version(object: &Value) -> u64 {
+    let rv = at(object, "/metadata/resourceVersion");
+    rv.as_str()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| {
+            panic!("metadata.resourceVersion {rv} is not a decimal string in {object}")
+        })
+}
+
+/// Parses a stream of JSON documents (as `kubectl get -w -o json` prints
+/// them), ignoring a trailing incomplete one.
+pub fn json_stream(text: &str) -> Vec<Value> {
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .map_while(Result::ok)
+        .collect()
+}
