@@ -184,9 +184,14 @@ impl Standalone {
     /// [`Standalone::start`], returning errors instead of panicking. Retries
     /// with another port if the chosen one was taken in between.
     pub fn try_start(data_dir: &Path) -> Result<Self> {
+        Self::try_start_with(data_dir, &[])
+    }
+
+    /// [`Standalone::try_start`] with extra arguments (e.g. `--kube-tls`).
+    pub fn try_start_with(data_dir: &Path, extra: &[&str]) -> Result<Self> {
         let mut last = None;
         for _attempt in 0..3 {
-            match Self::start_once(data_dir) {
+            match Self::start_once(data_dir, extra) {
                 Ok(standalone) => return Ok(standalone),
                 Err(error) => last = Some(error),
             }
@@ -194,7 +199,8 @@ impl Standalone {
         Err(last.unwrap_or_else(|| anyhow!("never attempted")))
     }
 
-    fn start_once(data_dir: &Path) -> Result<Self> {
+    fn start_once(data_dir: &Path, extra: &[&str]) -> Result<Self> {
+        let tls = extra.contains(&"--kube-tls");
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let port = free_port()?;
@@ -217,6 +223,7 @@ impl Standalone {
             .arg(data_dir)
             .arg("--kube-listen")
             .arg(addr.to_string())
+            .args(extra)
             .env("NO_COLOR", "1")
             .env_remove("DESIGNATE_KUBE_TOKEN")
             .stdin(Stdio::null())
@@ -245,7 +252,8 @@ impl Standalone {
                     tail(&stderr_path, 40)
                 );
             }
-            if matches!(http_get_status(addr, "/readyz"), Ok(200)) {
+            // Over TLS the banner below tells readiness (it follows the bind).
+            if tls || matches!(http_get_status(addr, "/readyz"), Ok(200)) {
                 break;
             }
             if Instant::now() >= deadline {
@@ -257,7 +265,8 @@ impl Standalone {
             std::thread::sleep(Duration::from_millis(100));
         }
         // The banner is printed right before serving; give stdout a moment to land.
-        let expected = format!("kubernetes API: http://{addr}");
+        let scheme = if tls { "https" } else { "http" };
+        let expected = format!("kubernetes API: {scheme}://{addr}");
         let banner_deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let banner = std::fs::read_to_string(&stdout_path).unwrap_or_default();

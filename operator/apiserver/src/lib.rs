@@ -26,6 +26,7 @@ mod rules;
 pub mod schema;
 pub mod selector;
 pub mod store;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ use std::time::Duration;
 pub use error::{ApiError, Cause, Error};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 pub use store::Store;
+pub use tls::Tls;
 
 /// Settings of the control plane.
 #[derive(Debug, Clone)]
@@ -63,19 +65,23 @@ impl Config {
 pub struct ApiServer {
     store: Arc<Store>,
     router: axum::Router,
+    local: axum::Router,
 }
 
 impl ApiServer {
     /// Opens the store in the data dir (every acknowledged object comes back).
     pub async fn open(config: Config) -> Result<Self, Error> {
         let store = Arc::new(Store::open(&config.data_dir, config.event_history).await?);
-        let app = Arc::new(http::App {
-            store: store.clone(),
-            token: config.token.clone(),
-            bookmark_interval: config.bookmark_interval,
-        });
+        let app = |token: Option<String>| {
+            http::router(Arc::new(http::App {
+                store: store.clone(),
+                token,
+                bookmark_interval: config.bookmark_interval,
+            }))
+        };
         Ok(Self {
-            router: http::router(app),
+            router: app(config.token.clone()),
+            local: app(None),
             store,
         })
     }
@@ -92,52 +98,95 @@ impl ApiServer {
         Ok(())
     }
 
-    /// The HTTP API as a `tower::Service`, e.g. for `kube::Client::new`.
+    /// The HTTP API as a `tower::Service`, e.g. for `kube::Client::new`,
+    /// for callers inside this process (no bearer token needed).
     pub fn router(&self) -> axum::Router {
-        self.router.clone()
+        self.local.clone()
     }
 
-    /// Binds `addr` (port 0 picks one); returns the bound address and the
-    /// serving future.
+    /// Binds `addr` (port 0 picks one) and serves HTTP, or HTTPS with
+    /// `tls`; returns the bound address and the serving future.
     pub async fn bind(
         &self,
         addr: SocketAddr,
-    ) -> Result<
-        (
-            SocketAddr,
-            impl Future<Output = std::io::Result<()>> + Send + 'static,
-        ),
-        Error,
-    > {
+        tls: Option<&Tls>,
+    ) -> Result<(SocketAddr, BoxFuture<'static, std::io::Result<()>>), Error> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let router = self.router.clone();
-        Ok((local, async move { axum::serve(listener, router).await }))
+        let Some(tls) = tls else {
+            return Ok((
+                local,
+                Box::pin(async move { axum::serve(listener, router).await }),
+            ));
+        };
+        let acceptor = tls.acceptor();
+        let serve = async move {
+            loop {
+                let (tcp, _) = listener.accept().await?;
+                let (acceptor, router) = (acceptor.clone(), router.clone());
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(router);
+                    let builder = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    if let Err(error) = builder
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await
+                    {
+                        tracing::debug!(%error, "connection closed");
+                    }
+                });
+            }
+        };
+        Ok((local, Box::pin(serve)))
     }
 }
 
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// A kubeconfig for clients of a control plane at `server`.
-pub fn kubeconfig(server: &str, token: Option<&str>, namespace: &str) -> String {
+pub fn kubeconfig(
+    server: &str,
+    token: Option<&str>,
+    ca_pem: Option<&str>,
+    namespace: &str,
+) -> String {
     let user = match token {
         Some(token) => format!("    token: {token}\n"),
         None => "    {}\n".to_string(),
     };
+    let ca = ca_pem.map_or_else(String::new, |pem| {
+        format!(
+            "    certificate-authority-data: {}\n",
+            proto::base64(pem.as_bytes())
+        )
+    });
     format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: designate\n  cluster:\n    server: {server}\ncontexts:\n- name: designate\n  context:\n    cluster: designate\n    user: designate\n    namespace: {namespace}\ncurrent-context: designate\nusers:\n- name: designate\n  user:\n{user}"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: designate\n  cluster:\n    server: {server}\n{ca}contexts:\n- name: designate\n  context:\n    cluster: designate\n    user: designate\n    namespace: {namespace}\ncurrent-context: designate\nusers:\n- name: designate\n  user:\n{user}"
     )
 }
 
-/// Writes `kubeconfig` into `dir` (mode 0600: it may hold the token).
+/// Writes `kubeconfig` into `dir` (private: it may hold the token).
 pub fn write_kubeconfig(dir: &Path, contents: &str) -> Result<PathBuf, Error> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("kubeconfig");
+    write_private(&path, contents)?;
+    Ok(path)
+}
+
+/// Writes a file only its owner can read (mode 0600 on Unix).
+pub fn write_private(path: &Path, contents: &str) -> Result<(), Error> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join("kubeconfig");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     options.mode(0o600);
-    options.open(&path)?.write_all(contents.as_bytes())?;
-    Ok(path)
+    options.open(path)?.write_all(contents.as_bytes())?;
+    Ok(())
 }

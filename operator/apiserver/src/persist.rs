@@ -80,6 +80,12 @@ pub struct Loaded {
 
 pub async fn open(data_dir: &Path) -> Result<(DatabaseConnection, Loaded), Error> {
     std::fs::create_dir_all(data_dir)?;
+    // Objects include Secrets: the data dir is private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let url = format!(
         "sqlite://{}?mode=rwc",
         data_dir.join("apiserver.db").display()

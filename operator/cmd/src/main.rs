@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use designate_apiserver::{ApiServer, Config};
+use designate_apiserver::{ApiServer, Config, Tls};
 use tracing::info;
 
 #[derive(Parser)]
@@ -36,6 +36,10 @@ struct ControlPlaneArgs {
     /// when listening off loopback without one.
     #[arg(long, env = "DESIGNATE_KUBE_TOKEN", hide_env_values = true)]
     kube_token: Option<String>,
+    /// Serve HTTPS (a CA in the data dir signs the serving certificate);
+    /// always on when listening off loopback.
+    #[arg(long, env = "DESIGNATE_KUBE_TLS")]
+    kube_tls: bool,
 }
 
 #[derive(Subcommand)]
@@ -102,7 +106,7 @@ fn token(args: &ControlPlaneArgs) -> Result<Option<String>> {
     }
     let generated = uuid_like();
     std::fs::create_dir_all(&args.data_dir)?;
-    std::fs::write(&path, &generated)?;
+    designate_apiserver::write_private(&path, &generated)?;
     Ok(Some(generated))
 }
 
@@ -121,14 +125,33 @@ async fn standalone(args: ControlPlaneArgs, with_controllers: bool) -> Result<()
         .await
         .with_context(|| format!("opening the data dir {}", args.data_dir.display()))?;
     server.install_crds(&designate_crd::crds()).await?;
+    let tls = if args.kube_tls || !args.kube_listen.ip().is_loopback() {
+        let mut hosts = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
+        if !args.kube_listen.ip().is_unspecified() {
+            hosts.push(args.kube_listen.ip().to_string());
+        }
+        Some(Tls::load_or_create(&args.data_dir, &hosts)?)
+    } else {
+        None
+    };
     let (addr, serve) = server
-        .bind(args.kube_listen)
+        .bind(args.kube_listen, tls.as_ref())
         .await
         .with_context(|| format!("listening on {}", args.kube_listen))?;
-    let url = format!("http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{addr}");
     let kubeconfig = designate_apiserver::write_kubeconfig(
         &args.data_dir,
-        &designate_apiserver::kubeconfig(&url, token.as_deref(), "default"),
+        &designate_apiserver::kubeconfig(
+            &url,
+            token.as_deref(),
+            tls.as_ref().map(|t| t.ca_pem.as_str()),
+            "default",
+        ),
     )?;
     println!("kubernetes API: {url}");
     println!("kubeconfig:     {}", kubeconfig.display());
