@@ -17,6 +17,7 @@
 
 mod error;
 mod http;
+mod metrics;
 pub mod object;
 pub mod patch;
 mod persist;
@@ -71,10 +72,13 @@ pub struct ApiServer {
 impl ApiServer {
     /// Opens the store in the data dir (every acknowledged object comes back).
     pub async fn open(config: Config) -> Result<Self, Error> {
-        let store = Arc::new(Store::open(&config.data_dir, config.event_history).await?);
+        let metrics = Arc::new(metrics::Metrics::default());
+        let store =
+            Arc::new(Store::open(&config.data_dir, config.event_history, metrics.clone()).await?);
         let app = |token: Option<String>| {
             http::router(Arc::new(http::App {
                 store: store.clone(),
+                metrics: metrics.clone(),
                 token,
                 bookmark_interval: config.bookmark_interval,
             }))

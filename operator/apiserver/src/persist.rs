@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -13,6 +14,7 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::Error;
+use crate::metrics::Metrics;
 
 mod object {
     use sea_orm::entity::prelude::*;
@@ -139,9 +141,13 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer; `committed` is advanced after each durable commit.
-    pub fn spawn(db: DatabaseConnection, committed: watch::Sender<u64>) -> Self {
+    pub fn spawn(
+        db: DatabaseConnection,
+        committed: watch::Sender<u64>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, rx, committed));
+        tokio::spawn(run(db, rx, committed, metrics));
         Self { tx }
     }
 
@@ -166,11 +172,21 @@ async fn run(
     db: DatabaseConnection,
     mut rx: mpsc::UnboundedReceiver<Commit>,
     committed: watch::Sender<u64>,
+    metrics: Arc<Metrics>,
 ) {
     let mut group = Vec::new();
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         let rv = group.last().map_or(0, |c: &Commit| c.resource_version);
-        let result = write_group(&db, &group).await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let result = write_group(&db, &group).await;
+        metrics.commits.inc();
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics
+            .commit_batch
+            .observe(group.iter().map(|c| c.changes.len()).sum::<usize>() as f64);
+        let result = result.map_err(|e| {
             tracing::error!(reason = "StorageError", error = %e, "commit failed");
             e.to_string()
         });

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, Error};
+use crate::metrics::Metrics;
 use crate::object::{self, Admitted, FieldValidation, Part};
 use crate::patch::{self, PatchType};
 use crate::persist::{self, Change, Writer};
@@ -327,7 +328,11 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the store in `data_dir` and loads every object.
-    pub async fn open(data_dir: &Path, log_capacity: usize) -> Result<Self, Error> {
+    pub async fn open(
+        data_dir: &Path,
+        log_capacity: usize,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, Error> {
         let (db, loaded) = persist::open(data_dir).await?;
         let mut state = State {
             registry: Registry::default(),
@@ -369,7 +374,7 @@ impl Store {
         let (committed_tx, committed) = watch::channel(state.resource_version);
         let store = Self {
             state: Mutex::new(state),
-            writer: Writer::spawn(db, committed_tx),
+            writer: Writer::spawn(db, committed_tx, metrics),
             committed,
         };
         store.ensure_default_namespaces().await?;

@@ -1107,3 +1107,37 @@ async fn cel_rules_are_enforced() {
     );
     assert_eq!(api.get("a").await.unwrap().spec.name, "a.example.");
 }
+
+/// `/metrics`: request counts by verb, resource and code; commits.
+#[tokio::test]
+async fn metrics_count_requests_and_commits() {
+    let h = harness().await;
+    zones(&h)
+        .create(&PostParams::default(), &zone("a"))
+        .await
+        .unwrap();
+    let _ = zones(&h).get("missing").await;
+    let response = h
+        .server
+        .router()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    for line in [
+        r#"apiserver_request_total{verb="create",resource="zones",code="201"} 1"#,
+        r#"apiserver_request_total{verb="get",resource="zones",code="404"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    assert!(
+        text.contains("designate_apiserver_storage_commits_total"),
+        "{text}"
+    );
+}

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use crate::error::ApiError;
+use crate::metrics::{Metrics, RequestLabels, VerbLabels};
 use crate::object::{FieldValidation, Part};
 use crate::patch::PatchType;
 use crate::registry::ResourceType;
@@ -29,6 +30,7 @@ const MAX_BODY: usize = 3 * 1024 * 1024;
 
 pub(crate) struct App {
     pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
     pub token: Option<String>,
     pub bookmark_interval: std::time::Duration,
 }
@@ -38,19 +40,61 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
 }
 
 async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let span = tracing::debug_span!("kube_request", %method, %path);
+    let (verb, resource) = classify(request.method(), request.uri());
+    let span = tracing::debug_span!("kube_request", verb, resource, path = request.uri().path());
     async move {
+        let started = std::time::Instant::now();
         let response = match dispatch(&app, request).await {
             Ok(response) => response,
             Err(error) => error.into_response(),
         };
-        tracing::debug!(status = response.status().as_u16(), "answered");
+        let code = response.status().as_u16();
+        tracing::debug!(code, "answered");
+        app.metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                verb: verb.into(),
+                resource: resource.clone(),
+                code,
+            })
+            .inc();
+        app.metrics
+            .request_seconds
+            .get_or_create(&VerbLabels { verb: verb.into() })
+            .observe(started.elapsed().as_secs_f64());
         response
     }
     .instrument(span)
     .await
+}
+
+/// kube-apiserver's verb and resource of a request, for logs and metrics.
+fn classify(method: &Method, uri: &http::Uri) -> (&'static str, String) {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let rest = match segments.as_slice() {
+        ["api", _, rest @ ..] | ["apis", _, _, rest @ ..] => rest,
+        _ => &[][..],
+    };
+    let (resource, named) = match rest {
+        ["namespaces", _, plural, tail @ ..] => (*plural, !tail.is_empty()),
+        [plural, tail @ ..] => (*plural, !tail.is_empty()),
+        [] => ("", false),
+    };
+    let watch = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
+    let verb = match (method.as_str(), named) {
+        ("GET", true) => "get",
+        ("GET", false) if watch => "watch",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => "other",
+    };
+    (verb, resource.to_string())
 }
 
 /// Query parameters, tolerant of kube-client's leading `?&`.
@@ -103,6 +147,7 @@ async fn dispatch(app: &App, request: Request) -> Result<Response, ApiError> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let registry = app.store.registry();
     match segments.as_slice() {
+        ["metrics"] => return Ok((StatusCode::OK, app.metrics.render()).into_response()),
         ["version"] => return Ok(json_response(StatusCode::OK, &discovery::version())),
         ["api"] => return Ok(json_response(StatusCode::OK, &discovery::api_versions())),
         ["apis"] => {

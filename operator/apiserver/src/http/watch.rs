@@ -123,7 +123,13 @@ pub fn serve(
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::convert::Infallible>>(256);
     let store = app.store.clone();
     let bookmark_interval = app.bookmark_interval;
+    let watchers = app.metrics.watchers.clone();
     tokio::spawn(async move {
+        watchers.inc();
+        // Decremented however the stream ends.
+        let _open = scopeguard(move || {
+            watchers.dec();
+        });
         let (objects, mut last) = initial;
         for object in objects {
             if tx.send(Ok(watch.line("ADDED", &object))).await.is_err() {
@@ -169,4 +175,17 @@ pub fn serve(
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
