@@ -67,15 +67,6 @@ impl ApiError {
         }
     }
 
-    pub fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.details = Some(Box::new((
-            group.to_string(),
-            kind.to_string(),
-            name.to_string(),
-        )));
-        self
-    }
-
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }

@@ -523,10 +523,12 @@ mod tests {
         rt.kind = "Zone".into();
         rt.custom = true;
         rt.status_subresource = true;
-        rt.schema = Some(json!({"type": "object", "properties": {
-            "spec": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "ttl": {"type": "integer"}}},
-            "status": {"type": "object", "properties": {"serial": {"type": "integer"}}}
-        }}));
+        rt.schema = Some(std::sync::Arc::new(
+            json!({"type": "object", "properties": {
+                "spec": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "ttl": {"type": "integer"}}},
+                "status": {"type": "object", "properties": {"serial": {"type": "integer"}}}
+            }}),
+        ));
         registry.insert(rt.clone());
         rt
     }

@@ -3,6 +3,7 @@
 //! validation and Table output are all derived from this one registry.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::Value;
@@ -33,7 +34,7 @@ pub struct ResourceType {
     pub categories: Vec<String>,
     pub status_subresource: bool,
     /// The CRD's `openAPIV3Schema`; built-ins are not schema-checked.
-    pub schema: Option<Value>,
+    pub schema: Option<Arc<Value>>,
     pub printer_columns: Vec<PrinterColumn>,
     /// Fields usable in field selectors besides metadata.name/namespace
     /// (a CRD's `selectableFields`, without the leading dot).
@@ -109,7 +110,8 @@ impl ResourceType {
             .and_then(|s| s.open_api_v3_schema.as_ref())
             .map(serde_json::to_value)
             .transpose()
-            .map_err(|e| invalid(&e.to_string()))?;
+            .map_err(|e| invalid(&e.to_string()))?
+            .map(Arc::new);
         let printer_columns = version
             .additional_printer_columns
             .iter()

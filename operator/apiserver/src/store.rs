@@ -102,7 +102,8 @@ impl Filter {
 type Bucket = BTreeMap<(String, String), ObjectRef>;
 
 struct State {
-    registry: Registry,
+    /// Copied on change, so requests share it without holding the lock.
+    registry: Arc<Registry>,
     rules: Rules,
     objects: HashMap<String, Bucket>,
     resource_version: u64,
@@ -116,7 +117,7 @@ struct State {
 impl State {
     fn register(&mut self, rt: ResourceType) {
         self.rules.register(&rt);
-        self.registry.insert(rt);
+        Arc::make_mut(&mut self.registry).insert(rt);
     }
 }
 
@@ -263,11 +264,10 @@ impl Txn<'_> {
         for (child_rt, child, obj) in self.namespace_objects(name) {
             self.delete(&child_rt, name, &child, &obj);
         }
+        // An empty namespace goes at once.
+        self.finish_namespace(name);
         match self.get(NAMESPACE_KEY, "", name) {
-            Some(ns) if !self.dry_run => {
-                let still_there = self.get(NAMESPACE_KEY, "", name).is_some();
-                (ns, still_there)
-            }
+            Some(ns) if !self.dry_run => (ns, true),
             Some(_) => (current, true),
             None => (current, false),
         }
@@ -335,7 +335,7 @@ impl Store {
     ) -> Result<Self, Error> {
         let (db, loaded) = persist::open(data_dir).await?;
         let mut state = State {
-            registry: Registry::default(),
+            registry: Arc::new(Registry::default()),
             rules: Rules::default(),
             objects: HashMap::new(),
             resource_version: loaded.resource_version,
@@ -460,11 +460,7 @@ impl Store {
         self.lock().registry.get(type_key).cloned()
     }
 
-    pub fn find_resource(&self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
-        self.lock().registry.find(group, version, plural).cloned()
-    }
-
-    pub fn registry(&self) -> Registry {
+    pub fn registry(&self) -> Arc<Registry> {
         self.lock().registry.clone()
     }
 
@@ -796,9 +792,7 @@ fn check_namespace(txn: &Txn, rt: &ResourceType, ns: &str) -> Result<(), ApiErro
     match txn.get(NAMESPACE_KEY, "", ns) {
         None => Err(ApiError::not_found("namespaces", ns)),
         Some(obj) if object::is_deleting(&obj) => Err(ApiError::forbidden(format!(
-            "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
-            rt.qualified(),
-            ""
+            "unable to create new content in namespace {ns} because it is being terminated"
         ))),
         Some(_) => Ok(()),
     }

@@ -37,7 +37,7 @@ fn hash(registry: &Registry, group: &str, version: &str) -> String {
     let mut hasher = DefaultHasher::new();
     for rt in registry.in_group_version(group, version) {
         rt.plural.hash(&mut hasher);
-        rt.schema.as_ref().map(Value::to_string).hash(&mut hasher);
+        rt.schema.as_deref().map(Value::to_string).hash(&mut hasher);
     }
     format!("{:016X}", hasher.finish())
 }
@@ -103,7 +103,7 @@ pub fn v3_group(registry: &Registry, group: &str, version: &str) -> Result<Respo
             format!("{base}/{}/{{name}}", rt.plural)
         };
         paths.insert(item_path, item);
-        let mut schema = rt.schema.clone().unwrap_or_else(
+        let mut schema = rt.schema.as_deref().cloned().unwrap_or_else(
             || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
         );
         if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
