@@ -80,7 +80,6 @@ pub struct ListPage {
     pub items: Vec<ObjectRef>,
     pub resource_version: u64,
     pub continue_token: Option<String>,
-    pub remaining: Option<u64>,
 }
 
 /// What a list or watch selects.
@@ -496,37 +495,34 @@ impl Store {
         let rv = start_rv.unwrap_or(state.resource_version);
         let empty = Bucket::new();
         let bucket = state.objects.get(&rt.key()).unwrap_or(&empty);
-        let range: Box<dyn Iterator<Item = (&(String, String), &ObjectRef)>> =
-            match (&after, &filter.namespace) {
-                (Some(key), _) => {
-                    Box::new(bucket.range((Bound::Excluded(key.clone()), Bound::Unbounded)))
-                }
-                (None, Some(ns)) => Box::new(in_namespace(bucket, ns)),
-                (None, None) => Box::new(bucket.iter()),
-            };
-        let mut matching = range.filter(|((ns, _), obj)| filter.matches(ns, obj));
+        let start = match (after, &filter.namespace) {
+            (Some(key), _) => Bound::Excluded(key),
+            (None, Some(ns)) => Bound::Included((ns.clone(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        // Keys sort by namespace first: a namespaced list stops at its end.
+        let mut matching = bucket
+            .range((start, Bound::Unbounded))
+            .take_while(|((ns, _), _)| filter.namespace.as_ref().is_none_or(|want| want == ns))
+            .filter(|((ns, _), obj)| filter.matches(ns, obj));
         let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
         let mut items = Vec::new();
-        let mut last_key = None;
-        for (key, obj) in matching.by_ref() {
-            if items.len() == limit {
-                let remaining = 1 + matching.count() as u64;
-                let (ns, name) = last_key.unwrap_or_else(|| key.clone());
-                return Ok(ListPage {
-                    items,
-                    resource_version: rv,
-                    continue_token: Some(encode_continue(rv, &ns, &name)),
-                    remaining: Some(remaining),
-                });
-            }
+        let mut continue_token = None;
+        for ((ns, name), obj) in matching.by_ref() {
             items.push(obj.clone());
-            last_key = Some(key.clone());
+            if items.len() == limit {
+                continue_token = Some(encode_continue(rv, ns, name));
+                break;
+            }
+        }
+        // A full last page says so only when something follows it.
+        if continue_token.is_some() && matching.next().is_none() {
+            continue_token = None;
         }
         Ok(ListPage {
             items,
             resource_version: rv,
-            continue_token: None,
-            remaining: None,
+            continue_token,
         })
     }
 

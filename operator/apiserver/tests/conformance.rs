@@ -217,7 +217,7 @@ async fn create_sets_server_fields_and_refuses_duplicates() {
 }
 
 /// §a(i) List: non-empty metadata.resourceVersion, `limit` + `continue`
-/// pagination (kube-runtime pages by 500) with remainingItemCount.
+/// pagination (kube-runtime pages by 500); no `continue` on the last page.
 #[tokio::test]
 async fn list_paginates_with_continue() {
     let h = harness().await;
@@ -241,15 +241,34 @@ async fn list_paginates_with_continue() {
         pages += 1;
         names.extend(page.items.iter().map(|z| z.name_any()));
         match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => {
-                assert!(page.metadata.remaining_item_count.is_some_and(|n| n > 0));
-                params = params.continue_token(&token);
-            }
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
             _ => break,
         }
     }
     assert_eq!(pages, 3);
     assert_eq!(names, (0..7).map(|i| format!("z{i}")).collect::<Vec<_>>());
+    // A page that ends exactly at the last item has no continue token.
+    let exact = api.list(&ListParams::default().limit(7)).await.unwrap();
+    assert_eq!(
+        (
+            exact.items.len(),
+            exact.metadata.continue_.as_deref().unwrap_or_default()
+        ),
+        (7, "")
+    );
+    // A namespaced list stops at its namespace, across pages too.
+    let other: Api<ConfigMap> = Api::namespaced(h.client.clone(), "kube-system");
+    let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "zz"}})).unwrap();
+    other.create(&PostParams::default(), &cm).await.unwrap();
+    let in_default: Api<ConfigMap> = Api::namespaced(h.client.clone(), "default");
+    assert!(
+        in_default
+            .list(&ListParams::default().limit(1))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let (code, _) = raw(
         &h,
         "GET",

@@ -356,23 +356,43 @@ fn list(
         set_list_meta(&mut table, &page);
         return Ok(json_response(StatusCode::OK, &table));
     }
-    let mut list = json!({
-        "kind": format!("{}List", target.rt.kind),
-        "apiVersion": target.rt.api_version(),
-        "metadata": {},
-        "items": page.items.iter().map(|o| (**o).clone()).collect::<Vec<_>>(),
-    });
-    set_list_meta(&mut list, &page);
-    Ok(json_response(StatusCode::OK, &list))
+    let mut metadata = json!({});
+    set_list_meta(&mut metadata, &page);
+    Ok(list_response(
+        &target.rt,
+        &metadata["metadata"],
+        &page.items,
+    ))
+}
+
+/// A `<Kind>List`, written item by item: no copy of the stored objects.
+fn list_response(rt: &ResourceType, metadata: &Value, items: &[ObjectRef]) -> Response {
+    let mut body = format!(
+        "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{metadata},\"items\":[",
+        rt.kind,
+        rt.api_version()
+    )
+    .into_bytes();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, &**item);
+    }
+    body.extend_from_slice(b"]}");
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn set_list_meta(list: &mut Value, page: &crate::store::ListPage) {
     list["metadata"]["resourceVersion"] = json!(page.resource_version.to_string());
     if let Some(token) = &page.continue_token {
         list["metadata"]["continue"] = json!(token);
-    }
-    if let Some(remaining) = page.remaining {
-        list["metadata"]["remainingItemCount"] = json!(remaining);
     }
 }
 
@@ -576,13 +596,6 @@ async fn delete_collection(
             Err(e) => return Err(e),
         }
     }
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "kind": format!("{}List", target.rt.kind),
-            "apiVersion": target.rt.api_version(),
-            "metadata": {"resourceVersion": app.store.resource_version().to_string()},
-            "items": deleted.iter().map(|o| (**o).clone()).collect::<Vec<_>>(),
-        }),
-    ))
+    let metadata = json!({"resourceVersion": app.store.resource_version().to_string()});
+    Ok(list_response(&target.rt, &metadata, &deleted))
 }
