@@ -128,6 +128,7 @@ impl ApiServer {
         let serve = async move {
             loop {
                 let (tcp, _) = listener.accept().await?;
+                let _ = tcp.set_nodelay(true);
                 let (acceptor, router) = (acceptor.clone(), router.clone());
                 tokio::spawn(async move {
                     let Ok(stream) = acceptor.accept(tcp).await else {
