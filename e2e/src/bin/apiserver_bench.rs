@@ -245,6 +245,7 @@ struct CpuMark {
 struct CpuUse {
     own: f64,
     other: f64,
+    secs: f64,
 }
 
 /// USER_HZ, 100 on every Linux this runs on.
@@ -290,10 +291,17 @@ fn cpu_since(start: CpuMark) -> CpuUse {
     CpuUse {
         own: own / secs,
         other: (busy - own).max(0.0) / secs,
+        secs,
     }
 }
 
+/// Intervals shorter than this are too coarse for 10 ms ticks.
+const MIN_CPU_SECS: f64 = 0.5;
+
 fn cores(cpu: CpuUse) -> String {
+    if cpu.secs < MIN_CPU_SECS {
+        return "n/a (too short)".to_string();
+    }
     format!("{:.2} / {:.2}", cpu.own, cpu.other)
 }
 

@@ -118,7 +118,13 @@ impl ApiServer {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let router = self.router.clone();
+        // Watch events are small writes: without TCP_NODELAY, Nagle's
+        // algorithm and delayed ACKs hold them back by up to 40 ms.
         let Some(tls) = tls else {
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             return Ok((
                 local,
                 Box::pin(async move { axum::serve(listener, router).await }),
