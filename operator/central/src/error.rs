@@ -81,6 +81,8 @@ pub enum Error {
     OverQuota(QuotaResource),
     #[error("{0}")]
     NoServersConfigured(String),
+    #[error("{0}")]
+    NoValidPoolFound(String),
 }
 
 impl Error {
@@ -99,6 +101,7 @@ impl Error {
             Self::DuplicateZone(_) | Self::DuplicateRecordset(_) | Self::DuplicateRecord(_) => 409,
             Self::OverQuota(_) => 413,
             Self::NoServersConfigured(_) => 500,
+            Self::NoValidPoolFound(_) => 404,
         }
     }
 
@@ -120,6 +123,7 @@ impl Error {
             Self::DuplicateRecord(_) => "duplicate_record",
             Self::OverQuota(_) => "over_quota",
             Self::NoServersConfigured(_) => "no_servers_configured",
+            Self::NoValidPoolFound(_) => "no_valid_pool_found",
         }
     }
 
@@ -142,6 +146,7 @@ impl Error {
             Self::DuplicateRecord(_) => "DuplicateRecord",
             Self::OverQuota(_) => "OverQuota",
             Self::NoServersConfigured(_) => "NoServersConfigured",
+            Self::NoValidPoolFound(_) => "PoolNotFound",
         }
     }
 }

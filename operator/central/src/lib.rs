@@ -12,6 +12,7 @@
 pub mod error;
 pub mod managed;
 pub mod model;
+pub mod plan;
 pub mod rdata;
 pub mod rules;
 pub mod serial;

@@ -11,7 +11,11 @@ const MANAGED_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5d0c_7a1e_49b3_4a55_9a84_0b
 
 /// The id of a zone's managed recordset of `type_`.
 pub fn managed_rrset_id(zone_id: &str, type_: &str) -> String {
-    Uuid::new_v5(&MANAGED_ID_NAMESPACE, format!("{zone_id}/{type_}").as_bytes()).to_string()
+    Uuid::new_v5(
+        &MANAGED_ID_NAMESPACE,
+        format!("{zone_id}/{type_}").as_bytes(),
+    )
+    .to_string()
 }
 
 /// The SOA MNAME: the NS record with the lowest priority, the first of equals.
@@ -69,7 +73,10 @@ pub fn apex_ns_rrset(zone_id: &str, zone_name: &str, ns_records: &[NsRecord]) ->
         name: zone_name.to_string(),
         type_: "NS".into(),
         ttl: None,
-        records: sorted.into_iter().map(|(_, ns)| ns.hostname.clone()).collect(),
+        records: sorted
+            .into_iter()
+            .map(|(_, ns)| ns.hostname.clone())
+            .collect(),
         description: None,
         managed: true,
     }
