@@ -2,10 +2,38 @@
 //! records and the serial history for IXFR) in SQL through sea-orm.
 //!
 //! The same schema runs on SQLite (standalone), MySQL/MariaDB and PostgreSQL.
-//! Every change of one zone is one transaction that takes the zone's row lock,
-//! checks the serial the change was planned against, and stamps the next serial.
+//! Every change of one zone is one transaction that takes the zone's row lock
+//! (`SELECT ... FOR UPDATE` on MySQL/PostgreSQL; on SQLite, which has no row
+//! locks, `BEGIN IMMEDIATE` behind a per-process writer mutex), checks the
+//! serial the change was planned against, and stamps the next serial.
+//!
+//! Each version also records the records it removed and added (at their
+//! effective TTLs) and its SOA, for IXFR ([`Storage::changes_since`]). The
+//! history is bounded per zone: the last [`DEFAULT_HISTORY_LIMIT`] changes
+//! (see [`Storage::with_history_limit`]), pruned as new versions come; a
+//! secondary further behind transfers the whole zone.
 
-use designate_central::{NsRecord, Rrset, ZoneOwner, ZoneRow};
+mod entity;
+mod publish;
+mod schema;
+pub mod testing;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneOwner, ZoneRow};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel,
+    IsolationLevel, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::entity::{pool, record, record_change, recordset, zone, zone_version};
 
 /// Errors of storage; `reason()` is the stable label.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +42,9 @@ pub enum Error {
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     /// The zone changed since the change was planned (another writer won).
-    #[error("zone {zone} changed concurrently: planned against serial {planned:?}, found {found:?}")]
+    #[error(
+        "zone {zone} changed concurrently: planned against serial {planned:?}, found {found:?}"
+    )]
     Conflict {
         zone: String,
         planned: Option<i64>,
@@ -93,64 +123,462 @@ pub struct ZoneChange {
     pub delete: Vec<String>,
 }
 
+/// One resource record as served, with its effective TTL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceRecord {
+    pub name: String,
+    pub type_: String,
+    pub ttl: i64,
+    pub data: String,
+}
+
+/// One step of a zone's history, in IXFR order: the SOA it replaced, the
+/// records it removed, its own SOA, the records it added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneVersion {
+    pub serial: i64,
+    pub old_soa: ResourceRecord,
+    pub removed: Vec<ResourceRecord>,
+    pub new_soa: ResourceRecord,
+    pub added: Vec<ResourceRecord>,
+}
+
+/// A published zone without its recordsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneHead {
+    pub zone: ZoneRow,
+    pub serial: i64,
+    pub fingerprint: String,
+}
+
+/// How many changes back `changes_since` can answer by default: a secondary
+/// further behind gets `None` and must transfer the whole zone.
+pub const DEFAULT_HISTORY_LIMIT: u64 = 100;
+
+/// How long a SQLite connection waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A database holding published zones.
 #[derive(Clone, Debug)]
 pub struct Storage {
-    db: sea_orm::DatabaseConnection,
+    db: DatabaseConnection,
+    /// SQLite has no row locks: writers of this process queue here instead of
+    /// spinning on the database lock.
+    writer: Option<Arc<Mutex<()>>>,
+    history_limit: u64,
 }
 
 impl Storage {
     /// Connects to `url` (`sqlite://path?mode=rwc`, `mysql://...`, `postgres://...`)
     /// and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let db = sea_orm::Database::connect(url).await?;
-        Ok(Self { db })
+        let mut options = ConnectOptions::new(url);
+        options.sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
+            // WAL: readers never block the writer. FULL: a version lost to a
+            // power cut would have its serial handed out again.
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true)
+        });
+        let db = Database::connect(options).await?;
+        schema::migrate(&db, unix_now()).await?;
+        let writer =
+            (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self {
+            db,
+            writer,
+            history_limit: DEFAULT_HISTORY_LIMIT,
+        })
+    }
+
+    /// Keeps the last `versions` changes of each zone for `changes_since`
+    /// (older ones are pruned when the zone is next published).
+    pub fn with_history_limit(mut self, versions: u64) -> Self {
+        self.history_limit = versions;
+        self
+    }
+
+    /// Closes the connections (shared by every clone).
+    pub async fn close(self) -> Result<(), Error> {
+        Ok(self.db.close().await?)
     }
 
     pub async fn upsert_pool(&self, pool: &PoolRecord) -> Result<(), Error> {
-        let _ = (&self.db, pool);
-        unimplemented!()
+        let now = unix_now();
+        let mut row = pool::Model {
+            id: pool.id.clone(),
+            name: pool.name.clone(),
+            description: pool.description.clone(),
+            ns_records: to_json(&pool.ns_records)?,
+            nameservers: to_json(&pool.nameservers)?,
+            also_notifies: to_json(&pool.also_notifies)?,
+            targets: pool.targets.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+        .into_active_model();
+        let (_guard, txn) = self.begin_write().await?;
+        let result = async {
+            if pool::Entity::find_by_id(pool.id.as_str())
+                .one(&txn)
+                .await?
+                .is_some()
+            {
+                row = row.reset_all();
+                row.created_at = NotSet;
+                pool::Entity::update_many()
+                    .set(row)
+                    .filter(pool::Column::Id.eq(pool.id.as_str()))
+                    .exec(&txn)
+                    .await?;
+            } else {
+                pool::Entity::insert(row)
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(txn, result).await
     }
 
+    /// Removes a pool; zones keep their `pool_id`.
     pub async fn delete_pool(&self, id: &str) -> Result<(), Error> {
-        let _ = id;
-        unimplemented!()
+        pool::Entity::delete_by_id(id).exec(&self.db).await?;
+        Ok(())
+    }
+
+    pub async fn pool(&self, id: &str) -> Result<Option<PoolRecord>, Error> {
+        pool::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(pool_record)
+            .transpose()
+    }
+
+    /// All pools, by name.
+    pub async fn pools(&self) -> Result<Vec<PoolRecord>, Error> {
+        pool::Entity::find()
+            .order_by_asc(pool::Column::Name)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(pool_record)
+            .collect()
     }
 
     /// Serial and fingerprint of a published zone: one indexed row.
     pub async fn zone_state(&self, id: &str) -> Result<Option<ZoneState>, Error> {
-        let _ = id;
-        unimplemented!()
+        let state: Option<(i64, String)> = zone::Entity::find_by_id(id)
+            .select_only()
+            .column(zone::Column::Serial)
+            .column(zone::Column::Fingerprint)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(state.map(|(serial, fingerprint)| ZoneState {
+            serial,
+            fingerprint,
+        }))
     }
 
-    /// A published zone with all its recordsets.
+    /// A published zone with all its recordsets (by name and type).
     pub async fn load_zone(&self, id: &str) -> Result<Option<StoredZone>, Error> {
-        let _ = id;
-        unimplemented!()
+        let txn = self.begin_read().await?;
+        let Some(row) = zone::Entity::find_by_id(id).one(&txn).await? else {
+            return Ok(None);
+        };
+        let rrsets = load_rrsets(&txn, id).await?;
+        txn.commit().await?;
+        let head = zone_head(row)?;
+        Ok(Some(StoredZone {
+            zone: head.zone,
+            serial: head.serial,
+            fingerprint: head.fingerprint,
+            rrsets,
+        }))
     }
 
-    /// Zones of any project named `name`, or an ancestor or descendant of it.
+    /// The zones named `name` (ASCII case-insensitive, as DNS queries are):
+    /// one per pool that holds it.
+    pub async fn zones_by_name(&self, name: &str) -> Result<Vec<ZoneHead>, Error> {
+        zone::Entity::find()
+            .filter(lower_name().eq(name.to_ascii_lowercase()))
+            .order_by_asc(zone::Column::PoolId)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(zone_head)
+            .collect()
+    }
+
+    /// Zones of any project named `name`, or an ancestor or descendant of it
+    /// (label-wise and ASCII case-insensitive: `fooexample.com.` is not a
+    /// descendant of `example.com.`), by name.
     pub async fn related_zones(&self, name: &str) -> Result<Vec<ZoneOwner>, Error> {
-        let _ = name;
-        unimplemented!()
+        let name = name.to_ascii_lowercase();
+        let mut exact: Vec<&str> = vec![&name];
+        exact.extend(
+            name.match_indices('.')
+                .map(|(i, _)| &name[i + 1..])
+                .filter(|suffix| !suffix.is_empty()),
+        );
+        // LIKE wildcards in `name` only widen the match; the filter below is exact.
+        let rows: Vec<(String, String, String)> = zone::Entity::find()
+            .select_only()
+            .column(zone::Column::Id)
+            .column(zone::Column::Name)
+            .column(zone::Column::Project)
+            .filter(
+                Condition::any()
+                    .add(lower_name().is_in(exact))
+                    .add(lower_name().like(format!("%.{name}"))),
+            )
+            .order_by_asc(zone::Column::Name)
+            .order_by_asc(zone::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, zone, _)| {
+                let zone = zone.to_ascii_lowercase();
+                zone == name
+                    || name.ends_with(&format!(".{zone}"))
+                    || zone.ends_with(&format!(".{name}"))
+            })
+            .map(|(id, name, project)| ZoneOwner { id, name, project })
+            .collect())
     }
 
     /// Number of zones of a project.
     pub async fn count_project_zones(&self, project: &str) -> Result<u64, Error> {
-        let _ = project;
-        unimplemented!()
+        Ok(zone::Entity::find()
+            .filter(zone::Column::Project.eq(project))
+            .count(&self.db)
+            .await?)
     }
 
-    /// Applies one change in one transaction and returns the new serial
-    /// (`max(old + 1, now_unix)`).
-    pub async fn publish(&self, change: &ZoneChange, now_unix: i64) -> Result<i64, Error> {
-        let _ = (change, now_unix);
-        unimplemented!()
+    /// The versions of a zone after `serial` up to the current one, oldest
+    /// first (empty when `serial` is current); `None` when the zone is gone or
+    /// its history does not reach back to `serial`.
+    pub async fn changes_since(
+        &self,
+        zone_id: &str,
+        serial: i64,
+    ) -> Result<Option<Vec<ZoneVersion>>, Error> {
+        let txn = self.begin_read().await?;
+        let Some(zone) = zone::Entity::find_by_id(zone_id).one(&txn).await? else {
+            return Ok(None);
+        };
+        if zone.serial == serial {
+            return Ok(Some(Vec::new()));
+        }
+        let versions = zone_version::Entity::find()
+            .filter(zone_version::Column::ZoneId.eq(zone_id))
+            .filter(zone_version::Column::Serial.gte(serial))
+            .order_by_asc(zone_version::Column::Serial)
+            .all(&txn)
+            .await?;
+        if versions.first().map(|v| v.serial) != Some(serial) {
+            return Ok(None);
+        }
+        let changes = record_change::Entity::find()
+            .filter(record_change::Column::ZoneId.eq(zone_id))
+            .filter(record_change::Column::Serial.gt(serial))
+            .order_by_asc(record_change::Column::Serial)
+            .order_by_asc(record_change::Column::Seq)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+
+        let soa = |v: &zone_version::Model| ResourceRecord {
+            name: zone.name.clone(),
+            type_: "SOA".into(),
+            ttl: v.soa_ttl,
+            data: v.soa_data.clone(),
+        };
+        let mut changes = changes.into_iter().peekable();
+        let mut out = Vec::with_capacity(versions.len() - 1);
+        for pair in versions.windows(2) {
+            let (old, new) = (&pair[0], &pair[1]);
+            let mut version = ZoneVersion {
+                serial: new.serial,
+                old_soa: soa(old),
+                removed: Vec::new(),
+                new_soa: soa(new),
+                added: Vec::new(),
+            };
+            while let Some(change) = changes.next_if(|c| c.serial == new.serial) {
+                let rr = ResourceRecord {
+                    name: change.name,
+                    type_: change.rr_type,
+                    ttl: change.ttl,
+                    data: change.data,
+                };
+                if change.op == publish::OP_DEL {
+                    version.removed.push(rr);
+                } else {
+                    version.added.push(rr);
+                }
+            }
+            out.push(version);
+        }
+        Ok(Some(out))
     }
 
-    /// Removes a zone and everything published for it; `false` when absent.
-    pub async fn delete_zone(&self, id: &str) -> Result<bool, Error> {
-        let _ = id;
-        unimplemented!()
+    /// A write transaction: `READ COMMITTED` on MySQL/PostgreSQL (row locks do
+    /// the serialising), `BEGIN IMMEDIATE` behind the process's writer lock on
+    /// SQLite.
+    async fn begin_write(
+        &self,
+    ) -> Result<(Option<OwnedMutexGuard<()>>, DatabaseTransaction), Error> {
+        let guard = match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        };
+        let options = match self.db.get_database_backend() {
+            DbBackend::Sqlite => TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            },
+            _ => TransactionOptions {
+                isolation_level: Some(IsolationLevel::ReadCommitted),
+                ..Default::default()
+            },
+        };
+        Ok((guard, self.db.begin_with_options(options).await?))
     }
+
+    /// A read-only snapshot for reads of several statements.
+    async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.db.get_database_backend() {
+            // A deferred transaction reads one snapshot under WAL.
+            DbBackend::Sqlite => self.db.begin().await,
+            _ => {
+                self.db
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await
+            }
+        }
+    }
+}
+
+/// `LOWER(zones.name)`.
+fn lower_name() -> Expr {
+    Expr::expr(Func::lower(Expr::col(zone::Column::Name)))
+}
+
+/// Commits on success, rolls back (and keeps the first error) on failure.
+async fn finish<T>(txn: DatabaseTransaction, result: Result<T, Error>) -> Result<T, Error> {
+    match result {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// All recordsets of a zone with their records, by name and type.
+async fn load_rrsets(txn: &DatabaseTransaction, zone_id: &str) -> Result<Vec<StoredRrset>, DbErr> {
+    let sets = recordset::Entity::find()
+        .filter(recordset::Column::ZoneId.eq(zone_id))
+        .order_by_asc(recordset::Column::Name)
+        .order_by_asc(recordset::Column::RrType)
+        .all(txn)
+        .await?;
+    let mut records: HashMap<String, Vec<String>> = HashMap::new();
+    for record in record::Entity::find()
+        .filter(record::Column::ZoneId.eq(zone_id))
+        .order_by_asc(record::Column::RecordsetId)
+        .order_by_asc(record::Column::Position)
+        .all(txn)
+        .await?
+    {
+        records
+            .entry(record.recordset_id)
+            .or_default()
+            .push(record.data);
+    }
+    Ok(sets
+        .into_iter()
+        .map(|set| StoredRrset {
+            rrset: Rrset {
+                records: records.remove(&set.id).unwrap_or_default(),
+                id: set.id,
+                name: set.name,
+                type_: set.rr_type,
+                ttl: set.ttl,
+                description: set.description,
+                managed: set.managed,
+            },
+            serial: set.serial,
+        })
+        .collect())
+}
+
+fn zone_head(row: zone::Model) -> Result<ZoneHead, Error> {
+    let kind = match row.kind.as_str() {
+        "PRIMARY" => ZoneKind::Primary,
+        "SECONDARY" => ZoneKind::Secondary,
+        other => return Err(DbErr::Type(format!("unknown zone kind {other:?}")).into()),
+    };
+    Ok(ZoneHead {
+        zone: ZoneRow {
+            id: row.id,
+            project: row.project,
+            name: row.name,
+            pool_id: row.pool_id,
+            kind,
+            ttl: row.ttl,
+            description: row.description,
+            masters: from_json(row.masters)?,
+            soa: Soa {
+                mname: row.soa_mname,
+                email: row.soa_email,
+                refresh: row.soa_refresh,
+                retry: row.soa_retry,
+                expire: row.soa_expire,
+                minimum: row.soa_minimum,
+            },
+        },
+        serial: row.serial,
+        fingerprint: row.fingerprint,
+    })
+}
+
+fn pool_record(row: pool::Model) -> Result<PoolRecord, Error> {
+    Ok(PoolRecord {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        ns_records: from_json(row.ns_records)?,
+        nameservers: from_json(row.nameservers)?,
+        also_notifies: from_json(row.also_notifies)?,
+        targets: row.targets,
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, DbErr> {
+    serde_json::to_value(value).map_err(|e| DbErr::Json(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, DbErr> {
+    serde_json::from_value(value).map_err(|e| DbErr::Json(e.to_string()))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
