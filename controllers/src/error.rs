@@ -13,15 +13,27 @@ pub enum Error {
     MissingNamespace,
     #[error("serialization: {0}")]
     Serialization(#[from] serde_json::Error),
+    #[error("storage: {0}")]
+    Storage(#[from] designate_storage::Error),
+    #[error("pool {pool} still serves {zones} zone(s)")]
+    PoolInUse { pool: String, zones: usize },
+    #[error("watch cache stopped")]
+    CacheStopped,
 }
 
 impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Error::Kube(_) => "KubeApiError",
-            Error::Finalizer(_) => "FinalizerError",
+            Error::Finalizer(inner) => match inner.as_ref() {
+                finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e.reason(),
+                _ => "FinalizerError",
+            },
             Error::MissingNamespace => "MissingNamespace",
             Error::Serialization(_) => "SerializationError",
+            Error::Storage(e) => e.reason(),
+            Error::PoolInUse { .. } => "PoolInUse",
+            Error::CacheStopped => "CacheStopped",
         }
     }
 }

@@ -1,38 +1,62 @@
-//! The Zone controller.
+//! The Zone controller: publishes a zone and its recordsets into storage.
+//!
+//! observe: the Zone, its Recordsets (index), its Pool (cache) and what
+//! storage holds; decide: `designate_central::plan::plan`; act: one storage
+//! transaction, then the statuses that changed.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use designate_crd::{ResourceAction, ResourceStatus, Zone, ZoneStatus};
+use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
+use designate_central::{
+    NsRecord, Privileges, RecordsetInput, Rrset, ZoneInput, ZoneKind, ZoneOwner,
+};
+use designate_crd::{Pool, Recordset, RecordsetStatus, ResourceStatus, Zone, ZoneType};
+use designate_storage::{StoredZone, ZoneChange};
 use futures::StreamExt;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::api::{Api, Patch, PatchParams};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
+use serde::Serialize;
 use serde_json::json;
-use tracing::{info, instrument, warn};
+use tracing::{debug, info, instrument, warn};
 
-use crate::{Error, FIELD_MANAGER};
+use crate::status::{Confirmation, RecordsetOutcome, ZoneOutcome, recordset_status, zone_status};
+use crate::{Context, Error, FIELD_MANAGER};
 
 /// Finalizer holding a zone until its published data is removed.
 pub const ZONE_FINALIZER: &str = "zones.designate.openstack.org/cleanup";
 
-struct Context {
-    client: Client,
+/// How often a zone is checked even when nothing triggers it.
+const RESYNC: Duration = Duration::from_secs(300);
+
+/// Status writes in flight at once for one zone's recordsets.
+const STATUS_WRITES: usize = 16;
+
+pub(crate) fn controller(client: &Client) -> Controller<Zone> {
+    Controller::new(
+        Api::<Zone>::all(client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
 }
 
-pub async fn run(client: Client, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
-    let zones = Api::<Zone>::all(client.clone());
-    let context = Arc::new(Context { client });
-    Controller::new(zones, watcher::Config::default().any_semantic())
+pub(crate) async fn run(
+    controller: Controller<Zone>,
+    context: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    controller
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {
             if let Err(error) = result {
-                warn!(%error, "zone reconcile failed");
+                debug!(%error, "zone reconcile failed");
             }
         })
         .await;
@@ -44,123 +68,407 @@ async fn reconcile(zone: Arc<Zone>, ctx: Arc<Context>) -> Result<Action, Error> 
     let api = Api::<Zone>::namespaced(ctx.client.clone(), &namespace);
     finalizer(&api, ZONE_FINALIZER, zone, |event| async {
         match event {
-            Event::Apply(zone) => apply(&api, &zone).await,
-            Event::Cleanup(zone) => cleanup(&zone).await,
+            Event::Apply(zone) => apply(&api, &zone, &ctx).await,
+            Event::Cleanup(zone) => cleanup(&zone, &ctx).await,
         }
     })
     .await
     .map_err(|e| Error::Finalizer(Box::new(e)))
 }
 
-async fn apply(api: &Api<Zone>, zone: &Zone) -> Result<Action, Error> {
-    let desired = desired_status(zone, Time(now()));
-    if zone.status.as_ref() != Some(&desired) {
-        let patch = json!({
-            "apiVersion": Zone::api_version(&()),
-            "kind": Zone::kind(&()),
-            "status": desired,
-        });
-        api.patch_status(
-            &zone.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
-        info!(generation = ?zone.metadata.generation, "zone status written");
-    }
-    Ok(Action::requeue(Duration::from_secs(300)))
+/// Everything observed about one zone before deciding.
+struct Observed {
+    zone: ZoneInput,
+    pool: Option<(PoolView, bool)>,
+    recordsets: Vec<Arc<Recordset>>,
+    inputs: Vec<RecordsetInput>,
+    fingerprint: String,
 }
 
-async fn cleanup(zone: &Zone) -> Result<Action, Error> {
-    // Nothing is published yet; Central's storage cleanup goes here.
-    info!(zone = %zone.name_any(), "zone released");
+async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<Action, Error> {
+    ctx.recordsets.ready().await;
+    ctx.pools
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CacheStopped)?;
+    let observed = observe(zone, ctx);
+    let state = ctx.storage.zone_state(&observed.zone.id).await?;
+    if let Some(state) = &state
+        && state.fingerprint == observed.fingerprint
+        && statuses_current(zone, &observed.recordsets, state.serial)
+    {
+        debug!("zone unchanged");
+        return Ok(Action::requeue(RESYNC));
+    }
+
+    let stored = match state {
+        Some(_) => ctx.storage.load_zone(&observed.zone.id).await?,
+        None => None,
+    };
+    let related: Vec<ZoneOwner> = ctx
+        .storage
+        .related_zones(&observed.zone.name)
+        .await?
+        .into_iter()
+        .filter(|z| z.id != observed.zone.id)
+        .collect();
+    let project_zone_count = match stored {
+        Some(_) => 0,
+        None => {
+            ctx.storage
+                .count_project_zones(&observed.zone.project)
+                .await?
+        }
+    };
+    let published_rrsets: Vec<Rrset> = stored
+        .iter()
+        .flat_map(|s| s.rrsets.iter().map(|r| r.rrset.clone()))
+        .collect();
+    let mut plan = plan(
+        &PlanInput {
+            zone: &observed.zone,
+            pool: observed.pool.as_ref().map(|(p, _)| p),
+            recordsets: &observed.inputs,
+            published: stored.as_ref().map(|s| Published {
+                zone: &s.zone,
+                rrsets: &published_rrsets,
+            }),
+            project_zone_count,
+            related: &related,
+            privileges: Privileges::default(),
+        },
+        &ctx.settings.central,
+    );
+
+    let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
+    write_statuses(api, zone, ctx, &observed, &plan, published.as_ref()).await?;
+    Ok(Action::requeue(RESYNC))
+}
+
+/// What is published after acting: the zone's serial and the serial at
+/// which each recordset last changed.
+struct Publication {
+    serial: i64,
+    rrset_serials: HashMap<String, i64>,
+}
+
+/// Applies the plan to storage, if it changes anything.
+async fn publish(
+    ctx: &Context,
+    observed: &Observed,
+    stored: Option<&StoredZone>,
+    plan: &mut Plan,
+) -> Result<Option<Publication>, Error> {
+    let mut publication = stored.map(|s| Publication {
+        serial: s.serial,
+        rrset_serials: s
+            .rrsets
+            .iter()
+            .map(|r| (r.rrset.id.clone(), r.serial))
+            .collect(),
+    });
+    let Some(row) = plan.row.clone() else {
+        return Ok(publication);
+    };
+    if !plan.changes(stored.map(|s| &s.zone)) {
+        if let Some(stored) = stored
+            && stored.fingerprint != observed.fingerprint
+        {
+            ctx.storage
+                .set_fingerprint(&row.id, stored.serial, &observed.fingerprint)
+                .await?;
+        }
+        return Ok(publication);
+    }
+    let change = ZoneChange {
+        zone: row,
+        fingerprint: observed.fingerprint.clone(),
+        base_serial: stored.map(|s| s.serial),
+        upsert: std::mem::take(&mut plan.upsert),
+        delete: std::mem::take(&mut plan.delete),
+    };
+    match ctx.storage.publish(&change, unix_now()).await {
+        Ok(serial) => {
+            info!(
+                serial,
+                upserted = change.upsert.len(),
+                deleted = change.delete.len(),
+                "zone published"
+            );
+            let publication = publication.get_or_insert_with(|| Publication {
+                serial,
+                rrset_serials: HashMap::new(),
+            });
+            publication.serial = serial;
+            for rrset in &change.upsert {
+                publication.rrset_serials.insert(rrset.id.clone(), serial);
+            }
+            for id in &change.delete {
+                publication.rrset_serials.remove(id);
+            }
+        }
+        Err(designate_storage::Error::NameTaken(_)) => {
+            plan.zone_error = Some(designate_central::Error::DuplicateZone(
+                "Duplicate Zone".into(),
+            ));
+            plan.row = None;
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(publication)
+}
+
+async fn write_statuses(
+    api: &Api<Zone>,
+    zone: &Zone,
+    ctx: &Context,
+    observed: &Observed,
+    plan: &Plan,
+    published: Option<&Publication>,
+) -> Result<(), Error> {
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let confirmation = match &observed.pool {
+        Some((_, true)) => Confirmation::WaitingForNameservers,
+        _ => Confirmation::NothingToWaitFor,
+    };
+    let zone_serial = published.map(|p| p.serial);
+    let desired = zone_status(
+        zone.status.as_ref(),
+        zone.metadata.generation,
+        ZoneOutcome {
+            refusal: plan.zone_error.as_ref(),
+            serial: zone_serial,
+            pool: observed.pool.as_ref().map(|(p, _)| p.name.as_str()),
+            confirmation,
+        },
+        &now,
+    );
+    if zone.status.as_ref() != Some(&desired) {
+        write_status(api, &zone.name_any(), &desired).await?;
+    }
+
+    let namespace = zone.namespace().unwrap_or_default();
+    let rs_api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
+    let zone_refusal = plan.zone_error.as_ref().map(|e| e.to_string());
+    let writes: Vec<(String, RecordsetStatus)> = observed
+        .recordsets
+        .iter()
+        .filter_map(|rs| {
+            let id = rs.uid().unwrap_or_default();
+            let serial = published.and_then(|p| p.rrset_serials.get(&id).copied());
+            let outcome = match (plan.recordset_errors.get(&id), serial, zone_serial) {
+                (Some(refusal), serial, _) => RecordsetOutcome::Refused { refusal, serial },
+                (None, Some(serial), Some(_)) => RecordsetOutcome::Published {
+                    serial,
+                    confirmation,
+                },
+                _ => RecordsetOutcome::ZoneNotReady {
+                    reason: "ZoneNotReady",
+                    message: match &zone_refusal {
+                        Some(refusal) => {
+                            format!("zone {} is not published: {refusal}", zone.name_any())
+                        }
+                        None => format!("zone {} is not published yet", zone.name_any()),
+                    },
+                },
+            };
+            let desired =
+                recordset_status(rs.status.as_ref(), rs.metadata.generation, outcome, &now);
+            (rs.status.as_ref() != Some(&desired)).then(|| (rs.name_any(), desired))
+        })
+        .collect();
+    let results: Vec<Result<(), Error>> = futures::stream::iter(writes)
+        .map(|(name, status)| {
+            let rs_api = rs_api.clone();
+            async move {
+                match write_status(&rs_api, &name, &status).await {
+                    // Deleted since observed: its zone is replanned anyway.
+                    Err(Error::Kube(kube::Error::Api(e))) if e.code == 404 => Ok(()),
+                    other => other,
+                }
+            }
+        })
+        .buffer_unordered(STATUS_WRITES)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// One status write, as a server-side apply of the whole status.
+pub(crate) async fn write_status<K>(
+    api: &Api<K>,
+    name: &str,
+    status: &impl Serialize,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn cleanup(zone: &Zone, ctx: &Context) -> Result<Action, Error> {
+    let id = zone.uid().unwrap_or_default();
+    let removed = ctx.storage.delete_zone(&id).await?;
+    // Designate deletes a zone's recordsets with it; so do we, so that a
+    // zone created again under the same name starts empty.
+    let namespace = zone.namespace().unwrap_or_default();
+    let rs_api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
+    for rs in ctx.recordsets.of_zone(&namespace, &zone.name_any()) {
+        match rs_api
+            .delete(&rs.name_any(), &DeleteParams::default())
+            .await
+        {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    info!(removed, "zone unpublished");
+    // Zones refused because of this one (same name elsewhere, the project's
+    // zone quota) may be published now.
+    ctx.requeue(ctx.zones.state_filter(|other| {
+        other.uid() != zone.uid()
+            && (other.spec.name.eq_ignore_ascii_case(&zone.spec.name)
+                || (other.namespace() == zone.namespace()
+                    && other.status.as_ref().and_then(|s| s.status) == Some(ResourceStatus::Error)))
+    }));
     Ok(Action::await_change())
 }
 
 fn error_policy(_zone: Arc<Zone>, error: &Error, _ctx: Arc<Context>) -> Action {
-    warn!(reason = error.reason(), %error, "reconcile error");
-    Action::requeue(Duration::from_secs(5))
+    warn!(reason = error.reason(), %error, "zone reconcile failed");
+    // A lost race with another writer is retried at once; the rest back off.
+    match error.reason() {
+        "Conflict" => Action::requeue(Duration::from_millis(10)),
+        _ => Action::requeue(Duration::from_secs(5)),
+    }
 }
 
-fn now() -> k8s_openapi::jiff::Timestamp {
-    k8s_openapi::jiff::Timestamp::now()
+fn observe(zone: &Zone, ctx: &Context) -> Observed {
+    let namespace = zone.namespace().unwrap_or_default();
+    let pool = ctx
+        .pools
+        .get(&ObjectRef::new(Context::pool_name(zone)))
+        .filter(|p| p.metadata.deletion_timestamp.is_none());
+    let recordsets: Vec<Arc<Recordset>> = ctx
+        .recordsets
+        .of_zone(&namespace, &zone.name_any())
+        .into_iter()
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        .collect();
+    let inputs = recordsets.iter().map(|rs| recordset_input(rs)).collect();
+    let fingerprint = fingerprint(zone, pool.as_deref(), &recordsets, ctx.settings_digest);
+    Observed {
+        zone: zone_input(zone),
+        pool: pool.map(|p| (pool_view(&p), !p.spec.targets.is_empty())),
+        recordsets,
+        inputs,
+        fingerprint,
+    }
 }
 
-/// The status a zone should show, keeping timestamps of unchanged parts so
-/// that an unchanged zone yields an equal status (and no write).
-pub fn desired_status(zone: &Zone, now: Time) -> ZoneStatus {
-    let current = zone.status.clone().unwrap_or_default();
-    let generation = zone.metadata.generation;
-    let action = if current.observed_generation.is_none()
-        || current.action == Some(ResourceAction::Create)
-    {
-        ResourceAction::Create
-    } else {
-        ResourceAction::Update
+/// Whether the zone's and its recordsets' statuses already reflect their
+/// current generation at the published `serial`: then nothing needs writing.
+fn statuses_current(zone: &Zone, recordsets: &[Arc<Recordset>], serial: i64) -> bool {
+    let settled = |status: Option<ResourceStatus>| {
+        matches!(status, Some(ResourceStatus::Active | ResourceStatus::Error))
     };
-    let ready = Condition {
-        type_: "Ready".into(),
-        status: "False".into(),
-        reason: "Pending".into(),
-        message: "zone accepted; waiting to be published to the pool's nameservers".into(),
-        observed_generation: generation,
-        last_transition_time: now.clone(),
-    };
-    let ready = match current.conditions.iter().find(|c| c.type_ == "Ready") {
-        Some(old) if old.status == ready.status && old.reason == ready.reason => Condition {
-            last_transition_time: old.last_transition_time.clone(),
-            ..ready
+    let zone_current = zone.status.as_ref().is_some_and(|s| {
+        s.observed_generation == zone.metadata.generation
+            && s.serial == Some(serial)
+            && settled(s.status)
+    });
+    zone_current
+        && recordsets.iter().all(|rs| {
+            rs.status.as_ref().is_some_and(|s| {
+                s.observed_generation == rs.metadata.generation && settled(s.status)
+            })
+        })
+}
+
+/// A digest of every input of the plan: equal digests plan equal changes.
+fn fingerprint(
+    zone: &Zone,
+    pool: Option<&Pool>,
+    recordsets: &[Arc<Recordset>],
+    settings_digest: u64,
+) -> String {
+    let mut text = format!(
+        "{}/{:?}/{settings_digest}",
+        zone.uid().unwrap_or_default(),
+        zone.metadata.generation
+    );
+    if let Some(pool) = pool {
+        text.push_str(&format!(
+            "|pool {}/{:?}",
+            pool.uid().unwrap_or_default(),
+            pool.metadata.generation
+        ));
+    }
+    for rs in recordsets {
+        text.push_str(&format!(
+            "|{}/{:?}",
+            rs.uid().unwrap_or_default(),
+            rs.metadata.generation
+        ));
+    }
+    format!("{:016x}", crate::fnv1a(text.as_bytes()))
+}
+
+fn zone_input(zone: &Zone) -> ZoneInput {
+    ZoneInput {
+        id: zone.uid().unwrap_or_default(),
+        project: zone.namespace().unwrap_or_default(),
+        name: zone.spec.name.clone(),
+        email: zone.spec.email.clone(),
+        ttl: zone.spec.ttl.map(i64::from),
+        description: zone.spec.description.clone(),
+        kind: match zone.spec.type_ {
+            ZoneType::Primary => ZoneKind::Primary,
+            ZoneType::Secondary => ZoneKind::Secondary,
         },
-        _ => ready,
-    };
-    ZoneStatus {
-        status: Some(ResourceStatus::Pending),
-        action: Some(action),
-        observed_generation: generation,
-        conditions: vec![ready],
-        created_at: current.created_at.clone().or(Some(now)),
-        ..current
+        masters: zone.spec.masters.clone(),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use designate_crd::ZoneSpec;
-
-    fn zone(generation: i64) -> Zone {
-        let mut zone = Zone::new(
-            "example-com",
-            ZoneSpec {
-                name: "example.com.".into(),
-                ..Default::default()
-            },
-        );
-        zone.metadata.generation = Some(generation);
-        zone
+fn recordset_input(rs: &Recordset) -> RecordsetInput {
+    RecordsetInput {
+        id: rs.uid().unwrap_or_default(),
+        name: rs.spec.name.clone(),
+        type_: rs.spec.type_.clone(),
+        ttl: rs.spec.ttl.map(i64::from),
+        records: rs.spec.records.clone(),
+        description: rs.spec.description.clone(),
     }
+}
 
-    #[test]
-    fn new_zone_is_pending_create() {
-        let status = desired_status(&zone(1), Time(now()));
-        assert_eq!(status.status, Some(ResourceStatus::Pending));
-        assert_eq!(status.action, Some(ResourceAction::Create));
-        assert_eq!(status.observed_generation, Some(1));
+pub(crate) fn pool_view(pool: &Pool) -> PoolView {
+    PoolView {
+        id: pool.uid().unwrap_or_default(),
+        name: pool.name_any(),
+        ns_records: pool
+            .spec
+            .ns_records
+            .iter()
+            .map(|ns| NsRecord {
+                hostname: ns.hostname.clone(),
+                priority: i64::from(ns.priority),
+            })
+            .collect(),
     }
+}
 
-    #[test]
-    fn unchanged_zone_needs_no_status_write() {
-        let mut z = zone(1);
-        z.status = Some(desired_status(&z, Time(now())));
-        let later = Time(now() + k8s_openapi::jiff::SignedDuration::from_secs(60));
-        assert_eq!(desired_status(&z, later), z.status.clone().unwrap());
-    }
-
-    #[test]
-    fn spec_change_updates_observed_generation() {
-        let mut z = zone(1);
-        z.status = Some(desired_status(&z, Time(now())));
-        z.metadata.generation = Some(2);
-        assert_eq!(desired_status(&z, Time(now())).observed_generation, Some(2));
-    }
+fn unix_now() -> i64 {
+    k8s_openapi::jiff::Timestamp::now().as_second()
 }

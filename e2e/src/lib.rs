@@ -342,6 +342,14 @@ impl Standalone {
         let _ = child.kill();
         child.wait().ok()
     }
+
+    /// SIGKILL, as a crash or an OOM kill would: no shutdown code runs.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 impl Drop for Standalone {

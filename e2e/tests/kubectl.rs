@@ -45,19 +45,19 @@ fn finalizers(object: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Waits until the controller marked zone `name` (optionally in namespace `ns`)
-/// PENDING for its current generation, and returns the zone.
-fn wait_zone_pending(env: &Env, name: &str, ns: Option<&str>) -> Value {
+/// Waits until the controller marked zone `name` (optionally in namespace
+/// `ns`) with `status` for its current generation, and returns the zone.
+fn wait_zone(env: &Env, name: &str, ns: Option<&str>, status: &str) -> Value {
     let mut args = vec!["zone", name];
     if let Some(ns) = ns {
         args.extend_from_slice(&["-n", ns]);
     }
     wait_for(
         CONTROLLER_TIMEOUT,
-        &format!("the controller to mark zone {name} PENDING"),
+        &format!("the controller to mark zone {name} {status}"),
         || {
             let zone = env.kubectl.get_json(&args);
-            let done = at(&zone, "/status/status") == "PENDING"
+            let done = at(&zone, "/status/status") == status
                 && at(&zone, "/status/observedGeneration") == at(&zone, "/metadata/generation")
                 && finalizers(&zone).iter().any(|f| f == FINALIZER);
             if done {
@@ -121,7 +121,7 @@ fn apply_get_and_server_side_apply() {
         assert!(table.contains("example-com"), "{table}");
         wait_for(
             CONTROLLER_TIMEOUT,
-            "status.status PENDING via jsonpath",
+            "status.status ACTIVE via jsonpath",
             || {
                 let status = k.ok(&[
                     "get",
@@ -130,7 +130,7 @@ fn apply_get_and_server_side_apply() {
                     "-o",
                     "jsonpath={.status.status}",
                 ]);
-                if status == "PENDING" {
+                if status == "ACTIVE" {
                     Ok(())
                 } else {
                     Err(status)
@@ -139,10 +139,10 @@ fn apply_get_and_server_side_apply() {
         );
         let table = k.ok(&["get", "zones"]);
         let row = table_row(&table, "example-com");
-        assert_eq!(cell(&row, "STATUS"), "PENDING", "{table}");
-        assert_eq!(cell(&row, "ACTION"), "CREATE", "{table}");
+        assert_eq!(cell(&row, "STATUS"), "ACTIVE", "{table}");
+        assert_eq!(cell(&row, "ACTION"), "NONE", "{table}");
 
-        let zone = wait_zone_pending(env, "example-com", None);
+        let zone = wait_zone(env, "example-com", None, "ACTIVE");
         let uid = at(&zone, "/metadata/uid")
             .as_str()
             .unwrap_or_default()
@@ -165,7 +165,7 @@ fn apply_get_and_server_side_apply() {
             .is_string(),
             "client-side apply must store the last-applied annotation: {zone}"
         );
-        assert_eq!(at(&zone, "/status/action"), "CREATE", "{zone}");
+        assert_eq!(at(&zone, "/status/action"), "NONE", "{zone}");
         let ready = at(&zone, "/status/conditions")
             .as_array()
             .and_then(|conditions| conditions.iter().find(|c| c["type"] == "Ready"))
@@ -187,7 +187,7 @@ fn apply_get_and_server_side_apply() {
         let changed = env.write("zone-ttl-7200.yaml", &zone_with_ttl(7200));
         let out = k.ok(&["apply", "-f", path_str(&changed)]);
         assert!(out.contains("example-com configured"), "{out}");
-        let zone = wait_zone_pending(env, "example-com", None);
+        let zone = wait_zone(env, "example-com", None, "ACTIVE");
         assert_eq!(at(&zone, "/metadata/generation"), 2, "{zone}");
         assert_eq!(at(&zone, "/spec/ttl"), 7200, "{zone}");
         assert_eq!(at(&zone, "/metadata/uid"), uid.as_str(), "{zone}");
@@ -218,7 +218,7 @@ fn apply_get_and_server_side_apply() {
         let created = env.write("ssa-zone.yaml", &zone_yaml("ssa-zone", ""));
         let out = k.ok(&["apply", "--server-side", "-f", path_str(&created)]);
         assert!(out.contains("ssa-zone serverside-applied"), "{out}");
-        let zone = wait_zone_pending(env, "ssa-zone", None);
+        let zone = wait_zone(env, "ssa-zone", None, "ACTIVE");
         assert_eq!(at(&zone, "/metadata/generation"), 1, "{zone}");
         assert_eq!(at(&zone, "/spec/ttl"), 600, "{zone}");
         let changed = env.write(
@@ -284,7 +284,7 @@ fn delete_waits_for_finalizers() {
     for_each_kubectl(|env| {
         let k = &env.kubectl;
         k.ok(&["apply", "-f", path_str(&fixture("zone-example-com.yaml"))]);
-        wait_zone_pending(env, "example-com", None);
+        wait_zone(env, "example-com", None, "ACTIVE");
         let out = k.ok(&["delete", "zone", "example-com", "--timeout=60s"]);
         assert!(
             out.contains("zone.designate.openstack.org \"example-com\" deleted"),
@@ -299,7 +299,7 @@ fn delete_waits_for_finalizers() {
             &zone_yaml("held", &format!("  finalizers:\n  - {HOLD}\n")),
         );
         k.ok(&["apply", "-f", path_str(&held)]);
-        let zone = wait_zone_pending(env, "held", None);
+        let zone = wait_zone(env, "held", None, "ACTIVE");
         assert!(finalizers(&zone).contains(&HOLD.to_string()), "{zone}");
 
         let out = k.ok(&["delete", "zone", "held", "--wait=false"]);
@@ -370,7 +370,7 @@ fn delete_waits_for_finalizers() {
 
         // A foreign finalizer added with a JSON patch, removed with a merge patch.
         k.ok(&["apply", "-f", path_str(&fixture("zone-example-com.yaml"))]);
-        wait_zone_pending(env, "example-com", None);
+        wait_zone(env, "example-com", None, "ACTIVE");
         k.ok(&[
             "patch",
             "zone",
@@ -453,7 +453,7 @@ fn watch_sees_changes() {
     for_each_kubectl(|env| {
         let k = &env.kubectl;
         k.ok(&["apply", "-f", path_str(&fixture("zone-example-com.yaml"))]);
-        wait_zone_pending(env, "example-com", None);
+        wait_zone(env, "example-com", None, "ACTIVE");
 
         let mut events = k.spawn(
             &["get", "zones", "-w", "-o", "json", "--output-watch-events"],
@@ -496,7 +496,7 @@ fn watch_sees_changes() {
         k.ok(&["label", "zone", "example-com", "e2e=watched"]);
         let second = env.write("second.yaml", &zone_yaml("second", ""));
         k.ok(&["apply", "-f", path_str(&second)]);
-        wait_zone_pending(env, "second", None);
+        wait_zone(env, "second", None, "ACTIVE");
         k.ok(&["delete", "zone", "second", "--timeout=60s"]);
 
         let seen = wait_for(
@@ -617,7 +617,7 @@ fn bad_input_is_rejected() {
     for_each_kubectl(|env| {
         let k = &env.kubectl;
         k.ok(&["apply", "-f", path_str(&fixture("zone-example-com.yaml"))]);
-        let before = wait_zone_pending(env, "example-com", None);
+        let before = wait_zone(env, "example-com", None, "ACTIVE");
 
         let dir = fixture("invalid");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -701,14 +701,19 @@ fn bad_input_is_rejected() {
             "example-com changed: {before} -> {after}"
         );
         assert_eq!(at(after, "/spec"), at(&before, "/spec"), "{after}");
-        for kind in ["recordsets", "pools"] {
-            let list = k.get_json(&[kind]);
-            assert_eq!(
-                at(&list, "/items").as_array().map(Vec::len),
-                Some(0),
-                "{kind}: {list}"
-            );
-        }
+        let list = k.get_json(&["recordsets"]);
+        assert_eq!(
+            at(&list, "/items").as_array().map(Vec::len),
+            Some(0),
+            "{list}"
+        );
+        // Only the pool standalone creates on first start.
+        let list = k.get_json(&["pools"]);
+        let pools: Vec<&Value> = at(&list, "/items")
+            .as_array()
+            .map(|items| items.iter().map(|p| at(p, "/metadata/name")).collect())
+            .unwrap_or_default();
+        assert_eq!(pools, ["default"], "{list}");
 
         // --validate=false sends fieldValidation=Ignore: the unknown field is pruned.
         let lenient = env.write(
@@ -778,8 +783,14 @@ fn namespace_lifecycle(env: &Env) {
         k.ok(&["apply", "-f", path_str(&zone_file)]);
         let out = k.ok(&["apply", "-n", "tenant-a", "-f", path_str(&zone_file)]);
         assert!(out.contains("example-com created"), "{out}");
-        let in_default = wait_zone_pending(env, "example-com", None);
-        let in_tenant = wait_zone_pending(env, "example-com", Some("tenant-a"));
+        let in_default = wait_zone(env, "example-com", None, "ACTIVE");
+        // The same name in another project: refused, as Designate does.
+        let in_tenant = wait_zone(env, "example-com", Some("tenant-a"), "ERROR");
+        assert_eq!(
+            at(&in_tenant, "/status/conditions/0/reason"),
+            "DuplicateZone",
+            "{in_tenant}"
+        );
         assert_eq!(
             at(&in_tenant, "/metadata/namespace"),
             "tenant-a",

@@ -34,11 +34,11 @@ fn https_with_bearer_token() {
         // The controllers reach the API in-process, without the token.
         wait_for(
             std::time::Duration::from_secs(20),
-            "zone PENDING over https",
+            "zone ACTIVE over https",
             || {
                 let zone = kubectl.get_json(&["zone", "example-com"]);
                 match at(&zone, "/status/status").as_str() {
-                    Some("PENDING") => Ok(()),
+                    Some("ACTIVE") => Ok(()),
                     other => Err(format!("status {other:?}")),
                 }
             },

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use designate_apiserver::{ApiServer, Config, Tls};
+use designate_controllers::{DEFAULT_POOL, Settings};
+use designate_storage::Storage;
 use tracing::info;
 
 #[derive(Parser)]
@@ -22,6 +24,24 @@ use tracing::info;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Where published zone data is kept, for the controllers against a real
+    /// cluster (`mysql://`, `postgres://` or `sqlite://` URL).
+    #[arg(long, env = "DESIGNATE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(clap::Args, Clone)]
+struct StandaloneArgs {
+    #[command(flatten)]
+    control_plane: ControlPlaneArgs,
+    /// Where published zone data is kept: `mysql://`, `postgres://` or
+    /// `sqlite://` URL; SQLite in the data dir when unset.
+    #[arg(long, env = "DESIGNATE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// NS record of the `default` Pool created on first start (the pool
+    /// zones go to when they name none).
+    #[arg(long, default_value = "ns1.example.org.")]
+    default_ns_record: String,
 }
 
 #[derive(clap::Args, Clone)]
@@ -45,7 +65,7 @@ struct ControlPlaneArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run everything in one process on an embedded Kubernetes-compatible API.
-    Standalone(ControlPlaneArgs),
+    Standalone(StandaloneArgs),
     /// Run only the embedded Kubernetes-compatible API (no controllers).
     Apiserver(ControlPlaneArgs),
     /// Print the CRDs as YAML, or write them as files into a directory.
@@ -65,10 +85,23 @@ async fn main() -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        None => run_in_cluster().await,
-        Some(Command::Standalone(args)) => standalone(args, true).await,
-        Some(Command::Apiserver(args)) => standalone(args, false).await,
+    let cli = Cli::parse();
+    match cli.command {
+        None => run_in_cluster(cli.database_url).await,
+        Some(Command::Standalone(args)) => {
+            let database_url = args.database_url.clone().unwrap_or_else(|| {
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    args.control_plane.data_dir.join("designate.db").display()
+                )
+            });
+            let roles = Roles {
+                database_url,
+                default_ns_record: args.default_ns_record,
+            };
+            standalone(args.control_plane, Some(roles)).await
+        }
+        Some(Command::Apiserver(args)) => standalone(args, None).await,
         Some(Command::Crds { out }) => crds(out.as_deref()),
     }
 }
@@ -86,11 +119,69 @@ fn crds(out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-async fn run_in_cluster() -> Result<()> {
+async fn run_in_cluster(database_url: Option<String>) -> Result<()> {
+    let database_url = database_url
+        .context("--database-url (or DESIGNATE_DATABASE_URL) is required against a cluster")?;
     let client = kube::Client::try_default()
         .await
         .context("no Kubernetes cluster found (kubeconfig or in-cluster); try `designate-operator standalone`")?;
-    designate_controllers::run(client, shutdown_signal()).await;
+    let storage = open_storage(&database_url).await?;
+    designate_controllers::run(client, storage, Settings::default(), shutdown_signal()).await;
+    Ok(())
+}
+
+/// The roles `standalone` runs beside the embedded control plane.
+struct Roles {
+    database_url: String,
+    default_ns_record: String,
+}
+
+async fn open_storage(url: &str) -> Result<Storage> {
+    let storage = Storage::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(url)))?;
+    info!(database = %redact(url), "storage ready");
+    Ok(storage)
+}
+
+/// A database URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Creates the `default` Pool unless one exists, so that zones naming no
+/// pool are served on a fresh install (Designate ships a default pool too).
+async fn ensure_default_pool(client: &kube::Client, ns_record: &str) -> Result<()> {
+    use designate_crd::{Pool, PoolNsRecord, PoolSpec};
+    let api = kube::Api::<Pool>::all(client.clone());
+    if api.get_opt(DEFAULT_POOL).await?.is_some() {
+        return Ok(());
+    }
+    let pool = Pool::new(
+        DEFAULT_POOL,
+        PoolSpec {
+            description: Some("Default pool".into()),
+            ns_records: vec![PoolNsRecord {
+                hostname: ns_record.to_string(),
+                priority: 1,
+            }],
+            ..Default::default()
+        },
+    );
+    match api.create(&Default::default(), &pool).await {
+        Ok(_) => info!(ns_record, "default pool created"),
+        Err(kube::Error::Api(e)) if e.code == 409 => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 
@@ -117,7 +208,7 @@ fn uuid_like() -> String {
         .collect()
 }
 
-async fn standalone(args: ControlPlaneArgs, with_controllers: bool) -> Result<()> {
+async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> {
     let token = token(&args)?;
     let mut config = Config::new(&args.data_dir);
     config.token = token.clone();
@@ -161,10 +252,17 @@ async fn standalone(args: ControlPlaneArgs, with_controllers: bool) -> Result<()
     );
     info!(%addr, data_dir = %args.data_dir.display(), "embedded control plane ready");
     let serving = tokio::spawn(serve);
-    if with_controllers {
+    if let Some(roles) = roles {
+        let storage = open_storage(&roles.database_url).await?;
         // The controllers use the API in-process: same kube::Client, no socket.
         let client = kube::Client::new(server.router(), "default");
-        tokio::spawn(designate_controllers::run(client, shutdown_signal()));
+        ensure_default_pool(&client, &roles.default_ns_record).await?;
+        tokio::spawn(designate_controllers::run(
+            client,
+            storage,
+            Settings::default(),
+            shutdown_signal(),
+        ));
     }
     tokio::select! {
         result = serving => {
@@ -189,4 +287,29 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_not_shown() {
+        for (url, shown) in [
+            (
+                "mysql://root:s3cret@db:3306/designate",
+                "mysql://root:***@db:3306/designate",
+            ),
+            (
+                "postgres://designate@db/designate",
+                "postgres://designate@db/designate",
+            ),
+            (
+                "sqlite://./data/designate.db?mode=rwc",
+                "sqlite://./data/designate.db?mode=rwc",
+            ),
+        ] {
+            assert_eq!(redact(url), shown);
+        }
+    }
 }

@@ -391,7 +391,10 @@ async fn fingerprint_moves_without_a_new_serial(storage: Storage, _: String) {
     let state = storage.zone_state("z1").await.unwrap().unwrap();
     assert_eq!((state.serial, state.fingerprint.as_str()), (s1, "inputs-2"));
     // Planned against an old serial: left alone.
-    storage.set_fingerprint("z1", s1 - 1, "stale").await.unwrap();
+    storage
+        .set_fingerprint("z1", s1 - 1, "stale")
+        .await
+        .unwrap();
     let state = storage.zone_state("z1").await.unwrap().unwrap();
     assert_eq!(state.fingerprint, "inputs-2");
 }

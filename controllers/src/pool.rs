@@ -1,0 +1,132 @@
+//! The Pool controller: keeps each Pool in storage (MiniDNS and the
+//! backends read it there) and refuses to let go of a pool that still
+//! serves zones, as Designate refuses to delete one.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use designate_crd::{Pool, PoolStatus};
+use designate_storage::{HostPort, PoolRecord};
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event, finalizer};
+use kube::runtime::watcher;
+use tracing::{debug, info, instrument, warn};
+
+use crate::status::ready;
+use crate::zone::{pool_view, write_status};
+use crate::{Context, Error};
+
+/// Finalizer holding a pool until no zone uses it.
+pub const POOL_FINALIZER: &str = "pools.designate.openstack.org/cleanup";
+
+/// How often the zone count in the status is refreshed.
+const RESYNC: Duration = Duration::from_secs(30);
+
+pub(crate) async fn run(
+    context: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    Controller::new(
+        Api::<Pool>::all(context.client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .graceful_shutdown_on(shutdown)
+    .run(reconcile, error_policy, context)
+    .for_each(|result| async move {
+        if let Err(error) = result {
+            debug!(%error, "pool reconcile failed");
+        }
+    })
+    .await;
+}
+
+#[instrument(skip_all, fields(pool = %pool.name_any()))]
+async fn reconcile(pool: Arc<Pool>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let api = Api::<Pool>::all(ctx.client.clone());
+    finalizer(&api, POOL_FINALIZER, pool, |event| async {
+        match event {
+            Event::Apply(pool) => apply(&api, &pool, &ctx).await,
+            Event::Cleanup(pool) => cleanup(&pool, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)))
+}
+
+async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<Action, Error> {
+    ctx.storage.upsert_pool(&pool_record(pool)).await?;
+    ctx.zones
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CacheStopped)?;
+    let zones = ctx.zones_of_pool(&pool.name_any()).len();
+    let current = pool.status.clone().unwrap_or_default();
+    let generation = pool.metadata.generation;
+    let desired = PoolStatus {
+        conditions: vec![ready(
+            &current.conditions,
+            true,
+            "Accepted",
+            format!(
+                "{} NS record(s), {} target(s)",
+                pool.spec.ns_records.len(),
+                pool.spec.targets.len()
+            ),
+            generation,
+            &Time(k8s_openapi::jiff::Timestamp::now()),
+        )],
+        observed_generation: generation,
+        zone_count: Some(zones as i64),
+    };
+    if pool.status.as_ref() != Some(&desired) {
+        write_status(api, &pool.name_any(), &desired).await?;
+    }
+    Ok(Action::requeue(RESYNC))
+}
+
+async fn cleanup(pool: &Pool, ctx: &Context) -> Result<Action, Error> {
+    let zones = ctx.zones_of_pool(&pool.name_any()).len();
+    if zones > 0 {
+        return Err(Error::PoolInUse {
+            pool: pool.name_any(),
+            zones,
+        });
+    }
+    ctx.storage
+        .delete_pool(&pool.uid().unwrap_or_default())
+        .await?;
+    info!("pool removed");
+    Ok(Action::await_change())
+}
+
+fn error_policy(_pool: Arc<Pool>, error: &Error, _ctx: Arc<Context>) -> Action {
+    warn!(reason = error.reason(), %error, "pool reconcile failed");
+    Action::requeue(Duration::from_secs(5))
+}
+
+fn pool_record(pool: &Pool) -> PoolRecord {
+    let host_ports = |list: &[designate_crd::HostPort]| {
+        list.iter()
+            .map(|hp| HostPort {
+                host: hp.host.clone(),
+                port: u16::try_from(hp.port).unwrap_or(53),
+            })
+            .collect()
+    };
+    let view = pool_view(pool);
+    PoolRecord {
+        id: view.id,
+        name: view.name,
+        description: pool.spec.description.clone(),
+        ns_records: view.ns_records,
+        nameservers: host_ports(&pool.spec.nameservers),
+        also_notifies: host_ports(&pool.spec.also_notifies),
+        // Secrets stay in their Secret: only the reference is kept.
+        targets: serde_json::to_value(&pool.spec.targets).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,76 @@
+//! The Recordset controller: a Recordset whose Zone does not exist gets a
+//! status saying so. Recordsets of existing zones are published, and their
+//! statuses written, by the Zone controller, which sees the whole zone.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use designate_crd::{Recordset, Zone};
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use std::time::Duration;
+use tracing::{debug, instrument, warn};
+
+use crate::status::{RecordsetOutcome, recordset_status};
+use crate::zone::write_status;
+use crate::{Context, Error};
+
+pub(crate) async fn run(
+    context: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    Controller::new(
+        Api::<Recordset>::all(context.client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .graceful_shutdown_on(shutdown)
+    .run(reconcile, error_policy, context)
+    .for_each(|result| async move {
+        if let Err(error) = result {
+            debug!(%error, "recordset reconcile failed");
+        }
+    })
+    .await;
+}
+
+#[instrument(skip_all, fields(recordset = %rs.name_any(), namespace = rs.namespace().unwrap_or_default()))]
+async fn reconcile(rs: Arc<Recordset>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = rs.namespace().ok_or(Error::MissingNamespace)?;
+    ctx.zones
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CacheStopped)?;
+    let zone = ObjectRef::<Zone>::new(&rs.spec.zone_ref).within(&namespace);
+    if ctx.zones.get(&zone).is_some() || rs.metadata.deletion_timestamp.is_some() {
+        // The Zone controller owns this recordset's status.
+        return Ok(Action::await_change());
+    }
+    let desired = recordset_status(
+        rs.status.as_ref(),
+        rs.metadata.generation,
+        RecordsetOutcome::ZoneNotReady {
+            reason: "ZoneNotFound",
+            message: format!(
+                "zone {} does not exist in namespace {namespace}",
+                rs.spec.zone_ref
+            ),
+        },
+        &Time(k8s_openapi::jiff::Timestamp::now()),
+    );
+    if rs.status.as_ref() != Some(&desired) {
+        let api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
+        write_status(&api, &rs.name_any(), &desired).await?;
+    }
+    // The zone may be created later: its controller takes over then.
+    Ok(Action::await_change())
+}
+
+fn error_policy(_rs: Arc<Recordset>, error: &Error, _ctx: Arc<Context>) -> Action {
+    warn!(reason = error.reason(), %error, "recordset reconcile failed");
+    Action::requeue(Duration::from_secs(5))
+}
