@@ -14,6 +14,7 @@
 
 mod error;
 mod index;
+mod metrics;
 pub mod pool;
 pub mod recordset;
 pub mod status;
@@ -25,15 +26,19 @@ use std::sync::Arc;
 use designate_crd::{Pool, Zone};
 use designate_storage::Storage;
 use futures::{FutureExt, StreamExt};
-use kube::api::Api;
+use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 pub use error::Error;
 use index::RecordsetIndex;
+pub use metrics::{Metrics, Outcome};
 
 /// Field manager of every write the operator makes.
 pub const FIELD_MANAGER: &str = "designate-operator";
@@ -61,6 +66,7 @@ pub(crate) struct Context {
     zones: Store<Zone>,
     /// Zones to replan because another zone changed under them.
     requeue: mpsc::UnboundedSender<ObjectRef<Zone>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Context {
@@ -77,6 +83,32 @@ impl Context {
         }
     }
 
+    /// One status write, as a server-side apply of the whole status.
+    async fn write_status<K>(
+        &self,
+        controller: &'static str,
+        api: &Api<K>,
+        name: &str,
+        status: &impl Serialize,
+    ) -> Result<(), Error>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        let patch = json!({
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
+            "status": status,
+        });
+        self.metrics.wrote(controller);
+        api.patch_status(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+        Ok(())
+    }
+
     fn zones_of_pool(&self, pool: &str) -> Vec<Arc<Zone>> {
         self.zones
             .state_filter(|zone| Self::pool_name(zone) == pool)
@@ -88,6 +120,7 @@ pub async fn run(
     client: Client,
     storage: Storage,
     settings: Settings,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.shared();
@@ -103,6 +136,7 @@ pub async fn run(
         pools,
         zones: zone_controller.store(),
         requeue,
+        metrics,
     });
 
     // A pool change replans the zones it serves.

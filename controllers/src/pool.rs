@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use designate_crd::{Pool, PoolStatus};
 use designate_storage::{HostPort, PoolRecord};
@@ -18,11 +18,14 @@ use kube::runtime::watcher;
 use tracing::{debug, info, instrument, warn};
 
 use crate::status::ready;
-use crate::zone::{pool_view, write_status};
-use crate::{Context, Error};
+use crate::zone::pool_view;
+use crate::{Context, Error, Outcome};
 
 /// Finalizer holding a pool until no zone uses it.
 pub const POOL_FINALIZER: &str = "pools.designate.openstack.org/cleanup";
+
+/// The controller's name in metrics.
+const CONTROLLER: &str = "pool";
 
 /// How often the zone count in the status is refreshed.
 const RESYNC: Duration = Duration::from_secs(30);
@@ -48,17 +51,26 @@ pub(crate) async fn run(
 #[instrument(skip_all, fields(pool = %pool.name_any()))]
 async fn reconcile(pool: Arc<Pool>, ctx: Arc<Context>) -> Result<Action, Error> {
     let api = Api::<Pool>::all(ctx.client.clone());
-    finalizer(&api, POOL_FINALIZER, pool, |event| async {
-        match event {
+    let started = Instant::now();
+    let result = finalizer(&api, POOL_FINALIZER, pool, |event| async {
+        let done = match event {
             Event::Apply(pool) => apply(&api, &pool, &ctx).await,
             Event::Cleanup(pool) => cleanup(&pool, &ctx).await,
-        }
+        };
+        done.map(|(action, outcome)| {
+            ctx.metrics.reconciled(CONTROLLER, outcome, started);
+            action
+        })
     })
     .await
-    .map_err(|e| Error::Finalizer(Box::new(e)))
+    .map_err(|e| Error::Finalizer(Box::new(e)));
+    if result.is_err() {
+        ctx.metrics.reconciled(CONTROLLER, Outcome::Failed, started);
+    }
+    result
 }
 
-async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<Action, Error> {
+async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<(Action, Outcome), Error> {
     ctx.storage.upsert_pool(&pool_record(pool)).await?;
     ctx.zones
         .wait_until_ready()
@@ -84,12 +96,13 @@ async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<Action, Er
         zone_count: Some(zones as i64),
     };
     if pool.status.as_ref() != Some(&desired) {
-        write_status(api, &pool.name_any(), &desired).await?;
+        ctx.write_status(CONTROLLER, api, &pool.name_any(), &desired)
+            .await?;
     }
-    Ok(Action::requeue(RESYNC))
+    Ok((Action::requeue(RESYNC), Outcome::Published))
 }
 
-async fn cleanup(pool: &Pool, ctx: &Context) -> Result<Action, Error> {
+async fn cleanup(pool: &Pool, ctx: &Context) -> Result<(Action, Outcome), Error> {
     let zones = ctx.zones_of_pool(&pool.name_any()).len();
     if zones > 0 {
         return Err(Error::PoolInUse {
@@ -101,7 +114,7 @@ async fn cleanup(pool: &Pool, ctx: &Context) -> Result<Action, Error> {
         .delete_pool(&pool.uid().unwrap_or_default())
         .await?;
     info!("pool removed");
-    Ok(Action::await_change())
+    Ok((Action::await_change(), Outcome::Cleanup))
 }
 
 fn error_policy(_pool: Arc<Pool>, error: &Error, _ctx: Arc<Context>) -> Action {

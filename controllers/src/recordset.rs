@@ -13,12 +13,11 @@ use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::{debug, instrument, warn};
 
 use crate::status::{RecordsetOutcome, recordset_status};
-use crate::zone::write_status;
-use crate::{Context, Error};
+use crate::{Context, Error, Outcome};
 
 pub(crate) async fn run(
     context: Arc<Context>,
@@ -38,8 +37,24 @@ pub(crate) async fn run(
     .await;
 }
 
+/// The controller's name in metrics.
+const CONTROLLER: &str = "recordset";
+
 #[instrument(skip_all, fields(recordset = %rs.name_any(), namespace = rs.namespace().unwrap_or_default()))]
 async fn reconcile(rs: Arc<Recordset>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = mark_orphan(&rs, &ctx).await;
+    ctx.metrics.reconciled(
+        CONTROLLER,
+        *result.as_ref().unwrap_or(&Outcome::Failed),
+        started,
+    );
+    // The zone may be created later: its controller takes over then.
+    result.map(|_| Action::await_change())
+}
+
+/// Writes the status of a recordset whose zone does not exist.
+async fn mark_orphan(rs: &Recordset, ctx: &Context) -> Result<Outcome, Error> {
     let namespace = rs.namespace().ok_or(Error::MissingNamespace)?;
     ctx.zones
         .wait_until_ready()
@@ -48,7 +63,7 @@ async fn reconcile(rs: Arc<Recordset>, ctx: Arc<Context>) -> Result<Action, Erro
     let zone = ObjectRef::<Zone>::new(&rs.spec.zone_ref).within(&namespace);
     if ctx.zones.get(&zone).is_some() || rs.metadata.deletion_timestamp.is_some() {
         // The Zone controller owns this recordset's status.
-        return Ok(Action::await_change());
+        return Ok(Outcome::Unchanged);
     }
     let desired = recordset_status(
         rs.status.as_ref(),
@@ -62,12 +77,13 @@ async fn reconcile(rs: Arc<Recordset>, ctx: Arc<Context>) -> Result<Action, Erro
         },
         &Time(k8s_openapi::jiff::Timestamp::now()),
     );
-    if rs.status.as_ref() != Some(&desired) {
-        let api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
-        write_status(&api, &rs.name_any(), &desired).await?;
+    if rs.status.as_ref() == Some(&desired) {
+        return Ok(Outcome::Unchanged);
     }
-    // The zone may be created later: its controller takes over then.
-    Ok(Action::await_change())
+    let api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
+    ctx.write_status(CONTROLLER, &api, &rs.name_any(), &desired)
+        .await?;
+    Ok(Outcome::StatusOnly)
 }
 
 fn error_policy(_rs: Arc<Recordset>, error: &Error, _ctx: Arc<Context>) -> Action {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
 use designate_central::{
@@ -17,21 +17,22 @@ use designate_crd::{Pool, Recordset, RecordsetStatus, ResourceStatus, Zone, Zone
 use designate_storage::{StoredZone, ZoneChange};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Client, Resource, ResourceExt};
-use serde::Serialize;
-use serde_json::json;
+use kube::{Client, ResourceExt};
 use tracing::{debug, info, instrument, warn};
 
 use crate::status::{Confirmation, RecordsetOutcome, ZoneOutcome, recordset_status, zone_status};
-use crate::{Context, Error, FIELD_MANAGER};
+use crate::{Context, Error, Outcome};
 
 /// Finalizer holding a zone until its published data is removed.
 pub const ZONE_FINALIZER: &str = "zones.designate.openstack.org/cleanup";
+
+/// The controller's name in metrics.
+const CONTROLLER: &str = "zone";
 
 /// How often a zone is checked even when nothing triggers it.
 const RESYNC: Duration = Duration::from_secs(300);
@@ -66,14 +67,23 @@ pub(crate) async fn run(
 async fn reconcile(zone: Arc<Zone>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = zone.namespace().ok_or(Error::MissingNamespace)?;
     let api = Api::<Zone>::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, ZONE_FINALIZER, zone, |event| async {
-        match event {
+    let started = Instant::now();
+    let result = finalizer(&api, ZONE_FINALIZER, zone, |event| async {
+        let done = match event {
             Event::Apply(zone) => apply(&api, &zone, &ctx).await,
             Event::Cleanup(zone) => cleanup(&zone, &ctx).await,
-        }
+        };
+        done.map(|(action, outcome)| {
+            ctx.metrics.reconciled(CONTROLLER, outcome, started);
+            action
+        })
     })
     .await
-    .map_err(|e| Error::Finalizer(Box::new(e)))
+    .map_err(|e| Error::Finalizer(Box::new(e)));
+    if result.is_err() {
+        ctx.metrics.reconciled(CONTROLLER, Outcome::Failed, started);
+    }
+    result
 }
 
 /// Everything observed about one zone before deciding.
@@ -85,7 +95,7 @@ struct Observed {
     fingerprint: String,
 }
 
-async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<Action, Error> {
+async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
     ctx.recordsets.ready().await;
     ctx.pools
         .wait_until_ready()
@@ -98,7 +108,7 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<Action, Er
         && statuses_current(zone, &observed.recordsets, state.serial)
     {
         debug!("zone unchanged");
-        return Ok(Action::requeue(RESYNC));
+        return Ok((Action::requeue(RESYNC), Outcome::Unchanged));
     }
 
     let stored = match state {
@@ -140,9 +150,15 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<Action, Er
         &ctx.settings.central,
     );
 
+    let serial_before = stored.as_ref().map(|s| s.serial);
     let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
-    write_statuses(api, zone, ctx, &observed, &plan, published.as_ref()).await?;
-    Ok(Action::requeue(RESYNC))
+    let writes = write_statuses(api, zone, ctx, &observed, &plan, published.as_ref()).await?;
+    let outcome = match (published.as_ref().map(|p| p.serial), writes) {
+        (serial, _) if serial != serial_before => Outcome::Published,
+        (_, 0) => Outcome::Unchanged,
+        _ => Outcome::StatusOnly,
+    };
+    Ok((Action::requeue(RESYNC), outcome))
 }
 
 /// What is published after acting: the zone's serial and the serial at
@@ -225,7 +241,7 @@ async fn write_statuses(
     observed: &Observed,
     plan: &Plan,
     published: Option<&Publication>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let confirmation = match &observed.pool {
         Some((_, true)) => Confirmation::WaitingForNameservers,
@@ -243,8 +259,10 @@ async fn write_statuses(
         },
         &now,
     );
-    if zone.status.as_ref() != Some(&desired) {
-        write_status(api, &zone.name_any(), &desired).await?;
+    let zone_write = zone.status.as_ref() != Some(&desired);
+    if zone_write {
+        ctx.write_status(CONTROLLER, api, &zone.name_any(), &desired)
+            .await?;
     }
 
     let namespace = zone.namespace().unwrap_or_default();
@@ -281,7 +299,7 @@ async fn write_statuses(
         .map(|(name, status)| {
             let rs_api = rs_api.clone();
             async move {
-                match write_status(&rs_api, &name, &status).await {
+                match ctx.write_status(CONTROLLER, &rs_api, &name, &status).await {
                     // Deleted since observed: its zone is replanned anyway.
                     Err(Error::Kube(kube::Error::Api(e))) if e.code == 404 => Ok(()),
                     other => other,
@@ -291,33 +309,12 @@ async fn write_statuses(
         .buffer_unordered(STATUS_WRITES)
         .collect()
         .await;
-    results.into_iter().collect()
+    let writes = results.len() + usize::from(zone_write);
+    results.into_iter().collect::<Result<(), Error>>()?;
+    Ok(writes)
 }
 
-/// One status write, as a server-side apply of the whole status.
-pub(crate) async fn write_status<K>(
-    api: &Api<K>,
-    name: &str,
-    status: &impl Serialize,
-) -> Result<(), Error>
-where
-    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let patch = json!({
-        "apiVersion": K::api_version(&()),
-        "kind": K::kind(&()),
-        "status": status,
-    });
-    api.patch_status(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn cleanup(zone: &Zone, ctx: &Context) -> Result<Action, Error> {
+async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
     let id = zone.uid().unwrap_or_default();
     let removed = ctx.storage.delete_zone(&id).await?;
     // Designate deletes a zone's recordsets with it; so do we, so that a
@@ -343,7 +340,7 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<Action, Error> {
                 || (other.namespace() == zone.namespace()
                     && other.status.as_ref().and_then(|s| s.status) == Some(ResourceStatus::Error)))
     }));
-    Ok(Action::await_change())
+    Ok((Action::await_change(), Outcome::Cleanup))
 }
 
 fn error_policy(_zone: Arc<Zone>, error: &Error, _ctx: Arc<Context>) -> Action {

@@ -174,6 +174,13 @@ fn published(zone: &StoredZone, name: &str, type_: &str) -> Option<Vec<String>> 
         .map(|r| r.rrset.records.clone())
 }
 
+/// The value of one sample in a Prometheus text exposition (0 if absent).
+fn metric(text: &str, sample: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 fn scenario(backend: Backend) {
     let mut w = World::start(backend);
     let k = &w.kubectl;
@@ -317,9 +324,28 @@ fn scenario(backend: Backend) {
     assert_eq!(ready_condition(&big).1, "OverQuota");
     assert!(published(&w.stored(&zone).unwrap(), "big.example.com.", "A").is_none());
 
-    // A restart converges to the same state with no change to storage.
+    // A restart converges to the same state with no change to storage and,
+    // the statuses being current, no write to the API either.
     let before = w.stored(&zone).unwrap();
     w.restart();
+    let metrics = wait_for(CONTROLLER_TIMEOUT, "the zones to be reconciled", || {
+        let metrics = w.kubectl.ok(&["get", "--raw", "/metrics"]);
+        match metric(
+            &metrics,
+            r#"designate_controller_reconciles_total{controller="zone",outcome="unchanged"}"#,
+        ) {
+            n if n >= 2.0 => Ok(metrics),
+            _ => Err(metrics),
+        }
+    });
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"designate_controller_api_writes_total{controller="zone"}"#
+        ),
+        0.0,
+        "{metrics}"
+    );
     let zone = w.settled("zone", "example-com", "tenant-a", "ACTIVE");
     w.settled("recordset", "bad", "tenant-a", "ERROR");
     assert_eq!(w.stored(&zone).unwrap(), before);

@@ -48,6 +48,18 @@ pub struct Config {
     /// Watch events retained for resuming watches; older versions get 410.
     pub event_history: usize,
     pub bookmark_interval: Duration,
+    /// More metrics (the roles running beside the API) appended to `/metrics`.
+    pub extra_metrics: Option<ExtraMetrics>,
+}
+
+/// Renders more metrics in the Prometheus text format (without `# EOF`).
+#[derive(Clone)]
+pub struct ExtraMetrics(pub Arc<dyn Fn() -> String + Send + Sync>);
+
+impl std::fmt::Debug for ExtraMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExtraMetrics")
+    }
 }
 
 impl Config {
@@ -57,6 +69,7 @@ impl Config {
             token: None,
             event_history: 100_000,
             bookmark_interval: Duration::from_secs(10),
+            extra_metrics: None,
         }
     }
 }
@@ -72,7 +85,7 @@ pub struct ApiServer {
 impl ApiServer {
     /// Opens the store in the data dir (every acknowledged object comes back).
     pub async fn open(config: Config) -> Result<Self, Error> {
-        let metrics = Arc::new(metrics::Metrics::default());
+        let metrics = Arc::new(metrics::Metrics::with_extra(config.extra_metrics.clone()));
         let store =
             Arc::new(Store::open(&config.data_dir, config.event_history, metrics.clone()).await?);
         let app = |token: Option<String>| {

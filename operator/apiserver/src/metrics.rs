@@ -28,6 +28,7 @@ pub struct Metrics {
     pub commits: Counter,
     pub commit_seconds: Histogram,
     pub commit_batch: Histogram,
+    extra: Option<crate::ExtraMetrics>,
 }
 
 impl Default for Metrics {
@@ -75,15 +76,27 @@ impl Default for Metrics {
             commits,
             commit_seconds,
             commit_batch,
+            extra: None,
         }
     }
 }
 
 impl Metrics {
+    pub fn with_extra(extra: Option<crate::ExtraMetrics>) -> Self {
+        Self {
+            extra,
+            ..Self::default()
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        let _ = prometheus_client::encoding::text::encode_registry(&mut out, &self.registry);
+        if let Some(extra) = &self.extra {
+            out.push_str(&(extra.0)());
+        }
+        out.push_str("# EOF\n");
         out
     }
 }

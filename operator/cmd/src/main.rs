@@ -7,11 +7,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use designate_apiserver::{ApiServer, Config, Tls};
-use designate_controllers::{DEFAULT_POOL, Settings};
+use designate_apiserver::{ApiServer, Config, ExtraMetrics, Tls};
+use designate_controllers::{DEFAULT_POOL, Metrics, Settings};
 use designate_storage::Storage;
 use tracing::info;
 
@@ -28,6 +29,10 @@ struct Cli {
     /// cluster (`mysql://`, `postgres://` or `sqlite://` URL).
     #[arg(long, env = "DESIGNATE_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// Where the controllers' Prometheus metrics are served (`/metrics`)
+    /// against a real cluster; standalone adds them to the embedded API's.
+    #[arg(long, env = "DESIGNATE_METRICS_LISTEN", default_value = "0.0.0.0:8080")]
+    metrics_listen: SocketAddr,
 }
 
 #[derive(clap::Args, Clone)]
@@ -87,7 +92,7 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => run_in_cluster(cli.database_url).await,
+        None => run_in_cluster(cli.database_url, cli.metrics_listen).await,
         Some(Command::Standalone(args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
                 format!(
@@ -119,14 +124,35 @@ fn crds(out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-async fn run_in_cluster(database_url: Option<String>) -> Result<()> {
+async fn run_in_cluster(database_url: Option<String>, metrics_listen: SocketAddr) -> Result<()> {
     let database_url = database_url
         .context("--database-url (or DESIGNATE_DATABASE_URL) is required against a cluster")?;
     let client = kube::Client::try_default()
         .await
         .context("no Kubernetes cluster found (kubeconfig or in-cluster); try `designate-operator standalone`")?;
     let storage = open_storage(&database_url).await?;
-    designate_controllers::run(client, storage, Settings::default(), shutdown_signal()).await;
+    let metrics = Arc::new(Metrics::default());
+    let served = metrics.clone();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move { format!("{}# EOF\n", served.render()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(metrics_listen)
+        .await
+        .with_context(|| format!("listening on {metrics_listen}"))?;
+    info!(%metrics_listen, "metrics served at /metrics");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    designate_controllers::run(
+        client,
+        storage,
+        Settings::default(),
+        metrics,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 
@@ -210,8 +236,13 @@ fn uuid_like() -> String {
 
 async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> {
     let token = token(&args)?;
+    let metrics = Arc::new(Metrics::default());
     let mut config = Config::new(&args.data_dir);
     config.token = token.clone();
+    if roles.is_some() {
+        let metrics = metrics.clone();
+        config.extra_metrics = Some(ExtraMetrics(Arc::new(move || metrics.render())));
+    }
     let server = ApiServer::open(config)
         .await
         .with_context(|| format!("opening the data dir {}", args.data_dir.display()))?;
@@ -261,6 +292,7 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
             client,
             storage,
             Settings::default(),
+            metrics,
             shutdown_signal(),
         ));
     }
