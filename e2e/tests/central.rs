@@ -272,6 +272,34 @@ fn scenario(backend: Backend) {
         vec!["192.0.2.3"]
     );
 
+    // A pool change reaches its zones: a second NS record is published at
+    // the apex under a new serial.
+    let before = serial(&zone);
+    w.kubectl.ok(&[
+        "patch",
+        "pool",
+        "default",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"nsRecords":[{"hostname":"ns1.example.org.","priority":1},{"hostname":"ns2.example.org.","priority":2}]}}"#,
+    ]);
+    let zone = wait_for(
+        CONTROLLER_TIMEOUT,
+        "the pool's NS records in the zone",
+        || {
+            let zone = w.settled("zone", "example-com", "tenant-a", "ACTIVE");
+            let ns = published(&w.stored(&zone).unwrap(), "example.com.", "NS");
+            if serial(&zone) > before
+                && ns == Some(vec!["ns1.example.org.".into(), "ns2.example.org.".into()])
+            {
+                Ok(zone)
+            } else {
+                Err(format!("serial {} NS {ns:?}", serial(&zone)))
+            }
+        },
+    );
+    assert_eq!(w.stored(&zone).unwrap().serial, serial(&zone));
+
     // The same name in another project: DuplicateZone, nothing published.
     w.apply(
         "dup.yaml",
