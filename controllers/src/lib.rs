@@ -16,6 +16,7 @@ mod error;
 mod index;
 mod metrics;
 pub mod pool;
+pub mod propagation;
 pub mod recordset;
 pub mod status;
 pub mod zone;
