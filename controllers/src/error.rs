@@ -19,6 +19,10 @@ pub enum Error {
     PoolInUse { pool: String, zones: usize },
     #[error("watch cache stopped")]
     CacheStopped,
+    #[error("backend: {0}")]
+    Backend(#[from] designate_backends::Error),
+    #[error("zone {zone} is still served by {servers}")]
+    StillServed { zone: String, servers: String },
 }
 
 impl Error {
@@ -34,6 +38,8 @@ impl Error {
             Error::Storage(e) => e.reason(),
             Error::PoolInUse { .. } => "PoolInUse",
             Error::CacheStopped => "CacheStopped",
+            Error::Backend(e) => e.reason(),
+            Error::StillServed { .. } => "ZoneStillServed",
         }
     }
 }

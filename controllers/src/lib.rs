@@ -15,14 +15,17 @@
 mod error;
 mod index;
 mod metrics;
+mod nameservers;
 pub mod pool;
 pub mod propagation;
 pub mod recordset;
 pub mod status;
 pub mod zone;
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use designate_crd::{Pool, Zone};
 use designate_storage::Storage;
@@ -48,10 +51,50 @@ pub const FIELD_MANAGER: &str = "designate-operator";
 pub const DEFAULT_POOL: &str = "default";
 
 /// How the controllers are configured.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     /// Central's rules.
     pub central: designate_central::Config,
+    pub propagation: PropagationSettings,
+    /// The operator's namespace: where a pool target's Secret is looked up
+    /// when its reference names none.
+    pub namespace: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            central: designate_central::Config::default(),
+            propagation: PropagationSettings::default(),
+            namespace: "default".into(),
+        }
+    }
+}
+
+/// How changes are confirmed on the pool's nameservers (Designate's
+/// `[service:worker]` threshold and polling options).
+#[derive(Clone, Debug)]
+pub struct PropagationSettings {
+    /// Share of a pool's nameservers that must serve a serial (percent).
+    pub threshold_percentage: u8,
+    /// How long to wait for them before the zone shows `ERROR`.
+    pub timeout: Duration,
+    /// Timeout of one SOA query or NOTIFY (each tried up to 3 times).
+    pub query_timeout: Duration,
+    /// How often a settled zone's nameservers are checked again, to put
+    /// back a zone a nameserver lost and to re-drive zones in `ERROR`.
+    pub heal_interval: Duration,
+}
+
+impl Default for PropagationSettings {
+    fn default() -> Self {
+        Self {
+            threshold_percentage: 100,
+            timeout: Duration::from_secs(30),
+            query_timeout: Duration::from_millis(200),
+            heal_interval: Duration::from_secs(60),
+        }
+    }
 }
 
 /// What every reconcile can see.
@@ -68,6 +111,19 @@ pub(crate) struct Context {
     /// Zones to replan because another zone changed under them.
     requeue: mpsc::UnboundedSender<ObjectRef<Zone>>,
     metrics: Arc<Metrics>,
+    /// Propagation in progress or settled, by zone uid.
+    watches: Mutex<HashMap<String, ZoneWatch>>,
+}
+
+/// Where one zone's propagation stands, in memory: after a restart it is
+/// taken up from the zone's status.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ZoneWatch {
+    serial: i64,
+    /// When the nameservers were first asked to serve `serial`.
+    since: Instant,
+    /// When they were last found settled (confirmed or timed out).
+    checked: Option<Instant>,
 }
 
 impl Context {
@@ -82,6 +138,68 @@ impl Context {
             // Fails only once the controller stopped: nothing left to do then.
             let _ = self.requeue.send(ObjectRef::from_obj(&*zone));
         }
+    }
+
+    /// The watch of `zone` (uid `id`) at `serial`: a new one for a new serial;
+    /// the first after a restart starts when the status says it was written.
+    fn watch(&self, id: &str, serial: i64, zone: &Zone) -> ZoneWatch {
+        let mut watches = self.watches.lock().expect("watches lock");
+        let watch = watches.entry(id.to_string()).or_insert_with(|| {
+            let since = zone
+                .status
+                .as_ref()
+                .filter(|s| s.serial == Some(serial))
+                .and_then(|s| s.updated_at.as_ref())
+                .map(|t| Instant::now() - nameservers::since(t))
+                .unwrap_or_else(Instant::now);
+            ZoneWatch {
+                serial,
+                since,
+                checked: None,
+            }
+        });
+        if watch.serial != serial {
+            *watch = ZoneWatch {
+                serial,
+                since: Instant::now(),
+                checked: None,
+            };
+        }
+        *watch
+    }
+
+    /// Starts waiting for `serial` anew (the zone was provisioned again).
+    fn restart_watch(&self, id: &str, serial: i64) -> ZoneWatch {
+        let watch = ZoneWatch {
+            serial,
+            since: Instant::now(),
+            checked: None,
+        };
+        self.watches
+            .lock()
+            .expect("watches lock")
+            .insert(id.to_string(), watch);
+        watch
+    }
+
+    fn mark_checked(&self, id: &str) {
+        if let Some(watch) = self.watches.lock().expect("watches lock").get_mut(id) {
+            watch.checked = Some(Instant::now());
+        }
+    }
+
+    /// Whether the zone's nameservers were found settled within the heal interval.
+    fn recently_checked(&self, id: &str) -> bool {
+        self.watches
+            .lock()
+            .expect("watches lock")
+            .get(id)
+            .and_then(|w| w.checked)
+            .is_some_and(|at| at.elapsed() < self.settings.propagation.heal_interval)
+    }
+
+    fn forget_watch(&self, id: &str) {
+        self.watches.lock().expect("watches lock").remove(id);
     }
 
     /// One status write, as a server-side apply of the whole status.
@@ -138,6 +256,7 @@ pub async fn run(
         zones: zone_controller.store(),
         requeue,
         metrics,
+        watches: Mutex::default(),
     });
 
     // A pool change replans the zones it serves.

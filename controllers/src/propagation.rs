@@ -180,7 +180,10 @@ mod tests {
     #[test]
     fn polls_back_off_from_milliseconds() {
         assert_eq!(next_poll(Duration::ZERO), FIRST_POLL);
-        assert_eq!(next_poll(Duration::from_millis(100)), Duration::from_millis(25));
+        assert_eq!(
+            next_poll(Duration::from_millis(100)),
+            Duration::from_millis(25)
+        );
         assert_eq!(next_poll(Duration::from_secs(60)), MAX_POLL);
         // Never past the timeout.
         let down = [ns(1, Answer::NotServed)];

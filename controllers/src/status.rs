@@ -3,7 +3,9 @@
 //! yields an equal status and no write.
 
 use designate_central::Error as Refusal;
-use designate_crd::{RecordsetStatus, ResourceAction, ResourceStatus, ZoneStatus};
+use designate_crd::{
+    NameserverStatus, RecordsetStatus, ResourceAction, ResourceStatus, ZoneStatus,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 /// The `Ready` condition, keeping the transition time when its status holds.
@@ -42,23 +44,28 @@ pub fn describe(error: &Refusal) -> String {
     }
 }
 
-/// Whether a published change counts as live: confirmation by the pool's
-/// nameservers comes with MiniDNS; until then a pool without targets has
-/// nothing to wait for.
+/// Whether the pool's nameservers serve a published change (a pool
+/// without nameservers has nothing to wait for).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Confirmation {
-    NothingToWaitFor,
-    WaitingForNameservers,
+    /// Enough nameservers serve it (the pool's threshold).
+    Confirmed,
+    /// Not yet.
+    Waiting,
+    /// Not within the propagation timeout.
+    Failed,
 }
 
 /// What happened to a zone in this reconcile.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ZoneOutcome<'a> {
     pub refusal: Option<&'a Refusal>,
     /// The published serial, if the zone is published.
     pub serial: Option<i64>,
     pub pool: Option<&'a str>,
     pub confirmation: Confirmation,
+    /// Per-nameserver lines; `None` keeps the current ones.
+    pub nameservers: Option<Vec<NameserverStatus>>,
 }
 
 pub fn zone_status(
@@ -85,19 +92,26 @@ pub fn zone_status(
             describe(refusal),
         ),
         (None, Some(serial)) => match outcome.confirmation {
-            Confirmation::NothingToWaitFor => (
+            Confirmation::Confirmed => (
                 ResourceStatus::Active,
                 ResourceAction::None,
                 true,
                 "Published",
-                format!("serial {serial} is published"),
+                format!("serial {serial} is served"),
             ),
-            Confirmation::WaitingForNameservers => (
+            Confirmation::Waiting => (
                 ResourceStatus::Pending,
                 change,
                 false,
                 "WaitingForNameservers",
                 format!("serial {serial} is published; waiting for the pool's nameservers"),
+            ),
+            Confirmation::Failed => (
+                ResourceStatus::Error,
+                change,
+                false,
+                "PropagationTimeout",
+                format!("serial {serial} is not served by enough of the pool's nameservers"),
             ),
         },
         (None, None) => (
@@ -129,7 +143,7 @@ pub fn zone_status(
         observed_generation: generation,
         created_at: current.created_at.clone().or_else(|| Some(now.clone())),
         updated_at,
-        nameservers: current.nameservers.clone(),
+        nameservers: outcome.nameservers.unwrap_or(current.nameservers),
     }
 }
 
@@ -160,7 +174,7 @@ pub fn recordset_status(
     let (status, action, serial, ok, reason, message) = match outcome {
         RecordsetOutcome::Published {
             serial,
-            confirmation: Confirmation::NothingToWaitFor,
+            confirmation: Confirmation::Confirmed,
         } => (
             ResourceStatus::Active,
             ResourceAction::None,
@@ -168,6 +182,21 @@ pub fn recordset_status(
             true,
             "Published",
             format!("published in zone serial {serial}"),
+        ),
+        RecordsetOutcome::Published {
+            serial,
+            confirmation: Confirmation::Failed,
+        } => (
+            ResourceStatus::Error,
+            if current.serial.is_some() {
+                ResourceAction::Update
+            } else {
+                ResourceAction::Create
+            },
+            Some(serial),
+            false,
+            "PropagationTimeout",
+            format!("published in zone serial {serial}; not served by enough nameservers"),
         ),
         RecordsetOutcome::Published { serial, .. } => (
             ResourceStatus::Pending,
@@ -239,7 +268,8 @@ mod tests {
             refusal: None,
             serial: Some(serial),
             pool: Some("default"),
-            confirmation: Confirmation::NothingToWaitFor,
+            confirmation: Confirmation::Confirmed,
+            nameservers: None,
         }
     }
 
@@ -272,7 +302,8 @@ mod tests {
                 refusal: Some(&refusal),
                 serial: None,
                 pool: None,
-                confirmation: Confirmation::NothingToWaitFor,
+                confirmation: Confirmation::Confirmed,
+                nameservers: None,
             },
             &at(1),
         );

@@ -13,7 +13,9 @@ use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
 use designate_central::{
     NsRecord, Privileges, RecordsetInput, Rrset, ZoneInput, ZoneKind, ZoneOwner,
 };
-use designate_crd::{Pool, Recordset, RecordsetStatus, ResourceStatus, Zone, ZoneType};
+use designate_crd::{
+    NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceStatus, Zone, ZoneType,
+};
 use designate_storage::{StoredZone, ZoneChange};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -25,6 +27,8 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tracing::{debug, info, instrument, warn};
 
+use crate::nameservers::PoolServers;
+use crate::propagation::{Answer, Verdict, nameserver_statuses, verdict};
 use crate::status::{Confirmation, RecordsetOutcome, ZoneOutcome, recordset_status, zone_status};
 use crate::{Context, Error, Outcome};
 
@@ -89,7 +93,7 @@ async fn reconcile(zone: Arc<Zone>, ctx: Arc<Context>) -> Result<Action, Error> 
 /// Everything observed about one zone before deciding.
 struct Observed {
     zone: ZoneInput,
-    pool: Option<(PoolView, bool)>,
+    pool: Option<(PoolView, Arc<Pool>)>,
     recordsets: Vec<Arc<Recordset>>,
     inputs: Vec<RecordsetInput>,
     fingerprint: String,
@@ -106,9 +110,10 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
     if let Some(state) = &state
         && state.fingerprint == observed.fingerprint
         && statuses_current(zone, &observed.recordsets, state.serial)
+        && !check_due(ctx, &observed)
     {
         debug!("zone unchanged");
-        return Ok((Action::requeue(RESYNC), Outcome::Unchanged));
+        return Ok((requeue_settled(&observed, ctx), Outcome::Unchanged));
     }
 
     let stored = match state {
@@ -152,13 +157,32 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
 
     let serial_before = stored.as_ref().map(|s| s.serial);
     let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
-    let writes = write_statuses(api, zone, ctx, &observed, &plan, published.as_ref()).await?;
+    let propagation = match &published {
+        Some(publication) => {
+            propagate(ctx, zone, &observed, serial_before, publication.serial).await?
+        }
+        None => Propagation::default(),
+    };
+    let writes = write_statuses(
+        api,
+        zone,
+        ctx,
+        &observed,
+        &plan,
+        published.as_ref(),
+        &propagation,
+    )
+    .await?;
     let outcome = match (published.as_ref().map(|p| p.serial), writes) {
         (serial, _) if serial != serial_before => Outcome::Published,
         (_, 0) => Outcome::Unchanged,
         _ => Outcome::StatusOnly,
     };
-    Ok((Action::requeue(RESYNC), outcome))
+    let action = match propagation.verdict {
+        Verdict::Waiting(after) => Action::requeue(after),
+        _ => requeue_settled(&observed, ctx),
+    };
+    Ok((action, outcome))
 }
 
 /// What is published after acting: the zone's serial and the serial at
@@ -234,6 +258,101 @@ async fn publish(
     Ok(publication)
 }
 
+/// Where a published serial stands on the pool's nameservers.
+struct Propagation {
+    verdict: Verdict,
+    /// Per-nameserver lines; `None` when the nameservers were not asked.
+    nameservers: Option<Vec<NameserverStatus>>,
+}
+
+impl Default for Propagation {
+    fn default() -> Self {
+        Self {
+            verdict: Verdict::Confirmed,
+            nameservers: None,
+        }
+    }
+}
+
+/// Makes the pool's servers serve `serial` and reports how far they are:
+/// provisions a new zone on the targets (and a zone a nameserver lost),
+/// sends NOTIFY for a new serial, asks every nameserver for its serial.
+async fn propagate(
+    ctx: &Context,
+    zone: &Zone,
+    observed: &Observed,
+    serial_before: Option<i64>,
+    serial: i64,
+) -> Result<Propagation, Error> {
+    let Some((_, pool)) = &observed.pool else {
+        return Ok(Propagation::default());
+    };
+    let servers = PoolServers::new(pool);
+    if servers.is_empty() {
+        return Ok(Propagation {
+            nameservers: Some(Vec::new()),
+            ..Propagation::default()
+        });
+    }
+    let name = &observed.zone.name;
+    let settings = &ctx.settings.propagation;
+    let mut watch = ctx.watch(&observed.zone.id, serial, zone);
+    if serial_before.is_none() {
+        servers.provision(ctx, name).await?;
+    }
+    if Some(serial) != serial_before {
+        servers.notify(ctx, name, serial).await;
+    }
+    let mut observations = servers.observe(ctx, name).await;
+    let lost = observations.iter().any(|o| o.answer == Answer::NotServed);
+    let shown_failed = zone.status.as_ref().and_then(|s| s.status) == Some(ResourceStatus::Error);
+    // A zone a nameserver lost (a BIND restarted without it) is put back;
+    // a zone that timed out is driven again on its next check.
+    if (lost && serial_before.is_some()) || (shown_failed && watch.checked.is_some()) {
+        info!(lost, "provisioning the zone again");
+        servers.provision(ctx, name).await?;
+        servers.notify(ctx, name, serial).await;
+        watch = ctx.restart_watch(&observed.zone.id, serial);
+        observations = servers.observe(ctx, name).await;
+    }
+    let verdict = verdict(
+        serial,
+        &observations,
+        settings.threshold_percentage,
+        watch.since.elapsed(),
+        settings.timeout,
+    );
+    if !matches!(verdict, Verdict::Waiting(_)) {
+        ctx.mark_checked(&observed.zone.id);
+    }
+    Ok(Propagation {
+        nameservers: Some(nameserver_statuses(
+            serial,
+            &observations,
+            verdict == Verdict::Failed,
+        )),
+        verdict,
+    })
+}
+
+/// Whether a settled zone is due for a look at its nameservers.
+fn check_due(ctx: &Context, observed: &Observed) -> bool {
+    let Some((_, pool)) = &observed.pool else {
+        return false;
+    };
+    !PoolServers::new(pool).is_empty() && !ctx.recently_checked(&observed.zone.id)
+}
+
+/// When to look at a settled zone again.
+fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
+    match &observed.pool {
+        Some((_, pool)) if !PoolServers::new(pool).is_empty() => {
+            Action::requeue(ctx.settings.propagation.heal_interval)
+        }
+        _ => Action::requeue(RESYNC),
+    }
+}
+
 async fn write_statuses(
     api: &Api<Zone>,
     zone: &Zone,
@@ -241,11 +360,13 @@ async fn write_statuses(
     observed: &Observed,
     plan: &Plan,
     published: Option<&Publication>,
+    propagation: &Propagation,
 ) -> Result<usize, Error> {
     let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let confirmation = match &observed.pool {
-        Some((_, true)) => Confirmation::WaitingForNameservers,
-        _ => Confirmation::NothingToWaitFor,
+    let confirmation = match propagation.verdict {
+        Verdict::Confirmed => Confirmation::Confirmed,
+        Verdict::Waiting(_) => Confirmation::Waiting,
+        Verdict::Failed => Confirmation::Failed,
     };
     let zone_serial = published.map(|p| p.serial);
     let desired = zone_status(
@@ -256,6 +377,7 @@ async fn write_statuses(
             serial: zone_serial,
             pool: observed.pool.as_ref().map(|(p, _)| p.name.as_str()),
             confirmation,
+            nameservers: propagation.nameservers.clone(),
         },
         &now,
     );
@@ -316,6 +438,28 @@ async fn write_statuses(
 
 async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
     let id = zone.uid().unwrap_or_default();
+    // Off every backend first; the finalizer holds the zone until then.
+    let pool = ctx.pools.get(&ObjectRef::new(Context::pool_name(zone)));
+    if let Some(pool) = &pool
+        && ctx.storage.zone_state(&id).await?.is_some()
+    {
+        let servers = PoolServers::new(pool);
+        servers.unprovision(ctx, &zone.spec.name).await?;
+        let serving: Vec<String> = servers
+            .observe(ctx, &zone.spec.name)
+            .await
+            .into_iter()
+            .filter(|o| matches!(o.answer, Answer::Serial(_)))
+            .map(|o| format!("{}:{}", o.host, o.port))
+            .collect();
+        if !serving.is_empty() {
+            return Err(Error::StillServed {
+                zone: zone.spec.name.clone(),
+                servers: serving.join(", "),
+            });
+        }
+    }
+    ctx.forget_watch(&id);
     let removed = ctx.storage.delete_zone(&id).await?;
     // Designate deletes a zone's recordsets with it; so do we, so that a
     // zone created again under the same name starts empty.
@@ -368,7 +512,7 @@ fn observe(zone: &Zone, ctx: &Context) -> Observed {
     let fingerprint = fingerprint(zone, pool.as_deref(), &recordsets, ctx.settings_digest);
     Observed {
         zone: zone_input(zone),
-        pool: pool.map(|p| (pool_view(&p), !p.spec.targets.is_empty())),
+        pool: pool.map(|p| (pool_view(&p), p)),
         recordsets,
         inputs,
         fingerprint,

@@ -10,6 +10,9 @@
 //!   discovery cache, with a wall-clock timeout on every command.
 //! - [`kubectl_versions`] lists the kubectl binaries every kubectl test runs with.
 //! - [`wait_for`] polls a condition with a timeout.
+//! - [`bench`]: helpers of the benchmark binaries.
+
+pub mod bench;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -224,6 +227,12 @@ impl Standalone {
             .arg("--kube-listen")
             .arg(addr.to_string())
             .args(extra)
+            // Tests run side by side: MiniDNS on a port of its own unless asked.
+            .args(if extra.contains(&"--mdns-listen") {
+                &[][..]
+            } else {
+                &["--mdns-listen", "127.0.0.1:0"][..]
+            })
             .env("NO_COLOR", "1")
             .env_remove("DESIGNATE_KUBE_TOKEN")
             .stdin(Stdio::null())
@@ -293,6 +302,15 @@ impl Standalone {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where MiniDNS answers, as the banner says (once it printed it).
+    pub fn mdns_addr(&self) -> Option<SocketAddr> {
+        let banner = std::fs::read_to_string(self.data_dir.join("standalone.stdout")).ok()?;
+        banner
+            .lines()
+            .find_map(|line| line.strip_prefix("MiniDNS:"))
+            .and_then(|addr| addr.trim().parse().ok())
     }
 
     /// The kubeconfig the control plane wrote into its data dir.

@@ -39,10 +39,13 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use designate_apiserver::{ApiServer, Config};
 use designate_crd::{Zone, ZoneSpec};
+use designate_e2e::bench::{
+    CpuUse, Percentiles, Phase, cores, cpu_mark, cpu_since, drive, http_client, memory, mib, ms,
+    percentiles,
+};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -143,11 +146,7 @@ impl Server {
         if self.in_process {
             return Ok(Client::new(self.api.router(), NS));
         }
-        let yaml = designate_apiserver::kubeconfig(&self.url, None, None, NS);
-        let kubeconfig = Kubeconfig::from_yaml(&yaml)?;
-        let config =
-            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
-        Ok(Client::try_from(config)?)
+        http_client(&self.url, NS).await
     }
 
     async fn clients(&self, n: usize) -> Result<Vec<Client>> {
@@ -187,201 +186,6 @@ fn zone(name: &str, fqdn: &str, ttl: i32) -> Zone {
     );
     zone.metadata.labels = Some([("bench".to_string(), "apiserver".to_string())].into());
     zone
-}
-
-/// p50 and p99 as the task defines them: sorted, index n*p/100, clamped.
-#[derive(Debug, Clone, Copy, Default)]
-struct Percentiles {
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
-    if samples.is_empty() {
-        return Percentiles::default();
-    }
-    samples.sort_unstable();
-    let n = samples.len();
-    let at = |p: usize| samples[(n * p / 100).min(n - 1)];
-    Percentiles {
-        p50: at(50),
-        p99: at(99),
-        max: samples[n - 1],
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1e3)
-}
-
-/// VmRSS and VmHWM of this process, in KiB.
-fn memory() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
-}
-
-/// CPU time of this process and of the whole machine, in clock ticks.
-#[derive(Debug, Clone, Copy)]
-struct CpuMark {
-    at: Instant,
-    own: u64,
-    busy: u64,
-}
-
-/// Cores in use on average over an interval: by this process and by the rest of the machine.
-#[derive(Debug, Clone, Copy, Default)]
-struct CpuUse {
-    own: f64,
-    other: f64,
-    secs: f64,
-}
-
-/// USER_HZ, 100 on every Linux this runs on.
-const TICKS_PER_SEC: f64 = 100.0;
-
-fn cpu_mark() -> CpuMark {
-    let own = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            // Fields after the command name: state is field 3, utime 14, stime 15.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            Some(utime + stime)
-        })
-        .unwrap_or(0);
-    let busy = std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|stat| {
-            let line = stat.lines().next()?;
-            let v: Vec<u64> = line
-                .split_whitespace()
-                .skip(1)
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            // user nice system idle iowait irq softirq steal: all but idle and iowait.
-            Some(v.iter().take(8).sum::<u64>() - v.get(3)? - v.get(4)?)
-        })
-        .unwrap_or(0);
-    CpuMark {
-        at: Instant::now(),
-        own,
-        busy,
-    }
-}
-
-fn cpu_since(start: CpuMark) -> CpuUse {
-    let end = cpu_mark();
-    let secs = (end.at - start.at).as_secs_f64().max(1e-9);
-    let own = end.own.saturating_sub(start.own) as f64 / TICKS_PER_SEC;
-    let busy = end.busy.saturating_sub(start.busy) as f64 / TICKS_PER_SEC;
-    CpuUse {
-        own: own / secs,
-        other: (busy - own).max(0.0) / secs,
-        secs,
-    }
-}
-
-/// Intervals shorter than this are too coarse for 10 ms ticks.
-const MIN_CPU_SECS: f64 = 0.5;
-
-fn cores(cpu: CpuUse) -> String {
-    if cpu.secs < MIN_CPU_SECS {
-        return "n/a (too short)".to_string();
-    }
-    format!("{:.2} / {:.2}", cpu.own, cpu.other)
-}
-
-/// Outcome of one batch of requests made by concurrent workers.
-struct Phase {
-    cpu: CpuUse,
-    clients: usize,
-    ok: usize,
-    errors: usize,
-    first_error: Option<String>,
-    wall: Duration,
-    latency: Percentiles,
-}
-
-impl Phase {
-    fn rate(&self) -> f64 {
-        self.ok as f64 / self.wall.as_secs_f64().max(1e-9)
-    }
-}
-
-/// Runs `total` operations spread over one worker per client, each worker
-/// doing its share one after another; `op(client, worker, i)` is timed.
-async fn drive<F, Fut>(clients: &[Client], total: usize, op: F) -> Phase
-where
-    F: Fn(Client, usize, usize) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<()>> + Send + 'static,
-{
-    let n = clients.len().max(1);
-    let mark = cpu_mark();
-    let start = Instant::now();
-    let mut handles = Vec::with_capacity(n);
-    for (w, client) in clients.iter().enumerate() {
-        let count = total / n + usize::from(w < total % n);
-        let op = op.clone();
-        let client = client.clone();
-        handles.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(count);
-            let mut errors = 0;
-            let mut first_error = None;
-            for i in 0..count {
-                let t = Instant::now();
-                match op(client.clone(), w, i).await {
-                    Ok(()) => latencies.push(t.elapsed()),
-                    Err(e) => {
-                        errors += 1;
-                        first_error.get_or_insert_with(|| format!("{e:#}"));
-                    }
-                }
-            }
-            (latencies, errors, first_error)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(total);
-    let mut errors = 0;
-    let mut first_error = None;
-    for handle in handles {
-        match handle.await {
-            Ok((l, e, f)) => {
-                latencies.extend(l);
-                errors += e;
-                if first_error.is_none() {
-                    first_error = f;
-                }
-            }
-            Err(e) => {
-                errors += 1;
-                first_error.get_or_insert_with(|| format!("worker panicked: {e}"));
-            }
-        }
-    }
-    let wall = start.elapsed();
-    Phase {
-        cpu: cpu_since(mark),
-        clients: n,
-        ok: latencies.len(),
-        errors,
-        first_error,
-        wall,
-        latency: percentiles(latencies),
-    }
 }
 
 fn name_of(prefix: &str, clients: usize, worker: usize, i: usize) -> String {

@@ -8,11 +8,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use designate_apiserver::{ApiServer, Config, ExtraMetrics, Tls};
-use designate_controllers::{DEFAULT_POOL, Metrics, Settings};
+use designate_controllers::{DEFAULT_POOL, Metrics, PropagationSettings, Settings};
+use designate_mdns::{AllowList, MiniDns, PolicyHandle, TransferPolicy};
 use designate_storage::Storage;
 use tracing::info;
 
@@ -33,6 +35,59 @@ struct Cli {
     /// against a real cluster; standalone adds them to the embedded API's.
     #[arg(long, env = "DESIGNATE_METRICS_LISTEN", default_value = "0.0.0.0:8080")]
     metrics_listen: SocketAddr,
+    #[command(flatten)]
+    roles: RoleArgs,
+}
+
+/// Options of the roles beside the controllers (standalone or in a cluster).
+#[derive(clap::Args, Clone)]
+struct RoleArgs {
+    /// Where MiniDNS answers (UDP and TCP): the address pool targets name
+    /// as their `masters`.
+    #[arg(long, env = "DESIGNATE_MDNS_LISTEN", default_value = "127.0.0.1:5354")]
+    mdns_listen: SocketAddr,
+    /// Share of a pool's nameservers that must serve a change (percent).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
+    threshold_percentage: u8,
+    /// How long to wait for the nameservers before a zone shows ERROR (e.g. `30s`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    propagation_timeout: Duration,
+    /// How often settled zones are checked on their nameservers (put back
+    /// where lost, ERROR re-driven), e.g. `60s`.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    heal_interval: Duration,
+}
+
+impl RoleArgs {
+    fn settings(&self, namespace: &str) -> Settings {
+        Settings {
+            propagation: PropagationSettings {
+                threshold_percentage: self.threshold_percentage,
+                timeout: self.propagation_timeout,
+                heal_interval: self.heal_interval,
+                ..PropagationSettings::default()
+            },
+            namespace: namespace.to_string(),
+            ..Settings::default()
+        }
+    }
+}
+
+/// `250ms`, `30s`, `5m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| text.split_at(i))
+        .ok_or_else(|| format!("{text:?}: add a unit (ms, s or m)"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: not a duration"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("{text:?}: unit must be ms, s or m")),
+    }
 }
 
 #[derive(clap::Args, Clone)]
@@ -47,6 +102,8 @@ struct StandaloneArgs {
     /// zones go to when they name none).
     #[arg(long, default_value = "ns1.example.org.")]
     default_ns_record: String,
+    #[command(flatten)]
+    roles: RoleArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -92,7 +149,7 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => run_in_cluster(cli.database_url, cli.metrics_listen).await,
+        None => run_in_cluster(cli.database_url, cli.metrics_listen, cli.roles).await,
         Some(Command::Standalone(args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
                 format!(
@@ -103,6 +160,7 @@ async fn main() -> Result<()> {
             let roles = Roles {
                 database_url,
                 default_ns_record: args.default_ns_record,
+                args: args.roles,
             };
             standalone(args.control_plane, Some(roles)).await
         }
@@ -124,7 +182,11 @@ fn crds(out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-async fn run_in_cluster(database_url: Option<String>, metrics_listen: SocketAddr) -> Result<()> {
+async fn run_in_cluster(
+    database_url: Option<String>,
+    metrics_listen: SocketAddr,
+    roles: RoleArgs,
+) -> Result<()> {
     let database_url = database_url
         .context("--database-url (or DESIGNATE_DATABASE_URL) is required against a cluster")?;
     let client = kube::Client::try_default()
@@ -145,21 +207,56 @@ async fn run_in_cluster(database_url: Option<String>, metrics_listen: SocketAddr
         .with_context(|| format!("listening on {metrics_listen}"))?;
     info!(%metrics_listen, "metrics served at /metrics");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    designate_controllers::run(
-        client,
-        storage,
-        Settings::default(),
-        metrics,
-        shutdown_signal(),
-    )
-    .await;
+    // The namespace the operator runs in (set by the chart from the pod's).
+    let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
+    run_roles(client, storage, roles.settings(&namespace), metrics, &roles).await
+}
+
+/// MiniDNS and the controllers, until shutdown.
+async fn run_roles(
+    client: kube::Client,
+    storage: Storage,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    args: &RoleArgs,
+) -> Result<()> {
+    let mdns = MiniDns::bind(args.mdns_listen, storage.clone(), TransferPolicy::default())
+        .await
+        .with_context(|| format!("MiniDNS listening on {}", args.mdns_listen))?;
+    println!("MiniDNS:        {}", mdns.local_addr());
+    tokio::spawn(keep_transfer_policy(storage.clone(), mdns.policy()));
+    tokio::spawn(mdns.serve());
+    designate_controllers::run(client, storage, settings, metrics, shutdown_signal()).await;
     Ok(())
+}
+
+/// Keeps MiniDNS's transfer allow-list in step with the pools' nameservers
+/// and targets as storage holds them.
+async fn keep_transfer_policy(storage: Storage, policy: PolicyHandle) {
+    let mut known = None;
+    loop {
+        match storage.pools().await {
+            Ok(pools) => {
+                let allowed = AllowList::from_pools(&pools);
+                if known.as_ref() != Some(&allowed) {
+                    policy.set(TransferPolicy {
+                        allowed: allowed.clone(),
+                        ..TransferPolicy::default()
+                    });
+                    known = Some(allowed);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "reading pools for MiniDNS's allow-list"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// The roles `standalone` runs beside the embedded control plane.
 struct Roles {
     database_url: String,
     default_ns_record: String,
+    args: RoleArgs,
 }
 
 async fn open_storage(url: &str) -> Result<Storage> {
@@ -288,13 +385,13 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
         // The controllers use the API in-process: same kube::Client, no socket.
         let client = kube::Client::new(server.router(), "default");
         ensure_default_pool(&client, &roles.default_ns_record).await?;
-        tokio::spawn(designate_controllers::run(
-            client,
-            storage,
-            Settings::default(),
-            metrics,
-            shutdown_signal(),
-        ));
+        let settings = roles.args.settings("default");
+        tokio::spawn(async move {
+            if let Err(error) = run_roles(client, storage, settings, metrics, &roles.args).await {
+                tracing::error!("{error:#}");
+                std::process::exit(1);
+            }
+        });
     }
     tokio::select! {
         result = serving => {

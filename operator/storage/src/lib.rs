@@ -16,7 +16,10 @@
 mod entity;
 mod publish;
 mod schema;
+mod serve;
 pub mod testing;
+
+pub use serve::ZoneSnapshot;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,0 +1,146 @@
+//! The IO shell of propagation: provisioning zones on a pool's backend
+//! targets, NOTIFY, and asking the pool's nameservers for their serial.
+//! What to make of the answers is [`crate::propagation`]'s (pure).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use designate_backends::Target;
+use designate_crd::{HostPort, Pool};
+use futures::future::join_all;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use tracing::{debug, warn};
+
+use crate::propagation::{Answer, Observation};
+use crate::{Context, Error};
+
+/// The servers of a pool a zone change concerns.
+pub(crate) struct PoolServers<'a> {
+    pool: &'a Pool,
+}
+
+impl<'a> PoolServers<'a> {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
+        Self { pool }
+    }
+
+    /// Whether there is anything to provision or confirm.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pool.spec.targets.is_empty() && self.pool.spec.nameservers.is_empty()
+    }
+
+    /// Creates (or brings up to date) the zone on every target. A target
+    /// that fails is logged and skipped: its nameservers then show the zone
+    /// missing, and the next check tries again; the others go ahead.
+    pub(crate) async fn provision(&self, ctx: &Context, zone: &str) -> Result<(), Error> {
+        for target in self.targets(ctx).await? {
+            let created = match designate_backends::backend(&target) {
+                Ok(backend) => backend.create_zone(zone).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = created {
+                warn!(zone, target = %target.type_, reason = error.reason(), %error, "zone not provisioned");
+            }
+        }
+        debug!(zone, "zone provisioned on the pool's targets");
+        Ok(())
+    }
+
+    /// Removes the zone from every target.
+    pub(crate) async fn unprovision(&self, ctx: &Context, zone: &str) -> Result<(), Error> {
+        for target in self.targets(ctx).await? {
+            designate_backends::backend(&target)?
+                .delete_zone(zone)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Tells every nameserver and also-notify of the new serial. A lost
+    /// NOTIFY only delays the secondary until its refresh, and the polling
+    /// that follows shows it; so failures are logged, not returned.
+    pub(crate) async fn notify(&self, ctx: &Context, zone: &str, serial: i64) {
+        let timeout = ctx.settings.propagation.query_timeout;
+        let spec = &self.pool.spec;
+        let targets = spec.nameservers.iter().chain(&spec.also_notifies);
+        let sends = targets.map(|hp| async move {
+            let result = match resolve(hp).await {
+                Ok(addr) => designate_mdns::notify(zone, serial as u32, addr, None, timeout).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = result {
+                debug!(zone, host = %hp.host, port = hp.port, %error, "NOTIFY not acknowledged");
+            }
+        });
+        join_all(sends).await;
+    }
+
+    /// Asks every nameserver of the pool for the zone's serial, at once.
+    pub(crate) async fn observe(&self, ctx: &Context, zone: &str) -> Vec<Observation> {
+        let timeout = ctx.settings.propagation.query_timeout;
+        let asks = self.pool.spec.nameservers.iter().map(|hp| async move {
+            let answer = match resolve(hp).await {
+                Ok(addr) => match designate_mdns::soa_serial(addr, zone, None, timeout).await {
+                    Ok(Some(serial)) => Answer::Serial(i64::from(serial)),
+                    Ok(None) => Answer::NotServed,
+                    Err(error) => Answer::Unreachable(error.to_string()),
+                },
+                Err(error) => Answer::Unreachable(error.to_string()),
+            };
+            Observation {
+                host: hp.host.clone(),
+                port: hp.port,
+                answer,
+            }
+        });
+        join_all(asks).await
+    }
+
+    /// The pool's targets with their Secrets' values merged over their options.
+    async fn targets(&self, ctx: &Context) -> Result<Vec<Target>, Error> {
+        let mut targets = Vec::with_capacity(self.pool.spec.targets.len());
+        for spec in &self.pool.spec.targets {
+            let mut target: Target = serde_json::from_value(serde_json::to_value(spec)?)?;
+            if let Some(secret_ref) = &spec.secret_ref {
+                let namespace = secret_ref
+                    .namespace
+                    .as_deref()
+                    .unwrap_or(&ctx.settings.namespace);
+                let secret = Api::<Secret>::namespaced(ctx.client.clone(), namespace)
+                    .get(&secret_ref.name)
+                    .await
+                    .inspect_err(|error| {
+                        warn!(secret = %secret_ref.name, namespace, %error, "pool target secret unreadable");
+                    })?;
+                let values = secret
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()));
+                let plain = secret.string_data.unwrap_or_default();
+                target = target.with_secrets(values.chain(plain));
+            }
+            targets.push(target);
+        }
+        Ok(targets)
+    }
+}
+
+/// A nameserver's socket address (its host may be a name).
+async fn resolve(hp: &HostPort) -> Result<SocketAddr, designate_mdns::Error> {
+    let port = u16::try_from(hp.port).unwrap_or(53);
+    if let Ok(ip) = hp.host.parse() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    tokio::net::lookup_host((hp.host.as_str(), port))
+        .await?
+        .next()
+        .ok_or_else(|| designate_mdns::Error::InvalidName(hp.host.clone()))
+}
+
+/// How long ago something happened, from a status timestamp.
+pub(crate) fn since(time: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Duration {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    Duration::try_from(now.duration_since(time.0)).unwrap_or_default()
+}

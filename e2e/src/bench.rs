@@ -1,0 +1,215 @@
+//! Helpers shared by the benchmark binaries: loopback `kube::Client`s,
+//! percentiles, this process's memory and the CPU used by it and by the rest
+//! of the machine (from /proc), and a driver of concurrent clients.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use kube::Client;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// A client with its own connection pool for the API at `url` (plain HTTP,
+/// no token), built from a kubeconfig as a separate program's would be.
+pub async fn http_client(url: &str, namespace: &str) -> Result<Client> {
+    let yaml = designate_apiserver::kubeconfig(url, None, None, namespace);
+    let kubeconfig = Kubeconfig::from_yaml(&yaml)?;
+    let config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+    Ok(Client::try_from(config)?)
+}
+
+/// p50 and p99 as the task defines them: sorted, index n*p/100, clamped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Percentiles {
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+pub fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
+    if samples.is_empty() {
+        return Percentiles::default();
+    }
+    samples.sort_unstable();
+    let n = samples.len();
+    let at = |p: usize| samples[(n * p / 100).min(n - 1)];
+    Percentiles {
+        p50: at(50),
+        p99: at(99),
+        max: samples[n - 1],
+    }
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+/// VmRSS and VmHWM of this process, in KiB.
+pub fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+pub fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// CPU time of this process and of the whole machine, in clock ticks.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMark {
+    at: Instant,
+    own: u64,
+    busy: u64,
+}
+
+/// Cores in use on average over an interval: by this process and by the rest of the machine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuUse {
+    pub own: f64,
+    pub other: f64,
+    pub secs: f64,
+}
+
+/// USER_HZ, 100 on every Linux this runs on.
+const TICKS_PER_SEC: f64 = 100.0;
+
+pub fn cpu_mark() -> CpuMark {
+    let own = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name: state is field 3, utime 14, stime 15.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .unwrap_or(0);
+    let busy = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|stat| {
+            let line = stat.lines().next()?;
+            let v: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal: all but idle and iowait.
+            Some(v.iter().take(8).sum::<u64>() - v.get(3)? - v.get(4)?)
+        })
+        .unwrap_or(0);
+    CpuMark {
+        at: Instant::now(),
+        own,
+        busy,
+    }
+}
+
+pub fn cpu_since(start: CpuMark) -> CpuUse {
+    let end = cpu_mark();
+    let secs = (end.at - start.at).as_secs_f64().max(1e-9);
+    let own = end.own.saturating_sub(start.own) as f64 / TICKS_PER_SEC;
+    let busy = end.busy.saturating_sub(start.busy) as f64 / TICKS_PER_SEC;
+    CpuUse {
+        own: own / secs,
+        other: (busy - own).max(0.0) / secs,
+        secs,
+    }
+}
+
+/// Intervals shorter than this are too coarse for 10 ms ticks.
+const MIN_CPU_SECS: f64 = 0.5;
+
+pub fn cores(cpu: CpuUse) -> String {
+    if cpu.secs < MIN_CPU_SECS {
+        return "n/a (too short)".to_string();
+    }
+    format!("{:.2} / {:.2}", cpu.own, cpu.other)
+}
+
+/// Outcome of one batch of requests made by concurrent workers.
+pub struct Phase {
+    pub cpu: CpuUse,
+    pub clients: usize,
+    pub ok: usize,
+    pub errors: usize,
+    pub first_error: Option<String>,
+    pub wall: Duration,
+    pub latency: Percentiles,
+}
+
+impl Phase {
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs `total` operations spread over one worker per client, each worker
+/// doing its share one after another; `op(client, worker, i)` is timed.
+pub async fn drive<F, Fut>(clients: &[Client], total: usize, op: F) -> Phase
+where
+    F: Fn(Client, usize, usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let n = clients.len().max(1);
+    let mark = cpu_mark();
+    let start = Instant::now();
+    let mut handles = Vec::with_capacity(n);
+    for (w, client) in clients.iter().enumerate() {
+        let count = total / n + usize::from(w < total % n);
+        let op = op.clone();
+        let client = client.clone();
+        handles.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(count);
+            let mut errors = 0;
+            let mut first_error = None;
+            for i in 0..count {
+                let t = Instant::now();
+                match op(client.clone(), w, i).await {
+                    Ok(()) => latencies.push(t.elapsed()),
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("{e:#}"));
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    let mut first_error = None;
+    for handle in handles {
+        match handle.await {
+            Ok((l, e, f)) => {
+                latencies.extend(l);
+                errors += e;
+                if first_error.is_none() {
+                    first_error = f;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                first_error.get_or_insert_with(|| format!("worker panicked: {e}"));
+            }
+        }
+    }
+    let wall = start.elapsed();
+    Phase {
+        cpu: cpu_since(mark),
+        clients: n,
+        ok: latencies.len(),
+        errors,
+        first_error,
+        wall,
+        latency: percentiles(latencies),
+    }
+}

@@ -1,0 +1,288 @@
+//! A zone made real: a Pool targeting a real BIND9 (rndc) and a real
+//! PowerDNS (HTTP API), both secondaries of the operator's MiniDNS. `dig`
+//! against each answers the zone's records at its serial; the status lists
+//! both nameservers at that serial; updates are served and confirmed; a zone
+//! BIND lost is put back; a nameserver that is down gives ERROR only after
+//! the timeout; a delete makes both stop answering.
+//! Needs `cargo build -p designate-operator` first.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use designate_backends::testing::{Bind, PowerDns};
+use designate_e2e::{Kubectl, Standalone, at, kubectl_versions, wait_for};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `dig +short` of `name`/`type_` at `server`, sorted; `status:` line too.
+fn dig(server: SocketAddr, name: &str, type_: &str) -> (String, Vec<String>) {
+    let output = Command::new("dig")
+        .args([
+            &format!("@{}", server.ip()),
+            "-p",
+            &server.port().to_string(),
+            name,
+            type_,
+            "+norec",
+            "+time=1",
+            "+tries=1",
+        ])
+        .output()
+        .expect("running dig");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .lines()
+        .find_map(|l| l.split("status: ").nth(1))
+        .map(|s| s.split(',').next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| format!("no answer: {text}"));
+    let mut answers: Vec<String> = text
+        .split(";; ANSWER SECTION:")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
+        .collect();
+    answers.sort();
+    (status, answers)
+}
+
+fn soa_serial(server: SocketAddr, zone: &str) -> Option<i64> {
+    let output = Command::new("dig")
+        .args([
+            &format!("@{}", server.ip()),
+            "-p",
+            &server.port().to_string(),
+            zone,
+            "SOA",
+            "+norec",
+            "+short",
+            "+time=1",
+            "+tries=1",
+        ])
+        .output()
+        .expect("running dig");
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+}
+
+fn apply(k: &Kubectl, dir: &std::path::Path, name: &str, yaml: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).unwrap();
+    k.ok(&["apply", "-f", path.to_str().unwrap()]);
+}
+
+fn zone_status(k: &Kubectl) -> Value {
+    k.get_json(&["zone", "example-org"])
+}
+
+fn nameserver_serials(zone: &Value) -> Vec<(i64, String, Option<i64>)> {
+    let mut lines: Vec<_> = at(zone, "/status/nameservers")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|ns| {
+            (
+                ns["port"].as_i64().unwrap_or_default(),
+                ns["status"].as_str().unwrap_or_default().to_string(),
+                ns["serial"].as_i64(),
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Waits until the zone is `status` at a serial above `after`, confirmed by
+/// both nameservers when ACTIVE; returns the zone.
+fn zone_settles(k: &Kubectl, status: &str, after: i64) -> Value {
+    wait_for(TIMEOUT, &format!("the zone to be {status}"), || {
+        let zone = zone_status(k);
+        let serial = at(&zone, "/status/serial").as_i64().unwrap_or(0);
+        if at(&zone, "/status/status") == status
+            && serial > after
+            && at(&zone, "/status/observedGeneration") == at(&zone, "/metadata/generation")
+        {
+            Ok(zone)
+        } else {
+            Err(at(&zone, "/status").to_string())
+        }
+    })
+}
+
+fn recordset_yaml(records: &[&str]) -> String {
+    let records: String = records.iter().map(|r| format!("  - {r}\n")).collect();
+    format!(
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Recordset\nmetadata:\n  name: www\nspec:\n  zoneRef: example-org\n  name: www.example.org.\n  type: A\n  ttl: 300\n  records:\n{records}"
+    )
+}
+
+#[test]
+fn zones_are_served_by_bind_and_powerdns() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-ns-")
+        .tempdir()
+        .unwrap();
+    let standalone = Standalone::try_start_with(
+        &tmp.path().join("data"),
+        &["--propagation-timeout", "4s", "--heal-interval", "1s"],
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let mdns = wait_for(TIMEOUT, "MiniDNS's address", || {
+        standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
+    });
+    let bind = runtime.block_on(Bind::start()).expect("starting BIND");
+    let pdns = runtime
+        .block_on(PowerDns::start())
+        .expect("starting PowerDNS");
+    let (_, kubectl_bin) = kubectl_versions().pop().unwrap();
+    let k = Kubectl::new(
+        kubectl_bin,
+        standalone.kubeconfig(),
+        tmp.path().join("cache"),
+    );
+
+    // The pool: BIND via rndc, PowerDNS via its API with the key in a Secret.
+    let api_token = pdns.secrets()["api_token"].clone();
+    k.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "pdns-api",
+        &format!("--from-literal=api_token={api_token}"),
+    ]);
+    let options = |map: std::collections::BTreeMap<String, String>| -> String {
+        map.iter()
+            .map(|(k, v)| format!("      {k}: \"{v}\"\n"))
+            .collect()
+    };
+    let pool = format!(
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: real\nspec:\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{bind_ip}\"\n    port: {bind_port}\n  - host: \"{pdns_ip}\"\n    port: {pdns_port}\n  targets:\n  - type: bind9\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{bind_options}  - type: pdns4\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{pdns_options}    secretRef:\n      name: pdns-api\n",
+        bind_ip = bind.dns_addr().ip(),
+        bind_port = bind.dns_addr().port(),
+        pdns_ip = pdns.dns_addr().ip(),
+        pdns_port = pdns.dns_addr().port(),
+        mdns_ip = mdns.ip(),
+        mdns_port = mdns.port(),
+        bind_options = options(bind.target_options()),
+        pdns_options = options(pdns.target_options()),
+    );
+    apply(&k, tmp.path(), "pool.yaml", &pool);
+    apply(
+        &k,
+        tmp.path(),
+        "zone.yaml",
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: example-org\nspec:\n  name: example.org.\n  email: admin@example.org\n  poolRef: real\n",
+    );
+    apply(
+        &k,
+        tmp.path(),
+        "www.yaml",
+        &recordset_yaml(&["192.0.2.1", "192.0.2.2"]),
+    );
+
+    // Served by both, at the serial the status shows, for each nameserver.
+    let zone = zone_settles(&k, "ACTIVE", 0);
+    let serial = at(&zone, "/status/serial").as_i64().unwrap();
+    let www = wait_for(TIMEOUT, "www to be served", || {
+        let answers = [bind.dns_addr(), pdns.dns_addr()].map(|s| dig(s, "www.example.org", "A"));
+        if answers.iter().all(|(_, a)| a.len() == 2) {
+            Ok(answers)
+        } else {
+            Err(format!("{answers:?}"))
+        }
+    });
+    for (status, answers) in &www {
+        assert_eq!(status, "NOERROR");
+        assert_eq!(answers, &["192.0.2.1", "192.0.2.2"]);
+    }
+    for server in [bind.dns_addr(), pdns.dns_addr()] {
+        assert!(soa_serial(server, "example.org").is_some_and(|s| s >= serial));
+    }
+    let lines = nameserver_serials(&zone);
+    assert_eq!(lines.len(), 2, "{zone}");
+    for (_, status, seen) in &lines {
+        assert_eq!(status, "ACTIVE", "{zone}");
+        assert!(seen.is_some_and(|s| s >= serial), "{zone}");
+    }
+
+    // An update: served and confirmed.
+    apply(&k, tmp.path(), "www.yaml", &recordset_yaml(&["192.0.2.3"]));
+    let zone = zone_settles(&k, "ACTIVE", serial);
+    let serial = at(&zone, "/status/serial").as_i64().unwrap();
+    for server in [bind.dns_addr(), pdns.dns_addr()] {
+        assert_eq!(dig(server, "www.example.org", "A").1, ["192.0.2.3"]);
+        assert!(soa_serial(server, "example.org").is_some_and(|s| s >= serial));
+    }
+
+    // BIND loses the zone; the operator puts it back, no user action.
+    runtime
+        .block_on(bind.rndc(&["delzone", "example.org"]))
+        .expect("rndc delzone");
+    wait_for(TIMEOUT, "BIND to serve the zone again", || {
+        match dig(bind.dns_addr(), "www.example.org", "A") {
+            (status, answers) if status == "NOERROR" && answers == ["192.0.2.3"] => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    zone_settles(&k, "ACTIVE", serial - 1);
+
+    // A delete: both stop answering for the zone.
+    k.ok(&["delete", "zone", "example-org", "--timeout=30s"]);
+    for server in [bind.dns_addr(), pdns.dns_addr()] {
+        let (status, _) = dig(server, "www.example.org", "A");
+        assert!(
+            matches!(
+                status.as_str(),
+                "REFUSED" | "NOTAUTH" | "SERVFAIL" | "NXDOMAIN"
+            ),
+            "{server}: {status}"
+        );
+    }
+
+    // PowerDNS down: a new zone stays PENDING (never ACTIVE: PowerDNS does
+    // not serve it) until the timeout, then shows ERROR with PowerDNS's line.
+    let pdns_port = pdns.dns_addr().port() as i64;
+    drop(pdns);
+    apply(
+        &k,
+        tmp.path(),
+        "zone2.yaml",
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: example-org\nspec:\n  name: example.org.\n  email: admin@example.org\n  poolRef: real\n",
+    );
+    let mut seen = Vec::new();
+    let zone = wait_for(TIMEOUT, "the zone to end in ERROR", || {
+        let zone = zone_status(&k);
+        let status = at(&zone, "/status/status")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status == "ERROR" {
+            Ok(zone)
+        } else {
+            Err(zone.to_string())
+        }
+    });
+    assert!(!seen.iter().any(|s| s == "ACTIVE"), "{seen:?}");
+    let lines = nameserver_serials(&zone);
+    let pdns_line = lines.iter().find(|(port, ..)| *port == pdns_port).unwrap();
+    assert_eq!(pdns_line.1, "ERROR", "{zone}");
+    assert_eq!(pdns_line.2, None, "{zone}");
+    let bind_line = lines.iter().find(|(port, ..)| *port != pdns_port).unwrap();
+    assert_eq!(bind_line.1, "ACTIVE", "{zone}");
+    assert_eq!(
+        at(&zone, "/status/conditions/0/reason"),
+        "PropagationTimeout",
+        "{zone}"
+    );
+}

@@ -1,0 +1,728 @@
+//! The `bind9` driver: zones as secondaries of the masters, added and removed
+//! at run time with `rndc` (`allow-new-zones yes;` on the server).
+//!
+//! Options, as Designate names them: `rndc_host` (default 127.0.0.1),
+//! `rndc_port` (953), `rndc_bin_path` (`rndc`), `rndc_config_file`,
+//! `rndc_key_file`, `rndc_timeout` (seconds; unset or 0: rndc's own 60 s),
+//! `view`, `clean_zonefile` (delete with `-clean`).
+//!
+//! Beyond Designate, `rndc_key` holds the key itself, usually from the
+//! target's Secret: either its base64 secret, named by `rndc_key_name`
+//! (default `rndc-key`) with `rndc_key_algorithm` (default `hmac-sha256`), or
+//! a whole `key "name" { algorithm ...; secret "..."; };` clause as
+//! `rndc-confgen -a` writes it. It goes into a private rndc.conf (mode 0600)
+//! given with `-c`: it never shows in a process list, and a host's
+//! `/etc/bind/rndc.conf` cannot take precedence over it (rndc ignores `-k`
+//! when its default configuration file exists).
+//!
+//! Commands: create is `addzone`, and `modzone` with the same configuration
+//! when the zone exists (masters may have moved; it causes no transfer);
+//! update is `refresh` (an SOA check now, transferring if the serial moved),
+//! or create when the zone is missing; delete is `delzone`. The masters are
+//! rotated by a hash of the zone's name, so that zones spread their transfers
+//! over several MiniDNS instances (Designate shuffles them).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use regex::Regex;
+
+use crate::{Backend, Error, HostPort, Reply, Target, numeric_option, parse_bool, zone_name};
+
+pub const TYPE: &str = "bind9";
+
+/// The HMAC algorithms of rndc keys.
+const ALGORITHMS: [&str; 6] = [
+    "hmac-md5",
+    "hmac-sha1",
+    "hmac-sha224",
+    "hmac-sha256",
+    "hmac-sha384",
+    "hmac-sha512",
+];
+
+/// rndc's own limit on a command.
+const RNDC_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::InvalidTarget {
+        driver: TYPE,
+        message: message.into(),
+    }
+}
+
+/// An rndc key given inline.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct RndcKey {
+    name: String,
+    algorithm: String,
+    secret: String,
+}
+
+impl fmt::Debug for RndcKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RndcKey")
+            .field("name", &self.name)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RndcKey {
+    /// Reads the `rndc_key` option: a key clause, or a bare secret named by
+    /// `name` with `algorithm`. Only safe characters pass, as the key is
+    /// written into an rndc.conf.
+    fn parse(value: &str, name: Option<&str>, algorithm: Option<&str>) -> Result<Self, Error> {
+        static CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"^key\s+"?([^"\s{]+)"?\s*\{(.*)\}\s*;?$"#).expect("valid regex")
+        });
+        static ALGORITHM: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"\balgorithm\s+"?([^";\s]+)"?\s*;"#).expect("valid regex")
+        });
+        static SECRET: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#"\bsecret\s+"([^"]*)"\s*;"#).expect("valid regex"));
+
+        let flat = value.replace(['\n', '\r', '\t'], " ");
+        let key = match CLAUSE.captures(flat.trim()) {
+            Some(clause) => {
+                let body = &clause[2];
+                let field = |re: &Regex, what: &str| {
+                    re.captures(body)
+                        .map(|c| c[1].to_string())
+                        .ok_or_else(|| invalid(format!("rndc_key: the key clause has no {what}")))
+                };
+                Self {
+                    name: clause[1].to_string(),
+                    algorithm: field(&ALGORITHM, "algorithm")?,
+                    secret: field(&SECRET, "secret")?,
+                }
+            }
+            None => Self {
+                name: name.unwrap_or("rndc-key").to_string(),
+                algorithm: algorithm.unwrap_or("hmac-sha256").to_string(),
+                secret: flat.trim().to_string(),
+            },
+        };
+        let name_ok = key
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if key.name.is_empty() || !name_ok {
+            return Err(invalid(format!(
+                "rndc key name {:?} is not valid",
+                key.name
+            )));
+        }
+        let algorithm = key.algorithm.to_ascii_lowercase();
+        if !ALGORITHMS.contains(&algorithm.as_str()) {
+            return Err(invalid(format!(
+                "rndc key algorithm {:?} is not one of {}",
+                key.algorithm,
+                ALGORITHMS.join(", ")
+            )));
+        }
+        let secret_ok = key
+            .secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+        if key.secret.is_empty() || !secret_ok {
+            // The secret itself stays out of the message.
+            return Err(invalid("rndc_key: the secret is not base64"));
+        }
+        Ok(Self { algorithm, ..key })
+    }
+
+    /// An rndc.conf that authenticates with this key.
+    fn rndc_conf(&self) -> String {
+        format!(
+            "key \"{name}\" {{\n\talgorithm {algorithm};\n\tsecret \"{secret}\";\n}};\n\
+             options {{\n\tdefault-key \"{name}\";\n}};\n",
+            name = self.name,
+            algorithm = self.algorithm,
+            secret = self.secret,
+        )
+    }
+}
+
+/// The driver's settings, read from a target.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Settings {
+    program: String,
+    host: String,
+    port: u16,
+    config_file: Option<String>,
+    key_file: Option<String>,
+    key: Option<RndcKey>,
+    view: Option<String>,
+    clean_zonefile: bool,
+    timeout: Duration,
+    masters: Vec<HostPort>,
+}
+
+impl Settings {
+    pub(crate) fn from_target(target: &Target) -> Result<Self, Error> {
+        if target.masters.is_empty() {
+            return Err(invalid("the target has no masters to transfer zones from"));
+        }
+        let key = target
+            .get("rndc_key")
+            .map(|value| {
+                RndcKey::parse(
+                    value,
+                    target.get("rndc_key_name"),
+                    target.get("rndc_key_algorithm"),
+                )
+            })
+            .transpose()?;
+        let config_file = target.get("rndc_config_file").map(str::to_string);
+        let key_file = target.get("rndc_key_file").map(str::to_string);
+        if key.is_some() && (config_file.is_some() || key_file.is_some()) {
+            return Err(invalid(
+                "rndc_key cannot be combined with rndc_config_file or rndc_key_file",
+            ));
+        }
+        let view = target.get("view").map(str::to_string);
+        if let Some(view) = &view
+            && !view
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(invalid(format!("view {view:?} is not a valid view name")));
+        }
+        let timeout = match numeric_option(target, TYPE, "rndc_timeout", 0)? {
+            0 => RNDC_TIMEOUT,
+            seconds => Duration::from_secs(seconds),
+        };
+        Ok(Self {
+            program: target.get("rndc_bin_path").unwrap_or("rndc").to_string(),
+            host: target.get("rndc_host").unwrap_or("127.0.0.1").to_string(),
+            port: numeric_option(target, TYPE, "rndc_port", 953)?,
+            config_file,
+            key_file,
+            key,
+            view,
+            clean_zonefile: target.get("clean_zonefile").is_some_and(parse_bool),
+            timeout,
+            masters: target.masters.clone(),
+        })
+    }
+
+    /// The server's control channel, for messages.
+    fn server(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The rndc argv for `command`; `key_conf` is the rndc.conf written for
+    /// an inline key.
+    pub(crate) fn argv(&self, key_conf: Option<&Path>, command: Vec<String>) -> Vec<String> {
+        let mut argv = vec![
+            self.program.clone(),
+            "-s".into(),
+            self.host.clone(),
+            "-p".into(),
+            self.port.to_string(),
+        ];
+        let config = key_conf
+            .map(|path| path.display().to_string())
+            .or_else(|| self.config_file.clone());
+        if let Some(config) = config {
+            argv.extend(["-c".into(), config]);
+        }
+        if let Some(key_file) = &self.key_file {
+            argv.extend(["-k".into(), key_file.clone()]);
+        }
+        argv.extend(command);
+        argv
+    }
+
+    /// The zone, and its class and view when there is a view.
+    fn zone_args(&self, zone: &str) -> Vec<String> {
+        let mut args = vec![zone.to_string()];
+        if let Some(view) = &self.view {
+            args.extend(["in".into(), view.clone()]);
+        }
+        args
+    }
+
+    /// `addzone` or `modzone`: the zone as a secondary of `masters`.
+    pub(crate) fn zone_command(
+        &self,
+        verb: &str,
+        zone: &str,
+        masters: &[SocketAddr],
+    ) -> Vec<String> {
+        let primaries: String = rotated(masters, zone)
+            .map(|m| format!("{} port {}; ", m.ip(), m.port()))
+            .collect();
+        let mut command = vec![verb.to_string()];
+        command.extend(self.zone_args(zone));
+        command.push(format!(
+            "{{ type secondary; primaries {{ {primaries}}}; file \"{zone}.db\"; }};"
+        ));
+        command
+    }
+
+    pub(crate) fn delzone_command(&self, zone: &str) -> Vec<String> {
+        let mut command = vec!["delzone".to_string()];
+        if self.clean_zonefile {
+            command.push("-clean".into());
+        }
+        command.extend(self.zone_args(zone));
+        command
+    }
+
+    pub(crate) fn refresh_command(&self, zone: &str) -> Vec<String> {
+        let mut command = vec!["refresh".to_string()];
+        command.extend(self.zone_args(zone));
+        command
+    }
+}
+
+/// `masters` starting at a position given by the zone's name (FNV-1a).
+fn rotated<'a>(masters: &'a [SocketAddr], zone: &str) -> impl Iterator<Item = &'a SocketAddr> {
+    let hash = zone
+        .to_ascii_lowercase()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let start = usize::try_from(hash % masters.len().max(1) as u64).unwrap_or(0);
+    masters.iter().cycle().skip(start).take(masters.len())
+}
+
+/// Reads what rndc printed: success, the answer the command tolerates for
+/// idempotency (a zone that exists, or is missing), or an error by its kind.
+pub(crate) fn outcome(
+    success: bool,
+    output: &str,
+    server: &str,
+    tolerated: Option<Reply>,
+) -> Result<Reply, Error> {
+    let reply = if output.contains("failed: already exists") {
+        Some(Reply::Exists)
+    } else if output.contains("failed: not found") {
+        Some(Reply::Missing)
+    } else {
+        None
+    };
+    if success {
+        return Ok(Reply::Done);
+    }
+    if let Some(reply) = reply.filter(|r| Some(*r) == tolerated) {
+        return Ok(reply);
+    }
+    let message = output.trim().replace("\n* ", " ").replace('\n', " ");
+    let server = server.to_string();
+    let says = |needles: &[&str]| needles.iter().any(|n| output.contains(n));
+    Err(if says(&["connection to remote host closed"]) {
+        // What named's refusal of a bad key or algorithm looks like.
+        Error::Unauthorized {
+            driver: TYPE,
+            server,
+            message,
+        }
+    } else if says(&["connect failed", "couldn't get address", "timed out"]) {
+        Error::Unreachable {
+            driver: TYPE,
+            server,
+            message,
+        }
+    } else if says(&[
+        "could not load rndc configuration",
+        "does not exist",
+        "was found",
+        "unsupported algorithm",
+    ]) {
+        // rndc could not read its key or configuration.
+        invalid(message)
+    } else {
+        Error::Failed {
+            driver: TYPE,
+            server,
+            message,
+        }
+    })
+}
+
+/// The `bind9` driver of one target.
+#[derive(Debug)]
+pub struct Bind9 {
+    settings: Settings,
+    /// The rndc.conf holding an inline key; removed on drop.
+    key_conf: Option<tempfile::NamedTempFile>,
+}
+
+impl Bind9 {
+    pub fn new(target: &Target) -> Result<Self, Error> {
+        let settings = Settings::from_target(target)?;
+        let key_conf = settings
+            .key
+            .as_ref()
+            .map(|key| {
+                // tempfile creates it readable by its owner only.
+                let mut file = tempfile::Builder::new()
+                    .prefix("designate-rndc-")
+                    .suffix(".conf")
+                    .tempfile()?;
+                std::io::Write::write_all(&mut file, key.rndc_conf().as_bytes())?;
+                Ok::<_, std::io::Error>(file)
+            })
+            .transpose()
+            .map_err(|e| invalid(format!("cannot write the rndc key file: {e}")))?;
+        Ok(Self { settings, key_conf })
+    }
+
+    pub async fn create_zone(&self, zone: &str) -> Result<(), Error> {
+        let zone = zone_name(zone)?;
+        let masters = crate::resolve_masters(&self.settings.masters).await?;
+        let add = self.settings.zone_command("addzone", zone, &masters);
+        if self.rndc(add, Some(Reply::Exists)).await? == Reply::Exists {
+            let modify = self.settings.zone_command("modzone", zone, &masters);
+            self.rndc(modify, None).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn update_zone(&self, zone: &str) -> Result<(), Error> {
+        let name = zone_name(zone)?;
+        let refresh = self.settings.refresh_command(name);
+        match self.rndc(refresh, Some(Reply::Missing)).await? {
+            Reply::Missing => self.create_zone(zone).await,
+            Reply::Done | Reply::Exists => Ok(()),
+        }
+    }
+
+    pub async fn delete_zone(&self, zone: &str) -> Result<(), Error> {
+        let zone = zone_name(zone)?;
+        let delete = self.settings.delzone_command(zone);
+        self.rndc(delete, Some(Reply::Missing)).await?;
+        Ok(())
+    }
+
+    /// Runs rndc with `command` against the target's server; `tolerated` is
+    /// the failure that counts as done.
+    async fn rndc(&self, command: Vec<String>, tolerated: Option<Reply>) -> Result<Reply, Error> {
+        let argv = self
+            .settings
+            .argv(self.key_conf.as_ref().map(|f| f.path()), command);
+        let server = self.settings.server();
+        let (success, output) = run(&argv, self.settings.timeout, &server).await?;
+        tracing::debug!(driver = TYPE, ?argv, success, "rndc");
+        outcome(success, &output, &server, tolerated)
+    }
+}
+
+/// Runs a program to completion within `timeout`: whether it succeeded, and
+/// its stderr then stdout.
+pub(crate) async fn run(
+    argv: &[String],
+    timeout: Duration,
+    server: &str,
+) -> Result<(bool, String), Error> {
+    let child = tokio::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(timeout, child)
+        .await
+        .map_err(|_| Error::Timeout {
+            driver: TYPE,
+            server: server.to_string(),
+            timeout,
+        })?
+        .map_err(|source| Error::Exec {
+            program: argv[0].clone(),
+            source,
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    Ok((output.status.success(), text))
+}
+
+impl Backend for Bind9 {
+    fn create_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Bind9::create_zone(self, zone))
+    }
+
+    fn update_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Bind9::update_zone(self, zone))
+    }
+
+    fn delete_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Bind9::delete_zone(self, zone))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target::new(TYPE).master("192.0.2.1", 5354)
+    }
+
+    fn settings(target: Target) -> Settings {
+        Settings::from_target(&target).unwrap()
+    }
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_are_designates() {
+        let s = settings(target());
+        assert_eq!(
+            s.argv(None, strings(&["status"])),
+            strings(&["rndc", "-s", "127.0.0.1", "-p", "953", "status"])
+        );
+        assert_eq!(s.timeout, RNDC_TIMEOUT);
+        assert!(!s.clean_zonefile);
+    }
+
+    #[test]
+    fn options_shape_the_argv() {
+        let s = settings(
+            target()
+                .option("rndc_host", "10.1.1.1")
+                .option("rndc_port", "1953")
+                .option("rndc_bin_path", "/usr/sbin/rndc")
+                .option("rndc_config_file", "/etc/designate/rndc.conf")
+                .option("rndc_key_file", "/etc/designate/rndc.key")
+                .option("rndc_timeout", "5"),
+        );
+        assert_eq!(
+            s.argv(None, strings(&["refresh", "a.test"])),
+            strings(&[
+                "/usr/sbin/rndc",
+                "-s",
+                "10.1.1.1",
+                "-p",
+                "1953",
+                "-c",
+                "/etc/designate/rndc.conf",
+                "-k",
+                "/etc/designate/rndc.key",
+                "refresh",
+                "a.test",
+            ])
+        );
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        let error = Settings::from_target(&target().option("rndc_port", "x")).unwrap_err();
+        assert_eq!(error.reason(), "InvalidTarget");
+    }
+
+    #[test]
+    fn an_inline_key_goes_into_a_config_given_with_c() {
+        let s = settings(target().with_secrets([("rndc_key", "c2VjcmV0")]));
+        assert_eq!(
+            s.argv(Some(Path::new("/tmp/k.conf")), strings(&["status"])),
+            strings(&[
+                "rndc",
+                "-s",
+                "127.0.0.1",
+                "-p",
+                "953",
+                "-c",
+                "/tmp/k.conf",
+                "status"
+            ])
+        );
+        assert_eq!(
+            s.key.unwrap().rndc_conf(),
+            "key \"rndc-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\";\n};\n\
+             options {\n\tdefault-key \"rndc-key\";\n};\n"
+        );
+        let conflict = target()
+            .option("rndc_key_file", "/k")
+            .with_secrets([("rndc_key", "c2VjcmV0")]);
+        assert_eq!(
+            Settings::from_target(&conflict).unwrap_err().reason(),
+            "InvalidTarget"
+        );
+    }
+
+    #[test]
+    fn inline_keys_are_a_secret_or_a_key_clause() {
+        let clause = "key \"designate\" {\n\talgorithm HMAC-SHA512;\n\tsecret \"AbC+/=\";\n};\n";
+        assert_eq!(
+            RndcKey::parse(clause, Some("ignored"), None).unwrap(),
+            RndcKey {
+                name: "designate".into(),
+                algorithm: "hmac-sha512".into(),
+                secret: "AbC+/=".into()
+            }
+        );
+        assert_eq!(
+            RndcKey::parse("AbC=", Some("k1"), Some("hmac-sha1")).unwrap(),
+            RndcKey {
+                name: "k1".into(),
+                algorithm: "hmac-sha1".into(),
+                secret: "AbC=".into()
+            }
+        );
+        for (value, name, algorithm) in [
+            ("AbC=", None, Some("hmac-sha3")),
+            ("Ab\"; };", None, None),
+            ("AbC=", Some("k\" {"), None),
+            ("key \"k\" { secret \"AbC=\"; };", None, None),
+        ] {
+            let error = RndcKey::parse(value, name, algorithm).unwrap_err();
+            assert_eq!(error.reason(), "InvalidTarget", "{value}");
+            assert!(!error.to_string().contains("AbC"), "{error}");
+        }
+        let key = RndcKey::parse("AbC=", None, None).unwrap();
+        assert!(!format!("{key:?}").contains("AbC"));
+    }
+
+    #[test]
+    fn zones_are_added_as_secondaries_of_the_masters() {
+        let s = settings(target());
+        let masters: Vec<SocketAddr> = vec!["192.0.2.1:5354".parse().unwrap()];
+        assert_eq!(
+            s.zone_command("addzone", "example.com", &masters),
+            strings(&[
+                "addzone",
+                "example.com",
+                "{ type secondary; primaries { 192.0.2.1 port 5354; }; file \"example.com.db\"; };",
+            ])
+        );
+        let s = settings(
+            target()
+                .option("view", "external")
+                .option("clean_zonefile", "true"),
+        );
+        let v6: Vec<SocketAddr> = vec!["[2001:db8::1]:53".parse().unwrap()];
+        assert_eq!(
+            s.zone_command("modzone", "a.test", &v6),
+            strings(&[
+                "modzone",
+                "a.test",
+                "in",
+                "external",
+                "{ type secondary; primaries { 2001:db8::1 port 53; }; file \"a.test.db\"; };",
+            ])
+        );
+        assert_eq!(
+            s.delzone_command("a.test"),
+            strings(&["delzone", "-clean", "a.test", "in", "external"])
+        );
+        assert_eq!(
+            s.refresh_command("a.test"),
+            strings(&["refresh", "a.test", "in", "external"])
+        );
+        assert_eq!(
+            settings(target()).delzone_command("a.test"),
+            strings(&["delzone", "a.test"])
+        );
+        let bad_view = target().option("view", "a b");
+        assert_eq!(
+            Settings::from_target(&bad_view).unwrap_err().reason(),
+            "InvalidTarget"
+        );
+        let no_masters = Target::new(TYPE);
+        assert_eq!(
+            Settings::from_target(&no_masters).unwrap_err().reason(),
+            "InvalidTarget"
+        );
+    }
+
+    #[test]
+    fn masters_rotate_by_zone_and_keep_their_cycle() {
+        let masters: Vec<SocketAddr> = (1..=3)
+            .map(|i| format!("10.0.0.{i}:5354").parse().unwrap())
+            .collect();
+        let orders: Vec<Vec<SocketAddr>> = ["a.test", "b.test", "c.test", "d.test", "e.test"]
+            .iter()
+            .map(|zone| rotated(&masters, zone).copied().collect())
+            .collect();
+        for order in &orders {
+            let start = masters.iter().position(|m| m == &order[0]).unwrap();
+            let expected: Vec<SocketAddr> = masters
+                .iter()
+                .cycle()
+                .skip(start)
+                .take(3)
+                .copied()
+                .collect();
+            assert_eq!(order, &expected);
+        }
+        let firsts: std::collections::HashSet<_> = orders.iter().map(|o| o[0]).collect();
+        assert!(firsts.len() > 1, "zones should not all start at one master");
+        assert_eq!(
+            rotated(&masters, "A.TEST").collect::<Vec<_>>(),
+            rotated(&masters, "a.test").collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn rndc_output_is_read_for_idempotency_and_error_kinds() {
+        let server = "127.0.0.1:953";
+        let exists = "rndc: 'addzone' failed: already exists\n";
+        let missing = "rndc: 'delzone' failed: not found\nno matching zone 'a.test' in any view\n";
+        let done = outcome(true, "zone refresh queued\n", server, None);
+        assert_eq!(done.unwrap(), Reply::Done);
+        let tolerated = outcome(false, exists, server, Some(Reply::Exists));
+        assert_eq!(tolerated.unwrap(), Reply::Exists);
+        let tolerated = outcome(false, missing, server, Some(Reply::Missing));
+        assert_eq!(tolerated.unwrap(), Reply::Missing);
+        // Only where the command tolerates them: a missing view fails addzone.
+        for (output, tolerated) in [(exists, None), (missing, Some(Reply::Exists))] {
+            let error = outcome(false, output, server, tolerated).unwrap_err();
+            assert_eq!(error.reason(), "BackendFailed", "{output}");
+        }
+
+        let bad_key = "rndc: connection to remote host closed.\n* This may indicate that the\n\
+                       * remote server is using an older\n* version of the command protocol,\n";
+        let error = outcome(false, bad_key, server, None).unwrap_err();
+        assert_eq!(error.reason(), "BackendUnauthorized");
+        let message = error.to_string();
+        assert!(
+            message.contains("closed. This may indicate that the remote"),
+            "{message}"
+        );
+        for (output, reason) in [
+            (
+                "rndc: connect failed: 127.0.0.1#953: connection refused\n",
+                "BackendUnreachable",
+            ),
+            (
+                "rndc: couldn't get address for 'nowhere': not found\n",
+                "BackendUnreachable",
+            ),
+            (
+                "rndc: neither /etc/bind/rndc.conf nor /k was found\n",
+                "InvalidTarget",
+            ),
+            ("rndc: /etc/x.conf does not exist\n", "InvalidTarget"),
+            ("rndc: 'addzone' failed: failure\n", "BackendFailed"),
+        ] {
+            let error = outcome(false, output, server, Some(Reply::Missing)).unwrap_err();
+            assert_eq!(error.reason(), reason, "{output}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_rndc_is_an_exec_error() {
+        let target = target().option("rndc_bin_path", "/nonexistent/rndc");
+        let error = Bind9::new(&target)
+            .unwrap()
+            .delete_zone("a.test")
+            .await
+            .unwrap_err();
+        assert_eq!(error.reason(), "BackendExecFailed");
+        assert!(error.to_string().contains("/nonexistent/rndc"), "{error}");
+    }
+}

@@ -1,0 +1,219 @@
+//! A BIND of a test's own.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::{Process, free_port, with_retries};
+use crate::Target;
+use crate::testing::query_soa;
+
+const NAMED: &str = "/usr/sbin/named";
+const RNDC: &str = "/usr/sbin/rndc";
+const RNDC_CONFGEN: &str = "/usr/sbin/rndc-confgen";
+const KEY_NAME: &str = "designate-test";
+
+/// `named` in the foreground, one worker thread, on loopback ports of its
+/// own, accepting zones added with rndc (`allow-new-zones yes`), query
+/// logging off, working in a private temp dir. It answers only for its own
+/// zones (no recursion) and allows transfers to anyone, so it can be the
+/// primary of another server's secondary zones ([`Bind::serve_primary`]).
+#[derive(Debug)]
+pub struct Bind {
+    process: Process,
+    dns: SocketAddr,
+    control: SocketAddr,
+    key_file: PathBuf,
+    /// Last: its files outlive the process.
+    dir: tempfile::TempDir,
+}
+
+/// named.conf for a server in `dir`, authenticating rndc with `key_file`.
+fn named_conf(dir: &Path, key_file: &Path, dns: u16, control: u16) -> String {
+    let dir = dir.display();
+    format!(
+        r#"options {{
+	directory "{dir}";
+	pid-file none;
+	session-keyfile none;
+	managed-keys-directory "{dir}";
+	listen-on port {dns} {{ 127.0.0.1; }};
+	listen-on-v6 {{ none; }};
+	allow-new-zones yes;
+	recursion no;
+	dnssec-validation no;
+	querylog no;
+	notify no;
+	allow-query {{ any; }};
+	allow-transfer {{ any; }};
+}};
+include "{key}";
+controls {{
+	inet 127.0.0.1 port {control} allow {{ 127.0.0.1; }} keys {{ "{KEY_NAME}"; }};
+}};
+"#,
+        key = key_file.display(),
+    )
+}
+
+/// A primary zone's file: SOA, NS and the NS's address.
+fn zone_file(zone: &str, serial: u32) -> String {
+    let zone = zone.trim_end_matches('.');
+    format!(
+        "$TTL 300\n\
+         @ IN SOA ns1.{zone}. hostmaster.{zone}. ( {serial} 3600 600 86400 300 )\n\
+         @ IN NS ns1.{zone}.\n\
+         ns1 IN A 192.0.2.53\n"
+    )
+}
+
+impl Bind {
+    /// Starts a server; waits until rndc and DNS queries are answered.
+    pub async fn start() -> io::Result<Self> {
+        with_retries(Self::start_once).await
+    }
+
+    async fn start_once() -> io::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("designate-bind-")
+            .tempdir()?;
+        let key_file = dir.path().join("rndc.key");
+        let confgen = Command::new(RNDC_CONFGEN)
+            .args(["-a", "-A", "hmac-sha256", "-k", KEY_NAME, "-c"])
+            .arg(&key_file)
+            .output()
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot run {RNDC_CONFGEN}: {e}")))?;
+        if !confgen.status.success() {
+            return Err(io::Error::other(format!(
+                "{RNDC_CONFGEN} failed: {}",
+                String::from_utf8_lossy(&confgen.stderr)
+            )));
+        }
+        let (dns_port, control_port) = (free_port()?, free_port()?);
+        let conf = dir.path().join("named.conf");
+        std::fs::write(
+            &conf,
+            named_conf(dir.path(), &key_file, dns_port, control_port),
+        )?;
+        let mut command = Command::new(NAMED);
+        command.args(["-g", "-n", "1", "-c"]).arg(&conf);
+        let process = Process::spawn("named", command, dir.path().join("named.log"))?;
+        let mut bind = Self {
+            process,
+            dns: SocketAddr::from(([127, 0, 0, 1], dns_port)),
+            control: SocketAddr::from(([127, 0, 0, 1], control_port)),
+            key_file,
+            dir,
+        };
+        let (rndc, dns) = (bind.rndc_argv(&["status"]), bind.dns);
+        bind.process
+            .wait_ready(|| {
+                let rndc = rndc.clone();
+                async move {
+                    let status =
+                        crate::bind9::run(&rndc, Duration::from_secs(5), "test named").await;
+                    matches!(status, Ok((true, _))) && query_soa(dns, ".").await.is_ok()
+                }
+            })
+            .await?;
+        Ok(bind)
+    }
+
+    /// Its DNS address (UDP and TCP).
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns
+    }
+
+    /// Its rndc control channel.
+    pub fn control_addr(&self) -> SocketAddr {
+        self.control
+    }
+
+    /// The options of a `bind9` target reaching it with its key file.
+    pub fn target_options(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("rndc_host".into(), self.control.ip().to_string()),
+            ("rndc_port".into(), self.control.port().to_string()),
+            ("rndc_key_file".into(), self.key_file.display().to_string()),
+        ])
+    }
+
+    /// A `bind9` target for it with those options, transferring from `masters`.
+    pub fn target(&self, masters: &[SocketAddr]) -> Target {
+        let target = Target {
+            options: self.target_options(),
+            ..Target::new(crate::bind9::TYPE)
+        };
+        masters
+            .iter()
+            .fold(target, |t, m| t.master(m.ip().to_string(), m.port()))
+    }
+
+    /// Its rndc key as a Secret holds it: `rndc_key`, the key clause that
+    /// `rndc-confgen -a` wrote.
+    pub fn key_secret(&self) -> io::Result<BTreeMap<String, String>> {
+        Ok(BTreeMap::from([(
+            "rndc_key".into(),
+            std::fs::read_to_string(&self.key_file)?,
+        )]))
+    }
+
+    /// The end of its log.
+    pub fn logs(&self) -> String {
+        self.process.logs()
+    }
+
+    /// Where its files are.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn rndc_argv(&self, args: &[&str]) -> Vec<String> {
+        let mut argv: Vec<String> = vec![
+            RNDC.into(),
+            "-s".into(),
+            self.control.ip().to_string(),
+            "-p".into(),
+            self.control.port().to_string(),
+            "-k".into(),
+            self.key_file.display().to_string(),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        argv
+    }
+
+    /// Runs an rndc command against it; its output, or an error with the
+    /// output and the server's log.
+    pub async fn rndc(&self, args: &[&str]) -> io::Result<String> {
+        let argv = self.rndc_argv(args);
+        let (success, output) = crate::bind9::run(&argv, Duration::from_secs(30), "test named")
+            .await
+            .map_err(io::Error::other)?;
+        if success {
+            Ok(output)
+        } else {
+            Err(self
+                .process
+                .error(format_args!("rndc {args:?} failed: {}", output.trim())))
+        }
+    }
+
+    /// Serves `zone` as a primary at `serial`: writes its zone file, then
+    /// adds the zone, or reloads it when it is already served.
+    pub async fn serve_primary(&self, zone: &str, serial: u32) -> io::Result<()> {
+        let zone = zone.trim_end_matches('.');
+        let file = format!("primary-{zone}.db");
+        std::fs::write(self.dir.path().join(&file), zone_file(zone, serial))?;
+        let config = format!("{{ type primary; file \"{file}\"; }};");
+        match self.rndc(&["addzone", zone, &config]).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("already exists") => {
+                self.rndc(&["reload", zone]).await.map(drop)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The `bind9` driver against real BIND servers: a secondary that the driver
+//! provisions, and a primary serving the zones it transfers.
+
+use std::time::{Duration, Instant};
+
+use designate_backends::testing::{Bind, SoaAnswer, query_soa, wait_for_soa};
+use designate_backends::{Bind9, backend};
+
+/// Generous bound on a transfer between two local servers.
+const SERVED: Duration = Duration::from_secs(20);
+
+async fn primary_and_secondary() -> (Bind, Bind) {
+    tokio::try_join!(Bind::start(), Bind::start()).unwrap()
+}
+
+/// Waits for `secondary` to answer `zone` as `done` says, or fails with its log.
+async fn wait(secondary: &Bind, zone: &str, done: impl Fn(&SoaAnswer) -> bool) -> Duration {
+    wait_for_soa(secondary.dns_addr(), zone, SERVED, done)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n--- secondary log ---\n{}", secondary.logs()))
+}
+
+fn serial(serial: u32) -> impl Fn(&SoaAnswer) -> bool {
+    move |answer| *answer == SoaAnswer::Serial(serial)
+}
+
+fn no_zone(answer: &SoaAnswer) -> bool {
+    matches!(answer, SoaAnswer::NoZone(_))
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn zones_are_created_updated_and_deleted_idempotently() {
+    let (primary, secondary) = primary_and_secondary().await;
+    let zone = "lifecycle.test.";
+    primary.serve_primary(zone, 1).await.unwrap();
+    let driver = backend(&secondary.target(&[primary.dns_addr()])).unwrap();
+
+    driver.create_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(1)).await;
+    driver.create_zone(zone).await.unwrap();
+    assert_eq!(
+        query_soa(secondary.dns_addr(), zone).await.unwrap(),
+        SoaAnswer::Serial(1)
+    );
+
+    primary.serve_primary(zone, 2).await.unwrap();
+    driver.update_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(2)).await;
+
+    driver.delete_zone(zone).await.unwrap();
+    wait(&secondary, zone, no_zone).await;
+    assert_eq!(
+        query_soa(secondary.dns_addr(), zone).await.unwrap(),
+        SoaAnswer::NoZone("REFUSED".into())
+    );
+    driver.delete_zone(zone).await.unwrap();
+
+    // An update finding no zone creates it.
+    driver.update_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(2)).await;
+}
+
+#[tokio::test]
+async fn creating_again_moves_the_zone_to_new_masters() {
+    let (primary, secondary) = primary_and_secondary().await;
+    let zone = "moved.test";
+    primary.serve_primary(zone, 7).await.unwrap();
+    let stale = secondary.target(&[]).master("127.0.0.1", closed_port());
+    Bind9::new(&stale).unwrap().create_zone(zone).await.unwrap();
+    let answer = query_soa(secondary.dns_addr(), zone).await.unwrap();
+    assert!(no_zone(&answer), "nothing to transfer from yet: {answer}");
+
+    let driver = Bind9::new(&secondary.target(&[primary.dns_addr()])).unwrap();
+    driver.create_zone(zone).await.unwrap();
+    driver.update_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(7)).await;
+}
+
+#[tokio::test]
+async fn an_inline_key_from_the_secret_authenticates() {
+    let (primary, secondary) = primary_and_secondary().await;
+    let zone = "inline-key.test";
+    primary.serve_primary(zone, 3).await.unwrap();
+    let mut target = secondary.target(&[primary.dns_addr()]);
+    target.options.remove("rndc_key_file");
+    let target = target.with_secrets(secondary.key_secret().unwrap());
+    let driver = Bind9::new(&target).unwrap();
+    driver.create_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(3)).await;
+    driver.delete_zone(zone).await.unwrap();
+    wait(&secondary, zone, no_zone).await;
+}
+
+#[tokio::test]
+async fn bad_credentials_and_unreachable_servers_are_told_apart() {
+    let server = Bind::start().await.unwrap();
+    let master = server.dns_addr();
+    let wrong_secret = "d3JvbmcgLSB3cm9uZyAtIHdyb25nIC0gd3Jvbmcga2V5IQ==";
+    let mut target = server.target(&[master]);
+    target.options.remove("rndc_key_file");
+    let wrong_key = target.with_secrets([
+        ("rndc_key", wrong_secret),
+        ("rndc_key_name", "designate-test"),
+    ]);
+    let error = Bind9::new(&wrong_key)
+        .unwrap()
+        .create_zone("a.test")
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), "BackendUnauthorized", "{error}");
+    assert!(!error.to_string().contains(wrong_secret), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&server.control_addr().to_string()),
+        "{error}"
+    );
+
+    let closed = server
+        .target(&[master])
+        .option("rndc_port", closed_port().to_string());
+    let error = Bind9::new(&closed)
+        .unwrap()
+        .delete_zone("a.test")
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), "BackendUnreachable", "{error}");
+
+    let missing_key = server
+        .target(&[master])
+        .option("rndc_key_file", "/nonexistent/rndc.key");
+    let error = Bind9::new(&missing_key)
+        .unwrap()
+        .delete_zone("a.test")
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), "InvalidTarget", "{error}");
+}
+
+/// Time from `create_zone` to the zone being served, when the primary
+/// answers at once. The creates are spaced out: BIND paces its SOA queries
+/// (`serial-query-rate`, 20/s by default, released every 500 ms), so one
+/// that follows another closely waits up to 500 ms for its transfer.
+#[tokio::test]
+async fn zones_are_served_soon_after_creation() {
+    let (primary, secondary) = primary_and_secondary().await;
+    let driver = Bind9::new(&secondary.target(&[primary.dns_addr()])).unwrap();
+    let mut times = Vec::new();
+    for i in 0..5 {
+        let zone = format!("latency{i}.test");
+        primary.serve_primary(&zone, 1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let start = Instant::now();
+        driver.create_zone(&zone).await.unwrap();
+        wait(&secondary, &zone, serial(1)).await;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    eprintln!(
+        "bind9: create_zone to served: {times:?}, median {:?}",
+        times[times.len() / 2]
+    );
+}

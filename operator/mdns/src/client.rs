@@ -1,0 +1,204 @@
+//! The client side, for the controllers: NOTIFY a nameserver of a change and
+//! ask a nameserver for a zone's serial (Designate's worker `SendNotify` and
+//! `PollForZone`), over UDP, optionally TSIG-signed.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::SOA;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use tokio::net::UdpSocket;
+use tokio::time::{Instant, timeout_at};
+
+use crate::Error;
+use crate::policy::TsigKey;
+use crate::records;
+
+/// Sends of a request that gets no answer, each waiting the timeout.
+const TRIES: u32 = 3;
+
+/// Tells `target` that `zone` changed to `serial` (NOTIFY, RFC 1996, with the
+/// serial in an SOA hint) and waits for its acknowledgement; `timeout` is per
+/// try, up to 3 tries. Errors: no answer, or an answer other than NOERROR
+/// (NOTAUTH: the server does not serve the zone, REFUSED: not from us).
+pub async fn notify(
+    zone: &str,
+    serial: u32,
+    target: SocketAddr,
+    tsig: Option<&TsigKey>,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let zone = zone_name(zone)?;
+    let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Notify);
+    request.metadata.authoritative = true;
+    request.add_query(Query::query(zone.clone(), RecordType::SOA));
+    // Only the serial matters to the receiver (RFC 1996 §3.7).
+    request.add_answer(Record::from_rdata(
+        zone,
+        0,
+        RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
+    ));
+    let answer = exchange(request, target, tsig, timeout).await?;
+    match answer.response_code {
+        ResponseCode::NoError => Ok(()),
+        rcode => Err(Error::Rejected { target, rcode }),
+    }
+}
+
+/// The serial of `zone` on nameserver `target` (an SOA query without
+/// recursion); `None` when the server does not serve it (NXDOMAIN, REFUSED,
+/// NOTAUTH, or no SOA in the answer). `timeout` is per try, up to 3 tries.
+/// An answer that is not authoritative is an error, as in Designate.
+pub async fn soa_serial(
+    target: SocketAddr,
+    zone: &str,
+    tsig: Option<&TsigKey>,
+    timeout: Duration,
+) -> Result<Option<u32>, Error> {
+    let zone = zone_name(zone)?;
+    let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+    request.add_query(Query::query(zone.clone(), RecordType::SOA));
+    let answer = exchange(request, target, tsig, timeout).await?;
+    match answer.response_code {
+        ResponseCode::NoError => {}
+        ResponseCode::NXDomain | ResponseCode::Refused | ResponseCode::NotAuth => return Ok(None),
+        rcode => return Err(Error::Rejected { target, rcode }),
+    }
+    let serial = answer
+        .answers
+        .iter()
+        .filter(|rr| rr.name.eq_ignore_root(&zone))
+        .find_map(records::soa_serial);
+    match serial {
+        Some(_) if !answer.authoritative => Err(Error::BadResponse {
+            target,
+            reason: "answer not authoritative".into(),
+        }),
+        serial => Ok(serial),
+    }
+}
+
+fn zone_name(zone: &str) -> Result<Name, Error> {
+    let mut name = Name::from_ascii(zone).map_err(|_| Error::InvalidName(zone.to_string()))?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+/// Sends `request` until an answer to it comes (the same message each try,
+/// so a late answer to an earlier try counts), and checks its TSIG.
+async fn exchange(
+    mut request: Message,
+    target: SocketAddr,
+    tsig: Option<&TsigKey>,
+    per_try: Duration,
+) -> Result<Message, Error> {
+    let local: SocketAddr = if target.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(local).await?;
+    // Connected: datagrams from anyone else are not delivered.
+    socket.connect(target).await?;
+    let mut verifier = match tsig {
+        Some(key) => request.finalize(&key.signer(), unix_now())?,
+        None => None,
+    };
+    let bytes = request.to_vec()?;
+    let mut buf = vec![0u8; usize::from(u16::MAX)];
+    for _ in 0..TRIES {
+        socket.send(&bytes).await?;
+        let deadline = Instant::now() + per_try;
+        while let Ok(received) = timeout_at(deadline, socket.recv(&mut buf)).await {
+            let answer = &buf[..received?];
+            let Some(message) = answer_to(&request, answer) else {
+                continue;
+            };
+            // Errors are errors signed or not; a success must be signed.
+            if let Some(verifier) = &mut verifier
+                && message.response_code == ResponseCode::NoError
+            {
+                verifier
+                    .verify(answer)
+                    .map_err(|error| Error::BadResponse {
+                        target,
+                        reason: format!("TSIG: {error}"),
+                    })?;
+            }
+            return Ok(message);
+        }
+    }
+    Err(Error::Timeout {
+        target,
+        tries: TRIES,
+    })
+}
+
+/// `bytes` decoded when it answers `request`: same id, opcode and question.
+fn answer_to(request: &Message, bytes: &[u8]) -> Option<Message> {
+    let answer = Message::from_vec(bytes).ok()?;
+    let same_question = answer.queries.len() == request.queries.len()
+        && answer.queries.iter().zip(&request.queries).all(|(a, q)| {
+            a.name().eq_ignore_root(q.name())
+                && a.query_type() == q.query_type()
+                && a.query_class() == q.query_class()
+        });
+    (answer.id == request.id
+        && answer.message_type == MessageType::Response
+        && answer.op_code == request.op_code
+        && same_question)
+        .then_some(answer)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn soa_query() -> Message {
+        let mut request = Message::new(9, MessageType::Query, OpCode::Query);
+        request.add_query(Query::query(
+            Name::from_ascii("example.com.").unwrap(),
+            RecordType::SOA,
+        ));
+        request
+    }
+
+    #[test]
+    fn only_answers_to_the_request_count() {
+        let request = soa_query();
+        let answer = |edit: &dyn Fn(&mut Message)| {
+            let mut message = crate::wire::response(&request, ResponseCode::NoError, true);
+            edit(&mut message);
+            answer_to(&request, &message.to_vec().unwrap())
+        };
+        assert!(answer(&|_| {}).is_some());
+        assert!(
+            answer(&|m| m.queries[0].name = Name::from_ascii("EXAMPLE.com.").unwrap()).is_some()
+        );
+        assert!(answer(&|m| m.metadata.id = 10).is_none());
+        assert!(answer(&|m| m.metadata.message_type = MessageType::Query).is_none());
+        assert!(answer(&|m| m.metadata.op_code = OpCode::Notify).is_none());
+        assert!(
+            answer(&|m| m.queries[0].name = Name::from_ascii("example.net.").unwrap()).is_none()
+        );
+        assert!(answer(&|m| m.queries.clear()).is_none());
+        assert!(answer_to(&request, b"garbage").is_none());
+    }
+
+    #[test]
+    fn zone_names_are_absolute() {
+        assert_eq!(zone_name("example.com").unwrap().to_ascii(), "example.com.");
+        assert_eq!(
+            zone_name("example.com.").unwrap().to_ascii(),
+            "example.com."
+        );
+        assert_eq!(zone_name("bad..name").unwrap_err().reason(), "InvalidName");
+    }
+}
