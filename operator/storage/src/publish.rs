@@ -13,8 +13,8 @@ use designate_central::serial::next_serial;
 use designate_central::{Rrset, ZoneRow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, NotSet, QueryFilter, QueryOrder, QuerySelect, RuntimeErr, SqlErr,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
+    NotSet, QueryFilter, QueryOrder, QuerySelect, RuntimeErr, SqlErr,
 };
 
 use crate::entity::{record, record_change, recordset, zone, zone_version};
@@ -25,6 +25,10 @@ const OP_ADD: &str = "add";
 
 /// Rows per multi-row `INSERT`, well below every backend's bind limit.
 const INSERT_CHUNK: usize = 1000;
+
+/// Ids per `IN (...)` list, for the same reason (SQLite allows 32,766
+/// variables a statement, PostgreSQL 65,535).
+const ID_CHUNK: usize = 1000;
 
 /// Tries of a publish that hit a deadlock or serialization failure: the whole
 /// transaction was rolled back, so running it again is safe.
@@ -411,15 +415,15 @@ impl<'a> Plan<'a> {
             .chain(&self.rewritten)
             .map(String::as_str)
             .collect();
-        if !replaced.is_empty() {
+        for chunk in replaced.chunks(ID_CHUNK) {
             record::Entity::delete_many()
-                .filter(record::Column::RecordsetId.is_in(replaced))
+                .filter(record::Column::RecordsetId.is_in(chunk.iter().copied()))
                 .exec(txn)
                 .await?;
         }
-        if !self.deleted.is_empty() {
+        for chunk in self.deleted.chunks(ID_CHUNK) {
             recordset::Entity::delete_many()
-                .filter(recordset::Column::Id.is_in(self.deleted.iter().map(String::as_str)))
+                .filter(recordset::Column::Id.is_in(chunk.iter().map(String::as_str)))
                 .exec(txn)
                 .await?;
         }
@@ -453,16 +457,16 @@ impl<'a> Plan<'a> {
             .exec_without_returning(txn)
             .await?;
         }
-        if !inherited.is_empty() {
+        for chunk in inherited.chunks(ID_CHUNK) {
             recordset::Entity::update_many()
                 .col_expr(recordset::Column::Serial, Expr::val(self.serial))
                 .col_expr(recordset::Column::UpdatedAt, Expr::val(self.now))
-                .filter(recordset::Column::Id.is_in(inherited.iter().map(String::as_str)))
+                .filter(recordset::Column::Id.is_in(chunk.iter().map(String::as_str)))
                 .exec(txn)
                 .await?;
             record::Entity::update_many()
                 .col_expr(record::Column::Serial, Expr::val(self.serial))
-                .filter(record::Column::RecordsetId.is_in(inherited.iter().map(String::as_str)))
+                .filter(record::Column::RecordsetId.is_in(chunk.iter().map(String::as_str)))
                 .exec(txn)
                 .await?;
         }
@@ -484,30 +488,43 @@ async fn published(
     ids: Vec<&str>,
     inherited: bool,
 ) -> Result<Published, DbErr> {
-    let mut which = Condition::any().add(recordset::Column::Id.is_in(ids));
-    if inherited {
-        which = which.add(recordset::Column::Ttl.is_null());
+    let mut sets: HashMap<String, recordset::Model> = HashMap::new();
+    let mut found = |rows: Vec<recordset::Model>| {
+        sets.extend(rows.into_iter().map(|set| (set.id.clone(), set)));
+    };
+    for chunk in ids.chunks(ID_CHUNK) {
+        found(
+            recordset::Entity::find()
+                .filter(recordset::Column::ZoneId.eq(zone_id))
+                .filter(recordset::Column::Id.is_in(chunk.iter().copied()))
+                .all(txn)
+                .await?,
+        );
     }
-    let sets: HashMap<String, recordset::Model> = recordset::Entity::find()
-        .filter(recordset::Column::ZoneId.eq(zone_id))
-        .filter(which)
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|set| (set.id.clone(), set))
-        .collect();
+    if inherited {
+        found(
+            recordset::Entity::find()
+                .filter(recordset::Column::ZoneId.eq(zone_id))
+                .filter(recordset::Column::Ttl.is_null())
+                .all(txn)
+                .await?,
+        );
+    }
+    let set_ids: Vec<&str> = sets.keys().map(String::as_str).collect();
     let mut records: HashMap<String, Vec<record::Model>> = HashMap::new();
-    for record in record::Entity::find()
-        .filter(record::Column::RecordsetId.is_in(sets.keys().map(String::as_str)))
-        .order_by_asc(record::Column::RecordsetId)
-        .order_by_asc(record::Column::Position)
-        .all(txn)
-        .await?
-    {
-        records
-            .entry(record.recordset_id.clone())
-            .or_default()
-            .push(record);
+    for chunk in set_ids.chunks(ID_CHUNK) {
+        for record in record::Entity::find()
+            .filter(record::Column::RecordsetId.is_in(chunk.iter().copied()))
+            .order_by_asc(record::Column::RecordsetId)
+            .order_by_asc(record::Column::Position)
+            .all(txn)
+            .await?
+        {
+            records
+                .entry(record.recordset_id.clone())
+                .or_default()
+                .push(record);
+        }
     }
     Ok((sets, records))
 }

@@ -59,6 +59,7 @@ on_every_backend!(
     concurrent_writers_lose_nothing,
     concurrent_creators_one_wins,
     fingerprint_moves_without_a_new_serial,
+    one_change_larger_than_a_statement_limit,
 );
 
 const T0: i64 = 1_700_000_000;
@@ -397,6 +398,45 @@ async fn fingerprint_moves_without_a_new_serial(storage: Storage, _: String) {
         .unwrap();
     let state = storage.zone_state("z1").await.unwrap().unwrap();
     assert_eq!(state.fingerprint, "inputs-2");
+}
+
+/// 33,000 recordsets in one change: more ids than SQLite binds in one
+/// statement, so every id list is cut into pieces.
+async fn one_change_larger_than_a_statement_limit(storage: Storage, _: String) {
+    const SETS: usize = 33_000;
+    let z = zone("z1", "big.example.", "p1", "proj");
+    let sets: Vec<Rrset> = (0..SETS)
+        .map(|i| {
+            rrset(
+                &format!("rs-{i}"),
+                &format!("h{i}.big.example."),
+                "A",
+                None,
+                &["192.0.2.1"],
+            )
+        })
+        .collect();
+    let ids: Vec<String> = sets.iter().map(|r| r.id.clone()).collect();
+    let s1 = storage
+        .publish(&change(&z, None, sets, &[]), T0)
+        .await
+        .unwrap();
+    let loaded = storage.load_zone("z1").await.unwrap().unwrap();
+    assert_eq!(loaded.rrsets.len(), SETS + 1, "the sets and the SOA");
+    // A zone TTL change touches every set without a TTL of its own.
+    let mut longer = z.clone();
+    longer.ttl = 7200;
+    let s2 = storage
+        .publish(&change(&longer, Some(s1), vec![], &[]), T0)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    storage
+        .publish(&change(&longer, Some(s2), vec![], &ids), T0)
+        .await
+        .unwrap();
+    let loaded = storage.load_zone("z1").await.unwrap().unwrap();
+    assert_eq!(loaded.rrsets.len(), 1, "only the SOA is left");
 }
 
 async fn duplicate_name_in_pool_is_taken(storage: Storage, _: String) {
