@@ -70,6 +70,15 @@ fn zone_file(zone: &str, serial: u32) -> String {
     )
 }
 
+/// `named` in the foreground on the configuration in `dir`.
+fn spawn_named(dir: &Path) -> io::Result<Process> {
+    let mut command = Command::new(NAMED);
+    command
+        .args(["-g", "-n", "1", "-c"])
+        .arg(dir.join("named.conf"));
+    Process::spawn("named", command, dir.join("named.log"))
+}
+
 impl Bind {
     /// Starts a server; waits until rndc and DNS queries are answered.
     pub async fn start() -> io::Result<Self> {
@@ -98,18 +107,44 @@ impl Bind {
             &conf,
             named_conf(dir.path(), &key_file, dns_port, control_port),
         )?;
-        let mut command = Command::new(NAMED);
-        command.args(["-g", "-n", "1", "-c"]).arg(&conf);
-        let process = Process::spawn("named", command, dir.path().join("named.log"))?;
         let mut bind = Self {
-            process,
+            process: spawn_named(dir.path())?,
             dns: SocketAddr::from(([127, 0, 0, 1], dns_port)),
             control: SocketAddr::from(([127, 0, 0, 1], control_port)),
             key_file,
             dir,
         };
-        let (rndc, dns) = (bind.rndc_argv(&["status"]), bind.dns);
-        bind.process
+        bind.wait_ready().await?;
+        Ok(bind)
+    }
+
+    /// Kills the server, as a crash would, and starts it again on the same
+    /// ports and configuration but without the zones it was given (their
+    /// files and BIND's new-zone database are removed).
+    pub async fn restart_empty(&mut self) -> io::Result<()> {
+        let _ = self.process.child.kill();
+        let _ = self.process.child.wait();
+        for entry in std::fs::read_dir(self.dir.path())? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if [".nzd", ".nzf", ".nzd-lock", ".db", ".jnl"]
+                .iter()
+                .any(|suffix| name.ends_with(suffix))
+            {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        self.process = spawn_named(self.dir.path())?;
+        self.wait_ready().await
+    }
+
+    /// Waits until rndc and DNS queries are answered.
+    async fn wait_ready(&mut self) -> io::Result<()> {
+        let (rndc, dns) = (self.rndc_argv(&["status"]), self.dns);
+        self.process
             .wait_ready(|| {
                 let rndc = rndc.clone();
                 async move {
@@ -118,8 +153,7 @@ impl Bind {
                     matches!(status, Ok((true, _))) && query_soa(dns, ".").await.is_ok()
                 }
             })
-            .await?;
-        Ok(bind)
+            .await
     }
 
     /// Its DNS address (UDP and TCP).
