@@ -65,6 +65,23 @@ impl RecordsetIndex {
         let _ = ready.wait_for(|r| *r).await;
     }
 
+    /// Puts `written`, the API's answer to our own write of `observed`, in
+    /// its place, unless the watch moved past `observed` already (a newer
+    /// version, or a delete). The reconcile that this very write triggers then
+    /// finds the new status rather than the one it replaced, and does not
+    /// write the same status again; the watch event brings the same version.
+    pub fn written(&self, observed: &Arc<Recordset>, written: Recordset) {
+        let key = Self::key_of(observed);
+        let mut by_zone = self.by_zone.write().expect("index lock");
+        if let Some(current) = by_zone
+            .get_mut(&key)
+            .and_then(|set| set.get_mut(&observed.name_any()))
+            && Arc::ptr_eq(current, observed)
+        {
+            *current = Arc::new(written);
+        }
+    }
+
     fn key_of(rs: &Recordset) -> ZoneKey {
         (rs.namespace().unwrap_or_default(), rs.spec.zone_ref.clone())
     }
@@ -179,6 +196,37 @@ mod tests {
         index.apply(Event::Delete(rs("a", "z1")), &mut relist);
         assert_eq!(index.of_zone("ns", "z1").len(), 1);
         assert!(index.of_zone("other", "z1").is_empty());
+    }
+
+    #[test]
+    fn own_write_replaces_only_the_version_it_was_made_from() {
+        let index = RecordsetIndex::default();
+        let mut relist = None;
+        index.apply(Event::Apply(rs("a", "z1")), &mut relist);
+        let observed = index.of_zone("ns", "z1").remove(0);
+        let mut written = rs("a", "z1");
+        written.metadata.resource_version = Some("2".into());
+        index.written(&observed, written.clone());
+        let version = |index: &RecordsetIndex| {
+            index.of_zone("ns", "z1")[0]
+                .metadata
+                .resource_version
+                .clone()
+        };
+        assert_eq!(version(&index), Some("2".into()));
+
+        // The watch moved on (a newer version): it stays.
+        let mut newer = rs("a", "z1");
+        newer.metadata.resource_version = Some("3".into());
+        index.apply(Event::Apply(newer), &mut relist);
+        index.written(&observed, written.clone());
+        assert_eq!(version(&index), Some("3".into()));
+
+        // Deleted meanwhile: not brought back.
+        let observed = index.of_zone("ns", "z1").remove(0);
+        index.apply(Event::Delete(rs("a", "z1")), &mut relist);
+        index.written(&observed, written);
+        assert!(index.of_zone("ns", "z1").is_empty());
     }
 
     #[test]

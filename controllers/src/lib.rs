@@ -50,6 +50,35 @@ pub const FIELD_MANAGER: &str = "designate-operator";
 /// The pool of a Zone that names none.
 pub const DEFAULT_POOL: &str = "default";
 
+/// Reconciles in flight at once, per controller. kube-runtime polls every
+/// running reconcile and scans the held requests on each wakeup: with all
+/// 10k zones of a restart or a bulk change in flight it spent most of its
+/// time there; storage and the API serve far fewer at once anyway.
+const CONCURRENCY: u16 = 32;
+
+fn controller_config() -> kube::runtime::controller::Config {
+    kube::runtime::controller::Config::default().concurrency(CONCURRENCY)
+}
+
+/// How often a wait for a watch cache's first list looks again.
+const READY_RECHECK: Duration = Duration::from_millis(100);
+
+/// Waits until `store` holds its first full list. kube-runtime's
+/// `Store::wait_until_ready` wakes only the last of several waiters that
+/// polled it before the list (its oneshot keeps one waker): the others, such
+/// as the Pool reconcile at a start with many zones, would wait forever.
+async fn store_ready<K>(store: &Store<K>) -> Result<(), Error>
+where
+    K: reflector::Lookup + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        if let Ok(ready) = tokio::time::timeout(READY_RECHECK, store.wait_until_ready()).await {
+            return ready.map_err(|_| Error::CacheStopped);
+        }
+    }
+}
+
 /// How the controllers are configured.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -202,14 +231,15 @@ impl Context {
         self.watches.lock().expect("watches lock").remove(id);
     }
 
-    /// One status write, as a server-side apply of the whole status.
+    /// One status write, as a server-side apply of the whole status;
+    /// returns the object as written.
     async fn write_status<K>(
         &self,
         controller: &'static str,
         api: &Api<K>,
         name: &str,
         status: &impl Serialize,
-    ) -> Result<(), Error>
+    ) -> Result<K, Error>
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
     {
@@ -219,13 +249,13 @@ impl Context {
             "status": status,
         });
         self.metrics.wrote(controller);
-        api.patch_status(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
-        Ok(())
+        Ok(api
+            .patch_status(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await?)
     }
 
     fn zones_of_pool(&self, pool: &str) -> Vec<Arc<Zone>> {
@@ -294,4 +324,27 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_waiter_sees_the_cache_ready() {
+        let (store, mut writer) = reflector::store::<Pool>();
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store_ready(&store).await })
+            })
+            .collect();
+        // Each waiter polls the cache before its first list is in.
+        tokio::task::yield_now().await;
+        writer.apply_watcher_event(&watcher::Event::Init);
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        for waiter in waiters {
+            assert!(waiter.await.unwrap().is_ok());
+        }
+    }
 }

@@ -72,10 +72,7 @@ async fn reconcile(pool: Arc<Pool>, ctx: Arc<Context>) -> Result<Action, Error> 
 
 async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<(Action, Outcome), Error> {
     ctx.storage.upsert_pool(&pool_record(pool)).await?;
-    ctx.zones
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CacheStopped)?;
+    crate::store_ready(&ctx.zones).await?;
     let zones = ctx.zones_of_pool(&pool.name_any()).len();
     let current = pool.status.clone().unwrap_or_default();
     let generation = pool.metadata.generation;

@@ -27,6 +27,7 @@ pub(crate) async fn run(
         Api::<Recordset>::all(context.client.clone()),
         watcher::Config::default().any_semantic(),
     )
+    .with_config(crate::controller_config())
     .graceful_shutdown_on(shutdown)
     .run(reconcile, error_policy, context)
     .for_each(|result| async move {
@@ -56,10 +57,7 @@ async fn reconcile(rs: Arc<Recordset>, ctx: Arc<Context>) -> Result<Action, Erro
 /// Writes the status of a recordset whose zone does not exist.
 async fn mark_orphan(rs: &Recordset, ctx: &Context) -> Result<Outcome, Error> {
     let namespace = rs.namespace().ok_or(Error::MissingNamespace)?;
-    ctx.zones
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CacheStopped)?;
+    crate::store_ready(&ctx.zones).await?;
     let zone = ObjectRef::<Zone>::new(&rs.spec.zone_ref).within(&namespace);
     if ctx.zones.get(&zone).is_some() || rs.metadata.deletion_timestamp.is_some() {
         // The Zone controller owns this recordset's status.

@@ -49,6 +49,7 @@ pub(crate) fn controller(client: &Client) -> Controller<Zone> {
         Api::<Zone>::all(client.clone()),
         watcher::Config::default().any_semantic(),
     )
+    .with_config(crate::controller_config())
 }
 
 pub(crate) async fn run(
@@ -101,10 +102,7 @@ struct Observed {
 
 async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
     ctx.recordsets.ready().await;
-    ctx.pools
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CacheStopped)?;
+    crate::store_ready(&ctx.pools).await?;
     let observed = observe(zone, ctx);
     let state = ctx.storage.zone_state(&observed.zone.id).await?;
     if let Some(state) = &state
@@ -390,7 +388,7 @@ async fn write_statuses(
     let namespace = zone.namespace().unwrap_or_default();
     let rs_api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
     let zone_refusal = plan.zone_error.as_ref().map(|e| e.to_string());
-    let writes: Vec<(String, RecordsetStatus)> = observed
+    let writes: Vec<(Arc<Recordset>, RecordsetStatus)> = observed
         .recordsets
         .iter()
         .filter_map(|rs| {
@@ -414,17 +412,24 @@ async fn write_statuses(
             };
             let desired =
                 recordset_status(rs.status.as_ref(), rs.metadata.generation, outcome, &now);
-            (rs.status.as_ref() != Some(&desired)).then(|| (rs.name_any(), desired))
+            (rs.status.as_ref() != Some(&desired)).then(|| (rs.clone(), desired))
         })
         .collect();
     let results: Vec<Result<(), Error>> = futures::stream::iter(writes)
-        .map(|(name, status)| {
+        .map(|(rs, status)| {
             let rs_api = rs_api.clone();
             async move {
-                match ctx.write_status(CONTROLLER, &rs_api, &name, &status).await {
+                match ctx
+                    .write_status(CONTROLLER, &rs_api, &rs.name_any(), &status)
+                    .await
+                {
+                    Ok(written) => {
+                        ctx.recordsets.written(&rs, written);
+                        Ok(())
+                    }
                     // Deleted since observed: its zone is replanned anyway.
                     Err(Error::Kube(kube::Error::Api(e))) if e.code == 404 => Ok(()),
-                    other => other,
+                    Err(other) => Err(other),
                 }
             }
         })

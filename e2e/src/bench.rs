@@ -1,6 +1,7 @@
 //! Helpers shared by the benchmark binaries: loopback `kube::Client`s,
-//! percentiles, this process's memory and the CPU used by it and by the rest
-//! of the machine (from /proc), and a driver of concurrent clients.
+//! percentiles, this process's memory and the CPU used by it, by servers it
+//! started and by the rest of the machine (from /proc), and a driver of
+//! concurrent clients.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -81,18 +82,64 @@ pub struct CpuUse {
 /// USER_HZ, 100 on every Linux this runs on.
 const TICKS_PER_SEC: f64 = 100.0;
 
-pub fn cpu_mark() -> CpuMark {
-    let own = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            // Fields after the command name: state is field 3, utime 14, stime 15.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            Some(utime + stime)
+/// User and system ticks from a `/proc/<pid>/stat`; with `children`, also
+/// those of the children the process waited for (cutime, cstime).
+fn stat_ticks(pid: &str, children: bool) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name: state is field 3, utime 14, stime 15,
+    // cutime 16, cstime 17.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let take = if children { 4 } else { 2 };
+    fields
+        .get(11..11 + take)?
+        .iter()
+        .map(|f| f.parse::<u64>().ok())
+        .sum()
+}
+
+/// Clock ticks used so far by process `pid` and the children it waited for
+/// (a server's helper programs, such as the `rndc` runs of the operator);
+/// 0 once it is gone.
+pub fn process_ticks(pid: u32) -> u64 {
+    stat_ticks(&pid.to_string(), true).unwrap_or(0)
+}
+
+/// The processes whose command line contains `needle` (a temp dir of theirs),
+/// to account for the CPU of servers a benchmark started.
+pub fn pids_with(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                String::from_utf8_lossy(&cmdline)
+                    .replace('\0', " ")
+                    .contains(needle)
+            })
         })
-        .unwrap_or(0);
+        .collect()
+}
+
+/// Cores as [`cores`] prints them, with the share of "other" used by `group`
+/// (the servers under test) split out: self / group / rest of the machine.
+pub fn cores_split(cpu: CpuUse, group_ticks: u64) -> String {
+    if cpu.secs < MIN_CPU_SECS {
+        return "n/a (too short)".to_string();
+    }
+    let group = group_ticks as f64 / TICKS_PER_SEC / cpu.secs;
+    format!(
+        "{:.2} / {:.2} / {:.2}",
+        cpu.own,
+        group,
+        (cpu.other - group).max(0.0)
+    )
+}
+
+pub fn cpu_mark() -> CpuMark {
+    let own = stat_ticks("self", false).unwrap_or(0);
     let busy = std::fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|stat| {

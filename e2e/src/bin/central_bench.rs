@@ -16,7 +16,9 @@
 //! 2. no-op: the controllers are stopped and started again on the same API
 //!    and storage (fresh metrics); their initial lists reconcile everything
 //!    with nothing to do; timed until every Zone and Recordset was counted
-//!    `unchanged`, with the API writes made meanwhile;
+//!    `unchanged`, with the API writes made meanwhile. Then a label on the
+//!    default Pool requeues every zone once more, as the periodic resync
+//!    does, without the lists;
 //! 3. changes: one Recordset in each of `--changed-zones` zones gets new
 //!    records (merge patch, `--clients` clients); timed until all are ACTIVE
 //!    at their new generation;
@@ -43,7 +45,7 @@ use designate_crd::{
     Pool, PoolNsRecord, PoolSpec, Recordset, RecordsetSpec, ResourceStatus, Zone, ZoneSpec,
 };
 use designate_e2e::bench::{
-    CpuUse, Percentiles, cores, cpu_mark, cpu_since, drive, http_client, memory, mib, ms,
+    CpuMark, CpuUse, Percentiles, cores, cpu_mark, cpu_since, drive, http_client, memory, mib, ms,
     percentiles,
 };
 use designate_storage::Storage;
@@ -476,13 +478,18 @@ fn start_controllers(server: &ApiServer, storage: &Storage) -> Running {
     }
 }
 
+/// How long a graceful stop of the controllers may take.
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+
 impl Running {
-    async fn stop(self) -> Result<()> {
+    /// Stops the controllers gracefully (running reconciles finish); returns how long that took.
+    async fn stop(self) -> Result<Duration> {
+        let start = Instant::now();
         let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(60), self.task)
+        tokio::time::timeout(STOP_TIMEOUT, self.task)
             .await
-            .context("the controllers did not stop within 60 s")??;
-        Ok(())
+            .with_context(|| format!("the controllers did not stop within {STOP_TIMEOUT:?}"))??;
+        Ok(start.elapsed())
     }
 }
 
@@ -632,57 +639,59 @@ async fn load(
     })
 }
 
-/// No-op reconciles after a restart of the controllers.
+/// No-op reconciles of every zone, from one trigger.
 struct NoopRow {
-    /// From the start until the first zone reconcile ended.
+    trigger: &'static str,
+    /// From the trigger until the first zone reconcile ended.
     first: Duration,
-    /// From the start until every zone was counted `unchanged`.
+    /// From the trigger until every zone was counted `unchanged`.
     zones_done: Duration,
-    /// From the start until every recordset was counted `unchanged`.
-    recordsets_done: Duration,
-    /// Everything the restart did, until nothing moved for `QUIET`.
+    /// From the trigger until every recordset was counted `unchanged`
+    /// (`None` when the trigger does not reach the Recordset controller).
+    recordsets_done: Option<Duration>,
+    /// Everything the trigger caused, until nothing moved for `QUIET`.
     counts: Counts,
+    /// Until every zone (and recordset) was counted.
     cpu: CpuUse,
 }
 
-/// How long the counters must stand still for the restart to be over.
+/// How long the counters must stand still for a trigger's work to be over.
 const QUIET: Duration = Duration::from_secs(3);
 
-async fn restart(
-    server: &ApiServer,
-    storage: &Storage,
-    running: Running,
-    args: &Args,
-) -> Result<(NoopRow, Running)> {
-    running.stop().await?;
-    let mark = cpu_mark();
-    let start = Instant::now();
-    let running = start_controllers(server, storage);
-    let metrics = &running.metrics;
-    let (zones, recordsets) = (
-        args.zones as u64,
-        (args.zones * args.recordsets_per_zone) as u64,
-    );
-    let deadline = start + Duration::from_secs(args.timeout_secs);
+/// Follows what `metrics` counts from `start` until `zones` zones (and
+/// `recordsets` recordsets) were counted `unchanged` and nothing moved for
+/// `QUIET`.
+async fn noop_reconciles(
+    trigger: &'static str,
+    metrics: &Metrics,
+    start: (Instant, CpuMark),
+    zones: u64,
+    recordsets: Option<u64>,
+    timeout: Duration,
+) -> Result<NoopRow> {
+    let before = Counts::of(metrics);
     let (mut first, mut zones_done, mut recordsets_done) = (None, None, None);
     let mut last = Counts::default();
     let mut last_change = Instant::now();
     let mut cpu = None;
     loop {
         let now = Instant::now();
-        let counts = Counts::of(metrics);
-        let total = |c: usize| counts.reconciles[c].iter().sum::<u64>();
-        if first.is_none() && total(ZONE) > 0 {
-            first = Some(now - start);
+        let counts = Counts::of(metrics).since(before);
+        if first.is_none() && counts.reconciles[ZONE].iter().sum::<u64>() > 0 {
+            first = Some(now - start.0);
         }
         if zones_done.is_none() && counts.zone(UNCHANGED) >= zones {
-            zones_done = Some(now - start);
+            zones_done = Some(now - start.0);
         }
-        if recordsets_done.is_none() && counts.reconciles[RECORDSET][UNCHANGED] >= recordsets {
-            recordsets_done = Some(now - start);
+        if let Some(n) = recordsets
+            && recordsets_done.is_none()
+            && counts.reconciles[RECORDSET][UNCHANGED] >= n
+        {
+            recordsets_done = Some(now - start.0);
         }
-        if zones_done.is_some() && recordsets_done.is_some() && cpu.is_none() {
-            cpu = Some(cpu_since(mark));
+        let counted = zones_done.is_some() && recordsets.is_none() == recordsets_done.is_none();
+        if counted && cpu.is_none() {
+            cpu = Some(cpu_since(start.1));
         }
         if counts.reconciles != last.reconciles || counts.writes != last.writes {
             last = counts;
@@ -690,24 +699,63 @@ async fn restart(
         } else if cpu.is_some() && now - last_change > QUIET {
             break;
         }
-        if now > deadline {
-            bail!(
-                "restart: not done after {:?}: {counts:?}",
-                args.timeout_secs
-            );
+        if now - start.0 > timeout {
+            bail!("{trigger}: not done after {timeout:?}: {counts:?}");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    Ok((
-        NoopRow {
-            first: first.unwrap_or_default(),
-            zones_done: zones_done.unwrap_or_default(),
-            recordsets_done: recordsets_done.unwrap_or_default(),
-            counts: last,
-            cpu: cpu.unwrap_or_default(),
-        },
-        running,
-    ))
+    Ok(NoopRow {
+        trigger,
+        first: first.unwrap_or_default(),
+        zones_done: zones_done.unwrap_or_default(),
+        recordsets_done,
+        counts: last,
+        cpu: cpu.unwrap_or_default(),
+    })
+}
+
+/// Stops the controllers and starts them again (fresh metrics): their first
+/// lists reconcile every zone and recordset, with nothing to do. Also
+/// returns how long the graceful stop took.
+async fn restart(
+    server: &ApiServer,
+    storage: &Storage,
+    running: Running,
+    args: &Args,
+) -> Result<(NoopRow, Duration, Running)> {
+    let stopped = running.stop().await?;
+    let start = (Instant::now(), cpu_mark());
+    let running = start_controllers(server, storage);
+    let row = noop_reconciles(
+        "restart of the controllers",
+        &running.metrics,
+        start,
+        args.zones as u64,
+        Some((args.zones * args.recordsets_per_zone) as u64),
+        Duration::from_secs(args.timeout_secs),
+    )
+    .await?;
+    Ok((row, stopped, running))
+}
+
+/// A label on the default Pool: the Zone controller requeues every zone of
+/// the pool, as its periodic resync does, without lists or a restart; the
+/// fingerprint holds the pool's generation, which a label leaves alone.
+async fn relabel_pool(admin: &Client, running: &Running, args: &Args) -> Result<NoopRow> {
+    let start = (Instant::now(), cpu_mark());
+    let patch = json!({"metadata": {"labels": {"bench.designate.openstack.org/requeue": "1"}}});
+    Api::<Pool>::all(admin.clone())
+        .patch(DEFAULT_POOL, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    noop_reconciles(
+        "label on the default Pool",
+        &running.metrics,
+        start,
+        args.zones as u64,
+        None,
+        Duration::from_secs(args.timeout_secs),
+    )
+    .await
 }
 
 /// New records for the Recordset `z{zone}-r{j}` (never its original ones).
@@ -890,45 +938,58 @@ fn print_bulk(rows: &[BulkRow]) {
     }
 }
 
-fn print_noop(row: &NoopRow, args: &Args) {
-    let c = &row.counts;
-    let zones = args.zones as f64;
-    let recordsets = (args.zones * args.recordsets_per_zone) as f64;
-    let after_first = (row.zones_done.saturating_sub(row.first))
-        .as_secs_f64()
-        .max(1e-9);
+fn print_noop(rows: &[NoopRow], stopped: Duration, args: &Args) {
     println!(
-        "| Measure | Value |\n|---|---:|\n\
-         | time to the first zone reconcile (initial lists, index ready) (s) | {:.2} |\n\
-         | time until {} zones counted `unchanged` (s) | {:.2} |\n\
-         | zone no-op reconciles/s, from the restart | {:.0} |\n\
-         | zone no-op reconciles/s, from the first reconcile | {:.0} |\n\
-         | time until {} recordsets counted `unchanged` (s) | {:.2} |\n\
-         | recordset no-op reconciles/s, from the restart | {:.0} |\n\
-         | zone reconciles in all: published / status-only / unchanged / failed | {} / {} / {} / {} |\n\
-         | recordset reconciles in all: status-only / unchanged / failed | {} / {} / {} |\n\
-         | API writes (zone / recordset / pool controller) | {} / {} / {} |\n\
-         | CPU cores self / other, until both counts were reached | {} |",
-        row.first.as_secs_f64(),
-        args.zones,
-        row.zones_done.as_secs_f64(),
-        zones / row.zones_done.as_secs_f64().max(1e-9),
-        zones / after_first,
-        args.zones * args.recordsets_per_zone,
-        row.recordsets_done.as_secs_f64(),
-        recordsets / row.recordsets_done.as_secs_f64().max(1e-9),
-        c.zone(PUBLISHED),
-        c.zone(STATUS_ONLY),
-        c.zone(UNCHANGED),
-        c.zone(FAILED),
-        c.reconciles[RECORDSET][STATUS_ONLY],
-        c.reconciles[RECORDSET][UNCHANGED],
-        c.reconciles[RECORDSET][FAILED],
-        c.writes[0],
-        c.writes[1],
-        c.writes[2],
-        cores(row.cpu),
+        "| Trigger | Measured from | Zones counted `unchanged` | Time (s) | Zone no-op reconciles/s | Zone reconciles in all: published / status-only / unchanged / failed | API writes (zone / recordset / pool) | CPU cores self / other |"
     );
+    println!("|---|---|---:|---:|---:|---|---|---:|");
+    for row in rows {
+        let c = &row.counts;
+        let mut spans = vec![("the trigger", row.zones_done)];
+        if row.recordsets_done.is_some() {
+            spans.push((
+                "the first zone reconcile",
+                row.zones_done.saturating_sub(row.first),
+            ));
+        }
+        for (from, time) in spans {
+            println!(
+                "| {} | {from} | {} | {:.2} | {:.0} | {} / {} / {} / {} | {} / {} / {} | {} |",
+                row.trigger,
+                args.zones,
+                time.as_secs_f64(),
+                args.zones as f64 / time.as_secs_f64().max(1e-9),
+                c.zone(PUBLISHED),
+                c.zone(STATUS_ONLY),
+                c.zone(UNCHANGED),
+                c.zone(FAILED),
+                c.writes[0],
+                c.writes[1],
+                c.writes[2],
+                cores(row.cpu),
+            );
+        }
+    }
+    println!(
+        "\nGraceful stop of the loaded controllers: {:.2} s.",
+        stopped.as_secs_f64()
+    );
+    let recordsets = args.zones * args.recordsets_per_zone;
+    for row in rows {
+        if let Some(done) = row.recordsets_done {
+            let c = &row.counts;
+            println!(
+                "{}: first zone reconcile after {:.2} s (initial lists; zone reconciles wait for the recordset index); {recordsets} recordsets counted `unchanged` after {:.2} s ({:.0}/s); recordset reconciles in all: status-only {} / unchanged {} / failed {}.",
+                row.trigger,
+                row.first.as_secs_f64(),
+                done.as_secs_f64(),
+                recordsets as f64 / done.as_secs_f64().max(1e-9),
+                c.reconciles[RECORDSET][STATUS_ONLY],
+                c.reconciles[RECORDSET][UNCHANGED],
+                c.reconciles[RECORDSET][FAILED],
+            );
+        }
+    }
 }
 
 fn print_latency(runs: &[(&str, &LatencyRun)]) {
@@ -1047,48 +1108,54 @@ async fn run(args: &Args) -> Result<()> {
     let (rss_ready, _) = memory();
 
     print_header(args, &backend);
+    let zones_rs = format!(
+        "{} zones, {} recordsets",
+        args.zones,
+        args.zones * args.recordsets_per_zone
+    );
 
     eprintln!("phase 1: load");
     let running = start_controllers(&server, &storage);
     let load = load(&clients, &tracker, &running, args).await?;
     let (rss_loaded, hwm_loaded) = memory();
+    println!("### Load ({zones_rs}, {} clients)\n", args.clients);
+    print_bulk(&[load]);
 
-    eprintln!("phase 2: restart (no-op reconciles)");
-    let (noop, running) = restart(&server, &storage, running, args).await?;
+    eprintln!("phase 2: no-op reconciles (restart, pool label)");
+    let (restarted, stopped, running) = restart(&server, &storage, running, args).await?;
     let (rss_restarted, hwm_restarted) = memory();
+    let relabeled = relabel_pool(&admin, &running, args).await?;
+    println!("\n### No-op reconciles ({zones_rs})\n");
+    print_noop(&[restarted, relabeled], stopped, args);
 
     eprintln!("phase 3: bulk changes");
     let changes = bulk_changes(&clients, &tracker, &running, args).await?;
+    println!(
+        "\n### Changes: one recordset in each of {} zones ({} clients)\n",
+        args.changed_zones.min(args.zones),
+        args.clients
+    );
+    print_bulk(&[changes]);
 
     eprintln!("phase 4: single changes");
     let single = single_changes(&clients[0], &tracker, None, args, 0).await?;
     let poller = Storage::connect(&url).await?;
     let polled = single_changes(&clients[0], &tracker, Some(&poller), args, 1).await?;
     let (rss_end, hwm_end) = memory();
+    println!(
+        "\n### Single changes, one after another ({} per run, {zones_rs} loaded)\n",
+        args.changes
+    );
+    print_latency(&[("watch only", &single), ("watch + storage polled", &polled)]);
 
-    running.stop().await?;
+    match running.stop().await {
+        Ok(took) => eprintln!("controllers stopped in {:.2} s", took.as_secs_f64()),
+        Err(e) => eprintln!("{e:#}"),
+    }
     zone_watch.abort();
     rs_watch.abort();
     serve.abort();
 
-    println!(
-        "### Load, then changes ({} zones, {} recordsets, {} clients)\n",
-        args.zones,
-        args.zones * args.recordsets_per_zone,
-        args.clients
-    );
-    print_bulk(&[load, changes]);
-    println!(
-        "\n### No-op reconciles after a restart of the controllers ({} zones, {} recordsets)\n",
-        args.zones,
-        args.zones * args.recordsets_per_zone
-    );
-    print_noop(&noop, args);
-    println!(
-        "\n### Single changes, one after another ({} per run)\n",
-        args.changes
-    );
-    print_latency(&[("watch only", &single), ("watch + storage polled", &polled)]);
     println!(
         "\n### Memory (this process: API server, controllers, storage pool, clients, watchers)\n"
     );

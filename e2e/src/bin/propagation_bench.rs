@@ -1,0 +1,1251 @@
+//! Propagation benchmark: how soon a change made through the Kubernetes API
+//! is served by real nameservers and shown ACTIVE, and how fast MiniDNS
+//! transfers zones.
+//!
+//! Runs the real `designate-operator standalone` (the build next to this
+//! binary; fresh temp data dir, SQLite), a BIND 9 `named` and a PowerDNS
+//! `pdns_server` of its own on loopback (`designate_backends::testing`), and
+//! a Pool with both as targets (bind9 through rndc, pdns4 through its HTTP
+//! API with the key in a Secret) and as nameservers, applied with a
+//! `kube::Client` over HTTP as kubectl would. "Served" is the first answer to
+//! SOA queries sent every `--poll-ms` (at a newer serial, for a change);
+//! "ACTIVE" is the watch event of the status. Phases, with BIND's stock
+//! `serial-query-rate` (20/s), then again with `--fast-rate`:
+//!
+//! 1. floor: what the nameservers take by themselves, with MiniDNS as their
+//!    primary and no operator in the path: zones published into storage
+//!    directly, then the backend's `create_zone` (`rndc addzone`; PowerDNS
+//!    API create and `axfr-retrieve`), a NOTIFY of a new serial, or the
+//!    backend's `update_zone` (`rndc refresh`; `axfr-retrieve`), timed from
+//!    its return to served;
+//! 2. zone creates: `--zones` Zones created one at a time, each after a
+//!    pause once the previous one settled ("spaced"), then each as soon as
+//!    the previous one settled ("back-to-back"); timed from the create
+//!    call's return to served by BIND, by PowerDNS, and to the Zone ACTIVE;
+//! 3. recordset changes: `--changes` merge patches of a Recordset's records,
+//!    spaced then back-to-back; timed from the patch call's return to the
+//!    new serial served by each, the Recordset ACTIVE at its new generation
+//!    and the Zone ACTIVE at the new serial.
+//!
+//! Spaced rows isolate one change. BIND's rate limiter of SOA queries
+//! (`serial-query-rate`, 20/s) releases queued queries in batches every
+//! 500 ms once busy and goes idle at a tick that finds none, so a query
+//! sent 600 ms (`--gap-ms`) after the last one never waits for a tick; the
+//! pauses are spread over one more second (`--jitter-ms`) because PowerDNS
+//! takes up NOTIFYs once a second, and evenly spaced changes would all fall
+//! at one phase of that loop. Back-to-back rows show what a user making
+//! changes one after another gets.
+//!
+//! Then transfers from MiniDNS over loopback TCP: a zone of `--axfr-records`
+//! A records published straight into the operator's database, transferred
+//! whole (AXFR; every message decoded, records counted), and IXFRs of
+//! changes of `--ixfr-records` records. Prints markdown tables; every wait
+//! is bounded by `--timeout-secs`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use designate_backends::Target;
+use designate_backends::testing::{Bind, PowerDns};
+use designate_central::managed::apex_ns_rrset;
+use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneRow};
+use designate_crd::{
+    HostPort, Pool, PoolNsRecord, PoolSpec, PoolTarget, Recordset, RecordsetSpec, ResourceStatus,
+    SecretRef, Zone, ZoneSpec,
+};
+use designate_e2e::Standalone;
+use designate_e2e::bench::{
+    CpuMark, cores_split, cpu_mark, cpu_since, http_client, ms, percentiles, pids_with,
+    process_ticks,
+};
+use designate_storage::{Storage, ZoneChange};
+use futures::StreamExt;
+use hickory_proto::op::{Edns, Message, Query, ResponseCode};
+use hickory_proto::rr::rdata::SOA;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::runtime::watcher;
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::oneshot;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    about = "Zone and recordset propagation to real BIND and PowerDNS, and MiniDNS zone transfers"
+)]
+struct Args {
+    /// Zone creates per row.
+    #[arg(long, default_value_t = 50)]
+    zones: usize,
+    /// Recordset changes per row.
+    #[arg(long, default_value_t = 50)]
+    changes: usize,
+    /// Measurements per floor row.
+    #[arg(long, default_value_t = 20)]
+    floor_runs: usize,
+    /// Least pause after a settled change before the next, in the spaced rows (ms).
+    #[arg(long, default_value_t = 600)]
+    gap_ms: u64,
+    /// Spread added to each pause (ms), so that changes fall at every phase of
+    /// the servers' timers (PowerDNS looks at its NOTIFY queue once a second).
+    #[arg(long, default_value_t = 1000)]
+    jitter_ms: u64,
+    /// Interval of the SOA queries that tell when a nameserver serves (ms).
+    #[arg(long, default_value_t = 1)]
+    poll_ms: u64,
+    /// A records of the zone transferred whole.
+    #[arg(long, default_value_t = 100_000)]
+    axfr_records: usize,
+    /// Records changed for each IXFR.
+    #[arg(long, default_value_t = 10)]
+    ixfr_records: usize,
+    /// AXFRs and IXFRs timed.
+    #[arg(long, default_value_t = 10)]
+    transfer_runs: usize,
+    /// BIND's `serial-query-rate` in the second pass; 0 skips it.
+    #[arg(long, default_value_t = 1000)]
+    fast_rate: u32,
+    /// Bound of every wait (s).
+    #[arg(long, default_value_t = 15)]
+    timeout_secs: u64,
+    /// Small numbers for a smoke run (overrides the above).
+    #[arg(long)]
+    quick: bool,
+}
+
+/// BIND's default `serial-query-rate`.
+const STOCK_RATE: u32 = 20;
+/// Central's default zone quota is 10 per project (namespace).
+const ZONES_PER_NAMESPACE: usize = 10;
+/// Timeout of one SOA query of the pollers, and of the floor's NOTIFYs.
+const QUERY_TIMEOUT: Duration = Duration::from_millis(200);
+/// Records per storage change when loading the AXFR zone: storage binds every
+/// id of a change in one statement and SQLite takes at most 32,766.
+const LOAD_CHUNK: usize = 10_000;
+/// The NS record of the bench pool (the SOA MNAME of its zones).
+const NS_RECORD: &str = "ns1.example.net.";
+const POOL: &str = "bench";
+const SECRET: &str = "pdns-api";
+
+// ---------------------------------------------------------------- watches
+
+/// `(namespace, name)`.
+type Key = (String, String);
+type Check<K> = Box<dyn Fn(&K) -> bool + Send>;
+
+/// What one watcher saw last of each object, and who waits for what.
+struct Watched<K> {
+    state: Mutex<WatchState<K>>,
+}
+
+struct WatchState<K> {
+    latest: HashMap<Key, Arc<K>>,
+    waiters: Vec<(Key, Check<K>, oneshot::Sender<Instant>)>,
+}
+
+impl<K> Watched<K> {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new(WatchState {
+                latest: HashMap::new(),
+                waiters: Vec::new(),
+            }),
+        }
+    }
+
+    fn seen(&self, key: Key, object: K, at: Instant) {
+        let mut state = self.state.lock().expect("watch lock");
+        let (met, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut state.waiters)
+            .into_iter()
+            .partition(|(k, check, _)| *k == key && check(&object));
+        state.waiters = rest;
+        for (_, _, tx) in met {
+            let _ = tx.send(at);
+        }
+        state.latest.insert(key, Arc::new(object));
+    }
+
+    fn latest(&self, key: &Key) -> Option<Arc<K>> {
+        self.state
+            .lock()
+            .expect("watch lock")
+            .latest
+            .get(key)
+            .cloned()
+    }
+
+    /// Resolves when an event of `key` passes `check` (at once when the
+    /// last one does).
+    fn wait(
+        &self,
+        key: Key,
+        check: impl Fn(&K) -> bool + Send + 'static,
+    ) -> oneshot::Receiver<Instant> {
+        let (tx, rx) = oneshot::channel();
+        let mut state = self.state.lock().expect("watch lock");
+        if state.latest.get(&key).is_some_and(|o| check(o)) {
+            let _ = tx.send(Instant::now());
+        } else {
+            state.waiters.push((key, Box::new(check), tx));
+        }
+        rx
+    }
+}
+
+/// Feeds `watched` from a watcher on every object of `K`, as `kubectl get -w`
+/// would see them; returns once the first list is in.
+async fn watch<K>(client: Client, watched: Arc<Watched<K>>) -> Result<()>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (ready_tx, ready_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(watcher(Api::<K>::all(client), watcher::Config::default()));
+        let mut ready = Some(ready_tx);
+        while let Some(event) = stream.next().await {
+            let at = Instant::now();
+            match event {
+                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                    let key = (o.namespace().unwrap_or_default(), o.name_any());
+                    watched.seen(key, o, at);
+                }
+                Ok(watcher::Event::InitDone) => {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("watcher: {e}"),
+            }
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(30), ready_rx)
+        .await
+        .context("a watcher did not finish its first list")??;
+    Ok(())
+}
+
+fn zone_active(zone: &Zone) -> bool {
+    zone.status.as_ref().is_some_and(|s| {
+        s.status == Some(ResourceStatus::Active)
+            && s.observed_generation == zone.metadata.generation
+            && s.serial.is_some()
+    })
+}
+
+fn zone_serial(zone: &Zone) -> Option<i64> {
+    zone.status.as_ref().and_then(|s| s.serial)
+}
+
+fn recordset_active(rs: &Recordset) -> bool {
+    rs.status.as_ref().is_some_and(|s| {
+        s.status == Some(ResourceStatus::Active) && s.observed_generation == rs.metadata.generation
+    })
+}
+
+// ---------------------------------------------------------------- servers
+
+/// Tells the pollers' queries apart (see [`soa_serial_fresh`]).
+static NONCE: AtomicU16 = AtomicU16::new(0);
+
+/// The serial `server` serves for `zone`; `None` while it does not (no
+/// zone, SERVFAIL while a secondary zone loads, no answer in time).
+///
+/// Not `designate_mdns::soa_serial`: each query here carries another EDNS
+/// buffer size, part of PowerDNS's packet-cache key, so that no two polls
+/// share a cache entry. PowerDNS purges its cache when it commits a
+/// transfer, but a query read from its database just before the commit puts
+/// the old SOA back, for `cache-ttl` (20 s); with one query form polled
+/// every millisecond that happened to a few percent of the changes.
+async fn soa_serial_fresh(server: SocketAddr, zone: &str) -> Option<u32> {
+    let nonce = NONCE.fetch_add(1, Ordering::Relaxed);
+    let mut query = Message::query();
+    query.metadata.id = nonce;
+    query.add_query(Query::query(Name::from_ascii(zone).ok()?, RecordType::SOA));
+    let mut edns = Edns::new();
+    // Repeats only after 60,000 queries, well past PowerDNS's cache-ttl.
+    edns.set_max_payload(512 + nonce % 60_000);
+    query.set_edns(edns);
+    let socket = UdpSocket::bind("127.0.0.1:0").await.ok()?;
+    socket.connect(server).await.ok()?;
+    socket.send(&query.to_vec().ok()?).await.ok()?;
+    let mut buf = vec![0; 4096];
+    let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
+    loop {
+        let len = tokio::time::timeout_at(deadline, socket.recv(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        let Ok(answer) = Message::from_vec(&buf[..len]) else {
+            continue;
+        };
+        if answer.metadata.id != nonce {
+            continue;
+        }
+        if answer.response_code != ResponseCode::NoError || !answer.authoritative {
+            return None;
+        }
+        return answer.answers.iter().find_map(|r| match &r.data {
+            RData::SOA(soa) => Some(soa.serial),
+            _ => None,
+        });
+    }
+}
+
+/// When `server` first answers the zone's SOA (at a serial above `above`,
+/// if given), asking every `poll`; `None` after `timeout`.
+async fn served(
+    server: SocketAddr,
+    zone: String,
+    above: Option<u32>,
+    poll: Duration,
+    timeout: Duration,
+) -> Option<Instant> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(serial) = soa_serial_fresh(server, &zone).await
+            && above.is_none_or(|above| serial > above)
+        {
+            return Some(Instant::now());
+        }
+        if Instant::now() > deadline {
+            eprintln!("  {server} does not serve {zone} (above {above:?}) after {timeout:?}");
+            return None;
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// The oneshot's instant, `None` when it does not come within `timeout`.
+async fn within(timeout: Duration, rx: oneshot::Receiver<Instant>, what: &str) -> Option<Instant> {
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(Ok(at)) => Some(at),
+        _ => {
+            eprintln!("  {what}: not within {timeout:?}");
+            None
+        }
+    }
+}
+
+/// Sets BIND's `serial-query-rate` (its limit on SOA queries of secondary
+/// zones per second): the testing module writes the stock named.conf, so
+/// the option goes into that file and BIND rereads it.
+async fn set_serial_query_rate(bind: &Bind, rate: u32) -> Result<()> {
+    let path = bind.dir().join("named.conf");
+    let conf = std::fs::read_to_string(&path)?;
+    let conf = conf.replacen(
+        "options {",
+        &format!("options {{\n\tserial-query-rate {rate};"),
+        1,
+    );
+    std::fs::write(&path, conf)?;
+    bind.rndc(&["reconfig"]).await?;
+    Ok(())
+}
+
+/// The servers under test and what reaches them.
+struct World {
+    args: Args,
+    client: Client,
+    bind: Bind,
+    pdns: PowerDns,
+    mdns: SocketAddr,
+    /// The operator's database: for the floor's zones and the transfers.
+    storage: Storage,
+    pool_id: String,
+    zones: Arc<Watched<Zone>>,
+    recordsets: Arc<Watched<Recordset>>,
+    /// The operator, named and pdns_server, for the CPU columns.
+    servers: Vec<u32>,
+    /// Pauses made so far, for their spread.
+    pauses: AtomicUsize,
+}
+
+impl World {
+    fn poll(&self) -> Duration {
+        Duration::from_millis(self.args.poll_ms)
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.args.timeout_secs)
+    }
+
+    /// Sleeps `--gap-ms` plus the next share of `--jitter-ms`, spread evenly
+    /// (golden-ratio sequence) rather than at random, for repeatable runs.
+    async fn pause(&self) {
+        let k = self.pauses.fetch_add(1, Ordering::Relaxed);
+        let share = (k as f64 * 0.618_033_988_75).fract();
+        let jitter = Duration::from_secs_f64(share * self.args.jitter_ms as f64 / 1e3);
+        tokio::time::sleep(Duration::from_millis(self.args.gap_ms) + jitter).await;
+    }
+
+    fn spaced(&self) -> String {
+        format!(
+            "spaced {}-{} ms",
+            self.args.gap_ms,
+            self.args.gap_ms + self.args.jitter_ms
+        )
+    }
+
+    fn served(
+        &self,
+        server: SocketAddr,
+        zone: &str,
+        above: Option<i64>,
+    ) -> tokio::task::JoinHandle<Option<Instant>> {
+        tokio::spawn(served(
+            server,
+            zone.to_string(),
+            above.map(|s| s as u32),
+            self.poll(),
+            self.timeout(),
+        ))
+    }
+
+    /// Adds sample `i` of `block`, from `from` to when `server` served; on a
+    /// miss, prints the end of that server's log (the why is there).
+    async fn add_served(
+        &self,
+        block: &mut Block,
+        i: usize,
+        from: Instant,
+        server: tokio::task::JoinHandle<Option<Instant>>,
+        addr: SocketAddr,
+    ) -> Result<()> {
+        let at = server.await?;
+        if at.is_none() {
+            let logs = if addr == self.bind.dns_addr() {
+                self.bind.logs()
+            } else {
+                self.pdns.logs()
+            };
+            eprintln!("--- log of {addr} ---\n{logs}\n---");
+        }
+        block.add(i, from, at);
+        Ok(())
+    }
+
+    fn servers_ticks(&self) -> u64 {
+        self.servers.iter().map(|pid| process_ticks(*pid)).sum()
+    }
+
+    fn cpu(&self) -> (CpuMark, u64) {
+        (cpu_mark(), self.servers_ticks())
+    }
+
+    fn cores_since(&self, (mark, ticks): (CpuMark, u64)) -> String {
+        let cpu = cpu_since(mark);
+        cores_split(cpu, self.servers_ticks().saturating_sub(ticks))
+    }
+
+    async fn namespace(&self, name: &str) -> Result<()> {
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        match Api::<Namespace>::all(self.client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+        {
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+            other => other.map(drop).map_err(Into::into),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- rows
+
+/// Samples of one measure; `misses` did not happen within the timeout.
+#[derive(Default)]
+struct Series {
+    samples: Vec<Duration>,
+    misses: usize,
+}
+
+/// One group of rows: a phase under one BIND setting and mode.
+struct Block {
+    setting: String,
+    mode: String,
+    measures: Vec<(&'static str, Series)>,
+    cpu: String,
+}
+
+impl Block {
+    fn new(setting: &str, mode: &str, measures: &[&'static str]) -> Self {
+        Self {
+            setting: setting.to_string(),
+            mode: mode.to_string(),
+            measures: measures.iter().map(|m| (*m, Series::default())).collect(),
+            cpu: String::new(),
+        }
+    }
+
+    /// Adds a sample of measure `i`: from `from` to `at`, or a miss.
+    fn add(&mut self, i: usize, from: Instant, at: Option<Instant>) {
+        let series = &mut self.measures[i].1;
+        match at {
+            Some(at) => series.samples.push(at.saturating_duration_since(from)),
+            None => series.misses += 1,
+        }
+    }
+}
+
+fn print_blocks(blocks: &[Block]) {
+    println!(
+        "| BIND serial-query-rate | Mode | Measure | n | missed | p50 (ms) | p99 (ms) | max (ms) | CPU cores bench / servers / other |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|");
+    for block in blocks {
+        for (measure, series) in &block.measures {
+            let p = percentiles(series.samples.clone());
+            println!(
+                "| {} | {} | {measure} | {} | {} | {} | {} | {} | {} |",
+                block.setting,
+                block.mode,
+                series.samples.len(),
+                series.misses,
+                ms(p.p50),
+                ms(p.p99),
+                ms(p.max),
+                block.cpu,
+            );
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn zone_row(id: &str, name: &str, pool_id: &str) -> ZoneRow {
+    ZoneRow {
+        id: id.to_string(),
+        project: "propagation-bench".into(),
+        name: name.to_string(),
+        pool_id: pool_id.to_string(),
+        kind: ZoneKind::Primary,
+        ttl: 3600,
+        description: None,
+        masters: Vec::new(),
+        soa: Soa {
+            mname: NS_RECORD.into(),
+            email: "hostmaster@example.net".into(),
+            refresh: 3600,
+            retry: 600,
+            expire: 86400,
+            minimum: 3600,
+        },
+    }
+}
+
+fn a_rrset(id: String, name: String, ip: String) -> Rrset {
+    Rrset {
+        id,
+        name,
+        type_: "A".into(),
+        ttl: None,
+        records: vec![ip],
+        description: None,
+        managed: false,
+    }
+}
+
+/// One change of a zone straight into storage (created when `base` is
+/// `None`, with its apex NS); the new serial.
+async fn publish(
+    storage: &Storage,
+    zone: &ZoneRow,
+    base: Option<i64>,
+    mut upsert: Vec<Rrset>,
+) -> Result<i64> {
+    if base.is_none() {
+        let ns = [NsRecord {
+            hostname: NS_RECORD.into(),
+            priority: 1,
+        }];
+        upsert.push(apex_ns_rrset(&zone.id, &zone.name, &ns));
+    }
+    let change = ZoneChange {
+        zone: zone.clone(),
+        fingerprint: format!("{base:?}"),
+        base_serial: base,
+        upsert,
+        delete: Vec::new(),
+    };
+    Ok(storage.publish(&change, unix_now()).await?)
+}
+
+// ---------------------------------------------------------------- phases
+
+/// The nameservers alone: a backend's create, a NOTIFY or a backend's
+/// update, timed from its return to served.
+async fn floor(world: &World, setting: &str, tag: &str) -> Result<Block> {
+    let mut block = Block::new(
+        setting,
+        &world.spaced(),
+        &[
+            "BIND: `rndc addzone` returned → served",
+            "BIND: NOTIFY acknowledged → new serial served",
+            "BIND: `rndc refresh` returned → new serial served",
+            "PowerDNS: API create + axfr-retrieve returned → served",
+            "PowerDNS: NOTIFY acknowledged → new serial served",
+            "PowerDNS: API axfr-retrieve returned → new serial served",
+        ],
+    );
+    let servers: [(&str, Target, SocketAddr); 2] = [
+        (
+            "bind",
+            world.bind.target(&[world.mdns]),
+            world.bind.dns_addr(),
+        ),
+        (
+            "pdns",
+            world.pdns.target(&[world.mdns]),
+            world.pdns.dns_addr(),
+        ),
+    ];
+    let cpu = world.cpu();
+    for i in 0..world.args.floor_runs {
+        for (s, (server, target, addr)) in servers.iter().enumerate() {
+            let backend = designate_backends::backend(target)?;
+            let name = format!("f{i}-{server}-{tag}.floor.example.net.");
+            let zone = zone_row(&format!("floor-{tag}-{server}-{i}"), &name, &world.pool_id);
+            let www = |n: usize| {
+                vec![a_rrset(
+                    format!("{}-www", zone.id),
+                    format!("www.{name}"),
+                    format!("192.0.2.{n}"),
+                )]
+            };
+            let mut serial = publish(&world.storage, &zone, None, www(1)).await?;
+            backend.create_zone(&name).await?;
+            let t1 = Instant::now();
+            let served = world.served(*addr, &name, None);
+            world
+                .add_served(&mut block, 3 * s, t1, served, *addr)
+                .await?;
+            for k in 1..3 {
+                world.pause().await;
+                let before = serial;
+                serial = publish(&world.storage, &zone, Some(before), www(k + 1)).await?;
+                if k == 1 {
+                    designate_mdns::notify(&name, serial as u32, *addr, None, QUERY_TIMEOUT)
+                        .await?;
+                } else {
+                    backend.update_zone(&name).await?;
+                }
+                let t1 = Instant::now();
+                let served = world.served(*addr, &name, Some(before));
+                world
+                    .add_served(&mut block, 3 * s + k, t1, served, *addr)
+                    .await?;
+            }
+            world.pause().await;
+            // Gone again, so that the nameservers hold only the operator's zones.
+            backend.delete_zone(&name).await?;
+            world.storage.delete_zone(&zone.id).await?;
+        }
+    }
+    block.cpu = world.cores_since(cpu);
+    Ok(block)
+}
+
+/// The mode column and the tag of the rows' object names.
+fn mode(world: &World, spaced: bool) -> (String, &'static str) {
+    if spaced {
+        (world.spaced(), "s")
+    } else {
+        ("back-to-back".into(), "b")
+    }
+}
+
+fn zone_object(name: &str, fqdn: &str) -> Zone {
+    Zone::new(
+        name,
+        ZoneSpec {
+            name: fqdn.to_string(),
+            email: Some("hostmaster@example.com".into()),
+            pool_ref: Some(POOL.into()),
+            ..ZoneSpec::default()
+        },
+    )
+}
+
+/// `n` zones created one after another, each as soon as the previous one
+/// settled, or (`spaced`) after a pause.
+async fn zone_creates(
+    world: &World,
+    setting: &str,
+    tag: &str,
+    spaced: bool,
+    n: usize,
+) -> Result<Block> {
+    let (mode, mode_tag) = mode(world, spaced);
+    let mut block = Block::new(
+        setting,
+        &mode,
+        &[
+            "create call answered (from its start)",
+            "served by BIND",
+            "served by PowerDNS",
+            "Zone ACTIVE (watch)",
+        ],
+    );
+    let cpu = world.cpu();
+    for i in 0..n {
+        let ns = format!("prop-{tag}-{mode_tag}-{}", i / ZONES_PER_NAMESPACE);
+        if i % ZONES_PER_NAMESPACE == 0 {
+            world.namespace(&ns).await?;
+        }
+        let name = format!("z{i}");
+        let fqdn = format!("z{i}-{mode_tag}-{tag}.bench.example.com.");
+        let active = world.zones.wait((ns.clone(), name.clone()), zone_active);
+        let api = Api::<Zone>::namespaced(world.client.clone(), &ns);
+        let t0 = Instant::now();
+        api.create(&PostParams::default(), &zone_object(&name, &fqdn))
+            .await?;
+        let t1 = Instant::now();
+        let bind = world.served(world.bind.dns_addr(), &fqdn, None);
+        let pdns = world.served(world.pdns.dns_addr(), &fqdn, None);
+        let active = within(world.timeout(), active, &format!("zone {ns}/{name} ACTIVE")).await;
+        block.add(0, t0, Some(t1));
+        world
+            .add_served(&mut block, 1, t1, bind, world.bind.dns_addr())
+            .await?;
+        world
+            .add_served(&mut block, 2, t1, pdns, world.pdns.dns_addr())
+            .await?;
+        block.add(3, t1, active);
+        if spaced {
+            world.pause().await;
+        }
+    }
+    block.cpu = world.cores_since(cpu);
+    Ok(block)
+}
+
+/// Merge patches of one Recordset's records, each as soon as the previous
+/// one settled, or (`spaced`) after a pause.
+async fn recordset_changes(world: &World, setting: &str, tag: &str, spaced: bool) -> Result<Block> {
+    let (mode, mode_tag) = mode(world, spaced);
+    let mut block = Block::new(
+        setting,
+        &mode,
+        &[
+            "patch call answered (from its start)",
+            "new serial served by BIND",
+            "new serial served by PowerDNS",
+            "Recordset ACTIVE at its new generation (watch)",
+            "Zone ACTIVE at the new serial (watch)",
+        ],
+    );
+    let ns = format!("prop-{tag}-changes-{mode_tag}");
+    world.namespace(&ns).await?;
+    let fqdn = format!("changes-{mode_tag}-{tag}.bench.example.com.");
+    let zone_key = (ns.clone(), "changes".to_string());
+    let rs_key = (ns.clone(), "www".to_string());
+    let zone_ready = world.zones.wait(zone_key.clone(), zone_active);
+    let rs_ready = world.recordsets.wait(rs_key.clone(), recordset_active);
+    Api::<Zone>::namespaced(world.client.clone(), &ns)
+        .create(&PostParams::default(), &zone_object("changes", &fqdn))
+        .await?;
+    let rs_api = Api::<Recordset>::namespaced(world.client.clone(), &ns);
+    let www = Recordset::new(
+        "www",
+        RecordsetSpec {
+            zone_ref: "changes".into(),
+            name: format!("www.{fqdn}"),
+            type_: "A".into(),
+            records: vec!["192.0.2.1".into()],
+            ..RecordsetSpec::default()
+        },
+    );
+    rs_api.create(&PostParams::default(), &www).await?;
+    let ready = async {
+        within(world.timeout(), zone_ready, "the changes zone").await?;
+        within(world.timeout(), rs_ready, "its recordset").await
+    };
+    ready
+        .await
+        .context("the zone for the changes did not settle")?;
+    // Served everywhere at the serial its status shows before the first change.
+    let serial = world
+        .zones
+        .latest(&zone_key)
+        .as_deref()
+        .and_then(zone_serial)
+        .context("zone without serial")?;
+    for server in [world.bind.dns_addr(), world.pdns.dns_addr()] {
+        world
+            .served(server, &fqdn, Some(serial - 1))
+            .await?
+            .context("the changes zone is not served")?;
+    }
+    world.pause().await;
+
+    let cpu = world.cpu();
+    for k in 0..world.args.changes {
+        let before = world
+            .zones
+            .latest(&zone_key)
+            .as_deref()
+            .and_then(zone_serial)
+            .context("zone without serial")?;
+        let generation = world
+            .recordsets
+            .latest(&rs_key)
+            .and_then(|rs| rs.metadata.generation)
+            .context("recordset without generation")?;
+        let rs_done = world.recordsets.wait(rs_key.clone(), move |rs| {
+            recordset_active(rs) && rs.metadata.generation > Some(generation)
+        });
+        let zone_done = world.zones.wait(zone_key.clone(), move |z| {
+            zone_active(z) && zone_serial(z) > Some(before)
+        });
+        let patch = json!({ "spec": { "records": [format!("198.51.100.{}", k % 250 + 1)] } });
+        let t0 = Instant::now();
+        rs_api
+            .patch("www", &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        let t1 = Instant::now();
+        let bind = world.served(world.bind.dns_addr(), &fqdn, Some(before));
+        let pdns = world.served(world.pdns.dns_addr(), &fqdn, Some(before));
+        let rs_at = within(world.timeout(), rs_done, "recordset ACTIVE").await;
+        let zone_at = within(world.timeout(), zone_done, "zone ACTIVE at a new serial").await;
+        block.add(0, t0, Some(t1));
+        world
+            .add_served(&mut block, 1, t1, bind, world.bind.dns_addr())
+            .await?;
+        world
+            .add_served(&mut block, 2, t1, pdns, world.pdns.dns_addr())
+            .await?;
+        block.add(3, t1, rs_at);
+        block.add(4, t1, zone_at);
+        if spaced {
+            world.pause().await;
+        }
+    }
+    block.cpu = world.cores_since(cpu);
+    Ok(block)
+}
+
+// ---------------------------------------------------------------- transfers
+
+fn transfer_query(zone: &str, type_: RecordType, serial: Option<u32>) -> Result<Vec<u8>> {
+    let name = Name::from_ascii(zone)?;
+    let mut message = Message::query();
+    message.add_query(Query::query(name.clone(), type_));
+    if let Some(serial) = serial {
+        // IXFR: the client's version, as an SOA in the authority section.
+        message.add_authority(Record::from_rdata(
+            name,
+            0,
+            RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
+        ));
+    }
+    Ok(message.to_vec()?)
+}
+
+/// What one transfer brought.
+struct Transferred {
+    took: Duration,
+    records: usize,
+    messages: usize,
+    bytes: usize,
+}
+
+/// A zone transfer over a new TCP connection, as a secondary makes it: the
+/// request, then messages (each decoded) until the SOA that closes it.
+async fn transfer(server: SocketAddr, request: &[u8], timeout: Duration) -> Result<Transferred> {
+    let run = async {
+        let start = Instant::now();
+        let mut stream = TcpStream::connect(server).await?;
+        stream.set_nodelay(true)?;
+        let mut framed = u16::try_from(request.len())?.to_be_bytes().to_vec();
+        framed.extend_from_slice(request);
+        stream.write_all(&framed).await?;
+        let (mut records, mut messages, mut bytes) = (0, 0, 0);
+        let mut first_soa = None;
+        let mut soas = 0;
+        loop {
+            let len = stream.read_u16().await?;
+            let mut buf = vec![0; usize::from(len)];
+            stream.read_exact(&mut buf).await?;
+            let message = Message::from_vec(&buf)?;
+            if message.response_code != ResponseCode::NoError {
+                bail!("{server} answered {}", message.response_code);
+            }
+            messages += 1;
+            bytes += buf.len() + 2;
+            records += message.answers.len();
+            let mut last_soa = None;
+            for record in &message.answers {
+                if let RData::SOA(soa) = &record.data {
+                    soas += 1;
+                    first_soa.get_or_insert(soa.serial);
+                }
+                last_soa = match &record.data {
+                    RData::SOA(soa) => Some(soa.serial),
+                    _ => None,
+                };
+            }
+            // Closed by the first SOA's serial coming back last (RFC 5936,
+            // RFC 1995); a single SOA means nothing to send.
+            if (soas >= 2 && last_soa.is_some() && last_soa == first_soa) || records == 1 {
+                return Ok(Transferred {
+                    took: start.elapsed(),
+                    records,
+                    messages,
+                    bytes,
+                });
+            }
+        }
+    };
+    tokio::time::timeout(timeout, run)
+        .await
+        .context("the transfer did not finish in time")?
+}
+
+/// Transfer rows: label, samples, records, messages, bytes.
+struct TransferRow {
+    what: String,
+    samples: Vec<Duration>,
+    records: usize,
+    messages: usize,
+    bytes: usize,
+}
+
+async fn transfers(world: &World) -> Result<(Duration, Vec<TransferRow>, String)> {
+    let args = &world.args;
+    let name = "big.axfr.example.net.";
+    let zone = zone_row("propagation-bench-axfr", name, &world.pool_id);
+    let host = |i: usize| {
+        a_rrset(
+            format!("axfr-{i}"),
+            format!("host-{i}.{name}"),
+            format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+        )
+    };
+    let load = Instant::now();
+    let mut serial = publish(&world.storage, &zone, None, Vec::new()).await?;
+    let ids: Vec<usize> = (0..args.axfr_records).collect();
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let upsert = chunk.iter().map(|i| host(*i)).collect();
+        serial = publish(&world.storage, &zone, Some(serial), upsert).await?;
+    }
+    let load = load.elapsed();
+    eprintln!(
+        "  {} records published in {:.1} s",
+        args.axfr_records,
+        load.as_secs_f64()
+    );
+
+    let cpu = world.cpu();
+    let timeout = world.timeout();
+    let axfr_request = transfer_query(name, RecordType::AXFR, None)?;
+    let mut axfr = TransferRow {
+        what: format!("AXFR of {} A records", args.axfr_records),
+        samples: Vec::new(),
+        records: 0,
+        messages: 0,
+        bytes: 0,
+    };
+    // NS, the records, the SOA at both ends.
+    let expected = args.axfr_records + 3;
+    for _ in 0..args.transfer_runs {
+        let got = transfer(world.mdns, &axfr_request, timeout).await?;
+        if got.records != expected {
+            bail!("AXFR brought {} records, not {expected}", got.records);
+        }
+        axfr.samples.push(got.took);
+        (axfr.records, axfr.messages, axfr.bytes) = (got.records, got.messages, got.bytes);
+    }
+
+    let n = args.ixfr_records.min(args.axfr_records);
+    let mut ixfr = TransferRow {
+        what: format!(
+            "IXFR of a {n}-record change (zone of {} records)",
+            args.axfr_records
+        ),
+        samples: Vec::new(),
+        records: 0,
+        messages: 0,
+        bytes: 0,
+    };
+    // Each change replaces `n` records: the old SOA, n removed, the new SOA,
+    // n added, framed by the new SOA.
+    let expected = 2 * n + 4;
+    for run in 0..args.transfer_runs {
+        let changed = (0..n)
+            .map(|j| {
+                let i = (run * n + j) % args.axfr_records;
+                a_rrset(
+                    format!("axfr-{i}"),
+                    format!("host-{i}.{name}"),
+                    format!("172.16.{}.{}", run % 256, j % 256),
+                )
+            })
+            .collect();
+        let before = serial;
+        serial = publish(&world.storage, &zone, Some(serial), changed).await?;
+        let request = transfer_query(name, RecordType::IXFR, Some(before as u32))?;
+        let got = transfer(world.mdns, &request, timeout).await?;
+        if got.records != expected {
+            bail!("IXFR brought {} records, not {expected}", got.records);
+        }
+        ixfr.samples.push(got.took);
+        (ixfr.records, ixfr.messages, ixfr.bytes) = (got.records, got.messages, got.bytes);
+    }
+    let cpu = world.cores_since(cpu);
+    world.storage.delete_zone(&zone.id).await?;
+    Ok((load, vec![axfr, ixfr], cpu))
+}
+
+fn print_transfers(load: Duration, rows: &[TransferRow], cpu: &str, args: &Args) {
+    println!(
+        "| Transfer (new TCP connection, every message decoded) | runs | records | messages | MiB | p50 (ms) | p99 (ms) | max (ms) | records/s at p50 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let p = percentiles(row.samples.clone());
+        println!(
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {:.0} |",
+            row.what,
+            row.samples.len(),
+            row.records,
+            row.messages,
+            row.bytes as f64 / 1_048_576.0,
+            ms(p.p50),
+            ms(p.p99),
+            ms(p.max),
+            row.records as f64 / p.p50.as_secs_f64().max(1e-9),
+        );
+    }
+    println!(
+        "\nLoading the {} records into the operator's SQLite database (changes of {LOAD_CHUNK}): {:.1} s. CPU cores bench / servers / other during the transfers: {cpu}.",
+        args.axfr_records,
+        load.as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------- setup
+
+fn pool(world_bind: &Bind, pdns: &PowerDns, mdns: SocketAddr) -> Pool {
+    let host = |addr: SocketAddr| HostPort {
+        host: addr.ip().to_string(),
+        port: i32::from(addr.port()),
+    };
+    Pool::new(
+        POOL,
+        PoolSpec {
+            ns_records: vec![PoolNsRecord {
+                hostname: NS_RECORD.into(),
+                priority: 1,
+            }],
+            nameservers: vec![host(world_bind.dns_addr()), host(pdns.dns_addr())],
+            targets: vec![
+                PoolTarget {
+                    type_: "bind9".into(),
+                    masters: vec![host(mdns)],
+                    options: world_bind.target_options(),
+                    ..PoolTarget::default()
+                },
+                PoolTarget {
+                    type_: "pdns4".into(),
+                    masters: vec![host(mdns)],
+                    options: pdns.target_options(),
+                    secret_ref: Some(SecretRef {
+                        name: SECRET.into(),
+                        namespace: None,
+                    }),
+                    ..PoolTarget::default()
+                },
+            ],
+            ..PoolSpec::default()
+        },
+    )
+}
+
+async fn setup(args: &Args, standalone: &Standalone) -> Result<World> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mdns = loop {
+        if let Some(addr) = standalone.mdns_addr() {
+            break addr;
+        }
+        if Instant::now() > deadline {
+            bail!("the operator printed no MiniDNS address");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let bind = Bind::start().await.context("starting BIND")?;
+    let pdns = PowerDns::start().await.context("starting PowerDNS")?;
+    let client = http_client(&standalone.url(), "default").await?;
+
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(SECRET.into()),
+            ..ObjectMeta::default()
+        },
+        data: Some(
+            pdns.secrets()
+                .into_iter()
+                .map(|(k, v)| (k, ByteString(v.into_bytes())))
+                .collect(),
+        ),
+        ..Secret::default()
+    };
+    Api::<Secret>::namespaced(client.clone(), "default")
+        .create(&PostParams::default(), &secret)
+        .await?;
+    let pool = Api::<Pool>::all(client.clone())
+        .create(&PostParams::default(), &pool(&bind, &pdns, mdns))
+        .await?;
+    let pool_id = pool.uid().context("pool without uid")?;
+
+    let zones = Arc::new(Watched::new());
+    let recordsets = Arc::new(Watched::new());
+    watch(
+        http_client(&standalone.url(), "default").await?,
+        zones.clone(),
+    )
+    .await?;
+    watch(
+        http_client(&standalone.url(), "default").await?,
+        recordsets.clone(),
+    )
+    .await?;
+
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        standalone.data_dir().join("designate.db").display()
+    );
+    let storage = Storage::connect(&url).await?;
+    let servers = [
+        standalone.data_dir().display().to_string(),
+        bind.dir().display().to_string(),
+        pdns.dir().display().to_string(),
+    ]
+    .iter()
+    .flat_map(|dir| pids_with(dir))
+    .collect::<Vec<_>>();
+    eprintln!("{} server processes watched for CPU", servers.len());
+    Ok(World {
+        args: args.clone(),
+        client,
+        bind,
+        pdns,
+        mdns,
+        storage,
+        pool_id,
+        zones,
+        recordsets,
+        servers,
+        pauses: AtomicUsize::new(0),
+    })
+}
+
+fn main() -> Result<()> {
+    let mut args = Args::parse();
+    if args.quick {
+        args.zones = args.zones.min(3);
+        args.changes = args.changes.min(3);
+        args.floor_runs = args.floor_runs.min(2);
+        args.axfr_records = args.axfr_records.min(20_000);
+        args.transfer_runs = args.transfer_runs.min(3);
+    }
+    args.poll_ms = args.poll_ms.max(1);
+    args.axfr_records = args.axfr_records.max(1);
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-propagation-bench-")
+        .tempdir()?;
+    let standalone = Standalone::try_start_with(&tmp.path().join("data"), &[])?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(&args, &standalone))
+}
+
+async fn run(args: &Args, standalone: &Standalone) -> Result<()> {
+    let started = Instant::now();
+    let world = setup(args, standalone).await?;
+    print_header(args);
+
+    // A first zone, not measured: connections, rndc and both servers warm.
+    eprintln!("warm-up");
+    zone_creates(&world, "warm-up", "w", false, 1).await?;
+    let mut floors = Vec::new();
+    let mut creates = Vec::new();
+    let mut changes = Vec::new();
+    let mut passes = vec![(STOCK_RATE, format!("{STOCK_RATE}/s (stock)"), "stock")];
+    if args.fast_rate > 0 {
+        passes.push((args.fast_rate, format!("{}/s", args.fast_rate), "fast"));
+    }
+    for (rate, setting, tag) in &passes {
+        if *rate != STOCK_RATE {
+            set_serial_query_rate(&world.bind, *rate).await?;
+        }
+        eprintln!("BIND serial-query-rate {setting}: floor");
+        floors.push(floor(&world, setting, tag).await?);
+        for spaced in [true, false] {
+            eprintln!("BIND serial-query-rate {setting}: zone creates, spaced: {spaced}");
+            creates.push(zone_creates(&world, setting, tag, spaced, args.zones).await?);
+            eprintln!("BIND serial-query-rate {setting}: recordset changes, spaced: {spaced}");
+            changes.push(recordset_changes(&world, setting, tag, spaced).await?);
+        }
+    }
+    eprintln!("transfers");
+    let (load, rows, cpu) = transfers(&world).await?;
+
+    println!(
+        "### Floor: the nameservers alone, MiniDNS as their primary ({} per row)\n",
+        args.floor_runs
+    );
+    print_blocks(&floors);
+    println!(
+        "\n### Zone create → served, ACTIVE ({} zones per row)\n",
+        args.zones
+    );
+    print_blocks(&creates);
+    println!(
+        "\n### Recordset change → served, ACTIVE ({} changes per row)\n",
+        args.changes
+    );
+    print_blocks(&changes);
+    println!(
+        "\n### Zone transfers from MiniDNS over loopback ({} runs each)\n",
+        args.transfer_runs
+    );
+    print_transfers(load, &rows, &cpu, args);
+    println!("\nTotal run time: {:.1} s", started.elapsed().as_secs_f64());
+    world.storage.close().await?;
+    Ok(())
+}
+
+fn print_header(args: &Args) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("## Propagation benchmark (propagation_bench)\n");
+    println!(
+        "designate-operator standalone (SQLite), BIND 9 (`named -n 1`) and PowerDNS (gsqlite3) on loopback, {cores} cores; pool: both as bind9/pdns4 targets and nameservers. Times from the API call's return unless said; served = first SOA answer (at a newer serial for changes) to queries every {} ms. CPU: average cores used by this process / by the operator, named and pdns_server / by everything else.\n",
+        args.poll_ms
+    );
+}
