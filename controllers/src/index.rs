@@ -126,7 +126,11 @@ impl RecordsetIndex {
                 let mut by_zone = self.by_zone.write().expect("index lock");
                 let old = std::mem::replace(&mut *by_zone, fresh);
                 drop(by_zone);
-                self.ready.send_replace(true);
+                if !self.ready.send_replace(true) {
+                    // The first list: no zone was planned before it (they
+                    // wait for `ready`), and each is reconciled anyway.
+                    return Vec::new();
+                }
                 // Zones whose recordsets may have changed while not watching.
                 let mut touched: Vec<ZoneKey> = old.into_keys().collect();
                 touched.extend(self.by_zone.read().expect("index lock").keys().cloned());
@@ -233,7 +237,11 @@ mod tests {
     fn relist_replaces_and_touches_old_and_new_zones() {
         let index = RecordsetIndex::default();
         let mut relist = None;
-        index.apply(Event::Apply(rs("gone", "old-zone")), &mut relist);
+        index.apply(Event::Init, &mut relist);
+        index.apply(Event::InitApply(rs("gone", "old-zone")), &mut relist);
+        // The first list touches nothing: every zone is reconciled anyway.
+        assert!(index.apply(Event::InitDone, &mut relist).is_empty());
+        assert!(*index.ready.borrow());
         index.apply(Event::Init, &mut relist);
         index.apply(Event::InitApply(rs("kept", "new-zone")), &mut relist);
         // Until the relist is complete the old view is served.

@@ -302,13 +302,25 @@ pub async fn run(
                 futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
             })
     };
-    let recordset_triggers = index::feed(context.recordsets.clone(), Api::all(client.clone()));
+    // The recordset index has a task of its own. Polled as a trigger stream
+    // of the Zone controller, its first list of 100k recordsets took 4-5 s
+    // instead of 1.5 s, and every zone reconcile waits for that list.
+    let (touched, touched_zones) = mpsc::unbounded_channel();
+    let feeding = tokio::spawn(
+        index::feed(context.recordsets.clone(), Api::all(client.clone()))
+            .take_until(shutdown.clone())
+            .for_each(move |zone| {
+                // Fails only once the Zone controller stopped.
+                let _ = touched.send(zone);
+                futures::future::ready(())
+            }),
+    );
 
     tokio::join!(
         zone::run(
             zone_controller
                 .reconcile_on(pool_triggers)
-                .reconcile_on(recordset_triggers)
+                .reconcile_on(UnboundedReceiverStream::new(touched_zones))
                 .reconcile_on(UnboundedReceiverStream::new(requeued)),
             context.clone(),
             shutdown.clone(),
@@ -316,6 +328,8 @@ pub async fn run(
         recordset::run(context.clone(), shutdown.clone()),
         pool::run(context, shutdown),
     );
+    // The feed ends with `shutdown` too.
+    let _ = feeding.await;
 }
 
 /// FNV-1a: a digest stable across processes and Rust releases (std's hasher

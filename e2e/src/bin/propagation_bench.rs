@@ -1050,7 +1050,7 @@ fn print_transfers(load: Duration, rows: &[TransferRow], cpu: &str, args: &Args)
 
 // ---------------------------------------------------------------- setup
 
-fn pool(world_bind: &Bind, pdns: &PowerDns, mdns: SocketAddr) -> Pool {
+fn pool(bind: &Bind, pdns: &PowerDns, mdns: SocketAddr) -> Pool {
     let host = |addr: SocketAddr| HostPort {
         host: addr.ip().to_string(),
         port: i32::from(addr.port()),
@@ -1062,12 +1062,12 @@ fn pool(world_bind: &Bind, pdns: &PowerDns, mdns: SocketAddr) -> Pool {
                 hostname: NS_RECORD.into(),
                 priority: 1,
             }],
-            nameservers: vec![host(world_bind.dns_addr()), host(pdns.dns_addr())],
+            nameservers: vec![host(bind.dns_addr()), host(pdns.dns_addr())],
             targets: vec![
                 PoolTarget {
                     type_: "bind9".into(),
                     masters: vec![host(mdns)],
-                    options: world_bind.target_options(),
+                    options: bind.target_options(),
                     ..PoolTarget::default()
                 },
                 PoolTarget {
