@@ -470,7 +470,10 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     // zone created again under the same name starts empty.
     let namespace = zone.namespace().unwrap_or_default();
     let rs_api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
+    // Before its first list the index would say "no recordsets".
+    ctx.recordsets.ready().await;
     for rs in ctx.recordsets.of_zone(&namespace, &zone.name_any()) {
+        ctx.metrics.wrote(CONTROLLER);
         match rs_api
             .delete(&rs.name_any(), &DeleteParams::default())
             .await
