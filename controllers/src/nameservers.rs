@@ -61,6 +61,30 @@ impl<'a> PoolServers<'a> {
     /// NOTIFY only delays the secondary until its refresh, and the polling
     /// that follows shows it; so failures are logged, not returned.
     pub(crate) async fn notify(&self, ctx: &Context, zone: &str, serial: i64) {
+        tokio::join!(
+            self.send_notifies(ctx, zone, serial),
+            self.retrieve(ctx, zone)
+        );
+    }
+
+    /// Asks the targets that would sit on a NOTIFY to transfer now.
+    async fn retrieve(&self, ctx: &Context, zone: &str) {
+        let Ok(targets) = self.targets(ctx).await else {
+            return;
+        };
+        let slow = targets.iter().filter_map(|target| {
+            let backend = designate_backends::backend(target).ok()?;
+            (!backend.acts_on_notify_at_once()).then_some(backend)
+        });
+        let retrievals = slow.map(|backend| async move {
+            if let Err(error) = backend.update_zone(zone).await {
+                debug!(zone, reason = error.reason(), %error, "retrieval not triggered");
+            }
+        });
+        join_all(retrievals).await;
+    }
+
+    async fn send_notifies(&self, ctx: &Context, zone: &str, serial: i64) {
         let timeout = ctx.settings.propagation.query_timeout;
         let spec = &self.pool.spec;
         let targets = spec.nameservers.iter().chain(&spec.also_notifies);

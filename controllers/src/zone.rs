@@ -10,12 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
-use designate_central::{
-    NsRecord, Privileges, RecordsetInput, Rrset, ZoneInput, ZoneKind, ZoneOwner,
-};
-use designate_crd::{
-    NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceStatus, Zone, ZoneType,
-};
+use designate_central::{Privileges, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
+use designate_crd::{NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceStatus, Zone};
 use designate_storage::{StoredZone, ZoneChange};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -516,10 +512,10 @@ fn observe(zone: &Zone, ctx: &Context) -> Observed {
         .into_iter()
         .filter(|rs| rs.metadata.deletion_timestamp.is_none())
         .collect();
-    let inputs = recordsets.iter().map(|rs| recordset_input(rs)).collect();
+    let inputs = recordsets.iter().map(|rs| rs.to_input()).collect();
     let fingerprint = fingerprint(zone, pool.as_deref(), &recordsets, ctx.settings_digest);
     Observed {
-        zone: zone_input(zone),
+        zone: zone.to_input(),
         pool: pool.map(|p| (pool_view(&p), p)),
         recordsets,
         inputs,
@@ -575,46 +571,11 @@ fn fingerprint(
     format!("{:016x}", crate::fnv1a(text.as_bytes()))
 }
 
-fn zone_input(zone: &Zone) -> ZoneInput {
-    ZoneInput {
-        id: zone.uid().unwrap_or_default(),
-        project: zone.namespace().unwrap_or_default(),
-        name: zone.spec.name.clone(),
-        email: zone.spec.email.clone(),
-        ttl: zone.spec.ttl.map(i64::from),
-        description: zone.spec.description.clone(),
-        kind: match zone.spec.type_ {
-            ZoneType::Primary => ZoneKind::Primary,
-            ZoneType::Secondary => ZoneKind::Secondary,
-        },
-        masters: zone.spec.masters.clone(),
-    }
-}
-
-fn recordset_input(rs: &Recordset) -> RecordsetInput {
-    RecordsetInput {
-        id: rs.uid().unwrap_or_default(),
-        name: rs.spec.name.clone(),
-        type_: rs.spec.type_.clone(),
-        ttl: rs.spec.ttl.map(i64::from),
-        records: rs.spec.records.clone(),
-        description: rs.spec.description.clone(),
-    }
-}
-
 pub(crate) fn pool_view(pool: &Pool) -> PoolView {
     PoolView {
         id: pool.uid().unwrap_or_default(),
         name: pool.name_any(),
-        ns_records: pool
-            .spec
-            .ns_records
-            .iter()
-            .map(|ns| NsRecord {
-                hostname: ns.hostname.clone(),
-                priority: i64::from(ns.priority),
-            })
-            .collect(),
+        ns_records: pool.ns_records(),
     }
 }
 

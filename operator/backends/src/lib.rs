@@ -197,6 +197,12 @@ pub trait Backend: Send + Sync {
     fn update_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>>;
     /// Removes the zone; a zone that is not there is not an error.
     fn delete_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+    /// Whether the server transfers a new serial as soon as NOTIFY comes.
+    /// One that queues NOTIFYs (PowerDNS checks its queue once a second) is
+    /// sent [`Backend::update_zone`] beside each NOTIFY.
+    fn acts_on_notify_at_once(&self) -> bool {
+        true
+    }
 }
 
 /// The driver of a target, by its `type`.

@@ -409,6 +409,10 @@ impl Backend for Pdns4 {
     fn delete_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Pdns4::delete_zone(self, zone))
     }
+
+    fn acts_on_notify_at_once(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -213,7 +213,7 @@ fn zone_row(input: &PlanInput<'_>, cfg: &Config) -> Result<ZoneRow, Error> {
 
 /// A refresh value in `[soa_refresh_min, soa_refresh_max]` spread by zone id,
 /// so that a pool's secondaries do not refresh every zone at once.
-fn refresh_for(zone_id: &str, cfg: &Config) -> i64 {
+pub fn refresh_for(zone_id: &str, cfg: &Config) -> i64 {
     let span = (cfg.soa_refresh_max - cfg.soa_refresh_min).max(0) + 1;
     let spread = zone_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)

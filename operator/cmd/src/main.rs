@@ -46,6 +46,12 @@ struct RoleArgs {
     /// as their `masters`.
     #[arg(long, env = "DESIGNATE_MDNS_LISTEN", default_value = "127.0.0.1:5354")]
     mdns_listen: SocketAddr,
+    /// Where the Designate v2 REST API answers (noauth: the project and
+    /// roles come from the `X-Auth-Project-ID` and `X-Roles` headers).
+    #[arg(long, env = "DESIGNATE_REST_LISTEN", default_value = "127.0.0.1:9001")]
+    rest_listen: SocketAddr,
+    #[command(flatten)]
+    quotas: QuotaArgs,
     /// Share of a pool's nameservers that must serve a change (percent).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
     threshold_percentage: u8,
@@ -58,9 +64,42 @@ struct RoleArgs {
     heal_interval: Duration,
 }
 
+/// Designate's `[DEFAULT] quota_*` options: every project's limits.
+#[derive(clap::Args, Clone)]
+struct QuotaArgs {
+    /// Zones per project.
+    #[arg(long, default_value_t = 10)]
+    quota_zones: i64,
+    /// Recordsets per zone.
+    #[arg(long, default_value_t = 500)]
+    quota_zone_recordsets: i64,
+    /// Records per zone.
+    #[arg(long, default_value_t = 500)]
+    quota_zone_records: i64,
+    /// Records per recordset.
+    #[arg(long, default_value_t = 20)]
+    quota_recordset_records: i64,
+}
+
 impl RoleArgs {
+    /// Central's rules, shared by the controllers and the REST API.
+    fn central(&self) -> designate_central::Config {
+        let q = &self.quotas;
+        designate_central::Config {
+            quotas: designate_central::Quotas {
+                zones: q.quota_zones,
+                zone_recordsets: q.quota_zone_recordsets,
+                zone_records: q.quota_zone_records,
+                recordset_records: q.quota_recordset_records,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
     fn settings(&self, namespace: &str) -> Settings {
         Settings {
+            central: self.central(),
             propagation: PropagationSettings {
                 threshold_percentage: self.threshold_percentage,
                 timeout: self.propagation_timeout,
@@ -68,7 +107,6 @@ impl RoleArgs {
                 ..PropagationSettings::default()
             },
             namespace: namespace.to_string(),
-            ..Settings::default()
         }
     }
 }
@@ -226,6 +264,23 @@ async fn run_roles(
     println!("MiniDNS:        {}", mdns.local_addr());
     tokio::spawn(keep_transfer_policy(storage.clone(), mdns.policy()));
     tokio::spawn(mdns.serve());
+    let listener = tokio::net::TcpListener::bind(args.rest_listen)
+        .await
+        .with_context(|| format!("REST API listening on {}", args.rest_listen))?;
+    let rest = designate_rest::Settings {
+        central: settings.central.clone(),
+        ..Default::default()
+    };
+    let api =
+        designate_rest::Api::start(client.clone(), rest, Box::new(designate_rest::auth::NoAuth))
+            .await
+            .context("starting the REST API's caches")?;
+    println!("REST API:       http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(error) = designate_rest::serve(listener, api).await {
+            tracing::error!(reason = error.reason(), %error, "REST API stopped");
+        }
+    });
     designate_controllers::run(client, storage, settings, metrics, shutdown_signal()).await;
     Ok(())
 }

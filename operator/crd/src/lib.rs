@@ -7,6 +7,7 @@
 //! apiserver does. No IO happens in this crate.
 
 mod common;
+mod input;
 mod pool;
 mod recordset;
 pub mod structural;

@@ -74,7 +74,8 @@ pub struct RecordsetSpec {
     pub ttl: Option<i32>,
 
     /// Record data in presentation format, one entry per record (e.g. `10 mail.example.com.`).
-    #[schemars(length(min = 1))]
+    /// May be empty, as in Designate: the set exists but nothing is served.
+    #[serde(default)]
     pub records: Vec<String>,
 
     /// Free-form description.

@@ -1,0 +1,134 @@
+//! Request bodies as Designate reads them: content type, JSON, the object's
+//! allowed keys, and the types of its fields.
+
+use axum::http::HeaderMap;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// A request's JSON object, with Designate's errors for anything else.
+pub fn object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            415,
+            "unsupported_content_type",
+            "Content-type must be application/json",
+        ));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            400,
+            "empty_request_body",
+            "Request Body is empty",
+        ));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| ApiError::new(400, "invalid_json", error.to_string()))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        // Designate answers 500 here (its own bug): say what is wrong.
+        _ => Err(ApiError::invalid_object(
+            "Provided object does not match schema. The body must be a JSON object",
+        )),
+    }
+}
+
+/// Refuses keys outside `allowed`, as Designate's adapters do.
+pub fn only(body: &Map<String, Value>, allowed: &[&str], resource: &str) -> Result<(), ApiError> {
+    let mut unknown: Vec<&str> = body
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    let keys = unknown
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ApiError::invalid_object(format!(
+        "Provided object does not match schema. Keys [{keys}] are not valid for {resource}"
+    )))
+}
+
+/// The message of a field Designate's adapter could not take.
+fn invalid(field: &str, expected: &str) -> ApiError {
+    ApiError::invalid_object(format!(
+        "Provided object is not valid. Got a ValueError error with message {field} must be {expected}"
+    ))
+}
+
+/// An optional string field (`null` is absent).
+pub fn string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(field, "a string")),
+    }
+}
+
+/// An optional integer field; Central checks its range.
+pub fn integer(body: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| invalid(field, "an integer")),
+        Some(_) => Err(invalid(field, "an integer")),
+    }
+}
+
+/// An optional list of strings.
+pub fn strings(body: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| invalid(field, "a list of strings")),
+        Some(_) => Err(invalid(field, "a list of strings")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("content-type", "application/json".parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn bodies_are_checked_in_designates_order() {
+        let err =
+            |h: &HeaderMap, b: &str| object(h, &Bytes::from(b.to_string())).unwrap_err().type_;
+        assert_eq!(err(&HeaderMap::new(), "{}"), "unsupported_content_type");
+        assert_eq!(err(&json_headers(), ""), "empty_request_body");
+        assert_eq!(err(&json_headers(), "{\"a\": "), "invalid_json");
+        assert_eq!(err(&json_headers(), "[1, 2]"), "invalid_object");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let body: Map<String, Value> =
+            serde_json::from_str(r#"{"name": "x", "bogus": 1}"#).unwrap();
+        assert_eq!(
+            only(&body, &["name"], "zone").unwrap_err().message.unwrap(),
+            "Provided object does not match schema. Keys ['bogus'] are not valid for zone"
+        );
+    }
+}

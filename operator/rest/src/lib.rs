@@ -1,0 +1,215 @@
+//! `designate-rest`: the Designate v2 REST API as a shim over the `Zone`,
+//! `Recordset` and `Pool` resources.
+//!
+//! Every request is validated by Central's rules (synchronously, so errors
+//! come back at once with Designate's codes), then written to the
+//! Kubernetes API with the operator's identity; the controllers do the
+//! rest. Reads are answered from watch-fed mirrors ([`cache`]), never by
+//! listing the API server. The shim keeps no state of its own: run as many
+//! replicas as needed.
+//!
+//! - [`auth`]: the caller (noauth headers) and Designate's default policies;
+//! - [`tenancy`]: projects as namespaces;
+//! - [`list`]: paging, filters and sorting (pure);
+//! - [`render`]: resources in Designate's JSON shapes;
+//! - [`zones`], [`recordsets`]: the endpoints.
+
+pub mod auth;
+pub mod cache;
+pub mod error;
+pub mod list;
+pub mod recordsets;
+pub mod render;
+pub mod tenancy;
+pub mod zones;
+
+mod body;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use designate_central::Config;
+use kube::Client;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+pub use error::{ApiError, Error};
+
+use crate::auth::{Authenticate, Caller};
+use crate::cache::Cache;
+
+/// How the API is configured.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Central's rules (quotas, TTLs, TLDs, blacklists).
+    pub central: Config,
+    /// The Pool zones go to (Designate's scheduler picks the default pool).
+    pub default_pool: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            central: Config::default(),
+            default_pool: "default".into(),
+        }
+    }
+}
+
+/// What every request handler shares.
+pub struct Api {
+    pub client: Client,
+    pub cache: Cache,
+    pub settings: Settings,
+    pub auth: Box<dyn Authenticate>,
+}
+
+pub type Shared = State<Arc<Api>>;
+
+impl Api {
+    /// Starts the watch caches and waits for their first lists.
+    pub async fn start(
+        client: Client,
+        settings: Settings,
+        auth: Box<dyn Authenticate>,
+    ) -> Result<Arc<Self>, Error> {
+        let cache = Cache::start(&client).await?;
+        Ok(Arc::new(Self {
+            client,
+            cache,
+            settings,
+            auth,
+        }))
+    }
+
+    /// The caller of a request (authentication is pluggable).
+    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        self.auth.authenticate(headers)
+    }
+}
+
+/// The routes of Designate's v2 API, answered from `api`.
+pub fn router(api: Arc<Api>) -> Router {
+    use axum::routing::{MethodRouter, post};
+    let zone: MethodRouter<Arc<Api>> = get(zones::show).patch(zones::update).delete(zones::delete);
+    let recordset = get(recordsets::show)
+        .put(recordsets::update)
+        .delete(recordsets::delete);
+    Router::new()
+        .route("/", get(versions))
+        .route("/v2/zones", get(zones::list).merge(post(zones::create)))
+        .route("/v2/zones/{zone_id}", zone)
+        .route("/v2/zones/{zone_id}/nameservers", get(zones::nameservers))
+        .route(
+            "/v2/zones/{zone_id}/recordsets",
+            get(recordsets::list).post(recordsets::create),
+        )
+        .route("/v2/zones/{zone_id}/recordsets/{recordset_id}", recordset)
+        .route("/v2/recordsets", get(recordsets::list_all))
+        .route("/v2/recordsets/{recordset_id}", get(recordsets::locate))
+        .route("/v2/pools", get(zones::pools))
+        .route("/v2/pools/{pool_id}", get(zones::pool))
+        .route("/v2/limits", get(limits))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(middleware::from_fn(answer))
+        .with_state(api)
+}
+
+/// Serves the API on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, api: Arc<Api>) -> Result<(), Error> {
+    axum::serve(listener, router(api))
+        .await
+        .map_err(Error::Listen)
+}
+
+/// Gives every request an id, a span and a log line, and renders errors in
+/// Designate's shape with that id.
+async fn answer(request: Request, next: Next) -> Response {
+    let request_id = format!("req-{}", uuid::Uuid::new_v4());
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        let body = axum::Json(error.body(&request_id));
+        response = (status, body).into_response();
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert("x-openstack-request-id", value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "answered"
+        );
+    });
+    response
+}
+
+/// The URL clients reach this API at, from the request's `Host` (Designate's
+/// `enable_host_header`).
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:9001");
+    format!("http://{host}")
+}
+
+/// `GET /`: the API versions Designate 23 lists (all served under `/v2`).
+async fn versions(headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    let version = |id: &str, status: &str, updated: &str| {
+        json!({
+            "id": id,
+            "links": [
+                {"href": format!("{base}/v2"), "rel": "self"},
+                {"href": "https://docs.openstack.org/api-ref/dns", "rel": "help"},
+            ],
+            "status": status,
+            "updated": updated,
+        })
+    };
+    let body = json!({"versions": [
+        version("v2", "SUPPORTED", "2022-06-29T00:00:00Z"),
+        version("v2.0", "SUPPORTED", "2022-06-29T00:00:00Z"),
+        version("v2.1", "SUPPORTED", "2023-01-25T00:00:00Z"),
+        version("v2.2", "SUPPORTED", "2025-08-25T00:00:00Z"),
+        version("v2.3", "SUPPORTED", "2026-04-06T00:00:00Z"),
+        version("v2.4", "CURRENT", "2026-04-13T00:00:00Z"),
+    ]});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// `GET /v2/limits`: the caller's quotas and the API's limits.
+async fn limits(State(api): Shared, headers: HeaderMap) -> Result<Response, ApiError> {
+    api.caller(&headers)?.may_read()?;
+    let cfg = &api.settings.central;
+    let body: Value = json!({
+        "max_zones": cfg.quotas.zones,
+        "max_zone_recordsets": cfg.quotas.zone_recordsets,
+        "max_zone_records": cfg.quotas.zone_records,
+        "max_recordset_records": cfg.quotas.recordset_records,
+        "min_ttl": cfg.min_ttl,
+        "max_zone_name_length": cfg.max_zone_name_len,
+        "max_recordset_name_length": cfg.max_recordset_name_len,
+        "max_page_limit": list::MAX_LIMIT,
+    });
+    Ok(axum::Json(body).into_response())
+}

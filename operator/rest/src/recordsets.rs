@@ -1,0 +1,452 @@
+//! `/v2/zones/{zone_id}/recordsets` and `/v2/recordsets`.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use designate_central::{RecordsetInput, Rrset, rules};
+use designate_crd::{Recordset, RecordsetSpec, Zone};
+use kube::ResourceExt;
+use kube::api::{Api as KubeApi, DeleteParams, Patch, PatchParams};
+use serde_json::{Map, Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::list::{self, Query};
+use crate::render::{RecordsetView, ZoneView};
+use crate::zones::{
+    FIELD_MANAGER, accepted_or_ok, check_uuid, created, list_answer, post_params, query_pairs,
+};
+use crate::{Api, Shared, base_url, body};
+
+const CREATE_KEYS: &[&str] = &["name", "type", "records", "ttl", "description"];
+const UPDATE_KEYS: &[&str] = &["records", "ttl", "description"];
+
+impl Api {
+    /// A zone's recordsets: the managed SOA and NS, then its resources.
+    fn recordsets_of(&self, zone: &ZoneView) -> Vec<RecordsetView> {
+        let key = format!(
+            "{}/{}",
+            zone.zone.namespace().unwrap_or_default(),
+            zone.zone.name_any()
+        );
+        let mut views = zone.managed(&self.settings.central);
+        views.extend(
+            self.cache
+                .recordsets
+                .group(&key)
+                .into_iter()
+                // Designate removes a deleted set's row at once.
+                .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+                .map(|rs| RecordsetView::new(rs, zone.zone.clone(), zone.project.clone())),
+        );
+        views
+    }
+
+    /// A recordset of a zone by id.
+    fn find_recordset(&self, zone: &ZoneView, id: &str) -> Result<RecordsetView, ApiError> {
+        check_uuid("recordset_id", id)?;
+        self.recordsets_of(zone)
+            .into_iter()
+            .find(|rs| rs.id() == id)
+            .ok_or_else(ApiError::recordset_not_found)
+    }
+
+    fn zone_for(&self, caller: &Caller, zone_id: &str) -> Result<ZoneView, ApiError> {
+        Ok(self.zone_view(self.find_zone(caller, zone_id)?))
+    }
+}
+
+/// A recordset view as Central's published form.
+fn rrset(view: &RecordsetView) -> Rrset {
+    let rs = view.resource();
+    Rrset {
+        id: view.id().to_string(),
+        name: view.name().to_string(),
+        type_: view.type_().to_string(),
+        ttl: rs.and_then(|rs| rs.spec.ttl).map(i64::from),
+        records: view.records().to_vec(),
+        description: rs.and_then(|rs| rs.spec.description.clone()),
+        managed: view.is_managed(),
+    }
+}
+
+/// Names of the zones below `zone` (records there belong to them).
+fn child_zones(api: &Api, zone: &Zone) -> Vec<String> {
+    api.cache
+        .zones
+        .all()
+        .iter()
+        .filter(|z| {
+            z.spec.name != zone.spec.name && rules::is_within(&z.spec.name, &zone.spec.name)
+        })
+        .map(|z| z.spec.name.clone())
+        .collect()
+}
+
+/// Runs Central's recordset rules against the zone's other recordsets.
+fn validate(
+    api: &Api,
+    caller: &Caller,
+    zone: &ZoneView,
+    input: &RecordsetInput,
+    existing: Option<&RecordsetView>,
+) -> Result<(), ApiError> {
+    let accepted: Vec<Rrset> = api
+        .recordsets_of(zone)
+        .iter()
+        .filter(|rs| rs.id() != input.id)
+        .map(rrset)
+        .collect();
+    rules::validate_recordset(
+        &zone.zone.to_input(),
+        input,
+        &api.settings.central,
+        caller.privileges(),
+        &accepted,
+        &child_zones(api, &zone.zone),
+        existing.map(rrset).as_ref(),
+    )?;
+    Ok(())
+}
+
+/// A Recordset object name: readable, unique.
+fn object_name(name: &str, zone: &str, type_: &str) -> String {
+    let label: String = if name.eq_ignore_ascii_case(zone) {
+        "apex".into()
+    } else {
+        name.split('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(40)
+            .collect()
+    };
+    let label = label.trim_matches('-');
+    let label = if label.is_empty() { "rs" } else { label };
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("{label}-{}-{}", type_.to_ascii_lowercase(), &unique[..8])
+}
+
+fn render_list(
+    views: Vec<RecordsetView>,
+    query: &Query,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+) -> Result<Response, ApiError> {
+    let page = list::page(views, query)?;
+    let base = base_url(headers);
+    let next = page
+        .full
+        .then(|| page.items.last().map(|rs| rs.id().to_string()))
+        .flatten();
+    let items = page.items.iter().map(|rs| rs.render(&base)).collect();
+    let total = (!hide_counts(headers)).then_some(page.total);
+    Ok(list_answer(
+        "recordsets",
+        items,
+        next.as_deref(),
+        total,
+        headers,
+        uri,
+    ))
+}
+
+/// `OpenStack-DNS-Hide-Counts`: no `total_count` in recordset lists.
+fn hide_counts(headers: &HeaderMap) -> bool {
+    headers
+        .get("OpenStack-DNS-Hide-Counts")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+pub async fn list(
+    State(api): Shared,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path(zone_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.zone_for(&caller, &zone_id)?;
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::RECORDSETS)?;
+    render_list(api.recordsets_of(&zone), &query, &headers, &uri)
+}
+
+pub async fn list_all(
+    State(api): Shared,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::CROSS_ZONE_RECORDSETS)?;
+    let views = api
+        .visible_zones(&caller)
+        .into_iter()
+        .flat_map(|zone| api.recordsets_of(&api.zone_view(zone)))
+        .collect();
+    render_list(views, &query, &headers, &uri)
+}
+
+pub async fn show(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path((zone_id, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.zone_for(&caller, &zone_id)?;
+    let rs = api.find_recordset(&zone, &id)?;
+    Ok(axum::Json(rs.render(&base_url(&headers))).into_response())
+}
+
+/// `GET /v2/recordsets/{id}`: Designate redirects to the recordset's place
+/// under its zone.
+pub async fn locate(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    check_uuid("recordset_id", &id)?;
+    let zone_id = match api.cache.recordsets.get(&id) {
+        Some(rs) => {
+            let key = format!(
+                "{}/{}",
+                rs.namespace().unwrap_or_default(),
+                rs.spec.zone_ref
+            );
+            api.cache.zones.group(&key).into_iter().next()
+        }
+        None => api.visible_zones(&caller).into_iter().find(|zone| {
+            let zone_id = zone.uid().unwrap_or_default();
+            ["SOA", "NS"]
+                .iter()
+                .any(|t| designate_central::managed::managed_rrset_id(&zone_id, t) == id)
+        }),
+    }
+    .filter(|zone| api.sees(&caller, zone))
+    .and_then(|zone| zone.uid())
+    .ok_or_else(ApiError::recordset_not_found)?;
+    let location = format!("{}/v2/zones/{zone_id}/recordsets/{id}", base_url(&headers));
+    Ok((
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location)],
+    )
+        .into_response())
+}
+
+fn input(body: &Map<String, Value>) -> Result<RecordsetInput, ApiError> {
+    Ok(RecordsetInput {
+        id: String::new(),
+        name: body::string(body, "name")?.unwrap_or_default(),
+        type_: body::string(body, "type")?.unwrap_or_default(),
+        ttl: body::integer(body, "ttl")?,
+        records: body::strings(body, "records")?.unwrap_or_default(),
+        description: body::string(body, "description")?,
+    })
+}
+
+fn refuse_deleting(zone: &ZoneView) -> Result<(), ApiError> {
+    if zone.action() == "DELETE" {
+        return Err(ApiError::bad_request("Can not update a deleting zone"));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(zone_id): Path<String>,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.zone_for(&caller, &zone_id)?;
+    caller.may_write()?;
+    let body = body::object(&headers, &payload)?;
+    body::only(&body, CREATE_KEYS, "recordset")?;
+    let input = input(&body)?;
+    refuse_deleting(&zone)?;
+    validate(&api, &caller, &zone, &input, None)?;
+    let namespace = zone.zone.namespace().unwrap_or_default();
+    let recordset = Recordset::new(
+        &object_name(&input.name, zone.name(), &input.type_),
+        RecordsetSpec {
+            zone_ref: zone.zone.name_any(),
+            name: input.name.clone(),
+            type_: input.type_.clone(),
+            ttl: input.ttl.and_then(|t| i32::try_from(t).ok()),
+            records: input.records.clone(),
+            description: input.description.clone(),
+        },
+    );
+    let recordsets = KubeApi::<Recordset>::namespaced(api.client.clone(), &namespace);
+    let made = recordsets.create(&post_params(), &recordset).await?;
+    let uid = made.uid().unwrap_or_default();
+    api.cache
+        .recordsets
+        .wait_for(&uid, made.resource_version().as_deref())
+        .await;
+    let view = RecordsetView::new(Arc::new(made), zone.zone.clone(), zone.project.clone());
+    // Designate: 201 for a set without records (ACTIVE at once), else 202.
+    let status = if input.records.is_empty() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok(created(status, view.render(&base_url(&headers))))
+}
+
+pub async fn update(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path((zone_id, id)): Path<(String, String)>,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.zone_for(&caller, &zone_id)?;
+    let current = api.find_recordset(&zone, &id)?;
+    caller.may_write()?;
+    let body = body::object(&headers, &payload)?;
+    body::only(&body, UPDATE_KEYS, "recordset")?;
+    refuse_deleting(&zone)?;
+    let mut changed = RecordsetInput {
+        id: id.clone(),
+        ..rrset_input(&current)
+    };
+    let mut patch = Map::new();
+    if body.contains_key("records") {
+        changed.records = body::strings(&body, "records")?.unwrap_or_default();
+        patch.insert("records".into(), json!(changed.records));
+    }
+    if body.contains_key("ttl") {
+        changed.ttl = body::integer(&body, "ttl")?;
+        patch.insert("ttl".into(), json!(changed.ttl));
+    }
+    if body.contains_key("description") {
+        changed.description = body::string(&body, "description")?;
+        patch.insert("description".into(), json!(changed.description));
+    }
+    validate(&api, &caller, &zone, &changed, Some(&current))?;
+    let Some(rs) = current.resource() else {
+        // Central lets an admin edit managed records; ours are generated
+        // from the pool, so there is nothing to store them in.
+        return Err(ApiError::bad_request("Managed records may not be updated"));
+    };
+    let recordsets =
+        KubeApi::<Recordset>::namespaced(api.client.clone(), &rs.namespace().unwrap_or_default());
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    let patched = recordsets
+        .patch(
+            &rs.name_any(),
+            &params,
+            &Patch::Merge(json!({ "spec": patch })),
+        )
+        .await?;
+    api.cache
+        .recordsets
+        .wait_for(&id, patched.resource_version().as_deref())
+        .await;
+    let view = RecordsetView::new(Arc::new(patched), zone.zone.clone(), zone.project.clone());
+    let pending = view.render(&base_url(&headers));
+    let is_pending = pending["status"] == "PENDING";
+    Ok(accepted_or_ok(is_pending, pending))
+}
+
+fn rrset_input(view: &RecordsetView) -> RecordsetInput {
+    let rs = rrset(view);
+    RecordsetInput {
+        id: rs.id,
+        name: rs.name,
+        type_: rs.type_,
+        ttl: rs.ttl,
+        records: rs.records,
+        description: rs.description,
+    }
+}
+
+pub async fn delete(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path((zone_id, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.zone_for(&caller, &zone_id)?;
+    let current = api.find_recordset(&zone, &id)?;
+    caller.may_write()?;
+    refuse_deleting(&zone)?;
+    let Some(rs) = current.resource() else {
+        let message = if current.type_() == "SOA" {
+            "Deleting a SOA recordset is not allowed"
+        } else {
+            "Managed records may not be deleted"
+        };
+        return Err(ApiError::bad_request(message));
+    };
+    let recordsets =
+        KubeApi::<Recordset>::namespaced(api.client.clone(), &rs.namespace().unwrap_or_default());
+    let deleting = match recordsets
+        .delete(&rs.name_any(), &DeleteParams::default())
+        .await
+    {
+        Ok(either) => either.left(),
+        Err(kube::Error::Api(e)) if e.code == 404 => None,
+        Err(error) => return Err(error.into()),
+    };
+    api.cache
+        .recordsets
+        .wait_for(
+            &id,
+            deleting
+                .as_ref()
+                .and_then(|r| r.resource_version())
+                .as_deref(),
+        )
+        .await;
+    let mut shown = deleting.unwrap_or_else(|| (**rs).clone());
+    if shown.metadata.deletion_timestamp.is_none() {
+        shown.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::now(),
+            ));
+    }
+    let view = RecordsetView::new(Arc::new(shown), zone.zone.clone(), zone.project.clone());
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(view.render(&base_url(&headers))),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_are_readable_and_unique() {
+        let www = object_name("www.example.org.", "example.org.", "A");
+        assert!(
+            www.starts_with("www-a-") && www.len() == "www-a-".len() + 8,
+            "{www}"
+        );
+        assert!(object_name("example.org.", "example.org.", "MX").starts_with("apex-mx-"));
+        assert!(
+            object_name("_sip._tcp.example.org.", "example.org.", "SRV").starts_with("sip-srv-")
+        );
+        assert_ne!(www, object_name("www.example.org.", "example.org.", "A"));
+    }
+}

@@ -1,0 +1,592 @@
+//! `/v2/zones` and `/v2/pools`.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
+use designate_crd::{Pool, Zone, ZoneSpec, ZoneType};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api as KubeApi, DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Resource, ResourceExt};
+use serde_json::{Map, Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::list::{self, Query};
+use crate::render::{self, ZoneView};
+use crate::tenancy::{self, namespace_for};
+use crate::{Api, Shared, base_url, body};
+
+/// The operator's field manager for writes made on a client's behalf.
+pub const FIELD_MANAGER: &str = "designate-rest";
+
+const CREATE_KEYS: &[&str] = &[
+    "name",
+    "email",
+    "ttl",
+    "description",
+    "type",
+    "masters",
+    "attributes",
+];
+const UPDATE_KEYS: &[&str] = &["email", "ttl", "description", "masters", "attributes"];
+
+impl Api {
+    /// The project a namespace belongs to.
+    pub(crate) fn project_of(&self, namespace: &str) -> String {
+        self.cache
+            .namespaces
+            .group(namespace)
+            .first()
+            .and_then(|ns| tenancy::project_of(ns).map(str::to_string))
+            .unwrap_or_else(|| namespace.to_string())
+    }
+
+    /// The Pool a zone is (or will be) served by.
+    pub(crate) fn pool_of(&self, zone: &Zone) -> Option<Arc<Pool>> {
+        let name = zone
+            .status
+            .as_ref()
+            .and_then(|s| s.pool.as_deref())
+            .or(zone.spec.pool_ref.as_deref())
+            .unwrap_or(&self.settings.default_pool);
+        self.cache.pools.group(name).into_iter().next()
+    }
+
+    pub(crate) fn zone_view(&self, zone: Arc<Zone>) -> ZoneView {
+        let project = self.project_of(&zone.namespace().unwrap_or_default());
+        let pool = self.pool_of(&zone);
+        ZoneView::new(zone, project, pool)
+    }
+
+    /// Whether the caller may see (and, policy allowing, change) a zone.
+    pub(crate) fn sees(&self, caller: &Caller, zone: &Zone) -> bool {
+        caller.all_projects || zone.namespace().as_deref() == Some(&namespace_for(&caller.project))
+    }
+
+    /// The zones the caller sees.
+    pub(crate) fn visible_zones(&self, caller: &Caller) -> Vec<Arc<Zone>> {
+        let own = namespace_for(&caller.project);
+        self.cache
+            .zones
+            .all()
+            .into_iter()
+            .filter(|z| caller.all_projects || z.namespace().as_deref() == Some(own.as_str()))
+            .collect()
+    }
+
+    /// A zone by the id in a path, as the caller may see it.
+    pub(crate) fn find_zone(&self, caller: &Caller, id: &str) -> Result<Arc<Zone>, ApiError> {
+        check_uuid("zone_id", id)?;
+        self.cache
+            .zones
+            .get(id)
+            .filter(|zone| self.sees(caller, zone))
+            .ok_or_else(ApiError::zone_not_found)
+    }
+
+    /// Makes sure the project's namespace exists (created on its first write).
+    async fn ensure_namespace(&self, project: &str) -> Result<String, ApiError> {
+        let name = namespace_for(project);
+        if !self.cache.namespaces.group(&name).is_empty() {
+            return Ok(name);
+        }
+        let api = KubeApi::<Namespace>::all(self.client.clone());
+        match api
+            .create(&post_params(), &tenancy::namespace_object(project))
+            .await
+        {
+            Ok(_) => Ok(name),
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(name),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+pub(crate) fn post_params() -> PostParams {
+    PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PostParams::default()
+    }
+}
+
+/// Designate's check of ids in paths.
+pub(crate) fn check_uuid(field: &str, id: &str) -> Result<(), ApiError> {
+    uuid::Uuid::parse_str(id)
+        .map(drop)
+        .map_err(|_| ApiError::new(400, "invalid_uuid", format!("Invalid UUID {field}: {id}")))
+}
+
+/// The query string as pairs, percent-decoded.
+pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    raw.unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+/// A list answer: the page rendered, links and total.
+pub(crate) fn list_answer(
+    collection: &str,
+    items: Vec<Value>,
+    next_marker: Option<&str>,
+    total: Option<usize>,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+) -> Response {
+    let base = base_url(headers);
+    let mut body = json!({
+        collection: items,
+        "links": list::links(&base, uri.path(), uri.query(), next_marker),
+    });
+    if let Some(total) = total {
+        body["metadata"] = json!({ "total_count": total });
+    }
+    axum::Json(body).into_response()
+}
+
+/// 201/202 with the object and its `Location`.
+pub(crate) fn created(status: StatusCode, body: Value) -> Response {
+    let location = body["links"]["self"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    (status, [(header::LOCATION, location)], axum::Json(body)).into_response()
+}
+
+pub(crate) fn accepted_or_ok(pending: bool, body: Value) -> Response {
+    let status = if pending {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// The zones whose names clash with `name` (equal, ancestor, descendant),
+/// for Central's ownership checks.
+fn related(api: &Api, name: &str, except: Option<&str>) -> Vec<ZoneOwner> {
+    api.cache
+        .zones
+        .all()
+        .into_iter()
+        .filter(|z| z.metadata.uid.as_deref() != except)
+        .filter(|z| rules::is_within(name, &z.spec.name) || rules::is_within(&z.spec.name, name))
+        .map(|z| ZoneOwner {
+            id: z.uid().unwrap_or_default(),
+            name: z.spec.name.clone(),
+            project: z.namespace().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A Zone object's name for a DNS name: the name itself where it is a
+/// valid object name, else a stable hash of it.
+fn object_name(zone: &str) -> String {
+    let name = zone.trim_end_matches('.').to_ascii_lowercase();
+    let valid = name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if valid {
+        name
+    } else {
+        format!("zone-{:016x}", tenancy::fnv1a(name.as_bytes()))
+    }
+}
+
+pub async fn list(
+    State(api): Shared,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::ZONES)?;
+    let views = api
+        .visible_zones(&caller)
+        .into_iter()
+        .map(|zone| api.zone_view(zone))
+        .collect();
+    let page = list::page(views, &query)?;
+    let base = base_url(&headers);
+    let cfg = &api.settings.central;
+    let next = page
+        .full
+        .then(|| page.items.last().map(ZoneView::id))
+        .flatten();
+    let items = page.items.iter().map(|z| z.render(&base, cfg)).collect();
+    Ok(list_answer(
+        "zones",
+        items,
+        next.as_deref(),
+        Some(page.total),
+        &headers,
+        &uri,
+    ))
+}
+
+pub async fn show(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.find_zone(&caller, &id)?;
+    let body = api
+        .zone_view(zone)
+        .render(&base_url(&headers), &api.settings.central);
+    Ok(axum::Json(body).into_response())
+}
+
+pub async fn nameservers(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.find_zone(&caller, &id)?;
+    let nameservers = api
+        .pool_of(&zone)
+        .map(|pool| render::nameservers(&pool))
+        .unwrap_or_else(|| json!([]));
+    Ok(axum::Json(json!({ "nameservers": nameservers })).into_response())
+}
+
+/// The zone a create body asks for, as Central's input.
+fn zone_input(body: &Map<String, Value>, project: &str) -> Result<ZoneInput, ApiError> {
+    let kind = match body::string(body, "type")?.as_deref() {
+        None | Some("PRIMARY") => ZoneKind::Primary,
+        Some("SECONDARY") => ZoneKind::Secondary,
+        Some("CATALOG") => return Err(ApiError::forbidden()),
+        Some(other) => {
+            return Err(ApiError::invalid_object(format!(
+                "Provided object is not valid. Got a ValueError error with message Field value {other} is invalid"
+            )));
+        }
+    };
+    Ok(ZoneInput {
+        id: String::new(),
+        project: namespace_for(project),
+        name: body::string(body, "name")?.unwrap_or_default(),
+        email: body::string(body, "email")?,
+        ttl: body::integer(body, "ttl")?,
+        description: body::string(body, "description")?,
+        kind,
+        masters: body::strings(body, "masters")?.unwrap_or_default(),
+    })
+}
+
+fn attributes(
+    body: &Map<String, Value>,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, ApiError> {
+    match body.get("attributes") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+            .collect::<Option<_>>()
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid_object("Provided object is not valid. Got a ValueError error with message attributes must be strings")),
+        Some(_) => Err(ApiError::invalid_object(
+            "Provided object is not valid. Got a ValueError error with message attributes must be an object",
+        )),
+    }
+}
+
+pub async fn create(
+    State(api): Shared,
+    headers: HeaderMap,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_write()?;
+    let body = body::object(&headers, &payload)?;
+    body::only(&body, CREATE_KEYS, "zone")?;
+    let input = zone_input(&body, &caller.project)?;
+    let attributes = attributes(&body)?.unwrap_or_default();
+    let cfg = &api.settings.central;
+    let namespace = input.project.clone();
+    let project_zones = api
+        .cache
+        .zones
+        .all()
+        .iter()
+        .filter(|z| z.namespace().as_deref() == Some(namespace.as_str()))
+        .count() as u64;
+    rules::validate_zone(
+        &input,
+        None,
+        cfg,
+        caller.privileges(),
+        project_zones,
+        &related(&api, &input.name, None),
+    )?;
+    api.ensure_namespace(&caller.project).await?;
+    let zone = Zone::new(
+        &object_name(&input.name),
+        ZoneSpec {
+            name: input.name.clone(),
+            email: input.email.clone(),
+            ttl: input.ttl.and_then(|t| i32::try_from(t).ok()),
+            description: input.description.clone(),
+            type_: match input.kind {
+                ZoneKind::Primary => ZoneType::Primary,
+                ZoneKind::Secondary => ZoneType::Secondary,
+            },
+            masters: input.masters.clone(),
+            pool_ref: None,
+            attributes,
+        },
+    );
+    let zones = KubeApi::<Zone>::namespaced(api.client.clone(), &namespace);
+    let made = match zones.create(&post_params(), &zone).await {
+        Ok(zone) => zone,
+        // Same object name: the same zone name in this project.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            return Err(ApiError::new(409, "duplicate_zone", "Duplicate Zone"));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let uid = made.uid().unwrap_or_default();
+    api.cache
+        .zones
+        .wait_for(&uid, made.resource_version().as_deref())
+        .await;
+    let view = api.zone_view(Arc::new(made));
+    Ok(created(
+        StatusCode::ACCEPTED,
+        view.render(&base_url(&headers), cfg),
+    ))
+}
+
+pub async fn update(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.find_zone(&caller, &id)?;
+    caller.may_write()?;
+    let body = body::object(&headers, &payload)?;
+    body::only(&body, UPDATE_KEYS, "zone")?;
+    if zone.meta().deletion_timestamp.is_some() {
+        return Err(ApiError::bad_request("Can not update a deleting zone"));
+    }
+    let existing = zone.to_input();
+    let mut changed = existing.clone();
+    let mut patch = Map::new();
+    if body.contains_key("email") {
+        changed.email = body::string(&body, "email")?;
+        patch.insert("email".into(), json!(changed.email));
+    }
+    if body.contains_key("ttl") {
+        changed.ttl = body::integer(&body, "ttl")?;
+        patch.insert("ttl".into(), json!(changed.ttl));
+    }
+    if body.contains_key("description") {
+        changed.description = body::string(&body, "description")?;
+        patch.insert("description".into(), json!(changed.description));
+    }
+    if body.contains_key("masters") {
+        changed.masters = body::strings(&body, "masters")?.unwrap_or_default();
+        patch.insert("masters".into(), json!(changed.masters));
+    }
+    if let Some(attributes) = attributes(&body)? {
+        patch.insert("attributes".into(), json!(attributes));
+    }
+    rules::validate_zone(
+        &changed,
+        Some(&existing),
+        &api.settings.central,
+        caller.privileges(),
+        0,
+        &[],
+    )?;
+    let namespace = zone.namespace().unwrap_or_default();
+    let zones = KubeApi::<Zone>::namespaced(api.client.clone(), &namespace);
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    let patched = zones
+        .patch(
+            &zone.name_any(),
+            &params,
+            &Patch::Merge(json!({ "spec": patch })),
+        )
+        .await?;
+    api.cache
+        .zones
+        .wait_for(&id, patched.resource_version().as_deref())
+        .await;
+    let view = api.zone_view(Arc::new(patched));
+    Ok(accepted_or_ok(
+        view.is_pending(),
+        view.render(&base_url(&headers), &api.settings.central),
+    ))
+}
+
+pub async fn delete(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = api.caller(&headers)?;
+    caller.may_read()?;
+    let zone = api.find_zone(&caller, &id)?;
+    caller.may_write()?;
+    let name = &zone.spec.name;
+    let has_children = api
+        .cache
+        .zones
+        .all()
+        .iter()
+        .any(|z| z.spec.name != *name && rules::is_within(&z.spec.name, name));
+    if has_children {
+        return Err(ApiError::new(
+            400,
+            "zone_has_sub_zone",
+            "Please delete any subzones before deleting this zone",
+        ));
+    }
+    let namespace = zone.namespace().unwrap_or_default();
+    let zones = KubeApi::<Zone>::namespaced(api.client.clone(), &namespace);
+    let deleting = match zones
+        .delete(&zone.name_any(), &DeleteParams::default())
+        .await
+    {
+        Ok(either) => either.left(),
+        Err(kube::Error::Api(e)) if e.code == 404 => None,
+        Err(error) => return Err(error.into()),
+    };
+    api.cache
+        .zones
+        .wait_for(
+            &id,
+            deleting
+                .as_ref()
+                .and_then(|z| z.resource_version())
+                .as_deref(),
+        )
+        .await;
+    // Gone at once (no finalizer) or going: either way Designate shows the
+    // zone with action DELETE.
+    let mut shown = deleting.unwrap_or_else(|| (*zone).clone());
+    if shown.metadata.deletion_timestamp.is_none() {
+        shown.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::now(),
+            ));
+    }
+    let body = api
+        .zone_view(Arc::new(shown))
+        .render(&base_url(&headers), &api.settings.central);
+    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+pub async fn pools(
+    State(api): Shared,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    api.caller(&headers)?.may_administer()?;
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::POOLS)?;
+    let views: Vec<PoolView> = api.cache.pools.all().into_iter().map(PoolView).collect();
+    let page = list::page(views, &query)?;
+    let base = base_url(&headers);
+    let next = page
+        .full
+        .then(|| page.items.last().and_then(|p| p.0.uid()))
+        .flatten();
+    let items = page
+        .items
+        .iter()
+        .map(|p| render::pool(&p.0, &base))
+        .collect();
+    Ok(list_answer(
+        "pools",
+        items,
+        next.as_deref(),
+        None,
+        &headers,
+        &uri,
+    ))
+}
+
+pub async fn pool(
+    State(api): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    api.caller(&headers)?.may_administer()?;
+    check_uuid("pool_id", &id)?;
+    let pool = api
+        .cache
+        .pools
+        .get(&id)
+        .ok_or_else(ApiError::pool_not_found)?;
+    Ok(axum::Json(render::pool(&pool, &base_url(&headers))).into_response())
+}
+
+struct PoolView(Arc<Pool>);
+
+impl list::Listed for PoolView {
+    fn id(&self) -> &str {
+        self.0.metadata.uid.as_deref().unwrap_or_default()
+    }
+
+    fn field(&self, key: &str) -> list::Field<'_> {
+        match key {
+            "name" => list::Field::Text(self.0.metadata.name.as_deref()),
+            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
+            _ => list::Field::Text(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_object_names() {
+        assert_eq!(object_name("Example.ORG."), "example.org");
+        assert!(object_name("_tcp.example.org.").starts_with("zone-"));
+    }
+
+    #[test]
+    fn query_strings_are_decoded() {
+        assert_eq!(
+            query_pairs(Some("name=page%2A-1.org.&limit=2")),
+            vec![
+                ("name".into(), "page*-1.org.".into()),
+                ("limit".into(), "2".into())
+            ]
+        );
+    }
+}
