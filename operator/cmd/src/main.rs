@@ -231,7 +231,7 @@ async fn run_in_cluster(
         .await
         .context("no Kubernetes cluster found (kubeconfig or in-cluster); try `designate-operator standalone`")?;
     let storage = open_storage(&database_url).await?;
-    let metrics = Arc::new(Metrics::default());
+    let metrics = RoleMetrics::default();
     let served = metrics.clone();
     let app = axum::Router::new().route(
         "/metrics",
@@ -255,7 +255,7 @@ async fn run_roles(
     client: kube::Client,
     storage: Storage,
     settings: Settings,
-    metrics: Arc<Metrics>,
+    metrics: RoleMetrics,
     args: &RoleArgs,
 ) -> Result<()> {
     let mdns = MiniDns::bind(args.mdns_listen, storage.clone(), TransferPolicy::default())
@@ -271,18 +271,38 @@ async fn run_roles(
         central: settings.central.clone(),
         ..Default::default()
     };
-    let api =
-        designate_rest::Api::start(client.clone(), rest, Box::new(designate_rest::auth::NoAuth))
-            .await
-            .context("starting the REST API's caches")?;
+    let auth = Box::new(designate_rest::auth::NoAuth);
+    let api = designate_rest::Api::start(client.clone(), rest, auth, metrics.rest)
+        .await
+        .context("starting the REST API's caches")?;
     println!("REST API:       http://{}", listener.local_addr()?);
     tokio::spawn(async move {
         if let Err(error) = designate_rest::serve(listener, api).await {
             tracing::error!(reason = error.reason(), %error, "REST API stopped");
         }
     });
-    designate_controllers::run(client, storage, settings, metrics, shutdown_signal()).await;
+    designate_controllers::run(
+        client,
+        storage,
+        settings,
+        metrics.controllers,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
+}
+
+/// The metrics of the roles: the controllers' and the REST API's.
+#[derive(Clone, Default)]
+struct RoleMetrics {
+    controllers: Arc<Metrics>,
+    rest: Arc<designate_rest::metrics::Metrics>,
+}
+
+impl RoleMetrics {
+    fn render(&self) -> String {
+        self.controllers.render() + &self.rest.render()
+    }
 }
 
 /// Keeps MiniDNS's transfer allow-list in step with the pools' nameservers
@@ -388,7 +408,7 @@ fn uuid_like() -> String {
 
 async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> {
     let token = token(&args)?;
-    let metrics = Arc::new(Metrics::default());
+    let metrics = RoleMetrics::default();
     let mut config = Config::new(&args.data_dir);
     config.token = token.clone();
     if roles.is_some() {

@@ -5,7 +5,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
@@ -59,6 +59,12 @@ pub async fn soa_serial(
     let zone = zone_name(zone)?;
     let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
     request.add_query(Query::query(zone.clone(), RecordType::SOA));
+    // A random EDNS buffer size: it is part of PowerDNS's packet-cache key,
+    // so a poll neither gets nor leaves an entry that raced a transfer's
+    // commit (PowerDNS would serve that old SOA for its cache-ttl, 20 s).
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232 + rand::random::<u16>() % 2800);
+    request.set_edns(edns);
     let answer = exchange(request, target, tsig, timeout).await?;
     match answer.response_code {
         ResponseCode::NoError => {}

@@ -254,8 +254,18 @@ fn rv_number(rv: &str) -> u64 {
     rv.parse().unwrap_or(0)
 }
 
+/// The API server refused a write Central let through (a CRD rule it
+/// alone checks), or failed: a refusal is the client's 400, the rest ours.
 impl From<kube::Error> for ApiError {
     fn from(error: kube::Error) -> Self {
-        ApiError::unknown(error)
+        match error {
+            kube::Error::Api(status) if matches!(status.code, 400 | 422) => {
+                ApiError::invalid_object(status.message)
+            }
+            kube::Error::Api(status) if status.code == 409 => {
+                ApiError::new(409, "duplicate", status.message)
+            }
+            other => ApiError::unknown(other),
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod list;
+pub mod metrics;
 pub mod recordsets;
 pub mod render;
 pub mod tenancy;
@@ -69,6 +70,7 @@ pub struct Api {
     pub cache: Cache,
     pub settings: Settings,
     pub auth: Box<dyn Authenticate>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 pub type Shared = State<Arc<Api>>;
@@ -79,6 +81,7 @@ impl Api {
         client: Client,
         settings: Settings,
         auth: Box<dyn Authenticate>,
+        metrics: Arc<metrics::Metrics>,
     ) -> Result<Arc<Self>, Error> {
         let cache = Cache::start(&client).await?;
         Ok(Arc::new(Self {
@@ -86,6 +89,7 @@ impl Api {
             cache,
             settings,
             auth,
+            metrics,
         }))
     }
 
@@ -119,7 +123,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v2/limits", get(limits))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(middleware::from_fn(answer))
+        .layer(middleware::from_fn_with_state(api.clone(), answer))
         .with_state(api)
 }
 
@@ -130,10 +134,12 @@ pub async fn serve(listener: TcpListener, api: Arc<Api>) -> Result<(), Error> {
         .map_err(Error::Listen)
 }
 
-/// Gives every request an id, a span and a log line, and renders errors in
-/// Designate's shape with that id.
-async fn answer(request: Request, next: Next) -> Response {
+/// Gives every request an id, a span, a log line and its metrics, and
+/// renders errors in Designate's shape with that id.
+async fn answer(State(api): Shared, request: Request, next: Next) -> Response {
     let request_id = format!("req-{}", uuid::Uuid::new_v4());
+    let method = request.method().clone();
+    let route = route_of(request.uri().path());
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
@@ -143,10 +149,18 @@ async fn answer(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
+    let mut route_known = true;
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        route_known = error.type_ != "not_found";
         let body = axum::Json(error.body(&request_id));
         response = (status, body).into_response();
     }
+    api.metrics.answered(
+        method.as_str(),
+        if route_known { &route } else { "unknown" },
+        status.as_u16(),
+        started.elapsed(),
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
@@ -160,6 +174,20 @@ async fn answer(request: Request, next: Next) -> Response {
         );
     });
     response
+}
+
+/// A path as its route: ids become `{id}`, so that a series is per route.
+fn route_of(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if uuid::Uuid::parse_str(segment).is_ok() {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The URL clients reach this API at, from the request's `Host` (Designate's

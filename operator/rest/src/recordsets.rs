@@ -17,7 +17,8 @@ use crate::error::ApiError;
 use crate::list::{self, Query};
 use crate::render::{RecordsetView, ZoneView};
 use crate::zones::{
-    FIELD_MANAGER, accepted_or_ok, check_uuid, created, list_answer, post_params, query_pairs,
+    FIELD_MANAGER, ZoneViews, accepted_or_ok, check_uuid, created, list_answer, post_params,
+    query_pairs,
 };
 use crate::{Api, Shared, base_url, body};
 
@@ -187,10 +188,11 @@ pub async fn list_all(
     let caller = api.caller(&headers)?;
     caller.may_read()?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::CROSS_ZONE_RECORDSETS)?;
+    let mut viewer = ZoneViews::new(&api);
     let views = api
         .visible_zones(&caller)
         .into_iter()
-        .flat_map(|zone| api.recordsets_of(&api.zone_view(zone)))
+        .flat_map(|zone| api.recordsets_of(&viewer.view(zone)))
         .collect();
     render_list(views, &query, &headers, &uri)
 }

@@ -66,7 +66,7 @@ fn version(generation: Option<i64>, status: &str) -> i64 {
 /// A zone as the API shows it.
 pub struct ZoneView {
     pub zone: Arc<Zone>,
-    pub project: String,
+    pub project: Arc<str>,
     pub pool: Option<Arc<Pool>>,
     status: &'static str,
     action: &'static str,
@@ -75,7 +75,7 @@ pub struct ZoneView {
 }
 
 impl ZoneView {
-    pub fn new(zone: Arc<Zone>, project: String, pool: Option<Arc<Pool>>) -> Self {
+    pub fn new(zone: Arc<Zone>, project: Arc<str>, pool: Option<Arc<Pool>>) -> Self {
         let status = zone.status.as_ref();
         let (status_text, action) = progress(
             zone.metadata.deletion_timestamp.is_some(),
@@ -207,7 +207,7 @@ impl ZoneView {
         json!({
             "id": id,
             "pool_id": self.pool_id(),
-            "project_id": self.project,
+            "project_id": self.project.as_ref(),
             "name": spec.name,
             "email": self.email(cfg),
             "description": spec.description,
@@ -243,7 +243,7 @@ impl Listed for ZoneView {
             "description" => Field::Text(spec.description.as_deref()),
             "ttl" => Field::Int(spec.ttl.map(i64::from)),
             "serial" => Field::Int(Some(self.serial())),
-            "tenant_id" => Field::Text(Some(&self.project)),
+            "tenant_id" => Field::Text(Some(self.project.as_ref())),
             "created_at" => Field::Text(self.created_at.as_deref()),
             "updated_at" => Field::Text(self.updated_at.as_deref()),
             "id" => Field::Text(self.zone.metadata.uid.as_deref()),
@@ -267,7 +267,7 @@ pub enum Source {
 pub struct RecordsetView {
     pub source: Source,
     pub zone: Arc<Zone>,
-    pub project: String,
+    pub project: Arc<str>,
     status: &'static str,
     action: &'static str,
     created_at: Option<String>,
@@ -275,7 +275,7 @@ pub struct RecordsetView {
 }
 
 impl RecordsetView {
-    pub fn new(rs: Arc<Recordset>, zone: Arc<Zone>, project: String) -> Self {
+    pub fn new(rs: Arc<Recordset>, zone: Arc<Zone>, project: Arc<str>) -> Self {
         let status = rs.status.as_ref();
         let (status_text, action) =
             if rs.spec.records.is_empty() && rs.metadata.deletion_timestamp.is_none() {
@@ -359,7 +359,7 @@ impl RecordsetView {
         json!({
             "id": id,
             "zone_id": zone_id,
-            "project_id": self.project,
+            "project_id": self.project.as_ref(),
             "name": self.name(),
             "zone_name": self.zone.spec.name,
             "type": self.type_(),
@@ -390,7 +390,7 @@ impl Listed for RecordsetView {
             "description" => Field::Text(self.description()),
             "data" | "records" => Field::Many(self.records().iter().map(String::as_str).collect()),
             "zone_id" => Field::Text(Some(self.zone_id())),
-            "tenant_id" => Field::Text(Some(&self.project)),
+            "tenant_id" => Field::Text(Some(self.project.as_ref())),
             "created_at" => Field::Text(self.created_at.as_deref()),
             "updated_at" => Field::Text(self.updated_at.as_deref()),
             "id" => Field::Text(Some(RecordsetView::id(self))),

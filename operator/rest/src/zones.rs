@@ -1,5 +1,6 @@
 //! `/v2/zones` and `/v2/pools`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -36,30 +37,34 @@ const UPDATE_KEYS: &[&str] = &["email", "ttl", "description", "masters", "attrib
 
 impl Api {
     /// The project a namespace belongs to.
-    pub(crate) fn project_of(&self, namespace: &str) -> String {
+    pub(crate) fn project_of(&self, namespace: &str) -> Arc<str> {
         self.cache
             .namespaces
             .group(namespace)
             .first()
-            .and_then(|ns| tenancy::project_of(ns).map(str::to_string))
-            .unwrap_or_else(|| namespace.to_string())
+            .and_then(|ns| tenancy::project_of(ns).map(Arc::from))
+            .unwrap_or_else(|| Arc::from(namespace))
     }
 
-    /// The Pool a zone is (or will be) served by.
-    pub(crate) fn pool_of(&self, zone: &Zone) -> Option<Arc<Pool>> {
-        let name = zone
-            .status
+    /// The name of the Pool a zone is (or will be) served by.
+    fn pool_name<'z>(&'z self, zone: &'z Zone) -> &'z str {
+        zone.status
             .as_ref()
             .and_then(|s| s.pool.as_deref())
             .or(zone.spec.pool_ref.as_deref())
-            .unwrap_or(&self.settings.default_pool);
-        self.cache.pools.group(name).into_iter().next()
+            .unwrap_or(&self.settings.default_pool)
+    }
+
+    pub(crate) fn pool_of(&self, zone: &Zone) -> Option<Arc<Pool>> {
+        self.cache
+            .pools
+            .group(self.pool_name(zone))
+            .into_iter()
+            .next()
     }
 
     pub(crate) fn zone_view(&self, zone: Arc<Zone>) -> ZoneView {
-        let project = self.project_of(&zone.namespace().unwrap_or_default());
-        let pool = self.pool_of(&zone);
-        ZoneView::new(zone, project, pool)
+        ZoneViews::new(self).view(zone)
     }
 
     /// Whether the caller may see (and, policy allowing, change) a zone.
@@ -103,6 +108,46 @@ impl Api {
             Err(kube::Error::Api(e)) if e.code == 409 => Ok(name),
             Err(error) => Err(error.into()),
         }
+    }
+}
+
+/// Views of many zones, each project and pool looked up once.
+pub(crate) struct ZoneViews<'a> {
+    api: &'a Api,
+    projects: HashMap<String, Arc<str>>,
+    pools: HashMap<String, Option<Arc<Pool>>>,
+}
+
+impl<'a> ZoneViews<'a> {
+    pub(crate) fn new(api: &'a Api) -> Self {
+        Self {
+            api,
+            projects: HashMap::new(),
+            pools: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn view(&mut self, zone: Arc<Zone>) -> ZoneView {
+        let api = self.api;
+        let namespace = zone.metadata.namespace.as_deref().unwrap_or_default();
+        let project = match self.projects.get(namespace) {
+            Some(project) => project.clone(),
+            None => {
+                let project = api.project_of(namespace);
+                self.projects.insert(namespace.to_string(), project.clone());
+                project
+            }
+        };
+        let pool_name = api.pool_name(&zone);
+        let pool = match self.pools.get(pool_name) {
+            Some(pool) => pool.clone(),
+            None => {
+                let pool = api.pool_of(&zone);
+                self.pools.insert(pool_name.to_string(), pool.clone());
+                pool
+            }
+        };
+        ZoneView::new(zone, project, pool)
     }
 }
 
@@ -222,10 +267,11 @@ pub async fn list(
     let caller = api.caller(&headers)?;
     caller.may_read()?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::ZONES)?;
+    let mut viewer = ZoneViews::new(&api);
     let views = api
         .visible_zones(&caller)
         .into_iter()
-        .map(|zone| api.zone_view(zone))
+        .map(|zone| viewer.view(zone))
         .collect();
     let page = list::page(views, &query)?;
     let base = base_url(&headers);
