@@ -193,7 +193,9 @@ pub struct Page<T> {
     pub full: bool,
 }
 
-/// Filters, sorts and pages `items`.
+/// Filters, sorts and pages `items`. Only the page is sorted: the items
+/// after the marker are partitioned around the page's last one first, so a
+/// page of a large list costs one pass, not a sort of everything.
 pub fn page<T: Listed>(mut items: Vec<T>, query: &Query) -> Result<Page<T>, ApiError> {
     items.retain(|item| {
         query
@@ -202,7 +204,7 @@ pub fn page<T: Listed>(mut items: Vec<T>, query: &Query) -> Result<Page<T>, ApiE
             .all(|(key, pattern)| matches(&item.field(key), pattern))
     });
     let total = items.len();
-    items.sort_by(|a, b| {
+    let order = |a: &T, b: &T| {
         let order = compare(&a.field(&query.sort_key), &b.field(&query.sort_key))
             .then_with(|| a.id().cmp(b.id()));
         if query.descending {
@@ -210,20 +212,22 @@ pub fn page<T: Listed>(mut items: Vec<T>, query: &Query) -> Result<Page<T>, ApiE
         } else {
             order
         }
-    });
-    let start = match &query.marker {
-        None => 0,
-        Some(marker) => {
-            items
-                .iter()
-                .position(|item| item.id() == marker)
-                .ok_or_else(|| {
-                    ApiError::new(400, "marker_not_found", "Marker None could not be found")
-                })?
-                + 1
-        }
     };
-    let items: Vec<T> = items.into_iter().skip(start).take(query.limit).collect();
+    if let Some(marker) = &query.marker {
+        let at = items
+            .iter()
+            .position(|item| item.id() == marker)
+            .ok_or_else(|| {
+                ApiError::new(400, "marker_not_found", "Marker None could not be found")
+            })?;
+        let marker = items.swap_remove(at);
+        items.retain(|item| order(item, &marker) == Ordering::Greater);
+    }
+    if items.len() > query.limit {
+        items.select_nth_unstable_by(query.limit - 1, order);
+        items.truncate(query.limit);
+    }
+    items.sort_by(order);
     let full = items.len() == query.limit;
     Ok(Page { items, total, full })
 }

@@ -2,12 +2,13 @@
 //! answers the list fields (filters, sort keys) without rendering; only
 //! the objects a response holds are turned into JSON.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::DateTime;
 use designate_central::{Config, Soa, managed};
 use designate_crd::{Pool, Recordset, ResourceAction, ResourceStatus, Zone, ZoneType};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
@@ -25,7 +26,10 @@ const RECORD_TYPES: &[&str] = &[
 
 /// Designate's datetime format (`%Y-%m-%dT%H:%M:%S.%f`, no zone).
 pub fn datetime(time: &Time) -> String {
-    let ts = time.0;
+    format_timestamp(time.0)
+}
+
+fn format_timestamp(ts: Timestamp) -> String {
     DateTime::from_timestamp(ts.as_second(), ts.subsec_nanosecond().max(0) as u32)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
         .unwrap_or_default()
@@ -70,8 +74,9 @@ pub struct ZoneView {
     pub pool: Option<Arc<Pool>>,
     status: &'static str,
     action: &'static str,
-    created_at: Option<String>,
-    updated_at: Option<String>,
+    // Kept as timestamps: lists sort by them, and only a page is rendered.
+    created_at: Option<Timestamp>,
+    updated_at: Option<Timestamp>,
 }
 
 impl ZoneView {
@@ -85,8 +90,8 @@ impl ZoneView {
             status.and_then(|s| s.action),
         );
         Self {
-            created_at: zone.metadata.creation_timestamp.as_ref().map(datetime),
-            updated_at: status.and_then(|s| s.updated_at.as_ref()).map(datetime),
+            created_at: zone.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            updated_at: status.and_then(|s| s.updated_at.as_ref()).map(|t| t.0),
             status: status_text,
             action,
             zone,
@@ -158,45 +163,45 @@ impl ZoneView {
         self.pool.as_ref().and_then(|p| p.uid())
     }
 
-    /// The managed SOA and apex NS recordsets (none for a SECONDARY).
+    /// The managed SOA and apex NS recordsets (none for a SECONDARY). Their
+    /// records are made when first asked for: a list of many zones shows
+    /// only a page of them.
     pub fn managed(&self, cfg: &Config) -> Vec<RecordsetView> {
         if self.is_secondary() {
             return Vec::new();
         }
-        let ns_records = self
-            .pool
-            .as_ref()
-            .map(|p| p.ns_records())
-            .unwrap_or_default();
         let id = self.id();
-        let soa = Soa {
-            mname: managed::mname(&ns_records).unwrap_or_default().to_string(),
+        let inputs = Arc::new(ManagedInputs {
+            zone_id: id.clone(),
+            zone_name: self.name().to_string(),
+            pool: self.pool.clone(),
             email: self.email(cfg),
+            serial: self.serial(),
             refresh: designate_central::plan::refresh_for(&id, cfg),
             retry: cfg.soa_retry,
             expire: cfg.soa_expire,
             minimum: cfg.soa_minimum,
+        });
+        let (status, action) = if self.is_pending() {
+            ("PENDING", "UPDATE")
+        } else {
+            ("ACTIVE", "NONE")
         };
-        let soa = managed::soa_rrset(&id, self.name(), &soa, self.serial());
-        let ns = managed::apex_ns_rrset(&id, self.name(), &ns_records);
-        [soa, ns]
+        ["SOA", "NS"]
             .into_iter()
-            .map(|rrset| RecordsetView {
+            .map(|type_| RecordsetView {
                 source: Source::Managed {
-                    id: rrset.id,
-                    type_: rrset.type_,
-                    records: rrset.records,
+                    id: managed::managed_rrset_id(&id, type_),
+                    type_,
+                    inputs: inputs.clone(),
+                    records: OnceLock::new(),
                 },
                 zone: self.zone.clone(),
                 project: self.project.clone(),
-                status: if self.is_pending() {
-                    "PENDING"
-                } else {
-                    "ACTIVE"
-                },
-                action: if self.is_pending() { "UPDATE" } else { "NONE" },
-                created_at: self.created_at.clone(),
-                updated_at: self.updated_at.clone(),
+                status,
+                action,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
             })
             .collect()
     }
@@ -220,8 +225,8 @@ impl ZoneView {
             "attributes": spec.attributes,
             "type": self.type_str(),
             "masters": spec.masters,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
+            "created_at": self.created_at.map(format_timestamp),
+            "updated_at": self.updated_at.map(format_timestamp),
             "transferred_at": null,
             "links": {"self": format!("{base}/v2/zones/{id}")},
         })
@@ -244,8 +249,8 @@ impl Listed for ZoneView {
             "ttl" => Field::Int(spec.ttl.map(i64::from)),
             "serial" => Field::Int(Some(self.serial())),
             "tenant_id" => Field::Text(Some(self.project.as_ref())),
-            "created_at" => Field::Text(self.created_at.as_deref()),
-            "updated_at" => Field::Text(self.updated_at.as_deref()),
+            "created_at" => Field::Int(self.created_at.map(|t| t.as_microsecond())),
+            "updated_at" => Field::Int(self.updated_at.map(|t| t.as_microsecond())),
             "id" => Field::Text(self.zone.metadata.uid.as_deref()),
             _ => Field::Text(None),
         }
@@ -258,9 +263,46 @@ pub enum Source {
     Resource(Arc<Recordset>),
     Managed {
         id: String,
-        type_: String,
-        records: Vec<String>,
+        type_: &'static str,
+        inputs: Arc<ManagedInputs>,
+        records: OnceLock<Vec<String>>,
     },
+}
+
+/// What a zone's managed records are made from.
+pub struct ManagedInputs {
+    zone_id: String,
+    zone_name: String,
+    pool: Option<Arc<Pool>>,
+    email: String,
+    serial: i64,
+    refresh: i64,
+    retry: i64,
+    expire: i64,
+    minimum: i64,
+}
+
+impl ManagedInputs {
+    /// The records Central generates, as it does.
+    fn records(&self, type_: &str) -> Vec<String> {
+        let ns_records = self
+            .pool
+            .as_ref()
+            .map(|p| p.ns_records())
+            .unwrap_or_default();
+        if type_ == "NS" {
+            return managed::apex_ns_rrset(&self.zone_id, &self.zone_name, &ns_records).records;
+        }
+        let soa = Soa {
+            mname: managed::mname(&ns_records).unwrap_or_default().to_string(),
+            email: self.email.clone(),
+            refresh: self.refresh,
+            retry: self.retry,
+            expire: self.expire,
+            minimum: self.minimum,
+        };
+        vec![managed::soa_rdata(&soa, self.serial)]
+    }
 }
 
 /// A recordset as the API shows it.
@@ -270,8 +312,9 @@ pub struct RecordsetView {
     pub project: Arc<str>,
     status: &'static str,
     action: &'static str,
-    created_at: Option<String>,
-    updated_at: Option<String>,
+    // Kept as timestamps: lists sort by them, and only a page is rendered.
+    created_at: Option<Timestamp>,
+    updated_at: Option<Timestamp>,
 }
 
 impl RecordsetView {
@@ -291,8 +334,8 @@ impl RecordsetView {
                 )
             };
         Self {
-            created_at: rs.metadata.creation_timestamp.as_ref().map(datetime),
-            updated_at: status.and_then(|s| s.updated_at.as_ref()).map(datetime),
+            created_at: rs.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            updated_at: status.and_then(|s| s.updated_at.as_ref()).map(|t| t.0),
             status: status_text,
             action,
             source: Source::Resource(rs),
@@ -329,7 +372,12 @@ impl RecordsetView {
     pub fn records(&self) -> &[String] {
         match &self.source {
             Source::Resource(rs) => &rs.spec.records,
-            Source::Managed { records, .. } => records,
+            Source::Managed {
+                type_,
+                inputs,
+                records,
+                ..
+            } => records.get_or_init(|| inputs.records(type_)),
         }
     }
 
@@ -369,8 +417,8 @@ impl RecordsetView {
             "status": self.status,
             "action": self.action,
             "version": version(generation, self.status),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
+            "created_at": self.created_at.map(format_timestamp),
+            "updated_at": self.updated_at.map(format_timestamp),
             "links": {"self": format!("{base}/v2/zones/{zone_id}/recordsets/{id}")},
         })
     }
@@ -391,8 +439,8 @@ impl Listed for RecordsetView {
             "data" | "records" => Field::Many(self.records().iter().map(String::as_str).collect()),
             "zone_id" => Field::Text(Some(self.zone_id())),
             "tenant_id" => Field::Text(Some(self.project.as_ref())),
-            "created_at" => Field::Text(self.created_at.as_deref()),
-            "updated_at" => Field::Text(self.updated_at.as_deref()),
+            "created_at" => Field::Int(self.created_at.map(|t| t.as_microsecond())),
+            "updated_at" => Field::Int(self.updated_at.map(|t| t.as_microsecond())),
             "id" => Field::Text(Some(RecordsetView::id(self))),
             _ => Field::Text(None),
         }

@@ -79,7 +79,9 @@ impl Api {
             .zones
             .all()
             .into_iter()
-            .filter(|z| caller.all_projects || z.namespace().as_deref() == Some(own.as_str()))
+            .filter(|z| {
+                caller.all_projects || z.metadata.namespace.as_deref() == Some(own.as_str())
+            })
             .collect()
     }
 
