@@ -213,26 +213,45 @@ impl<K: Resource> Mirror<K> {
             .collect()
     }
 
-    /// Waits until the mirror holds `uid` at `resource_version` or later
-    /// (`None`: until it no longer holds `uid`), so that a client reads its
-    /// own write. Gives up quietly after a while: the answer is right, only
-    /// a read that follows at once could miss it.
+    /// Waits until the mirror holds `uid` at `resource_version` or later,
+    /// so that a client reads its own write.
     pub async fn wait_for(&self, uid: &str, resource_version: Option<&str>) {
-        let seen = |state: &State<K>| match (state.by_uid.get(uid), resource_version) {
-            (None, None) => true,
-            (Some(object), Some(version)) => {
-                let held = object
-                    .meta()
-                    .resource_version
-                    .as_deref()
-                    .unwrap_or_default();
-                rv_number(held) >= rv_number(version)
-            }
-            _ => false,
+        let version = rv_number(resource_version.unwrap_or_default());
+        self.wait_until(uid, |held| held.is_some_and(|v| v >= version))
+            .await;
+    }
+
+    /// Waits until the mirror shows a delete: the object gone, or held at
+    /// `resource_version` (its deletion mark) or later, as its finalizer
+    /// may remove it before the mark is seen.
+    pub async fn wait_for_delete(&self, uid: &str, resource_version: Option<&str>) {
+        let version = resource_version.map(rv_number);
+        self.wait_until(uid, |held| match (held, version) {
+            (None, _) => true,
+            (Some(held), Some(version)) => held >= version,
+            (Some(_), None) => false,
+        })
+        .await;
+    }
+
+    /// Waits until `seen` holds of the resource version the mirror has of
+    /// `uid` (`None`: not held). Gives up quietly after a while: the answer
+    /// is right, only a read that follows at once could miss the write.
+    async fn wait_until(&self, uid: &str, seen: impl Fn(Option<u64>) -> bool) {
+        let held = |state: &State<K>| {
+            state.by_uid.get(uid).map(|object| {
+                rv_number(
+                    object
+                        .meta()
+                        .resource_version
+                        .as_deref()
+                        .unwrap_or_default(),
+                )
+            })
         };
         let mut changed = self.changed.clone();
         let wait = async {
-            while !seen(&self.state.read().expect("cache lock")) {
+            while !seen(held(&self.state.read().expect("cache lock"))) {
                 if changed.changed().await.is_err() {
                     return;
                 }

@@ -233,27 +233,48 @@ pub fn page<T: Listed>(mut items: Vec<T>, query: &Query) -> Result<Page<T>, ApiE
 }
 
 /// The `links` of a list answer: `self` is the URL asked, `next` the same
-/// query with the last item as marker, when the page is full.
-pub fn links(base: &str, path: &str, raw_query: Option<&str>, next_marker: Option<&str>) -> Value {
-    let raw_query = raw_query.filter(|q| !q.is_empty());
-    let own = match raw_query {
-        Some(q) => format!("{base}{path}?{q}"),
-        None => format!("{base}{path}"),
+/// query with the last item as marker, when the page is full. The query is
+/// encoded again as Designate's Python does (`urlencode`: `*` is `%2A`).
+pub fn links(
+    base: &str,
+    path: &str,
+    pairs: &[(String, String)],
+    next_marker: Option<&str>,
+) -> Value {
+    let url = |pairs: &[(String, String)]| match encode(pairs) {
+        query if query.is_empty() => format!("{base}{path}"),
+        query => format!("{base}{path}?{query}"),
     };
-    let mut links = json!({ "self": own });
+    let mut links = json!({ "self": url(pairs) });
     if let Some(marker) = next_marker {
-        let kept: Vec<&str> = raw_query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .filter(|pair| !pair.starts_with("marker="))
-            .collect();
-        let mut query = kept.join("&");
-        if !query.is_empty() {
-            query.push('&');
+        let mut next = pairs.to_vec();
+        match next.iter_mut().find(|(k, _)| k == "marker") {
+            Some(pair) => pair.1 = marker.to_string(),
+            None => next.push(("marker".into(), marker.to_string())),
         }
-        links["next"] = json!(format!("{base}{path}?{query}marker={marker}"));
+        links["next"] = json!(url(&next));
     }
     links
+}
+
+/// `urllib.parse.urlencode`: unreserved characters kept, space as `+`.
+fn encode(pairs: &[(String, String)]) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b' ');
+    let part = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, KEEP)
+            .to_string()
+            .replace(' ', "+")
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", part(k), part(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Designate's filter semantics (MySQL, case-insensitive collation): equal,
@@ -398,11 +419,28 @@ mod tests {
 
     #[test]
     fn next_links_replace_the_marker() {
-        let next = links("http://h", "/v2/zones", Some("limit=2&marker=x"), Some("y"));
+        let pairs = |q: &[(&str, &str)]| -> Vec<(String, String)> {
+            q.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let next = links(
+            "http://h",
+            "/v2/zones",
+            &pairs(&[("limit", "2"), ("marker", "x")]),
+            Some("y"),
+        );
         assert_eq!(next["self"], "http://h/v2/zones?limit=2&marker=x");
         assert_eq!(next["next"], "http://h/v2/zones?limit=2&marker=y");
+        let wild = links(
+            "http://h",
+            "/v2/zones",
+            &pairs(&[("name", "page*-1.org.")]),
+            None,
+        );
+        assert_eq!(wild["self"], "http://h/v2/zones?name=page%2A-1.org.");
         assert_eq!(
-            links("http://h", "/v2/zones", None, None),
+            links("http://h", "/v2/zones", &[], None),
             json!({"self": "http://h/v2/zones"})
         );
     }

@@ -411,7 +411,7 @@ pub async fn delete(
     };
     api.cache
         .recordsets
-        .wait_for(
+        .wait_for_delete(
             &id,
             deleting
                 .as_ref()

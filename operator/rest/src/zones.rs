@@ -196,7 +196,7 @@ pub(crate) fn list_answer(
     let base = base_url(headers);
     let mut body = json!({
         collection: items,
-        "links": list::links(&base, uri.path(), uri.query(), next_marker),
+        "links": list::links(&base, uri.path(), &query_pairs(uri.query()), next_marker),
     });
     if let Some(total) = total {
         body["metadata"] = json!({ "total_count": total });
@@ -533,7 +533,7 @@ pub async fn delete(
     };
     api.cache
         .zones
-        .wait_for(
+        .wait_for_delete(
             &id,
             deleting
                 .as_ref()
