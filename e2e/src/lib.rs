@@ -10,6 +10,8 @@
 //!   discovery cache, with a wall-clock timeout on every command.
 //! - [`kubectl_versions`] lists the kubectl binaries every kubectl test runs with.
 //! - [`wait_for`] polls a condition with a timeout.
+//! - [`http_request`] / [`rest_request`]: a plain HTTP/1.1 client (no
+//!   redirects followed) for the Designate REST API tests.
 //! - [`bench`]: helpers of the benchmark binaries.
 
 pub mod bench;
@@ -233,6 +235,12 @@ impl Standalone {
             } else {
                 &["--mdns-listen", "127.0.0.1:0"][..]
             })
+            // The REST API too.
+            .args(if extra.contains(&"--rest-listen") {
+                &[][..]
+            } else {
+                &["--rest-listen", "127.0.0.1:0"][..]
+            })
             .env("NO_COLOR", "1")
             .env_remove("DESIGNATE_KUBE_TOKEN")
             .stdin(Stdio::null())
@@ -311,6 +319,45 @@ impl Standalone {
             .lines()
             .find_map(|line| line.strip_prefix("MiniDNS:"))
             .and_then(|addr| addr.trim().parse().ok())
+    }
+
+    /// The base URL of the Designate REST API (`http://127.0.0.1:PORT`, no
+    /// `/v2`), as the `REST API:` banner line says (once it printed it).
+    pub fn rest_url(&self) -> Option<String> {
+        let banner = std::fs::read_to_string(self.data_dir.join("standalone.stdout")).ok()?;
+        banner
+            .lines()
+            .find_map(|line| line.strip_prefix("REST API:"))
+            .map(|url| url.trim().trim_end_matches('/').to_string())
+            .filter(|url| !url.is_empty())
+    }
+
+    /// [`Standalone::rest_url`], waiting up to [`START_TIMEOUT`] for the
+    /// banner line and for the API to accept connections; panics (with the
+    /// log's tail) if it does not come.
+    pub fn wait_rest_url(&self) -> String {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(url) = self.rest_url()
+                && let Some(addr) = url
+                    .strip_prefix("http://")
+                    .and_then(|rest| rest.split('/').next())
+                    .and_then(|hostport| hostport.parse::<SocketAddr>().ok())
+                && TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+            {
+                return url;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "designate-operator standalone printed no usable `REST API: http://...` line \
+                     within {START_TIMEOUT:?} (is the REST API wired into `standalone`?); stdout:\n{}\nstderr:\n{}",
+                    std::fs::read_to_string(self.data_dir.join("standalone.stdout"))
+                        .unwrap_or_default(),
+                    tail(&self.log_path(), 40)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The kubeconfig the control plane wrote into its data dir.
@@ -733,4 +780,165 @@ pub fn json_stream(text: &str) -> Vec<Value> {
         .into_iter::<Value>()
         .map_while(Result::ok)
         .collect()
+}
+
+/// One HTTP response, as [`http_request`] read it.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names lowercased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; `Null` when empty, a JSON string of the text when it
+    /// is not JSON.
+    pub fn json(&self) -> Value {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Value::Null;
+        }
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| Value::String(self.text()))
+    }
+}
+
+/// How long one HTTP request of the tests may take.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A plain HTTP/1.1 request to `base_url` (`http://host:port`, a path prefix
+/// is ignored) for `path` (with its query), with exactly `headers` besides
+/// `Host`, `Connection: close` and `Content-Length` (sent with a body, and
+/// as 0 on POST/PUT/PATCH without one). Redirects are not followed.
+pub fn http_request(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<HttpResponse> {
+    let hostport = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .ok_or_else(|| anyhow!("not an http:// URL: {base_url}"))?;
+    let addr: SocketAddr = hostport
+        .parse()
+        .with_context(|| format!("{hostport} is not an IP:port"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
+    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    match body {
+        Some(body) => head.push_str(&format!("Content-Length: {}\r\n", body.len())),
+        None if matches!(method, "POST" | "PUT" | "PATCH") => {
+            head.push_str("Content-Length: 0\r\n")
+        }
+        None => {}
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    if let Some(body) = body {
+        stream.write_all(body)?;
+    }
+    stream.flush()?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading the answer to {method} {path}"))?;
+    parse_http_response(&raw).with_context(|| format!("the answer to {method} {path}"))
+}
+
+fn parse_http_response(raw: &[u8]) -> Result<HttpResponse> {
+    let split = raw
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .ok_or_else(|| anyhow!("no end of headers in {:?}", String::from_utf8_lossy(raw)))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow!("bad status line {status_line:?}"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    if header("transfer-encoding").is_some_and(|te| te.eq_ignore_ascii_case("chunked")) {
+        body = dechunk(&body)?;
+    } else if let Some(length) = header("content-length").and_then(|l| l.parse::<usize>().ok()) {
+        body.truncate(length);
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw
+            .windows(2)
+            .position(|window| window == b"\r\n")
+            .ok_or_else(|| anyhow!("truncated chunked body"))?;
+        let size_text = String::from_utf8_lossy(&raw[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .with_context(|| format!("bad chunk size {size_text:?}"))?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if raw.len() < size {
+            bail!("truncated chunk");
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = raw.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// A JSON request to the Designate REST API at `base_url`: `Accept` and
+/// (with a body) `Content-Type` are `application/json`, plus `headers`
+/// (e.g. `X-Auth-Project-ID`, `X-Roles`). Panics if the server cannot be
+/// reached or answers no HTTP.
+pub fn rest_request(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> HttpResponse {
+    let mut all = vec![("Accept", "application/json")];
+    if body.is_some() {
+        all.push(("Content-Type", "application/json"));
+    }
+    all.extend_from_slice(headers);
+    let bytes = body.map(|body| body.to_string().into_bytes());
+    http_request(base_url, method, path, &all, bytes.as_deref())
+        .unwrap_or_else(|error| panic!("{method} {base_url}{path}: {error:#}"))
 }

@@ -10,14 +10,21 @@ use std::time::Duration;
 
 use designate_crd::{Pool, Recordset, Zone};
 use futures::StreamExt;
+use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::Api;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, Error};
+
+/// The field manager of writes made on a client's behalf.
+pub const FIELD_MANAGER: &str = "designate-rest";
 
 /// How long a write waits for its watch event before answering anyway.
 const OWN_WRITE_WAIT: Duration = Duration::from_secs(5);
@@ -264,6 +271,90 @@ impl<K: Resource> Mirror<K> {
                 "own write not seen by the watch in time"
             );
         }
+    }
+}
+
+/// Writes on a client's behalf, each answered once the mirror shows it.
+impl<K> Mirror<K>
+where
+    K: Resource<Scope = NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Serialize
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Default,
+{
+    fn api(client: &Client, object: &K) -> Api<K> {
+        Api::namespaced(
+            client.clone(),
+            object.meta().namespace.as_deref().unwrap_or_default(),
+        )
+    }
+
+    pub async fn create(&self, client: &Client, object: &K) -> Result<K, kube::Error> {
+        let params = PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PostParams::default()
+        };
+        let made = Self::api(client, object).create(&params, object).await?;
+        self.wait_for(
+            &made.meta().uid.clone().unwrap_or_default(),
+            made.meta().resource_version.as_deref(),
+        )
+        .await;
+        Ok(made)
+    }
+
+    /// A JSON merge patch of the object's `spec`.
+    pub async fn patch_spec(
+        &self,
+        client: &Client,
+        object: &K,
+        spec: Value,
+    ) -> Result<K, kube::Error> {
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PatchParams::default()
+        };
+        let name = object.meta().name.clone().unwrap_or_default();
+        let patch = Patch::Merge(json!({ "spec": spec }));
+        let patched = Self::api(client, object)
+            .patch(&name, &params, &patch)
+            .await?;
+        self.wait_for(
+            &patched.meta().uid.clone().unwrap_or_default(),
+            patched.meta().resource_version.as_deref(),
+        )
+        .await;
+        Ok(patched)
+    }
+
+    /// Deletes the object and returns it as Designate shows it then: marked
+    /// for deletion (whether its finalizer holds it or it is already gone).
+    pub async fn delete(&self, client: &Client, object: &K) -> Result<K, kube::Error> {
+        let name = object.meta().name.clone().unwrap_or_default();
+        let deleting = match Self::api(client, object)
+            .delete(&name, &DeleteParams::default())
+            .await
+        {
+            Ok(either) => either.left(),
+            Err(kube::Error::Api(e)) if e.code == 404 => None,
+            Err(error) => return Err(error),
+        };
+        let uid = object.meta().uid.clone().unwrap_or_default();
+        let version = deleting
+            .as_ref()
+            .and_then(|o| o.meta().resource_version.clone());
+        self.wait_for_delete(&uid, version.as_deref()).await;
+        let mut shown = deleting.unwrap_or_else(|| object.clone());
+        shown
+            .meta_mut()
+            .deletion_timestamp
+            .get_or_insert_with(|| Time(k8s_openapi::jiff::Timestamp::now()));
+        Ok(shown)
     }
 }
 

@@ -9,17 +9,13 @@ use bytes::Bytes;
 use designate_central::{RecordsetInput, Rrset, rules};
 use designate_crd::{Recordset, RecordsetSpec, Zone};
 use kube::ResourceExt;
-use kube::api::{Api as KubeApi, DeleteParams, Patch, PatchParams};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::list::{self, Query};
 use crate::render::{RecordsetView, ZoneView};
-use crate::zones::{
-    FIELD_MANAGER, ZoneViews, accepted_or_ok, check_uuid, created, list_answer, post_params,
-    query_pairs,
-};
+use crate::zones::{ZoneViews, accepted_or_ok, check_uuid, created, list_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
 const CREATE_KEYS: &[&str] = &["name", "type", "records", "ttl", "description"];
@@ -279,8 +275,7 @@ pub async fn create(
     let input = input(&body)?;
     refuse_deleting(&zone)?;
     validate(&api, &caller, &zone, &input, None)?;
-    let namespace = zone.zone.namespace().unwrap_or_default();
-    let recordset = Recordset::new(
+    let mut recordset = Recordset::new(
         &object_name(&input.name, zone.name(), &input.type_),
         RecordsetSpec {
             zone_ref: zone.zone.name_any(),
@@ -291,13 +286,8 @@ pub async fn create(
             description: input.description.clone(),
         },
     );
-    let recordsets = KubeApi::<Recordset>::namespaced(api.client.clone(), &namespace);
-    let made = recordsets.create(&post_params(), &recordset).await?;
-    let uid = made.uid().unwrap_or_default();
-    api.cache
-        .recordsets
-        .wait_for(&uid, made.resource_version().as_deref())
-        .await;
+    recordset.metadata.namespace = zone.zone.namespace();
+    let made = api.cache.recordsets.create(&api.client, &recordset).await?;
     let view = RecordsetView::new(Arc::new(made), zone.zone.clone(), zone.project.clone());
     // Designate: 201 for a set without records (ACTIVE at once), else 202.
     let status = if input.records.is_empty() {
@@ -345,23 +335,11 @@ pub async fn update(
         // from the pool, so there is nothing to store them in.
         return Err(ApiError::bad_request("Managed records may not be updated"));
     };
-    let recordsets =
-        KubeApi::<Recordset>::namespaced(api.client.clone(), &rs.namespace().unwrap_or_default());
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patched = recordsets
-        .patch(
-            &rs.name_any(),
-            &params,
-            &Patch::Merge(json!({ "spec": patch })),
-        )
-        .await?;
-    api.cache
+    let patched = api
+        .cache
         .recordsets
-        .wait_for(&id, patched.resource_version().as_deref())
-        .await;
+        .patch_spec(&api.client, rs, Value::Object(patch))
+        .await?;
     let view = RecordsetView::new(Arc::new(patched), zone.zone.clone(), zone.project.clone());
     let pending = view.render(&base_url(&headers));
     let is_pending = pending["status"] == "PENDING";
@@ -399,33 +377,7 @@ pub async fn delete(
         };
         return Err(ApiError::bad_request(message));
     };
-    let recordsets =
-        KubeApi::<Recordset>::namespaced(api.client.clone(), &rs.namespace().unwrap_or_default());
-    let deleting = match recordsets
-        .delete(&rs.name_any(), &DeleteParams::default())
-        .await
-    {
-        Ok(either) => either.left(),
-        Err(kube::Error::Api(e)) if e.code == 404 => None,
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .recordsets
-        .wait_for_delete(
-            &id,
-            deleting
-                .as_ref()
-                .and_then(|r| r.resource_version())
-                .as_deref(),
-        )
-        .await;
-    let mut shown = deleting.unwrap_or_else(|| (**rs).clone());
-    if shown.metadata.deletion_timestamp.is_none() {
-        shown.metadata.deletion_timestamp =
-            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-                k8s_openapi::jiff::Timestamp::now(),
-            ));
-    }
+    let shown = api.cache.recordsets.delete(&api.client, rs).await?;
     let view = RecordsetView::new(Arc::new(shown), zone.zone.clone(), zone.project.clone());
     Ok((
         StatusCode::ACCEPTED,

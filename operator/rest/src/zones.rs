@@ -10,7 +10,7 @@ use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
 use designate_crd::{Pool, Zone, ZoneSpec, ZoneType};
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api as KubeApi, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api as KubeApi, PostParams};
 use kube::{Resource, ResourceExt};
 use serde_json::{Map, Value, json};
 
@@ -20,9 +20,6 @@ use crate::list::{self, Query};
 use crate::render::{self, ZoneView};
 use crate::tenancy::{self, namespace_for};
 use crate::{Api, Shared, base_url, body};
-
-/// The operator's field manager for writes made on a client's behalf.
-pub const FIELD_MANAGER: &str = "designate-rest";
 
 const CREATE_KEYS: &[&str] = &[
     "name",
@@ -153,9 +150,9 @@ impl<'a> ZoneViews<'a> {
     }
 }
 
-pub(crate) fn post_params() -> PostParams {
+fn post_params() -> PostParams {
     PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
+        field_manager: Some(crate::cache::FIELD_MANAGER.into()),
         ..PostParams::default()
     }
 }
@@ -408,8 +405,9 @@ pub async fn create(
             attributes,
         },
     );
-    let zones = KubeApi::<Zone>::namespaced(api.client.clone(), &namespace);
-    let made = match zones.create(&post_params(), &zone).await {
+    let mut zone = zone;
+    zone.metadata.namespace = Some(namespace);
+    let made = match api.cache.zones.create(&api.client, &zone).await {
         Ok(zone) => zone,
         // Same object name: the same zone name in this project.
         Err(kube::Error::Api(e)) if e.code == 409 => {
@@ -417,11 +415,6 @@ pub async fn create(
         }
         Err(error) => return Err(error.into()),
     };
-    let uid = made.uid().unwrap_or_default();
-    api.cache
-        .zones
-        .wait_for(&uid, made.resource_version().as_deref())
-        .await;
     let view = api.zone_view(Arc::new(made));
     Ok(created(
         StatusCode::ACCEPTED,
@@ -474,23 +467,11 @@ pub async fn update(
         0,
         &[],
     )?;
-    let namespace = zone.namespace().unwrap_or_default();
-    let zones = KubeApi::<Zone>::namespaced(api.client.clone(), &namespace);
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patched = zones
-        .patch(
-            &zone.name_any(),
-            &params,
-            &Patch::Merge(json!({ "spec": patch })),
-        )
-        .await?;
-    api.cache
+    let patched = api
+        .cache
         .zones
-        .wait_for(&id, patched.resource_version().as_deref())
-        .await;
+        .patch_spec(&api.client, &zone, Value::Object(patch))
+        .await?;
     let view = api.zone_view(Arc::new(patched));
     Ok(accepted_or_ok(
         view.is_pending(),
@@ -521,35 +502,9 @@ pub async fn delete(
             "Please delete any subzones before deleting this zone",
         ));
     }
-    let namespace = zone.namespace().unwrap_or_default();
-    let zones = KubeApi::<Zone>::namespaced(api.client.clone(), &namespace);
-    let deleting = match zones
-        .delete(&zone.name_any(), &DeleteParams::default())
-        .await
-    {
-        Ok(either) => either.left(),
-        Err(kube::Error::Api(e)) if e.code == 404 => None,
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .zones
-        .wait_for_delete(
-            &id,
-            deleting
-                .as_ref()
-                .and_then(|z| z.resource_version())
-                .as_deref(),
-        )
-        .await;
     // Gone at once (no finalizer) or going: either way Designate shows the
     // zone with action DELETE.
-    let mut shown = deleting.unwrap_or_else(|| (*zone).clone());
-    if shown.metadata.deletion_timestamp.is_none() {
-        shown.metadata.deletion_timestamp =
-            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-                k8s_openapi::jiff::Timestamp::now(),
-            ));
-    }
+    let shown = api.cache.zones.delete(&api.client, &zone).await?;
     let body = api
         .zone_view(Arc::new(shown))
         .render(&base_url(&headers), &api.settings.central);

@@ -1,0 +1,1100 @@
+//! Benchmark of the Designate v2 REST API (`designate-rest`) as
+//! `designate-operator standalone` serves it, next to Designate 23's numbers
+//! quoted in the issue.
+//!
+//! Runs the real `designate-operator standalone` (the release build next to
+//! this binary; fresh temp data dir, SQLite, quotas raised) and talks to its
+//! REST API in noauth mode over loopback HTTP/1.1 with keep-alive: one
+//! connection per client, every client of one project (`X-Auth-Project-ID:
+//! bench`, `X-Roles: admin`). Phases:
+//!
+//! 1. zone creates (`POST /v2/zones`): `--single-creates` by 1 client, then
+//!    `--multi-creates` by `--clients` clients;
+//! 2. recordset creates (`POST /v2/zones/{id}/recordsets`, A records):
+//!    `--zone-recordsets` into one new zone with 1 client, then as many into
+//!    another zone with 8 clients and with `--clients` clients;
+//! 3. lists at the zone count reached so far (about 1,000, as Designate's
+//!    numbers), 1 client;
+//! 4. scale: the project brought to `--zones` zones and `--recordsets`
+//!    recordsets through the Kubernetes API (`kube::Client`s over HTTP,
+//!    `--clients` of them, into the project's namespace), then waited for
+//!    until the REST API counts them all and none is PENDING any more;
+//! 5. lists, `--list-requests` each, with 1 client and then `--clients`:
+//!    `GET /v2/zones?limit=20`, `?limit=1000`, `GET /v2/recordsets?limit=1000`,
+//!    and a 512-recordset zone's recordsets (default page and `limit=1000`).
+//!
+//! Each row starts once no zone or recordset of the project is PENDING (the
+//! controllers published the previous row's changes). Latency is from sending the request to the last byte of the answer (the
+//! body is not decoded while timed). Every answer that is not 2xx is counted,
+//! 5xx apart. Prints markdown tables, with the operator's memory at the end.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Parser;
+use designate_crd::{Recordset, RecordsetSpec, Zone, ZoneSpec};
+use designate_e2e::Standalone;
+use designate_e2e::bench::{
+    Percentiles, cores_split, cpu_mark, cpu_since, drive, http_client, mib, ms, percentiles,
+    pids_with, process_ticks,
+};
+use kube::api::{Api, PostParams};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Designate v2 REST API benchmark against designate-operator standalone")]
+struct Args {
+    /// A smoke run: 1,000 zones, 10,000 recordsets, fewer requests.
+    #[arg(long)]
+    quick: bool,
+    /// Concurrent clients of the many-client rows (and of the load).
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Zones created one after another by one client.
+    #[arg(long, default_value_t = 200)]
+    single_creates: usize,
+    /// Zones created by `--clients` clients.
+    #[arg(long, default_value_t = 1000)]
+    multi_creates: usize,
+    /// Recordsets created into one zone per row.
+    #[arg(long, default_value_t = 500)]
+    zone_recordsets: usize,
+    /// Zones of the project at scale.
+    #[arg(long, default_value_t = 10_000)]
+    zones: usize,
+    /// Recordsets (besides each zone's SOA and NS) of the project at scale.
+    #[arg(long, default_value_t = 100_000)]
+    recordsets: usize,
+    /// Requests per list row.
+    #[arg(long, default_value_t = 200)]
+    list_requests: usize,
+    /// Requests per list row at the zone count before the load.
+    #[arg(long, default_value_t = 50)]
+    early_list_requests: usize,
+    /// Bound of every wait (for the REST API to see the load, for ACTIVE).
+    #[arg(long, default_value_t = 900)]
+    timeout_secs: u64,
+}
+
+/// The project (and so the namespace) of every request.
+const PROJECT: &str = "bench";
+/// Recordsets of the zone whose recordset lists are timed, with its SOA and NS.
+const BIG_ZONE_RECORDSETS: usize = 512;
+/// The Designate 23 numbers quoted in the issue (this machine kind).
+const DESIGNATE_ZONE_CREATE_MS: f64 = 169.0;
+const DESIGNATE_RS_RATE_1: f64 = 34.5;
+const DESIGNATE_RS_RATE_8: f64 = 23.8;
+
+// ---------------------------------------------------------------- HTTP client
+
+/// One keep-alive HTTP/1.1 connection to the REST API, as one client.
+struct Conn {
+    addr: SocketAddr,
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+}
+
+/// One answer: status and body.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    fn snippet(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        text.chars().take(300).collect()
+    }
+}
+
+impl Conn {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            stream: None,
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Answer> {
+        for attempt in 0..2 {
+            let reused = self.stream.is_some();
+            if self.stream.is_none() {
+                let stream = TcpStream::connect(self.addr)
+                    .await
+                    .with_context(|| format!("connecting to {}", self.addr))?;
+                stream.set_nodelay(true)?;
+                self.stream = Some(stream);
+                self.buf.clear();
+            }
+            match self.exchange(method, path, body).await {
+                Ok(Some(answer)) => return Ok(answer),
+                // The server closed an idle kept-alive connection: once more.
+                Ok(None) if reused && attempt == 0 => self.stream = None,
+                Ok(None) => {
+                    self.stream = None;
+                    bail!("{method} {path}: connection closed before an answer");
+                }
+                Err(error) => {
+                    self.stream = None;
+                    return Err(error.context(format!("{method} {path}")));
+                }
+            }
+        }
+        bail!("{method} {path}: no answer")
+    }
+
+    /// `None` when the connection was closed before any byte of an answer.
+    async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Option<Answer>> {
+        let addr = self.addr;
+        let stream = self.stream.as_mut().expect("connected");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nX-Auth-Project-ID: {PROJECT}\r\nX-Roles: admin\r\n"
+        );
+        if let Some(body) = body {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        if let Some(body) = body {
+            bytes.extend_from_slice(body);
+        }
+        if stream.write_all(&bytes).await.is_err() {
+            return Ok(None);
+        }
+        self.buf.clear();
+        let mut chunk = vec![0u8; 64 * 1024];
+        // The head.
+        let head_end = loop {
+            if let Some(at) = find(&self.buf, b"\r\n\r\n") {
+                break at;
+            }
+            let n = match stream.read(&mut chunk).await {
+                Ok(n) => n,
+                Err(_) if self.buf.is_empty() => return Ok(None),
+                Err(error) => return Err(error.into()),
+            };
+            if n == 0 {
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                bail!("connection closed inside the head of an answer");
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| anyhow!("bad status line in {head:?}"))?;
+        let mut length = None;
+        let mut chunked = false;
+        let mut close = false;
+        for line in lines {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            match name.as_str() {
+                "content-length" => length = value.parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "connection" => close = value.eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+        }
+        let mut rest = self.buf.split_off(head_end + 4);
+        let body = if chunked {
+            let mut body = Vec::new();
+            loop {
+                let line_end = loop {
+                    if let Some(at) = find(&rest, b"\r\n") {
+                        break at;
+                    }
+                    read_more(stream, &mut rest, &mut chunk).await?;
+                };
+                let size_text = String::from_utf8_lossy(&rest[..line_end]).into_owned();
+                let size =
+                    usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                        .with_context(|| format!("bad chunk size {size_text:?}"))?;
+                while rest.len() < line_end + 2 + size + 2 {
+                    read_more(stream, &mut rest, &mut chunk).await?;
+                }
+                body.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+                rest.drain(..line_end + 2 + size + 2);
+                if size == 0 {
+                    break;
+                }
+            }
+            body
+        } else if let Some(length) = length {
+            while rest.len() < length {
+                read_more(stream, &mut rest, &mut chunk).await?;
+            }
+            rest.truncate(length);
+            rest
+        } else if status == 204 || status == 304 {
+            Vec::new()
+        } else {
+            // Until the server closes.
+            close = true;
+            loop {
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    break;
+                }
+                rest.extend_from_slice(&chunk[..n]);
+            }
+            rest
+        };
+        if close {
+            self.stream = None;
+        }
+        Ok(Some(Answer { status, body }))
+    }
+
+    async fn get(&mut self, path: &str) -> Result<Answer> {
+        self.send("GET", path, None).await
+    }
+
+    async fn post(&mut self, path: &str, body: &Value) -> Result<Answer> {
+        let bytes = body.to_string().into_bytes();
+        self.send("POST", path, Some(&bytes)).await
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn read_more(stream: &mut TcpStream, into: &mut Vec<u8>, chunk: &mut [u8]) -> Result<()> {
+    let n = stream.read(chunk).await?;
+    if n == 0 {
+        bail!("connection closed inside the body of an answer");
+    }
+    into.extend_from_slice(&chunk[..n]);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the operator process
+
+/// The operator process: its pid, for CPU and memory.
+#[derive(Clone, Copy)]
+struct Operator {
+    pid: u32,
+}
+
+impl Operator {
+    /// VmRSS and VmHWM in KiB.
+    fn memory(&self) -> (u64, u64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    fn ticks(&self) -> u64 {
+        process_ticks(self.pid)
+    }
+}
+
+// ---------------------------------------------------------------- driver
+
+/// One request a worker makes: method, path and JSON body.
+struct Req {
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+}
+
+impl Req {
+    fn get(path: impl Into<String>) -> Self {
+        Self {
+            method: "GET",
+            path: path.into(),
+            body: None,
+        }
+    }
+
+    fn post(path: impl Into<String>, body: Value) -> Self {
+        Self {
+            method: "POST",
+            path: path.into(),
+            body: Some(body),
+        }
+    }
+}
+
+/// The outcome of one row: `total` requests over `clients` workers.
+struct Row {
+    label: String,
+    clients: usize,
+    sent: usize,
+    ok: usize,
+    non_2xx: usize,
+    server_errors: usize,
+    transport_errors: usize,
+    first_error: Option<String>,
+    wall: Duration,
+    latency: Percentiles,
+    cpu: String,
+}
+
+impl Row {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs `total` requests spread over `clients` workers (one keep-alive
+/// connection each, its share one after another); `make(index)` gives the
+/// request of global index `index` (worker `w` makes `w`, `w + clients`, ...).
+async fn run_row<F>(
+    label: &str,
+    addr: SocketAddr,
+    operator: Operator,
+    clients: usize,
+    total: usize,
+    make: F,
+) -> Row
+where
+    F: Fn(usize) -> Req + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let n = clients.max(1);
+    let mark = cpu_mark();
+    let ticks = operator.ticks();
+    let start = Instant::now();
+    let mut handles = Vec::with_capacity(n);
+    for w in 0..n {
+        let count = total / n + usize::from(w < total % n);
+        let make = make.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conn = Conn::new(addr);
+            let mut latencies = Vec::with_capacity(count);
+            let (mut non_2xx, mut server_errors, mut transport) = (0, 0, 0);
+            let mut first_error = None;
+            for i in 0..count {
+                let req = make(w + i * n);
+                let body = req.body.as_ref().map(|b| b.to_string().into_bytes());
+                let t = Instant::now();
+                match conn.send(req.method, &req.path, body.as_deref()).await {
+                    Ok(answer) if (200..300).contains(&answer.status) => {
+                        latencies.push(t.elapsed());
+                    }
+                    Ok(answer) => {
+                        non_2xx += 1;
+                        if answer.status >= 500 {
+                            server_errors += 1;
+                        }
+                        first_error.get_or_insert_with(|| {
+                            format!(
+                                "{} {}: {} {}",
+                                req.method,
+                                req.path,
+                                answer.status,
+                                answer.snippet()
+                            )
+                        });
+                    }
+                    Err(error) => {
+                        transport += 1;
+                        first_error.get_or_insert_with(|| format!("{error:#}"));
+                    }
+                }
+            }
+            (latencies, non_2xx, server_errors, transport, first_error)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    let (mut non_2xx, mut server_errors, mut transport) = (0, 0, 0);
+    let mut first_error = None;
+    for handle in handles {
+        match handle.await {
+            Ok((l, a, b, c, f)) => {
+                latencies.extend(l);
+                non_2xx += a;
+                server_errors += b;
+                transport += c;
+                if first_error.is_none() {
+                    first_error = f;
+                }
+            }
+            Err(error) => {
+                transport += 1;
+                first_error.get_or_insert_with(|| format!("worker panicked: {error}"));
+            }
+        }
+    }
+    let wall = start.elapsed();
+    let cpu = cores_split(cpu_since(mark), operator.ticks().saturating_sub(ticks));
+    let ok = latencies.len();
+    let row = Row {
+        label: label.to_string(),
+        clients: n,
+        sent: total,
+        ok,
+        non_2xx,
+        server_errors,
+        transport_errors: transport,
+        first_error,
+        wall,
+        latency: percentiles(latencies),
+        cpu,
+    };
+    eprintln!(
+        "  {label}, {n} client(s): {ok}/{total} ok in {:.2} s ({:.1}/s), p50 {} ms, p99 {} ms, non-2xx {}, 5xx {}, transport errors {}{}",
+        wall.as_secs_f64(),
+        row.rate(),
+        ms(row.latency.p50),
+        ms(row.latency.p99),
+        row.non_2xx,
+        row.server_errors,
+        row.transport_errors,
+        row.first_error
+            .as_deref()
+            .map(|e| format!("; first: {e}"))
+            .unwrap_or_default()
+    );
+    row
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn zone_body(name: &str) -> Value {
+    json!({"name": name, "email": "hostmaster@example.com", "ttl": 3600})
+}
+
+fn recordset_body(name: &str, i: usize) -> Value {
+    json!({
+        "name": name,
+        "type": "A",
+        "ttl": 300,
+        "records": [format!("192.0.2.{}", i % 250 + 1)],
+    })
+}
+
+/// Creates one zone through REST (not timed); its id.
+async fn create_zone(conn: &mut Conn, name: &str) -> Result<String> {
+    let answer = conn.post("/v2/zones", &zone_body(name)).await?;
+    if answer.status != 202 {
+        bail!(
+            "POST /v2/zones {name}: {} {}",
+            answer.status,
+            answer.snippet()
+        );
+    }
+    answer.json()["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("no id in the answer to POST /v2/zones"))
+}
+
+/// `metadata.total_count` of a list.
+async fn total_count(conn: &mut Conn, path: &str) -> Result<u64> {
+    let answer = conn.get(path).await?;
+    if answer.status != 200 {
+        bail!("GET {path}: {} {}", answer.status, answer.snippet());
+    }
+    answer.json()["metadata"]["total_count"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("GET {path}: no metadata.total_count"))
+}
+
+/// Waits until no zone and no recordset of the project is PENDING (the
+/// controllers caught up), so that a row does not pay for the previous one's
+/// publishing; how long that took.
+async fn settle(conn: &mut Conn, timeout: Duration) -> Result<Duration> {
+    let start = Instant::now();
+    loop {
+        let zones = total_count(conn, "/v2/zones?limit=1&status=PENDING").await?;
+        let recordsets = total_count(conn, "/v2/recordsets?limit=1&status=PENDING").await?;
+        if zones == 0 && recordsets == 0 {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > timeout {
+            bail!("{zones} zones and {recordsets} recordsets still PENDING after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Names of the loaded objects (the REST API's own convention: the object
+/// name of a zone is its name without the final dot).
+fn load_zone_name(k: usize) -> String {
+    format!("z{k}.load.example.com.")
+}
+
+fn load_zone(k: usize) -> Zone {
+    let name = load_zone_name(k);
+    Zone::new(
+        name.trim_end_matches('.'),
+        ZoneSpec {
+            name: name.clone(),
+            email: Some("hostmaster@example.com".into()),
+            ttl: Some(3600),
+            ..ZoneSpec::default()
+        },
+    )
+}
+
+fn load_recordset(k: usize, j: usize) -> Recordset {
+    Recordset::new(
+        &format!("z{k}-r{j}-a"),
+        RecordsetSpec {
+            zone_ref: load_zone_name(k).trim_end_matches('.').to_string(),
+            name: format!("r{j}.z{k}.load.example.com."),
+            type_: "A".into(),
+            ttl: Some(300),
+            records: vec![format!("192.0.2.{}", j % 250 + 1)],
+            ..RecordsetSpec::default()
+        },
+    )
+}
+
+/// A list row's answer checked once before it is timed: items and bytes.
+async fn check_list(conn: &mut Conn, path: &str, collection: &str) -> Result<(usize, usize)> {
+    let answer = conn.get(path).await?;
+    if answer.status != 200 {
+        bail!("GET {path}: {} {}", answer.status, answer.snippet());
+    }
+    let items = answer.json()[collection].as_array().map_or(0, Vec::len);
+    Ok((items, answer.body.len()))
+}
+
+// ---------------------------------------------------------------- main
+
+fn main() -> Result<()> {
+    let mut args = Args::parse();
+    if args.quick {
+        args.single_creates = args.single_creates.min(50);
+        args.multi_creates = args.multi_creates.min(200);
+        args.zone_recordsets = args.zone_recordsets.min(100);
+        args.zones = args.zones.min(1_000);
+        args.recordsets = args.recordsets.min(10_000);
+        args.list_requests = args.list_requests.min(40);
+        args.early_list_requests = args.early_list_requests.min(10);
+    }
+    args.clients = args.clients.max(1);
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-rest-bench-")
+        .tempdir()?;
+    let data = tmp.path().join("data");
+    let big = (args.zones * 10).max(100_000).to_string();
+    let standalone = Standalone::try_start_with(
+        &data,
+        &[
+            "--quota-zones",
+            &big,
+            "--quota-zone-recordsets",
+            &big,
+            "--quota-zone-records",
+            &big,
+            "--quota-recordset-records",
+            "100",
+        ],
+    )?;
+    let rest = standalone.wait_rest_url();
+    let pid = pids_with(&data.display().to_string())
+        .into_iter()
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("standalone"))
+        })
+        .ok_or_else(|| anyhow!("the operator's pid was not found"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(run(&args, &standalone, &rest, Operator { pid }));
+    drop(standalone);
+    result
+}
+
+async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operator) -> Result<()> {
+    let started = Instant::now();
+    let addr: SocketAddr = rest
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow!("REST URL {rest} is not http://"))?
+        .parse()?;
+    let c = args.clients;
+    let mut memory = vec![("operator started".to_string(), operator.memory())];
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let mut conn = Conn::new(addr);
+    // Warm-up (the project's namespace is created on its first write).
+    create_zone(&mut conn, "warm.rest.example.com.").await?;
+    conn.get("/v2/zones?limit=1").await?;
+    settle(&mut conn, timeout).await?;
+    let mut rows = Vec::new();
+
+    eprintln!("zone creates");
+    let creates_1 = run_row(
+        "POST /v2/zones",
+        addr,
+        operator,
+        1,
+        args.single_creates,
+        |i| Req::post("/v2/zones", zone_body(&format!("s{i}.rest.example.com."))),
+    )
+    .await;
+    settle(&mut conn, timeout).await?;
+    let creates_n = run_row(
+        "POST /v2/zones",
+        addr,
+        operator,
+        c,
+        args.multi_creates,
+        |i| Req::post("/v2/zones", zone_body(&format!("m{i}.rest.example.com."))),
+    )
+    .await;
+    let mut recordsets_made = 0;
+
+    eprintln!("recordset creates");
+    let mut rs_rows = Vec::new();
+    let mut big_zone = None;
+    for clients in [1, 8, c] {
+        let zone_name = format!("rs{clients}.rest.example.com.");
+        let id = create_zone(&mut conn, &zone_name).await?;
+        settle(&mut conn, timeout).await?;
+        let path = format!("/v2/zones/{id}/recordsets");
+        let p = path.clone();
+        let row = run_row(
+            "POST /v2/zones/{id}/recordsets",
+            addr,
+            operator,
+            clients,
+            args.zone_recordsets,
+            move |i| Req::post(p.clone(), recordset_body(&format!("r{i}.{zone_name}"), i)),
+        )
+        .await;
+        recordsets_made += row.ok;
+        if clients == 1 {
+            // Up to 512 recordsets with its SOA and NS, for the list rows.
+            let zone_name = format!("rs{clients}.rest.example.com.");
+            for i in row.ok..BIG_ZONE_RECORDSETS.saturating_sub(2) {
+                let answer = conn
+                    .post(&path, &recordset_body(&format!("x{i}.{zone_name}"), i))
+                    .await?;
+                if answer.status != 202 {
+                    bail!("POST {path}: {} {}", answer.status, answer.snippet());
+                }
+                recordsets_made += 1;
+            }
+            big_zone = Some(id);
+        }
+        rs_rows.push(row);
+    }
+    let big_zone = big_zone.expect("the 1-client zone");
+    rows.push(creates_1);
+    rows.push(creates_n);
+    rows.extend(rs_rows);
+    memory.push(("after the creates".into(), operator.memory()));
+
+    // Lists at the zone count so far, next to Designate's "with 1,000 zones".
+    settle(&mut conn, timeout).await?;
+    let early_zones = total_count(&mut conn, "/v2/zones?limit=1").await?;
+    eprintln!("lists at {early_zones} zones");
+    let big_rs = format!("/v2/zones/{big_zone}/recordsets");
+    let early_paths = [
+        ("/v2/zones?limit=20".to_string(), "zones"),
+        ("/v2/zones?limit=1000".to_string(), "zones"),
+        (big_rs.clone(), "recordsets"),
+        (format!("{big_rs}?limit=1000"), "recordsets"),
+    ];
+    let mut early = Vec::new();
+    for (path, collection) in &early_paths {
+        let (items, bytes) = check_list(&mut conn, path, collection).await?;
+        let p = path.clone();
+        let row = run_row(
+            &format!("GET {}", path.replace(&big_zone, "{id}")),
+            addr,
+            operator,
+            1,
+            args.early_list_requests,
+            move |_| Req::get(p.clone()),
+        )
+        .await;
+        early.push((row, items, bytes));
+    }
+
+    // The load, through the Kubernetes API into the project's namespace.
+    let zones_now = early_zones as usize;
+    let load_zones = args.zones.saturating_sub(zones_now);
+    let load_recordsets = args.recordsets.saturating_sub(recordsets_made);
+    eprintln!(
+        "load: {load_zones} zones and {load_recordsets} recordsets through the Kubernetes API"
+    );
+    let mut kube_clients = Vec::new();
+    for _ in 0..c {
+        kube_clients.push(http_client(&standalone.url(), PROJECT).await?);
+    }
+    let load_start = Instant::now();
+    let ticks = operator.ticks();
+    let mark = cpu_mark();
+    let base = load_recordsets.checked_div(load_zones).unwrap_or(0);
+    let extra = load_recordsets.checked_rem(load_zones).unwrap_or(0);
+    let n = kube_clients.len();
+    let load = drive(&kube_clients, load_zones, move |client, w, i| async move {
+        let k = w + i * n;
+        Api::<Zone>::namespaced(client.clone(), PROJECT)
+            .create(&PostParams::default(), &load_zone(k))
+            .await?;
+        let api = Api::<Recordset>::namespaced(client, PROJECT);
+        for j in 0..base + usize::from(k < extra) {
+            api.create(&PostParams::default(), &load_recordset(k, j))
+                .await?;
+        }
+        Ok(())
+    })
+    .await;
+    let load_sent = load_start.elapsed();
+    eprintln!(
+        "  sent in {:.1} s ({} zones ok, {} errors{})",
+        load_sent.as_secs_f64(),
+        load.ok,
+        load.errors,
+        load.first_error
+            .as_deref()
+            .map(|e| format!("; first: {e}"))
+            .unwrap_or_default()
+    );
+    drop(kube_clients);
+    let want_zones = (zones_now + load.ok) as u64;
+    let want_recordsets =
+        (recordsets_made + load.ok * base + extra.min(load.ok)) as u64 + 2 * want_zones;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    let mut seen_at = None;
+    let mut last_print = Instant::now();
+    loop {
+        let zones = total_count(&mut conn, "/v2/zones?limit=1").await?;
+        let recordsets = total_count(&mut conn, "/v2/recordsets?limit=1").await?;
+        if seen_at.is_none() && zones >= want_zones && recordsets >= want_recordsets {
+            seen_at = Some(load_start.elapsed());
+            eprintln!(
+                "  the REST API counts {zones} zones and {recordsets} recordsets (SOA and NS included) after {:.1} s",
+                load_start.elapsed().as_secs_f64()
+            );
+        }
+        if seen_at.is_some() {
+            let pending_zones = total_count(&mut conn, "/v2/zones?limit=1&status=PENDING").await?;
+            let pending_rs =
+                total_count(&mut conn, "/v2/recordsets?limit=1&status=PENDING").await?;
+            if pending_zones == 0 && pending_rs == 0 {
+                break;
+            }
+            if last_print.elapsed() > Duration::from_secs(10) {
+                eprintln!("  PENDING: {pending_zones} zones, {pending_rs} recordsets");
+                last_print = Instant::now();
+            }
+        } else if last_print.elapsed() > Duration::from_secs(10) {
+            eprintln!(
+                "  the REST API counts {zones}/{want_zones} zones, {recordsets}/{want_recordsets} recordsets"
+            );
+            last_print = Instant::now();
+        }
+        if Instant::now() >= deadline {
+            bail!("the load did not settle within {} s", args.timeout_secs);
+        }
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    }
+    let settled = load_start.elapsed();
+    let load_cpu = cores_split(cpu_since(mark), operator.ticks().saturating_sub(ticks));
+    eprintln!("  all ACTIVE after {:.1} s", settled.as_secs_f64());
+    memory.push(("after the load, all ACTIVE".into(), operator.memory()));
+    let zones_total = total_count(&mut conn, "/v2/zones?limit=1").await?;
+    let recordsets_total = total_count(&mut conn, "/v2/recordsets?limit=1").await?;
+
+    // Lists at scale.
+    eprintln!("lists at {zones_total} zones, {recordsets_total} recordsets");
+    // The last row (1 client only) tells the cost of the whole cross-zone
+    // list apart from rendering 1,000 items.
+    let paths = [
+        ("/v2/zones?limit=20".to_string(), "zones"),
+        ("/v2/zones?limit=1000".to_string(), "zones"),
+        ("/v2/recordsets?limit=1000".to_string(), "recordsets"),
+        (big_rs.clone(), "recordsets"),
+        (format!("{big_rs}?limit=1000"), "recordsets"),
+        ("/v2/recordsets?limit=20".to_string(), "recordsets"),
+    ];
+    let mut lists = Vec::new();
+    for clients in [1, c] {
+        for (index, (path, collection)) in paths.iter().enumerate() {
+            let diagnostic = index == paths.len() - 1;
+            if diagnostic && clients != 1 {
+                continue;
+            }
+            let requests = if diagnostic {
+                (args.list_requests / 4).max(1)
+            } else {
+                args.list_requests
+            };
+            let (items, bytes) = check_list(&mut conn, path, collection).await?;
+            let p = path.clone();
+            let row = run_row(
+                &format!("GET {}", path.replace(&big_zone, "{id}")),
+                addr,
+                operator,
+                clients,
+                requests,
+                move |_| Req::get(p.clone()),
+            )
+            .await;
+            lists.push((row, items, bytes));
+        }
+    }
+    memory.push(("at the end".into(), operator.memory()));
+
+    // ------------------------------------------------------------ report
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("## REST API benchmark (rest_bench)\n");
+    println!(
+        "designate-operator standalone (SQLite, release) and this client on loopback, {cores} cores; project `{PROJECT}` (noauth, admin); one keep-alive HTTP/1.1 connection per client. Latency: request sent → last byte of the answer. CPU: average cores used by this process / by designate-operator / by everything else.\n"
+    );
+    println!("### Creates\n");
+    println!(
+        "| Request | Clients | Sent | 2xx | non-2xx | 5xx | transport errors | Wall (s) | req/s | p50 (ms) | p99 (ms) | max (ms) | CPU cores bench / operator / other |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        print_row(row);
+    }
+    for row in &rows {
+        if let Some(error) = &row.first_error {
+            println!(
+                "\nFirst error of {} ({} clients): {error}",
+                row.label, row.clients
+            );
+        }
+    }
+    println!("\n### Lists at {early_zones} zones (before the load; 1 client)\n");
+    print_list_header();
+    for (row, items, bytes) in &early {
+        print_list_row(row, *items, *bytes);
+    }
+    println!(
+        "\n### Load through the Kubernetes API ({c} clients)\n\n{} zones with {} recordsets created in {:.1} s ({} errors{}); the REST API counted them all after {:.1} s; all ACTIVE (no zone or recordset PENDING) after {:.1} s. CPU cores bench / operator / other: {load_cpu}. Totals then: {zones_total} zones, {recordsets_total} recordsets with SOA and NS.",
+        load.ok,
+        load.ok * base + extra.min(load.ok),
+        load_sent.as_secs_f64(),
+        load.errors,
+        load.first_error
+            .as_deref()
+            .map(|e| format!("; first: {e}"))
+            .unwrap_or_default(),
+        seen_at.unwrap_or_default().as_secs_f64(),
+        settled.as_secs_f64()
+    );
+    println!(
+        "\n### Lists at {zones_total} zones and {recordsets_total} recordsets ({} requests per row; {} for `?limit=20` of all recordsets)\n",
+        args.list_requests,
+        (args.list_requests / 4).max(1)
+    );
+    print_list_header();
+    for (row, items, bytes) in &lists {
+        print_list_row(row, *items, *bytes);
+    }
+    for (row, _, _) in early.iter().chain(&lists) {
+        if let Some(error) = &row.first_error {
+            println!(
+                "\nFirst error of {} ({} clients): {error}",
+                row.label, row.clients
+            );
+        }
+    }
+    println!("\n### Memory of designate-operator\n");
+    println!("| Point | VmRSS (MiB) | VmHWM (MiB) |\n|---|---:|---:|");
+    for (point, (rss, hwm)) in &memory {
+        println!("| {point} | {} | {} |", mib(*rss), mib(*hwm));
+    }
+
+    // Against Designate.
+    let find = |label: &str, clients: usize| {
+        rows.iter()
+            .find(|r| r.label == label && r.clients == clients)
+    };
+    let list_at = |label: &str, clients: usize| {
+        lists
+            .iter()
+            .find(|(r, _, _)| r.label == label && r.clients == clients)
+            .map(|(r, _, _)| r)
+    };
+    let early_at = |label: &str| {
+        early
+            .iter()
+            .find(|(r, _, _)| r.label == label)
+            .map(|(r, _, _)| r)
+    };
+    let lat = |r: Option<&Row>| {
+        r.map_or("n/a".into(), |r| {
+            format!("{} / {}", ms(r.latency.p50), ms(r.latency.p99))
+        })
+    };
+    let rate = |r: Option<&Row>| r.map_or("n/a".into(), |r| format!("{:.0}", r.rate()));
+    let errs = |r: Option<&Row>| {
+        r.map_or("n/a".into(), |r| {
+            format!("{} / {}", r.non_2xx, r.server_errors)
+        })
+    };
+    println!("\n### Next to Designate 23 (its numbers as quoted in the issue)\n");
+    println!(
+        "| Measure | Designate 23 | here: p50 / p99 (ms) | here: req/s | non-2xx / 5xx | aim |\n|---|---|---|---:|---|---|"
+    );
+    let zc = "POST /v2/zones";
+    let rc = "POST /v2/zones/{id}/recordsets";
+    println!(
+        "| zone create, 1 client | {DESIGNATE_ZONE_CREATE_MS} ms median ({:.1}/s) | {} | {} | {} | ≥ {:.0}/s |",
+        1e3 / DESIGNATE_ZONE_CREATE_MS,
+        lat(find(zc, 1)),
+        rate(find(zc, 1)),
+        errs(find(zc, 1)),
+        10.0 * 1e3 / DESIGNATE_ZONE_CREATE_MS
+    );
+    println!(
+        "| zone create, {c} clients | — | {} | {} | {} | more than 1 client |",
+        lat(find(zc, c)),
+        rate(find(zc, c)),
+        errs(find(zc, c))
+    );
+    println!(
+        "| recordset create, 1 client, one zone | 34.5/s, 27 ms median | {} | {} | {} | ≥ {:.0}/s |",
+        lat(find(rc, 1)),
+        rate(find(rc, 1)),
+        errs(find(rc, 1)),
+        DESIGNATE_RS_RATE_1 * 10.0
+    );
+    println!(
+        "| recordset create, 8 clients, one zone | 23.8/s, 245 ms median | {} | {} | {} | ≥ {:.0}/s, more than 1 client |",
+        lat(find(rc, 8)),
+        rate(find(rc, 8)),
+        errs(find(rc, 8)),
+        DESIGNATE_RS_RATE_8 * 10.0
+    );
+    println!(
+        "| recordset create, {c} clients, one zone | — | {} | {} | {} | more than 8 clients |",
+        lat(find(rc, c)),
+        rate(find(rc, c)),
+        errs(find(rc, c))
+    );
+    println!(
+        "| `GET /v2/zones?limit=20`, {early_zones} zones, 1 client | 59 ms (1,000 zones) | {} | {} | {} | |",
+        lat(early_at("GET /v2/zones?limit=20")),
+        rate(early_at("GET /v2/zones?limit=20")),
+        errs(early_at("GET /v2/zones?limit=20"))
+    );
+    println!(
+        "| `GET /v2/zones?limit=1000`, {early_zones} zones, 1 client | 2.13 s (1,000 zones) | {} | {} | {} | |",
+        lat(early_at("GET /v2/zones?limit=1000")),
+        rate(early_at("GET /v2/zones?limit=1000")),
+        errs(early_at("GET /v2/zones?limit=1000"))
+    );
+    for clients in [1, c] {
+        for (label, designate, aim) in [
+            ("GET /v2/zones?limit=20", "59 ms (1,000 zones)", ""),
+            (
+                "GET /v2/zones?limit=1000",
+                "2.13 s (1,000 zones)",
+                "p99 < 50 ms",
+            ),
+            ("GET /v2/recordsets?limit=1000", "—", "p99 < 50 ms"),
+            ("GET /v2/zones/{id}/recordsets", "43 ms", ""),
+            (
+                "GET /v2/zones/{id}/recordsets?limit=1000",
+                "568 ms",
+                "p99 < 50 ms",
+            ),
+        ] {
+            let r = list_at(label, clients);
+            println!(
+                "| `{}`, {zones_total} zones, {clients} client(s) | {designate} | {} | {} | {} | {aim} |",
+                label.trim_start_matches("GET "),
+                lat(r),
+                rate(r),
+                errs(r)
+            );
+        }
+    }
+    let all_5xx: usize = rows
+        .iter()
+        .chain(early.iter().map(|(r, _, _)| r))
+        .chain(lists.iter().map(|(r, _, _)| r))
+        .map(|r| r.server_errors)
+        .sum();
+    let all_non2xx: usize = rows
+        .iter()
+        .chain(early.iter().map(|(r, _, _)| r))
+        .chain(lists.iter().map(|(r, _, _)| r))
+        .map(|r| r.non_2xx + r.transport_errors)
+        .sum();
+    println!(
+        "\n5xx answers in all timed rows: {all_5xx}; non-2xx answers and transport errors: {all_non2xx}."
+    );
+    println!("\nTotal run time: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn print_row(row: &Row) {
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {} | {} | {} | {} |",
+        row.label,
+        row.clients,
+        row.sent,
+        row.ok,
+        row.non_2xx,
+        row.server_errors,
+        row.transport_errors,
+        row.wall.as_secs_f64(),
+        row.rate(),
+        ms(row.latency.p50),
+        ms(row.latency.p99),
+        ms(row.latency.max),
+        row.cpu
+    );
+}
+
+fn print_list_header() {
+    println!(
+        "| Request | Clients | Items | KiB | Sent | 200 | non-2xx | 5xx | req/s | p50 (ms) | p99 (ms) | max (ms) | CPU cores bench / operator / other |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+}
+
+fn print_list_row(row: &Row, items: usize, bytes: usize) {
+    println!(
+        "| `{}` | {} | {} | {:.0} | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
+        row.label,
+        row.clients,
+        items,
+        bytes as f64 / 1024.0,
+        row.sent,
+        row.ok,
+        row.non_2xx + row.transport_errors,
+        row.server_errors,
+        row.rate(),
+        ms(row.latency.p50),
+        ms(row.latency.p99),
+        ms(row.latency.max),
+        row.cpu
+    );
+}

@@ -1,0 +1,625 @@
+//! The real OpenStack CLI (python-openstackclient with the designate plugin)
+//! against the REST API of `designate-operator standalone`, in noauth mode
+//! (`--os-auth-type none --os-endpoint <rest>/v2`: the client sends no
+//! project header, so the project is `noauth-project`): zone create, list,
+//! show, set; recordset create, list, show, set, delete; zone delete. The
+//! default Pool targets a real BIND9, and `dig` against it answers what the
+//! CLI made.
+//!
+//! The CLI is `$DESIGNATE_OPENSTACK`, else `openstack` on PATH (`.ci/run`
+//! installs it into a virtualenv). Needs `cargo build -p designate-operator`
+//! first.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use designate_backends::testing::Bind;
+use designate_e2e::{Kubectl, Standalone, kubectl_versions, wait_for};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+const CLI_TIMEOUT: Duration = Duration::from_secs(120);
+const ZONE: &str = "cli-e2e.org.";
+const WWW: &str = "www.cli-e2e.org.";
+
+/// The `openstack` executable.
+fn openstack_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("DESIGNATE_OPENSTACK") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "DESIGNATE_OPENSTACK={} does not exist",
+            path.display()
+        );
+        return path;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("openstack"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "the OpenStack CLI was not found: set DESIGNATE_OPENSTACK to an `openstack` with \
+                 the designate plugin, e.g. `python3 -m venv /tmp/designate-ci-venv && \
+                 /tmp/designate-ci-venv/bin/pip install python-openstackclient \
+                 python-designateclient` (what .ci/run does)"
+            )
+        })
+}
+
+/// What one CLI run gave.
+struct Run {
+    line: String,
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.stdout).ok()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "$ {}\n  ok: {}\n  stdout: {}\n  stderr: {}",
+            self.line,
+            self.ok,
+            self.stdout.trim(),
+            self.stderr.trim()
+        )
+    }
+}
+
+struct Cli {
+    bin: PathBuf,
+    endpoint: String,
+    home: PathBuf,
+}
+
+impl Cli {
+    fn run(&self, args: &[&str]) -> Run {
+        let line = format!("openstack {}", args.join(" "));
+        let stdout = tempfile::tempfile().unwrap();
+        let stderr = tempfile::tempfile().unwrap();
+        let mut command = Command::new(&self.bin);
+        command
+            .args(["--os-auth-type", "none", "--os-endpoint", &self.endpoint])
+            .args(args)
+            // Nothing from the caller's cloud settings.
+            .env("HOME", &self.home)
+            .env_remove("OS_CLOUD")
+            .env_remove("OS_AUTH_URL")
+            .env_remove("OS_AUTH_TYPE")
+            .env_remove("OS_TOKEN")
+            .env_remove("OS_PROJECT_ID")
+            .env_remove("OS_PROJECT_NAME")
+            .env_remove("OS_USERNAME")
+            .env_remove("OS_PASSWORD")
+            .env_remove("OS_REGION_NAME")
+            .env_remove("OS_ENDPOINT")
+            .stdin(Stdio::null())
+            .stdout(stdout.try_clone().unwrap())
+            .stderr(stderr.try_clone().unwrap());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("running {}: {e}", self.bin.display()));
+        let deadline = Instant::now() + CLI_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let read = |mut file: std::fs::File| {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut text = String::new();
+            file.seek(SeekFrom::Start(0)).unwrap();
+            file.read_to_string(&mut text).unwrap();
+            text
+        };
+        let mut stderr = read(stderr);
+        if status.is_none() {
+            stderr.push_str(&format!("\n(killed after {CLI_TIMEOUT:?})"));
+        }
+        let run = Run {
+            line,
+            ok: status.is_some_and(|s| s.success()),
+            stdout: read(stdout),
+            stderr,
+        };
+        eprintln!("{}", run.describe());
+        run
+    }
+}
+
+/// Differences found, by CLI step; reported together at the end.
+#[derive(Default)]
+struct Findings(Vec<String>);
+
+impl Findings {
+    fn check(&mut self, step: &str, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            let line = format!("{step}: {}", what());
+            eprintln!("MISMATCH {line}");
+            self.0.push(line);
+        }
+    }
+
+    /// The JSON output of a run that must succeed; `None` (and a finding) if not.
+    fn json(&mut self, step: &str, run: &Run) -> Option<Value> {
+        if !run.ok {
+            self.0
+                .push(format!("{step}: command failed\n{}", run.describe()));
+            return None;
+        }
+        let value = run.json();
+        if value.is_none() {
+            self.0
+                .push(format!("{step}: output is not JSON\n{}", run.describe()));
+        }
+        value
+    }
+
+    /// `field` of `object` equals `want`.
+    fn field(&mut self, step: &str, object: &Value, field: &str, want: &Value) {
+        let got = &object[field];
+        self.check(step, got == want, || {
+            format!("{field}: expected {want}, got {got} in {object}")
+        });
+    }
+
+    /// Status and action of a change just made: PENDING with `action`, or
+    /// ACTIVE/NONE when it was already applied.
+    fn in_flight(&mut self, step: &str, object: &Value, action: &str) {
+        let pair = (object["status"].as_str(), object["action"].as_str());
+        let ok = pair == (Some("PENDING"), Some(action)) || pair == (Some("ACTIVE"), Some("NONE"));
+        self.check(step, ok, || {
+            format!("status/action: expected PENDING/{action} or ACTIVE/NONE, got {pair:?}")
+        });
+    }
+}
+
+/// The records of CLI output (a newline-joined string, or a list), sorted.
+fn records(value: &Value) -> Vec<String> {
+    let mut list: Vec<String> = match value {
+        Value::String(text) => text.lines().map(str::to_string).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    list.sort();
+    list
+}
+
+/// `dig` of `name`/`type_` at `server`: the rcode and the sorted answers.
+fn dig(server: SocketAddr, name: &str, type_: &str) -> (String, Vec<String>) {
+    let output = Command::new("dig")
+        .args([
+            &format!("@{}", server.ip()),
+            "-p",
+            &server.port().to_string(),
+            name,
+            type_,
+            "+norec",
+            "+time=1",
+            "+tries=1",
+        ])
+        .output()
+        .expect("running dig");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .lines()
+        .find_map(|l| l.split("status: ").nth(1))
+        .map(|s| s.split(',').next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| format!("no answer: {text}"));
+    let mut answers: Vec<String> = text
+        .split(";; ANSWER SECTION:")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
+        .collect();
+    answers.sort();
+    (status, answers)
+}
+
+/// Waits until BIND answers `want` (rcode, answers) for www; a finding if not.
+fn served(findings: &mut Findings, step: &str, bind: SocketAddr, want: (&str, &[&str])) {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let (status, answers) = dig(bind, WWW, "A");
+        if status == want.0 && answers == want.1 {
+            return;
+        }
+        if Instant::now() >= deadline {
+            findings.check(step, false, || {
+                format!(
+                    "dig @{bind} {WWW} A: expected {want:?}, got ({status}, {answers:?}) after {TIMEOUT:?}"
+                )
+            });
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn apply(kubectl: &Kubectl, dir: &Path, name: &str, yaml: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).unwrap();
+    kubectl.ok(&["apply", "-f", path.to_str().unwrap()]);
+}
+
+/// `zone show` until it reports `status`; the last output.
+fn zone_until(cli: &Cli, status: &str) -> Option<Value> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let run = cli.run(&["zone", "show", ZONE, "-f", "json"]);
+        let zone = run.json();
+        if zone.as_ref().is_some_and(|z| z["status"] == status) || Instant::now() >= deadline {
+            return zone;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn openstack_cli_manages_zones_served_by_bind() {
+    let bin = openstack_bin();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-cli-")
+        .tempdir()
+        .unwrap();
+    let standalone = Standalone::try_start_with(
+        &tmp.path().join("data"),
+        &["--propagation-timeout", "10s", "--heal-interval", "1s"],
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let rest = standalone.wait_rest_url();
+    let mdns = wait_for(TIMEOUT, "MiniDNS's address", || {
+        standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
+    });
+    let bind = runtime.block_on(Bind::start()).expect("starting BIND");
+    let (_, kubectl_bin) = kubectl_versions().pop().unwrap();
+    let kubectl = Kubectl::new(
+        kubectl_bin,
+        standalone.kubeconfig(),
+        tmp.path().join("kube-cache"),
+    );
+    // The default pool (the CLI names none) on the real BIND.
+    let options: String = bind
+        .target_options()
+        .iter()
+        .map(|(k, v)| format!("      {k}: \"{v}\"\n"))
+        .collect();
+    apply(
+        &kubectl,
+        tmp.path(),
+        "pool.yaml",
+        &format!(
+            "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  description: BIND for the CLI test\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: bind9\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}",
+            ip = bind.dns_addr().ip(),
+            port = bind.dns_addr().port(),
+            mdns_ip = mdns.ip(),
+            mdns_port = mdns.port(),
+        ),
+    );
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cli = Cli {
+        bin,
+        endpoint: format!("{rest}/v2"),
+        home,
+    };
+    let mut findings = Findings::default();
+
+    // zone create
+    let step = "zone create";
+    let run = cli.run(&[
+        "zone",
+        "create",
+        "--email",
+        "admin@cli-e2e.org",
+        "--ttl",
+        "3600",
+        "--description",
+        "made by the CLI",
+        ZONE,
+        "-f",
+        "json",
+    ]);
+    let Some(zone) = findings.json(step, &run) else {
+        panic!(
+            "the CLI could not create a zone:\n{}",
+            findings.0.join("\n")
+        );
+    };
+    for (field, want) in [
+        ("name", Value::from(ZONE)),
+        ("email", "admin@cli-e2e.org".into()),
+        ("ttl", 3600.into()),
+        ("description", "made by the CLI".into()),
+        ("type", "PRIMARY".into()),
+        ("project_id", "noauth-project".into()),
+    ] {
+        findings.field(step, &zone, field, &want);
+    }
+    findings.in_flight(step, &zone, "CREATE");
+    let zone_id = zone["id"].as_str().unwrap_or_default().to_string();
+
+    // zone show (by name), until BIND serves it
+    let step = "zone show";
+    let shown = zone_until(&cli, "ACTIVE");
+    findings.check(
+        step,
+        shown.as_ref().is_some_and(|z| z["status"] == "ACTIVE"),
+        || format!("expected ACTIVE within {TIMEOUT:?}, got {shown:?}"),
+    );
+    if let Some(shown) = &shown {
+        findings.field(step, shown, "id", &Value::from(zone_id.as_str()));
+        findings.field(step, shown, "action", &"NONE".into());
+    }
+
+    // zone list
+    let step = "zone list";
+    let run = cli.run(&["zone", "list", "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        let rows = list.as_array().cloned().unwrap_or_default();
+        findings.check(step, rows.len() == 1, || {
+            format!("expected 1 zone, got {list}")
+        });
+        if let Some(row) = rows.first() {
+            for (field, want) in [
+                ("id", Value::from(zone_id.as_str())),
+                ("name", ZONE.into()),
+                ("type", "PRIMARY".into()),
+                ("status", "ACTIVE".into()),
+                ("action", "NONE".into()),
+            ] {
+                findings.field(step, row, field, &want);
+            }
+        }
+    }
+
+    // zone set
+    let step = "zone set";
+    let run = cli.run(&[
+        "zone",
+        "set",
+        ZONE,
+        "--ttl",
+        "600",
+        "--description",
+        "updated by the CLI",
+        "-f",
+        "json",
+    ]);
+    if let Some(updated) = findings.json(step, &run) {
+        findings.field(step, &updated, "ttl", &600.into());
+        findings.field(step, &updated, "description", &"updated by the CLI".into());
+        findings.in_flight(step, &updated, "UPDATE");
+    }
+    let shown = zone_until(&cli, "ACTIVE");
+    if let Some(shown) = &shown {
+        findings.field("zone show after set", shown, "ttl", &600.into());
+    }
+
+    // recordset create (the zone by name)
+    let step = "recordset create";
+    let run = cli.run(&[
+        "recordset",
+        "create",
+        ZONE,
+        "www",
+        "--type",
+        "A",
+        "--record",
+        "192.0.2.1",
+        "--record",
+        "192.0.2.2",
+        "--ttl",
+        "300",
+        "-f",
+        "json",
+    ]);
+    let recordset = findings.json(step, &run);
+    let mut rs_id = String::new();
+    if let Some(rs) = &recordset {
+        findings.field(step, rs, "name", &WWW.into());
+        findings.field(step, rs, "type", &"A".into());
+        findings.field(step, rs, "ttl", &300.into());
+        findings.field(step, rs, "zone_id", &Value::from(zone_id.as_str()));
+        findings.check(
+            step,
+            records(&rs["records"]) == ["192.0.2.1", "192.0.2.2"],
+            || {
+                format!(
+                    "records: expected 192.0.2.1, 192.0.2.2, got {}",
+                    rs["records"]
+                )
+            },
+        );
+        findings.in_flight(step, rs, "CREATE");
+        rs_id = rs["id"].as_str().unwrap_or_default().to_string();
+    }
+    served(
+        &mut findings,
+        "dig after recordset create",
+        bind.dns_addr(),
+        ("NOERROR", &["192.0.2.1", "192.0.2.2"]),
+    );
+
+    // recordset list
+    let step = "recordset list";
+    let run = cli.run(&["recordset", "list", ZONE, "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        let mut rows: Vec<(String, String)> = list
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap_or_default().to_string(),
+                    r["type"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        let want: Vec<(String, String)> = [(ZONE, "NS"), (ZONE, "SOA"), (WWW, "A")]
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        findings.check(step, rows == want, || {
+            format!("expected {want:?}, got {rows:?}")
+        });
+        if let Some(www) = list
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["name"] == WWW))
+        {
+            findings.check(
+                step,
+                records(&www["records"]) == ["192.0.2.1", "192.0.2.2"],
+                || format!("www records: got {}", www["records"]),
+            );
+        }
+    }
+
+    // recordset show (by name)
+    let step = "recordset show";
+    let run = cli.run(&["recordset", "show", ZONE, WWW, "-f", "json"]);
+    if let Some(rs) = findings.json(step, &run) {
+        findings.field(step, &rs, "id", &Value::from(rs_id.as_str()));
+        findings.field(step, &rs, "ttl", &300.into());
+        findings.check(
+            step,
+            records(&rs["records"]) == ["192.0.2.1", "192.0.2.2"],
+            || format!("records: got {}", rs["records"]),
+        );
+        findings.check(
+            step,
+            matches!(rs["status"].as_str(), Some("ACTIVE" | "PENDING")),
+            || format!("status: got {}", rs["status"]),
+        );
+    }
+
+    // recordset set
+    let step = "recordset set";
+    let run = cli.run(&[
+        "recordset",
+        "set",
+        ZONE,
+        &rs_id,
+        "--record",
+        "192.0.2.3",
+        "--ttl",
+        "120",
+        "-f",
+        "json",
+    ]);
+    if let Some(rs) = findings.json(step, &run) {
+        findings.field(step, &rs, "ttl", &120.into());
+        findings.check(step, records(&rs["records"]) == ["192.0.2.3"], || {
+            format!("records: expected 192.0.2.3, got {}", rs["records"])
+        });
+        findings.in_flight(step, &rs, "UPDATE");
+    }
+    served(
+        &mut findings,
+        "dig after recordset set",
+        bind.dns_addr(),
+        ("NOERROR", &["192.0.2.3"]),
+    );
+
+    // recordset delete
+    let step = "recordset delete";
+    let run = cli.run(&["recordset", "delete", ZONE, &rs_id, "-f", "json"]);
+    if let Some(rs) = findings.json(step, &run) {
+        let pair = (rs["status"].as_str(), rs["action"].as_str());
+        findings.check(step, pair == (Some("PENDING"), Some("DELETE")), || {
+            format!("status/action: expected PENDING/DELETE, got {pair:?}")
+        });
+    }
+    served(
+        &mut findings,
+        "dig after recordset delete",
+        bind.dns_addr(),
+        ("NXDOMAIN", &[]),
+    );
+    let step = "recordset show after delete";
+    let deadline = Instant::now() + TIMEOUT;
+    let gone = loop {
+        let run = cli.run(&["recordset", "show", ZONE, &rs_id, "-f", "json"]);
+        if !run.ok || Instant::now() >= deadline {
+            break run;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    findings.check(
+        step,
+        !gone.ok && gone.stderr.contains("Could not find RecordSet"),
+        || format!("expected `Could not find RecordSet`\n{}", gone.describe()),
+    );
+
+    // zone delete
+    let step = "zone delete";
+    let run = cli.run(&["zone", "delete", ZONE, "-f", "json"]);
+    if let Some(deleted) = findings.json(step, &run) {
+        let pair = (deleted["status"].as_str(), deleted["action"].as_str());
+        findings.check(step, pair == (Some("PENDING"), Some("DELETE")), || {
+            format!("status/action: expected PENDING/DELETE, got {pair:?}")
+        });
+    }
+    let step = "zone list after delete";
+    let deadline = Instant::now() + TIMEOUT;
+    let listed = loop {
+        let run = cli.run(&["zone", "list", "-f", "json"]);
+        let empty = run
+            .json()
+            .is_some_and(|l| l.as_array().is_some_and(Vec::is_empty));
+        if empty || Instant::now() >= deadline {
+            break run;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    findings.check(
+        step,
+        listed.json().is_some_and(|l| l == Value::Array(Vec::new())),
+        || {
+            format!(
+                "expected no zones within {TIMEOUT:?}\n{}",
+                listed.describe()
+            )
+        },
+    );
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        let (status, _) = dig(bind.dns_addr(), ZONE, "SOA");
+        if status != "NOERROR" || Instant::now() >= deadline {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    findings.check("dig after zone delete", status != "NOERROR", || {
+        format!("BIND still serves {ZONE} after {TIMEOUT:?} (dig SOA: {status})")
+    });
+
+    assert!(
+        findings.0.is_empty(),
+        "{} difference(s) through the OpenStack CLI:\n{}",
+        findings.0.len(),
+        findings.0.join("\n")
+    );
+}
