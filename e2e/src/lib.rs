@@ -942,3 +942,38 @@ pub fn rest_request(
     http_request(base_url, method, path, &all, bytes.as_deref())
         .unwrap_or_else(|error| panic!("{method} {base_url}{path}: {error:#}"))
 }
+
+/// `dig` of `name`/`type_` at `server` (no recursion): the rcode and the
+/// answers' data, sorted.
+pub fn dig(server: SocketAddr, name: &str, type_: &str) -> (String, Vec<String>) {
+    let output = Command::new("dig")
+        .args([
+            &format!("@{}", server.ip()),
+            "-p",
+            &server.port().to_string(),
+            name,
+            type_,
+            "+norec",
+            "+time=1",
+            "+tries=1",
+        ])
+        .output()
+        .expect("running dig");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .lines()
+        .find_map(|l| l.split("status: ").nth(1))
+        .map(|s| s.split(',').next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| format!("no answer: {text}"));
+    let mut answers: Vec<String> = text
+        .split(";; ANSWER SECTION:")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
+        .collect();
+    answers.sort();
+    (status, answers)
+}
