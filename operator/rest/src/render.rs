@@ -116,10 +116,6 @@ impl ZoneView {
         self.status == "PENDING"
     }
 
-    pub fn status(&self) -> &'static str {
-        self.status
-    }
-
     pub fn action(&self) -> &'static str {
         self.action
     }
