@@ -18,7 +18,8 @@
 //! the zones and recordsets its lists show but it did not create are created.
 //!
 //! Also: tenant isolation and roles through REST, and the same zones seen
-//! through kubectl (a project is a namespace).
+//! through kubectl (a project is a namespace); lists paged in the mirrors'
+//! creation order against the same lists sorted whole.
 //!
 //! Needs `cargo build -p designate-operator` first. The golden dir is
 //! `$DESIGNATE_GOLDEN_DIR`, else `../shared/golden` beside the workspace,
@@ -1425,4 +1426,157 @@ fn projects_are_isolated_and_roles_enforced() {
     assert_eq!(zone["email"], "admin@kube-made.org", "{zone}");
     let names = zone_names(&rest_request(&base, "GET", "/v2/zones", &a, None));
     assert_eq!(names, ["tenant-a.org."]);
+}
+
+// ---------------------------------------------------------------------------
+// Paging in creation order
+
+/// The ids of every page of `path`, following `links.next`, and the
+/// `total_count` of the first page.
+fn walk_pages(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    collection: &str,
+) -> (Vec<String>, u64) {
+    let mut ids = Vec::new();
+    let mut total = None;
+    let mut next = Some(path.to_string());
+    while let Some(path) = next.take() {
+        let answer = rest_request(base, "GET", &path, headers, None);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        let body = answer.json();
+        total.get_or_insert(body["metadata"]["total_count"].as_u64().unwrap());
+        ids.extend(
+            body[collection]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_string()),
+        );
+        next = body["links"]["next"]
+            .as_str()
+            .map(|link| link.strip_prefix(base).unwrap().to_string());
+        assert!(ids.len() < 1000, "{path}: pages do not end");
+    }
+    (ids, total.unwrap())
+}
+
+/// Unfiltered lists in the default order are walked in the mirrors' order
+/// (the managed SOA and NS merged in); a filter that matches everything
+/// takes the path that sorts every item. Both must page alike.
+#[test]
+fn pages_in_creation_order_match_a_full_sort() {
+    let (_tmp, _standalone, base) = start("designate-e2e-paging-", &[]);
+    let pager = as_project("pager", "member,reader");
+    let other = as_project("other", "member,reader");
+    let admin_all = [
+        ("X-Auth-Project-ID", "other"),
+        ("X-Roles", "admin"),
+        ("X-Auth-All-Projects", "true"),
+    ];
+    let mut zones = Vec::new();
+    // Several zones a second: ties on created_at fall to the ids.
+    for (project, name) in [
+        (&pager, "p0.org."),
+        (&other, "o0.org."),
+        (&pager, "p1.org."),
+        (&pager, "p2.org."),
+        (&other, "o1.org."),
+        (&pager, "p3.org."),
+    ] {
+        let email = format!("admin@{}", name.trim_end_matches('.'));
+        let answer = rest_request(
+            &base,
+            "POST",
+            "/v2/zones",
+            project,
+            Some(&json!({"name": name, "email": email})),
+        );
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        zones.push((
+            project,
+            name,
+            answer.json()["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    let secondary = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &pager,
+        Some(&json!({"name": "s0.org.", "type": "SECONDARY", "masters": ["192.0.2.53"]})),
+    );
+    assert_eq!(secondary.status, 202, "{}", secondary.text());
+    let mut doomed = None;
+    for (round, (project, name, zone_id)) in zones.iter().enumerate() {
+        for i in 0..(round % 3 + 1) {
+            let answer = rest_request(
+                &base,
+                "POST",
+                &format!("/v2/zones/{zone_id}/recordsets"),
+                *project,
+                Some(&json!({
+                    "name": format!("h{i}.{name}"),
+                    "type": "A",
+                    "records": [format!("192.0.2.{}", 10 + i)],
+                })),
+            );
+            assert_eq!(answer.status, 202, "{}", answer.text());
+            let id = answer.json()["id"].as_str().unwrap().to_string();
+            doomed.get_or_insert((*project, zone_id.clone(), id));
+        }
+    }
+    // A deleted recordset leaves every list at once.
+    let (project, zone_id, id) = doomed.unwrap();
+    let deleted = rest_request(
+        &base,
+        "DELETE",
+        &format!("/v2/zones/{zone_id}/recordsets/{id}"),
+        project,
+        None,
+    );
+    assert_eq!(deleted.status, 202, "{}", deleted.text());
+
+    for (who, headers) in [("pager", &pager[..]), ("all projects", &admin_all[..])] {
+        for collection in ["zones", "recordsets"] {
+            let (everything, total) = walk_pages(
+                &base,
+                &format!("/v2/{collection}?limit=1000&name=*"),
+                headers,
+                collection,
+            );
+            assert_eq!(everything.len() as u64, total, "{who} {collection}");
+            assert!(!everything.contains(&id), "{who}: deleted recordset listed");
+            for dir in ["asc", "desc"] {
+                for limit in [1, 3, 7, 1000] {
+                    let query = format!("/v2/{collection}?limit={limit}&sort_dir={dir}");
+                    let indexed = walk_pages(&base, &query, headers, collection);
+                    let sorted = walk_pages(&base, &format!("{query}&name=*"), headers, collection);
+                    assert_eq!(indexed, sorted, "{who}: {query}");
+                    let mut expected = everything.clone();
+                    if dir == "desc" {
+                        expected.reverse();
+                    }
+                    assert_eq!(indexed.0, expected, "{who}: {query}");
+                }
+            }
+        }
+    }
+    // pager sees 5 zones; its recordsets are those made in its 4 primary
+    // zones (1, 3, 1, 3) less the deleted one, plus their SOA and NS.
+    let (own_zones, _) = walk_pages(&base, "/v2/zones", &pager, "zones");
+    assert_eq!(own_zones.len(), 5);
+    let (recordsets, _) = walk_pages(&base, "/v2/recordsets", &pager, "recordsets");
+    assert_eq!(recordsets.len(), (1 + 3 + 1 + 3) + 2 * 4 - 1);
+    // A marker the caller cannot see is not found.
+    let other_zone = &zones[1].2;
+    let foreign = rest_request(
+        &base,
+        "GET",
+        &format!("/v2/zones?marker={other_zone}"),
+        &pager,
+        None,
+    );
+    expect_error(&foreign, 400, "marker_not_found", "a foreign marker");
 }

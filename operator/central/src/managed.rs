@@ -66,20 +66,26 @@ pub fn soa_rrset(zone_id: &str, zone_name: &str, soa: &Soa, serial: i64) -> Rrse
 
 /// The managed apex NS recordset: one record per pool NS record, by priority.
 pub fn apex_ns_rrset(zone_id: &str, zone_name: &str, ns_records: &[NsRecord]) -> Rrset {
-    let mut sorted: Vec<(usize, &NsRecord)> = ns_records.iter().enumerate().collect();
-    sorted.sort_by_key(|(i, ns)| (ns.priority, *i));
     Rrset {
         id: managed_rrset_id(zone_id, "NS"),
         name: zone_name.to_string(),
         type_: "NS".into(),
         ttl: None,
-        records: sorted
-            .into_iter()
-            .map(|(_, ns)| ns.hostname.clone())
-            .collect(),
+        records: apex_ns_records(ns_records),
         description: None,
         managed: true,
     }
+}
+
+/// The apex NS records: the pool's nameservers by priority, equals in
+/// their order.
+pub fn apex_ns_records(ns_records: &[NsRecord]) -> Vec<String> {
+    let mut sorted: Vec<(usize, &NsRecord)> = ns_records.iter().enumerate().collect();
+    sorted.sort_by_key(|(i, ns)| (ns.priority, *i));
+    sorted
+        .into_iter()
+        .map(|(_, ns)| ns.hostname.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 //! the API server. A write waits until its own mirror shows it, so a
 //! client reads its writes.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Debug;
-use std::sync::{Arc, RwLock};
+use std::ops::{Bound, ControlFlow};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use designate_crd::{Pool, Recordset, Zone};
+use designate_crd::{Pool, Recordset, Zone, ZoneType};
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
@@ -23,6 +24,9 @@ use tokio::sync::watch;
 
 use crate::error::{ApiError, Error};
 
+/// Maps looked up per list item: a fast hash (keys are uids and names).
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The field manager of writes made on a client's behalf.
 pub const FIELD_MANAGER: &str = "designate-rest";
 
@@ -36,26 +40,42 @@ pub struct Cache {
     pub recordsets: Mirror<Recordset>,
     pub pools: Mirror<Pool>,
     pub namespaces: Mirror<Namespace>,
+    recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
+
+/// A recordset total per namespace (all: `None`), with the versions of the
+/// zone and recordset mirrors it was counted at.
+type CountedAt = ((u64, u64), usize);
 
 impl Cache {
     /// Starts the watches and waits for their first lists.
     pub async fn start(client: &Client) -> Result<Self, Error> {
         let cache = Self {
-            zones: Mirror::start(Api::all(client.clone()), "zones", |z: &Zone| {
-                format!("{}/{}", z.namespace().unwrap_or_default(), z.name_any())
-            }),
-            recordsets: Mirror::start(Api::all(client.clone()), "recordsets", |rs: &Recordset| {
-                format!(
-                    "{}/{}",
-                    rs.namespace().unwrap_or_default(),
-                    rs.spec.zone_ref
-                )
-            }),
-            pools: Mirror::start(Api::all(client.clone()), "pools", |p: &Pool| p.name_any()),
-            namespaces: Mirror::start(Api::all(client.clone()), "namespaces", |n: &Namespace| {
-                n.name_any()
-            }),
+            zones: Mirror::start(
+                Api::all(client.clone()),
+                "zones",
+                Index {
+                    group_of: |z: &Zone| zone_key(z.meta().namespace.as_deref(), &z.name_any()),
+                    // Designate lists a zone being deleted (action DELETE).
+                    listed: |_: &Zone| true,
+                    aliases: managed_recordset_ids,
+                },
+            ),
+            recordsets: Mirror::start(
+                Api::all(client.clone()),
+                "recordsets",
+                Index {
+                    group_of: |rs: &Recordset| {
+                        zone_key(rs.meta().namespace.as_deref(), &rs.spec.zone_ref)
+                    },
+                    // Designate removes a deleted set's row at once.
+                    listed: |rs: &Recordset| rs.metadata.deletion_timestamp.is_none(),
+                    aliases: |_: &Recordset| Vec::new(),
+                },
+            ),
+            pools: Mirror::start(Api::all(client.clone()), "pools", Index::by_name()),
+            namespaces: Mirror::start(Api::all(client.clone()), "namespaces", Index::by_name()),
+            recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;
         cache.recordsets.ready().await?;
@@ -65,8 +85,117 @@ impl Cache {
     }
 }
 
-/// One kind's objects by uid, and by a group key (a recordset's zone, a
-/// zone's or pool's name).
+/// The group of a zone (by its object name) and of its recordsets.
+fn zone_key(namespace: Option<&str>, zone: &str) -> String {
+    let namespace = namespace.unwrap_or_default();
+    let mut key = String::with_capacity(namespace.len() + 1 + zone.len());
+    key.push_str(namespace);
+    key.push('/');
+    key.push_str(zone);
+    key
+}
+
+impl Cache {
+    /// The zone a recordset belongs to.
+    pub fn zone_of(&self, rs: &Recordset) -> Option<Arc<Zone>> {
+        let key = zone_key(rs.meta().namespace.as_deref(), &rs.spec.zone_ref);
+        self.zones.first_in_group(&key)
+    }
+
+    /// A zone's recordsets (those lists show).
+    pub fn recordsets_in(&self, zone: &Zone) -> Vec<Arc<Recordset>> {
+        let key = zone_key(zone.meta().namespace.as_deref(), &zone.name_any());
+        self.recordsets.group(&key)
+    }
+
+    /// How many recordsets lists show in the zones of a namespace (all:
+    /// `None`), each primary zone's managed SOA and NS included. Counted
+    /// again only after a zone or recordset changed.
+    pub fn recordset_total(&self, namespace: Option<&str>) -> usize {
+        let versions = (self.zones.version(), self.recordsets.version());
+        let key = namespace.map(str::to_string);
+        if let Some(&(counted_at, total)) =
+            self.recordset_totals.lock().expect("totals lock").get(&key)
+            && counted_at == versions
+        {
+            return total;
+        }
+        let mut total = self.zones.alias_count(namespace);
+        self.zones
+            .walk(namespace, Bound::Unbounded, false, |_, zone| {
+                let key = zone_key(zone.meta().namespace.as_deref(), &zone.name_any());
+                total += self.recordsets.group_len(&key);
+                ControlFlow::Continue(())
+            });
+        self.recordset_totals
+            .lock()
+            .expect("totals lock")
+            .insert(key, (versions, total));
+        total
+    }
+}
+
+/// The types of a zone's managed recordsets, in the order of its aliases.
+pub const MANAGED_TYPES: [&str; 2] = ["SOA", "NS"];
+
+/// A zone's aliases: the ids of its managed recordsets (a SECONDARY has
+/// none), which paths and list markers may name and lists show.
+fn managed_recordset_ids(zone: &Zone) -> Vec<String> {
+    if zone.spec.type_ == ZoneType::Secondary {
+        return Vec::new();
+    }
+    let uid = zone.uid().unwrap_or_default();
+    MANAGED_TYPES
+        .iter()
+        .map(|type_| designate_central::managed::managed_rrset_id(&uid, type_))
+        .collect()
+}
+
+/// How a mirror indexes its objects besides by uid.
+pub struct Index<K> {
+    /// The key of the group an object is found in (a recordset's zone, a
+    /// zone's or pool's name).
+    pub group_of: fn(&K) -> String,
+    /// Whether lists show the object: only those are in groups and in
+    /// creation order; the rest are found by uid alone.
+    pub listed: fn(&K) -> bool,
+    /// Other ids that lead to the object; they sort with its creation
+    /// time.
+    pub aliases: fn(&K) -> Vec<String>,
+}
+
+impl<K: Resource> Index<K> {
+    fn by_name() -> Self {
+        Self {
+            group_of: |object| object.meta().name.clone().unwrap_or_default(),
+            listed: |_| true,
+            aliases: |_| Vec::new(),
+        }
+    }
+}
+
+/// Where an object stands in Designate's default list order: `created_at`
+/// (microseconds since the epoch), then id.
+pub type OrderKey = (i64, Arc<str>);
+
+/// An object's creation order key.
+pub fn order_key<K: Resource>(object: &K) -> OrderKey {
+    let meta = object.meta();
+    (
+        created_micros(meta),
+        Arc::from(meta.uid.as_deref().unwrap_or_default()),
+    )
+}
+
+/// `created_at` in microseconds; none sorts first, as MySQL's NULL.
+pub fn created_micros(meta: &kube::api::ObjectMeta) -> i64 {
+    meta.creation_timestamp
+        .as_ref()
+        .map_or(i64::MIN, |t| t.0.as_microsecond())
+}
+
+/// One kind's objects by uid, by group, by alias, and in creation order
+/// per namespace and overall, kept by a watch.
 pub struct Mirror<K> {
     state: Arc<RwLock<State<K>>>,
     changed: watch::Receiver<u64>,
@@ -83,10 +212,75 @@ impl<K> Clone for Mirror<K> {
     }
 }
 
+/// Keys in creation order, per namespace ("" for cluster scope) and of
+/// all namespaces together.
+#[derive(Default)]
+struct Ordered {
+    by_namespace: HashMap<String, BTreeSet<OrderKey>>,
+    all: BTreeSet<OrderKey>,
+}
+
+impl Ordered {
+    fn insert(&mut self, namespace: &str, key: OrderKey) {
+        self.all.insert(key.clone());
+        self.by_namespace
+            .entry(namespace.to_string())
+            .or_default()
+            .insert(key);
+    }
+
+    fn remove(&mut self, namespace: &str, key: &OrderKey) {
+        self.all.remove(key);
+        if let Some(keys) = self.by_namespace.get_mut(namespace) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_namespace.remove(namespace);
+            }
+        }
+    }
+
+    fn keys(&self, namespace: Option<&str>) -> Option<&BTreeSet<OrderKey>> {
+        match namespace {
+            None => Some(&self.all),
+            Some(namespace) => self.by_namespace.get(namespace),
+        }
+    }
+
+    fn len(&self, namespace: Option<&str>) -> usize {
+        self.keys(namespace).map_or(0, BTreeSet::len)
+    }
+
+    /// The keys from `start` on (exclusive or inclusive), forwards or
+    /// backwards.
+    fn range<'a>(
+        &'a self,
+        namespace: Option<&str>,
+        start: Bound<&OrderKey>,
+        descending: bool,
+    ) -> Box<dyn Iterator<Item = &'a OrderKey> + 'a> {
+        match self.keys(namespace) {
+            None => Box::new(std::iter::empty()),
+            Some(keys) if descending => Box::new(keys.range((Bound::Unbounded, start)).rev()),
+            Some(keys) => Box::new(keys.range((start, Bound::Unbounded))),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_namespace.clear();
+        self.all.clear();
+    }
+}
+
 struct State<K> {
     by_uid: HashMap<String, Arc<K>>,
     groups: HashMap<String, BTreeSet<String>>,
-    group_of: fn(&K) -> String,
+    /// Alias to its object's uid and the alias's position among the
+    /// object's aliases.
+    aliases: HashMap<String, (String, usize)>,
+    /// Listed objects, and their aliases, in creation order.
+    order: Ordered,
+    alias_order: Ordered,
+    index: Index<K>,
     /// The objects of a relist being received (`Init` .. `InitDone`).
     relist: Option<Vec<K>>,
     ready: bool,
@@ -98,23 +292,48 @@ impl<K: Resource> State<K> {
             return;
         };
         self.remove(&uid);
-        self.groups
-            .entry((self.group_of)(&object))
-            .or_default()
-            .insert(uid.clone());
+        let listed = (self.index.listed)(&object);
+        let namespace = object.meta().namespace.as_deref().unwrap_or_default();
+        let (created, _) = order_key(&object);
+        for (at, alias) in (self.index.aliases)(&object).into_iter().enumerate() {
+            if listed {
+                self.alias_order
+                    .insert(namespace, (created, Arc::from(alias.as_str())));
+            }
+            self.aliases.insert(alias, (uid.clone(), at));
+        }
+        if listed {
+            self.groups
+                .entry((self.index.group_of)(&object))
+                .or_default()
+                .insert(uid.clone());
+            self.order.insert(namespace, order_key(&object));
+        }
         self.by_uid.insert(uid, Arc::new(object));
     }
 
     fn remove(&mut self, uid: &str) {
-        if let Some(old) = self.by_uid.remove(uid) {
-            let group = (self.group_of)(&old);
-            if let Some(members) = self.groups.get_mut(&group) {
-                members.remove(uid);
-                if members.is_empty() {
-                    self.groups.remove(&group);
-                }
+        let Some(old) = self.by_uid.remove(uid) else {
+            return;
+        };
+        let namespace = old.meta().namespace.as_deref().unwrap_or_default();
+        let (created, _) = order_key(old.as_ref());
+        for alias in (self.index.aliases)(&old) {
+            self.alias_order
+                .remove(namespace, &(created, Arc::from(alias.as_str())));
+            self.aliases.remove(&alias);
+        }
+        if !(self.index.listed)(&old) {
+            return;
+        }
+        let group = (self.index.group_of)(&old);
+        if let Some(members) = self.groups.get_mut(&group) {
+            members.remove(uid);
+            if members.is_empty() {
+                self.groups.remove(&group);
             }
         }
+        self.order.remove(namespace, &order_key(old.as_ref()));
     }
 
     fn apply(&mut self, event: Event<K>) {
@@ -130,6 +349,9 @@ impl<K: Resource> State<K> {
             Event::InitDone => {
                 self.by_uid.clear();
                 self.groups.clear();
+                self.aliases.clear();
+                self.order.clear();
+                self.alias_order.clear();
                 for object in self.relist.take().unwrap_or_default() {
                     self.insert(object);
                 }
@@ -144,11 +366,14 @@ where
     K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Default,
 {
-    fn start(api: Api<K>, kind: &'static str, group_of: fn(&K) -> String) -> Self {
+    fn start(api: Api<K>, kind: &'static str, index: Index<K>) -> Self {
         let state = Arc::new(RwLock::new(State {
-            by_uid: HashMap::new(),
-            groups: HashMap::new(),
-            group_of,
+            by_uid: HashMap::default(),
+            groups: HashMap::default(),
+            aliases: HashMap::default(),
+            order: Ordered::default(),
+            alias_order: Ordered::default(),
+            index,
             relist: None,
             ready: false,
         }));
@@ -187,6 +412,28 @@ where
 }
 
 impl<K: Resource> Mirror<K> {
+    /// A count that moves on with every change the watch brings.
+    pub fn version(&self) -> u64 {
+        *self.changed.borrow()
+    }
+
+    /// One object of a group (a zone by its namespace and name).
+    pub fn first_in_group(&self, key: &str) -> Option<Arc<K>> {
+        let state = self.state.read().expect("cache lock");
+        let uid = state.groups.get(key)?.first()?;
+        state.by_uid.get(uid).cloned()
+    }
+
+    /// How many listed objects a group holds.
+    pub fn group_len(&self, key: &str) -> usize {
+        self.state
+            .read()
+            .expect("cache lock")
+            .groups
+            .get(key)
+            .map_or(0, BTreeSet::len)
+    }
+
     pub fn get(&self, uid: &str) -> Option<Arc<K>> {
         self.state
             .read()
@@ -207,8 +454,73 @@ impl<K: Resource> Mirror<K> {
             .collect()
     }
 
+    /// The object an alias leads to.
+    pub fn by_alias(&self, alias: &str) -> Option<Arc<K>> {
+        let state = self.state.read().expect("cache lock");
+        let (uid, _) = state.aliases.get(alias)?;
+        state.by_uid.get(uid).cloned()
+    }
+
+    /// How many listed objects a namespace holds (all namespaces: `None`).
+    pub fn count(&self, namespace: Option<&str>) -> usize {
+        self.state.read().expect("cache lock").order.len(namespace)
+    }
+
+    /// How many aliases the listed objects of a namespace have.
+    pub fn alias_count(&self, namespace: Option<&str>) -> usize {
+        self.state
+            .read()
+            .expect("cache lock")
+            .alias_order
+            .len(namespace)
+    }
+
+    /// Walks the listed objects of a namespace (all namespaces: `None`) in
+    /// creation order, or its reverse, from `start` (exclusive or
+    /// inclusive, in the walk's direction) until `visit` breaks. Costs the
+    /// objects visited, not the size of the mirror. `visit` must not call
+    /// this mirror (its lock is held).
+    pub fn walk(
+        &self,
+        namespace: Option<&str>,
+        start: Bound<&OrderKey>,
+        descending: bool,
+        mut visit: impl FnMut(&OrderKey, &Arc<K>) -> ControlFlow<()>,
+    ) {
+        let state = self.state.read().expect("cache lock");
+        for key in state.order.range(namespace, start, descending) {
+            if let Some(object) = state.by_uid.get(key.1.as_ref())
+                && visit(key, object).is_break()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Walks the aliases of the listed objects as `walk` walks the
+    /// objects, ordered by their objects' creation time, then by alias;
+    /// `visit` gets the alias's object and position among its aliases.
+    pub fn walk_aliases(
+        &self,
+        namespace: Option<&str>,
+        start: Bound<&OrderKey>,
+        descending: bool,
+        mut visit: impl FnMut(&OrderKey, &Arc<K>, usize) -> ControlFlow<()>,
+    ) {
+        let state = self.state.read().expect("cache lock");
+        for key in state.alias_order.range(namespace, start, descending) {
+            if let Some((uid, at)) = state.aliases.get(key.1.as_ref())
+                && let Some(object) = state.by_uid.get(uid)
+                && visit(key, object, *at).is_break()
+            {
+                return;
+            }
+        }
+    }
+
     /// The objects of a group (`namespace/zoneRef` for recordsets,
-    /// `namespace/name` for zones, the name for pools and namespaces).
+    /// `namespace/name` for zones, the name for pools and namespaces); only
+    /// those lists show.
     pub fn group(&self, key: &str) -> Vec<Arc<K>> {
         let state = self.state.read().expect("cache lock");
         state
@@ -377,5 +689,43 @@ impl From<kube::Error> for ApiError {
             }
             other => ApiError::unknown(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(created: i64, id: &str) -> OrderKey {
+        (created, Arc::from(id))
+    }
+
+    fn ids<'a>(keys: impl Iterator<Item = &'a OrderKey>) -> Vec<String> {
+        keys.map(|(_, id)| id.to_string()).collect()
+    }
+
+    #[test]
+    fn ordered_keys_walk_from_a_marker_both_ways() {
+        let mut order = Ordered::default();
+        order.insert("a", key(2, "x"));
+        order.insert("a", key(1, "z"));
+        order.insert("b", key(1, "y"));
+        order.insert("a", key(2, "w"));
+        assert_eq!(
+            ids(order.range(None, Bound::Unbounded, false)),
+            ["y", "z", "w", "x"]
+        );
+        assert_eq!(
+            ids(order.range(Some("a"), Bound::Excluded(&key(1, "z")), false)),
+            ["w", "x"]
+        );
+        assert_eq!(
+            ids(order.range(Some("a"), Bound::Excluded(&key(2, "w")), true)),
+            ["z"]
+        );
+        assert_eq!((order.len(Some("a")), order.len(Some("c"))), (3, 0));
+        order.remove("b", &key(1, "y"));
+        assert_eq!((order.len(None), order.len(Some("b"))), (3, 0));
+        assert!(!order.by_namespace.contains_key("b"));
     }
 }

@@ -87,6 +87,10 @@ impl ApiError {
         Self::new(404, "zone_not_found", "Could not find Zone")
     }
 
+    pub fn marker_not_found() -> Self {
+        Self::new(400, "marker_not_found", "Marker None could not be found")
+    }
+
     pub fn recordset_not_found() -> Self {
         Self::new(404, "recordset_not_found", "Could not find RecordSet")
     }

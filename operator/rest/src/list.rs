@@ -185,12 +185,31 @@ impl Query {
     }
 }
 
+impl Query {
+    /// Whether the list is in Designate's default order (`created_at`, then
+    /// id) and unfiltered: the order the mirrors keep, so a page costs only
+    /// its own items.
+    pub fn in_creation_order(&self) -> bool {
+        self.sort_key == "created_at" && self.filters.is_empty()
+    }
+}
+
 /// One page of a list, with the total before paging.
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: usize,
     /// Whether the page is full (Designate then links the next one).
     pub full: bool,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            full: self.full,
+        }
+    }
 }
 
 /// Filters, sorts and pages `items`. Only the page is sorted: the items
@@ -217,9 +236,7 @@ pub fn page<T: Listed>(mut items: Vec<T>, query: &Query) -> Result<Page<T>, ApiE
         let at = items
             .iter()
             .position(|item| item.id() == marker)
-            .ok_or_else(|| {
-                ApiError::new(400, "marker_not_found", "Marker None could not be found")
-            })?;
+            .ok_or_else(ApiError::marker_not_found)?;
         let marker = items.swap_remove(at);
         items.retain(|item| order(item, &marker) == Ordering::Greater);
     }

@@ -1,5 +1,6 @@
 //! `/v2/zones/{zone_id}/recordsets` and `/v2/recordsets`.
 
+use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -12,6 +13,7 @@ use kube::ResourceExt;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
+use crate::cache::{MANAGED_TYPES, OrderKey, created_micros, order_key};
 use crate::error::ApiError;
 use crate::list::{self, Query};
 use crate::render::{RecordsetView, ZoneView};
@@ -24,19 +26,11 @@ const UPDATE_KEYS: &[&str] = &["records", "ttl", "description"];
 impl Api {
     /// A zone's recordsets: the managed SOA and NS, then its resources.
     fn recordsets_of(&self, zone: &ZoneView) -> Vec<RecordsetView> {
-        let key = format!(
-            "{}/{}",
-            zone.zone.namespace().unwrap_or_default(),
-            zone.zone.name_any()
-        );
         let mut views = zone.managed(&self.settings.central);
         views.extend(
             self.cache
-                .recordsets
-                .group(&key)
+                .recordsets_in(&zone.zone)
                 .into_iter()
-                // Designate removes a deleted set's row at once.
-                .filter(|rs| rs.metadata.deletion_timestamp.is_none())
                 .map(|rs| RecordsetView::new(rs, zone.zone.clone(), zone.project.clone())),
         );
         views
@@ -129,13 +123,11 @@ fn object_name(name: &str, zone: &str, type_: &str) -> String {
     format!("{label}-{}-{}", type_.to_ascii_lowercase(), &unique[..8])
 }
 
-fn render_list(
-    views: Vec<RecordsetView>,
-    query: &Query,
+fn render_page(
+    page: list::Page<RecordsetView>,
     headers: &HeaderMap,
     uri: &OriginalUri,
-) -> Result<Response, ApiError> {
-    let page = list::page(views, query)?;
+) -> Response {
     let base = base_url(headers);
     let next = page
         .full
@@ -143,14 +135,7 @@ fn render_list(
         .flatten();
     let items = page.items.iter().map(|rs| rs.render(&base)).collect();
     let total = (!hide_counts(headers)).then_some(page.total);
-    Ok(list_answer(
-        "recordsets",
-        items,
-        next.as_deref(),
-        total,
-        headers,
-        uri,
-    ))
+    list_answer("recordsets", items, next.as_deref(), total, headers, uri)
 }
 
 /// `OpenStack-DNS-Hide-Counts`: no `total_count` in recordset lists.
@@ -172,7 +157,136 @@ pub async fn list(
     caller.may_read()?;
     let zone = api.zone_for(&caller, &zone_id)?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::RECORDSETS)?;
-    render_list(api.recordsets_of(&zone), &query, &headers, &uri)
+    Ok(render_page(
+        list::page(api.recordsets_of(&zone), &query)?,
+        &headers,
+        &uri,
+    ))
+}
+
+/// A recordset of a cross-zone list page: a resource, or a zone's managed
+/// SOA or NS (which share the zone's `created_at`).
+enum Entry {
+    Resource(Arc<Recordset>, Arc<Zone>),
+    Managed(Arc<Zone>, &'static str, Arc<str>),
+}
+
+/// A page of the caller's recordsets of all zones in creation order: the
+/// first `limit` recordsets after the marker in the recordsets' mirror
+/// order, merged with the first `limit` managed ones in the order of the
+/// zones' aliases. Costs the page, not every recordset.
+fn all_in_creation_order(
+    api: &Api,
+    caller: &Caller,
+    query: &Query,
+) -> Result<list::Page<RecordsetView>, ApiError> {
+    let after = match &query.marker {
+        None => None,
+        Some(marker) => {
+            Some(marker_key(api, caller, marker).ok_or_else(ApiError::marker_not_found)?)
+        }
+    };
+    let scope = api.scope(caller);
+    let mut entries = resources_after(api, scope.as_deref(), after.as_ref(), query);
+    entries.extend(managed_after(api, scope.as_deref(), after.as_ref(), query));
+    // Two sorted runs: the sort merges them.
+    entries.sort_by(|(a, _), (b, _)| if query.descending { b.cmp(a) } else { a.cmp(b) });
+    entries.truncate(query.limit);
+    let mut viewer = ZoneViews::new(api);
+    let items: Vec<RecordsetView> = entries
+        .into_iter()
+        .map(|(_, entry)| match entry {
+            Entry::Resource(rs, zone) => {
+                let project = viewer.project(&zone);
+                RecordsetView::new(rs, zone, project)
+            }
+            Entry::Managed(zone, type_, id) => {
+                viewer
+                    .view(zone)
+                    .managed_recordset(&api.settings.central, type_, id.to_string())
+            }
+        })
+        .collect();
+    Ok(list::Page {
+        full: items.len() == query.limit,
+        total: api.cache.recordset_total(scope.as_deref()),
+        items,
+    })
+}
+
+/// Where a marker stands: a recordset of a zone the caller sees, or the
+/// managed SOA or NS of one.
+fn marker_key(api: &Api, caller: &Caller, marker: &str) -> Option<OrderKey> {
+    let resource = api
+        .cache
+        .recordsets
+        .get(marker)
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        .filter(|rs| {
+            api.cache
+                .zone_of(rs)
+                .is_some_and(|zone| api.sees(caller, &zone))
+        })
+        .map(|rs| order_key(rs.as_ref()));
+    resource.or_else(|| {
+        api.cache
+            .zones
+            .by_alias(marker)
+            .filter(|zone| api.sees(caller, zone))
+            .map(|zone| (created_micros(&zone.metadata), Arc::from(marker)))
+    })
+}
+
+/// The first `limit` recordset resources after `after`.
+fn resources_after(
+    api: &Api,
+    scope: Option<&str>,
+    after: Option<&OrderKey>,
+    query: &Query,
+) -> Vec<(OrderKey, Entry)> {
+    let mut entries = Vec::with_capacity(query.limit);
+    api.cache.recordsets.walk(
+        scope,
+        after.map_or(Bound::Unbounded, Bound::Excluded),
+        query.descending,
+        |key, rs| {
+            // A recordset without its zone is in no list.
+            if let Some(zone) = api.cache.zone_of(rs) {
+                entries.push((key.clone(), Entry::Resource(rs.clone(), zone)));
+            }
+            if entries.len() == query.limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
+    entries
+}
+
+/// The first `limit` managed recordsets after `after` (the zones' aliases).
+fn managed_after(
+    api: &Api,
+    scope: Option<&str>,
+    after: Option<&OrderKey>,
+    query: &Query,
+) -> Vec<(OrderKey, Entry)> {
+    let mut entries = Vec::with_capacity(query.limit);
+    api.cache.zones.walk_aliases(
+        scope,
+        after.map_or(Bound::Unbounded, Bound::Excluded),
+        query.descending,
+        |key, zone, at| {
+            let entry = Entry::Managed(zone.clone(), MANAGED_TYPES[at], key.1.clone());
+            entries.push((key.clone(), entry));
+            if entries.len() == query.limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
+    entries
 }
 
 pub async fn list_all(
@@ -184,13 +298,18 @@ pub async fn list_all(
     let caller = api.caller(&headers)?;
     caller.may_read()?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::CROSS_ZONE_RECORDSETS)?;
-    let mut viewer = ZoneViews::new(&api);
-    let views = api
-        .visible_zones(&caller)
-        .into_iter()
-        .flat_map(|zone| api.recordsets_of(&viewer.view(zone)))
-        .collect();
-    render_list(views, &query, &headers, &uri)
+    let page = if query.in_creation_order() {
+        all_in_creation_order(&api, &caller, &query)?
+    } else {
+        let mut viewer = ZoneViews::new(&api);
+        let views = api
+            .visible_zones(&caller)
+            .into_iter()
+            .flat_map(|zone| api.recordsets_of(&viewer.view(zone)))
+            .collect();
+        list::page(views, &query)?
+    };
+    Ok(render_page(page, &headers, &uri))
 }
 
 pub async fn show(
@@ -216,20 +335,9 @@ pub async fn locate(
     caller.may_read()?;
     check_uuid("recordset_id", &id)?;
     let zone_id = match api.cache.recordsets.get(&id) {
-        Some(rs) => {
-            let key = format!(
-                "{}/{}",
-                rs.namespace().unwrap_or_default(),
-                rs.spec.zone_ref
-            );
-            api.cache.zones.group(&key).into_iter().next()
-        }
-        None => api.visible_zones(&caller).into_iter().find(|zone| {
-            let zone_id = zone.uid().unwrap_or_default();
-            ["SOA", "NS"]
-                .iter()
-                .any(|t| designate_central::managed::managed_rrset_id(&zone_id, t) == id)
-        }),
+        Some(rs) => api.cache.zone_of(&rs),
+        // A managed SOA or NS.
+        None => api.cache.zones.by_alias(&id),
     }
     .filter(|zone| api.sees(&caller, zone))
     .and_then(|zone| zone.uid())
@@ -295,7 +403,8 @@ pub async fn create(
     } else {
         StatusCode::ACCEPTED
     };
-    Ok(created(status, view.render(&base_url(&headers))))
+    let body = view.render(&base_url(&headers));
+    Ok(created(status, &body.links, &body))
 }
 
 pub async fn update(
@@ -341,9 +450,10 @@ pub async fn update(
         .patch_spec(&api.client, rs, Value::Object(patch))
         .await?;
     let view = RecordsetView::new(Arc::new(patched), zone.zone.clone(), zone.project.clone());
-    let pending = view.render(&base_url(&headers));
-    let is_pending = pending["status"] == "PENDING";
-    Ok(accepted_or_ok(is_pending, pending))
+    Ok(accepted_or_ok(
+        view.is_pending(),
+        view.render(&base_url(&headers)),
+    ))
 }
 
 fn rrset_input(view: &RecordsetView) -> RecordsetInput {

@@ -1,15 +1,20 @@
 //! Resources as Designate renders them. A view borrows the resource and
 //! answers the list fields (filters, sort keys) without rendering; only
-//! the objects a response holds are turned into JSON.
+//! the objects a response holds are rendered, as structs that serialize
+//! straight into the answer (no JSON tree in between: a page of 1000 is
+//! mostly that).
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use chrono::DateTime;
+use chrono::{DateTime, Datelike, Timelike};
 use designate_central::{Config, Soa, managed};
 use designate_crd::{Pool, Recordset, ResourceAction, ResourceStatus, Zone, ZoneType};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::list::{Field, Listed};
@@ -26,13 +31,67 @@ const RECORD_TYPES: &[&str] = &[
 
 /// Designate's datetime format (`%Y-%m-%dT%H:%M:%S.%f`, no zone).
 pub fn datetime(time: &Time) -> String {
-    format_timestamp(time.0)
+    DesignateTime(time.0).to_string()
 }
 
-fn format_timestamp(ts: Timestamp) -> String {
-    DateTime::from_timestamp(ts.as_second(), ts.subsec_nanosecond().max(0) as u32)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
-        .unwrap_or_default()
+/// A time that renders in Designate's format, written as it is serialized.
+#[derive(Clone, Copy)]
+pub struct DesignateTime(Timestamp);
+
+impl DesignateTime {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffff`, written digit by digit: lists render
+    /// two per item. Years past 9999 (not from an API server) show as 0.
+    fn text(&self) -> [u8; 26] {
+        let mut out = *b"0000-00-00T00:00:00.000000";
+        let Some(t) =
+            DateTime::from_timestamp(self.0.as_second(), self.0.subsec_nanosecond().max(0) as u32)
+        else {
+            return out;
+        };
+        let mut put = |at: usize, width: usize, mut value: u32| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, u32::try_from(t.year()).unwrap_or(0));
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        put(20, 6, t.timestamp_subsec_micros());
+        out
+    }
+}
+
+impl fmt::Display for DesignateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl Serialize for DesignateTime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(std::str::from_utf8(&self.text()).unwrap_or_default())
+    }
+}
+
+/// Pieces joined without the formatting machinery (two links per list
+/// item add up).
+fn concat(parts: &[&str]) -> String {
+    let mut joined = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        joined.push_str(part);
+    }
+    joined
+}
+
+/// An object's `links`.
+#[derive(Serialize)]
+pub struct Links {
+    #[serde(rename = "self")]
+    pub self_: String,
 }
 
 /// Status and action as Designate shows them while a change is in flight:
@@ -132,10 +191,10 @@ impl ZoneView {
         self.zone.spec.ttl.map(i64::from).unwrap_or(cfg.default_ttl)
     }
 
-    pub fn email(&self, cfg: &Config) -> String {
+    pub fn email<'a>(&'a self, cfg: &'a Config) -> &'a str {
         match &self.zone.spec.email {
-            Some(email) if !self.is_secondary() => email.clone(),
-            _ => cfg.managed_resource_email.clone(),
+            Some(email) if !self.is_secondary() => email,
+            _ => &cfg.managed_resource_email,
         }
     }
 
@@ -155,78 +214,114 @@ impl ZoneView {
         }
     }
 
-    pub fn pool_id(&self) -> Option<String> {
-        self.pool.as_ref().and_then(|p| p.uid())
+    pub fn pool_id(&self) -> Option<&str> {
+        self.pool.as_ref().and_then(|p| p.metadata.uid.as_deref())
     }
 
-    /// The managed SOA and apex NS recordsets (none for a SECONDARY). Their
-    /// records are made when first asked for: a list of many zones shows
-    /// only a page of them.
+    /// The managed SOA and apex NS recordsets (none for a SECONDARY).
     pub fn managed(&self, cfg: &Config) -> Vec<RecordsetView> {
         if self.is_secondary() {
             return Vec::new();
         }
-        let id = self.id();
-        let inputs = Arc::new(ManagedInputs {
-            zone_id: id.clone(),
-            zone_name: self.name().to_string(),
-            pool: self.pool.clone(),
-            email: self.email(cfg),
-            serial: self.serial(),
-            refresh: designate_central::plan::refresh_for(&id, cfg),
-            retry: cfg.soa_retry,
-            expire: cfg.soa_expire,
-            minimum: cfg.soa_minimum,
-        });
+        let zone_id = Listed::id(self);
+        ["SOA", "NS"]
+            .into_iter()
+            .map(|type_| {
+                self.managed_recordset(cfg, type_, managed::managed_rrset_id(zone_id, type_))
+            })
+            .collect()
+    }
+
+    /// The managed recordset of a type, whose id is known. Its records are
+    /// made when first asked for: a list of many zones shows only a page of
+    /// them.
+    pub fn managed_recordset(
+        &self,
+        cfg: &Config,
+        type_: &'static str,
+        id: String,
+    ) -> RecordsetView {
         let (status, action) = if self.is_pending() {
             ("PENDING", "UPDATE")
         } else {
             ("ACTIVE", "NONE")
         };
-        ["SOA", "NS"]
-            .into_iter()
-            .map(|type_| RecordsetView {
-                source: Source::Managed {
-                    id: managed::managed_rrset_id(&id, type_),
-                    type_,
-                    inputs: inputs.clone(),
-                    records: OnceLock::new(),
+        RecordsetView {
+            source: Source::Managed {
+                id,
+                type_,
+                inputs: ManagedInputs {
+                    pool: self.pool.clone(),
+                    email: self.email(cfg).to_string(),
+                    serial: self.serial(),
+                    refresh: designate_central::plan::refresh_for(Listed::id(self), cfg),
+                    retry: cfg.soa_retry,
+                    expire: cfg.soa_expire,
+                    minimum: cfg.soa_minimum,
                 },
-                zone: self.zone.clone(),
-                project: self.project.clone(),
-                status,
-                action,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-            })
-            .collect()
+                records: OnceLock::new(),
+            },
+            zone: self.zone.clone(),
+            project: self.project.clone(),
+            status,
+            action,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
     }
 
-    pub fn render(&self, base: &str, cfg: &Config) -> Value {
-        let id = self.id();
+    pub fn render<'a>(&'a self, base: &str, cfg: &'a Config) -> ZoneJson<'a> {
+        let id = Listed::id(self);
         let spec = &self.zone.spec;
-        json!({
-            "id": id,
-            "pool_id": self.pool_id(),
-            "project_id": self.project.as_ref(),
-            "name": spec.name,
-            "email": self.email(cfg),
-            "description": spec.description,
-            "ttl": self.ttl(cfg),
-            "serial": self.serial(),
-            "shared": false,
-            "status": self.status,
-            "action": self.action,
-            "version": version(self.zone.metadata.generation, self.status),
-            "attributes": spec.attributes,
-            "type": self.type_str(),
-            "masters": spec.masters,
-            "created_at": self.created_at.map(format_timestamp),
-            "updated_at": self.updated_at.map(format_timestamp),
-            "transferred_at": null,
-            "links": {"self": format!("{base}/v2/zones/{id}")},
-        })
+        ZoneJson {
+            id,
+            pool_id: self.pool_id(),
+            project_id: &self.project,
+            name: &spec.name,
+            email: self.email(cfg),
+            description: spec.description.as_deref(),
+            ttl: self.ttl(cfg),
+            serial: self.serial(),
+            shared: false,
+            status: self.status,
+            action: self.action,
+            version: version(self.zone.metadata.generation, self.status),
+            attributes: &spec.attributes,
+            type_: self.type_str(),
+            masters: &spec.masters,
+            created_at: self.created_at.map(DesignateTime),
+            updated_at: self.updated_at.map(DesignateTime),
+            transferred_at: None,
+            links: Links {
+                self_: concat(&[base, "/v2/zones/", id]),
+            },
+        }
     }
+}
+
+/// A zone as Designate's JSON shows it.
+#[derive(Serialize)]
+pub struct ZoneJson<'a> {
+    id: &'a str,
+    pool_id: Option<&'a str>,
+    project_id: &'a str,
+    name: &'a str,
+    email: &'a str,
+    description: Option<&'a str>,
+    ttl: i64,
+    serial: i64,
+    shared: bool,
+    status: &'static str,
+    action: &'static str,
+    version: i64,
+    attributes: &'a BTreeMap<String, String>,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    masters: &'a [String],
+    created_at: Option<DesignateTime>,
+    updated_at: Option<DesignateTime>,
+    transferred_at: Option<DesignateTime>,
+    pub links: Links,
 }
 
 impl Listed for ZoneView {
@@ -260,15 +355,13 @@ pub enum Source {
     Managed {
         id: String,
         type_: &'static str,
-        inputs: Arc<ManagedInputs>,
+        inputs: ManagedInputs,
         records: OnceLock<Vec<String>>,
     },
 }
 
 /// What a zone's managed records are made from.
 pub struct ManagedInputs {
-    zone_id: String,
-    zone_name: String,
     pool: Option<Arc<Pool>>,
     email: String,
     serial: i64,
@@ -287,7 +380,7 @@ impl ManagedInputs {
             .map(|p| p.ns_records())
             .unwrap_or_default();
         if type_ == "NS" {
-            return managed::apex_ns_rrset(&self.zone_id, &self.zone_name, &ns_records).records;
+            return managed::apex_ns_records(&ns_records);
         }
         let soa = Soa {
             mname: managed::mname(&ns_records).unwrap_or_default().to_string(),
@@ -347,6 +440,10 @@ impl RecordsetView {
         }
     }
 
+    pub fn is_pending(&self) -> bool {
+        self.status == "PENDING"
+    }
+
     pub fn is_managed(&self) -> bool {
         matches!(self.source, Source::Managed { .. })
     }
@@ -397,27 +494,50 @@ impl RecordsetView {
         self.zone.metadata.uid.as_deref().unwrap_or_default()
     }
 
-    pub fn render(&self, base: &str) -> Value {
+    pub fn render(&self, base: &str) -> RecordsetJson<'_> {
         let (id, zone_id) = (self.id(), self.zone_id());
         let generation = self.resource().and_then(|rs| rs.metadata.generation);
-        json!({
-            "id": id,
-            "zone_id": zone_id,
-            "project_id": self.project.as_ref(),
-            "name": self.name(),
-            "zone_name": self.zone.spec.name,
-            "type": self.type_(),
-            "records": self.records(),
-            "description": self.description(),
-            "ttl": self.ttl(),
-            "status": self.status,
-            "action": self.action,
-            "version": version(generation, self.status),
-            "created_at": self.created_at.map(format_timestamp),
-            "updated_at": self.updated_at.map(format_timestamp),
-            "links": {"self": format!("{base}/v2/zones/{zone_id}/recordsets/{id}")},
-        })
+        RecordsetJson {
+            id,
+            zone_id,
+            project_id: &self.project,
+            name: self.name(),
+            zone_name: &self.zone.spec.name,
+            type_: self.type_(),
+            records: self.records(),
+            description: self.description(),
+            ttl: self.ttl(),
+            status: self.status,
+            action: self.action,
+            version: version(generation, self.status),
+            created_at: self.created_at.map(DesignateTime),
+            updated_at: self.updated_at.map(DesignateTime),
+            links: Links {
+                self_: concat(&[base, "/v2/zones/", zone_id, "/recordsets/", id]),
+            },
+        }
     }
+}
+
+/// A recordset as Designate's JSON shows it.
+#[derive(Serialize)]
+pub struct RecordsetJson<'a> {
+    id: &'a str,
+    zone_id: &'a str,
+    project_id: &'a str,
+    name: &'a str,
+    zone_name: &'a str,
+    #[serde(rename = "type")]
+    type_: &'a str,
+    records: &'a [String],
+    description: Option<&'a str>,
+    ttl: Option<i64>,
+    status: &'static str,
+    action: &'static str,
+    version: i64,
+    created_at: Option<DesignateTime>,
+    updated_at: Option<DesignateTime>,
+    pub links: Links,
 }
 
 impl Listed for RecordsetView {
@@ -505,5 +625,10 @@ mod tests {
     fn datetimes_have_microseconds_and_no_zone() {
         let t = Time("2026-11-25T12:44:08Z".parse().unwrap());
         assert_eq!(datetime(&t), "2026-11-25T12:44:08.000000");
+        let t = Time("1999-01-02T03:04:05.000607Z".parse().unwrap());
+        assert_eq!(
+            serde_json::to_string(&DesignateTime(t.0)).unwrap(),
+            "\"1999-01-02T03:04:05.000607\""
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `/v2/zones` and `/v2/pools`.
 
-use std::collections::HashMap;
+use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -12,12 +12,15 @@ use designate_crd::{Pool, Zone, ZoneSpec, ZoneType};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api as KubeApi, PostParams};
 use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
+use crate::cache::{HashMap, order_key};
 use crate::error::ApiError;
 use crate::list::{self, Query};
-use crate::render::{self, ZoneView};
+use crate::render::{self, Links, ZoneView};
 use crate::tenancy::{self, namespace_for};
 use crate::{Api, Shared, base_url, body};
 
@@ -37,9 +40,8 @@ impl Api {
     pub(crate) fn project_of(&self, namespace: &str) -> Arc<str> {
         self.cache
             .namespaces
-            .group(namespace)
-            .first()
-            .and_then(|ns| tenancy::project_of(ns).map(Arc::from))
+            .first_in_group(namespace)
+            .and_then(|ns| tenancy::project_of(&ns).map(Arc::from))
             .unwrap_or_else(|| Arc::from(namespace))
     }
 
@@ -53,11 +55,7 @@ impl Api {
     }
 
     pub(crate) fn pool_of(&self, zone: &Zone) -> Option<Arc<Pool>> {
-        self.cache
-            .pools
-            .group(self.pool_name(zone))
-            .into_iter()
-            .next()
+        self.cache.pools.first_in_group(self.pool_name(zone))
     }
 
     pub(crate) fn zone_view(&self, zone: Arc<Zone>) -> ZoneView {
@@ -69,17 +67,24 @@ impl Api {
         caller.all_projects || zone.namespace().as_deref() == Some(&namespace_for(&caller.project))
     }
 
-    /// The zones the caller sees.
+    /// The namespace whose zones the caller sees (`None`: all of them).
+    pub(crate) fn scope(&self, caller: &Caller) -> Option<String> {
+        (!caller.all_projects).then(|| namespace_for(&caller.project))
+    }
+
+    /// The zones the caller sees, in creation order.
     pub(crate) fn visible_zones(&self, caller: &Caller) -> Vec<Arc<Zone>> {
-        let own = namespace_for(&caller.project);
-        self.cache
-            .zones
-            .all()
-            .into_iter()
-            .filter(|z| {
-                caller.all_projects || z.metadata.namespace.as_deref() == Some(own.as_str())
-            })
-            .collect()
+        let mut zones = Vec::new();
+        self.cache.zones.walk(
+            self.scope(caller).as_deref(),
+            Bound::Unbounded,
+            false,
+            |_, zone| {
+                zones.push(zone.clone());
+                ControlFlow::Continue(())
+            },
+        );
+        zones
     }
 
     /// A zone by the id in a path, as the caller may see it.
@@ -95,7 +100,7 @@ impl Api {
     /// Makes sure the project's namespace exists (created on its first write).
     async fn ensure_namespace(&self, project: &str) -> Result<String, ApiError> {
         let name = namespace_for(project);
-        if !self.cache.namespaces.group(&name).is_empty() {
+        if self.cache.namespaces.first_in_group(&name).is_some() {
             return Ok(name);
         }
         let api = KubeApi::<Namespace>::all(self.client.clone());
@@ -121,22 +126,27 @@ impl<'a> ZoneViews<'a> {
     pub(crate) fn new(api: &'a Api) -> Self {
         Self {
             api,
-            projects: HashMap::new(),
-            pools: HashMap::new(),
+            projects: HashMap::default(),
+            pools: HashMap::default(),
+        }
+    }
+
+    /// The project a zone belongs to.
+    pub(crate) fn project(&mut self, zone: &Zone) -> Arc<str> {
+        let namespace = zone.metadata.namespace.as_deref().unwrap_or_default();
+        match self.projects.get(namespace) {
+            Some(project) => project.clone(),
+            None => {
+                let project = self.api.project_of(namespace);
+                self.projects.insert(namespace.to_string(), project.clone());
+                project
+            }
         }
     }
 
     pub(crate) fn view(&mut self, zone: Arc<Zone>) -> ZoneView {
         let api = self.api;
-        let namespace = zone.metadata.namespace.as_deref().unwrap_or_default();
-        let project = match self.projects.get(namespace) {
-            Some(project) => project.clone(),
-            None => {
-                let project = api.project_of(namespace);
-                self.projects.insert(namespace.to_string(), project.clone());
-                project
-            }
-        };
+        let project = self.project(&zone);
         let pool_name = api.pool_name(&zone);
         let pool = match self.pools.get(pool_name) {
             Some(pool) => pool.clone(),
@@ -182,35 +192,51 @@ pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// A list answer: the page rendered, links and total.
-pub(crate) fn list_answer(
-    collection: &str,
-    items: Vec<Value>,
+pub(crate) fn list_answer<T: Serialize>(
+    collection: &'static str,
+    items: Vec<T>,
     next_marker: Option<&str>,
     total: Option<usize>,
     headers: &HeaderMap,
     uri: &OriginalUri,
 ) -> Response {
     let base = base_url(headers);
-    let mut body = json!({
-        collection: items,
-        "links": list::links(&base, uri.path(), &query_pairs(uri.query()), next_marker),
-    });
-    if let Some(total) = total {
-        body["metadata"] = json!({ "total_count": total });
+    axum::Json(ListBody {
+        collection,
+        items,
+        links: list::links(&base, uri.path(), &query_pairs(uri.query()), next_marker),
+        total,
+    })
+    .into_response()
+}
+
+/// `{<collection>: [...], "links": {...}, "metadata": {"total_count": n}}`
+struct ListBody<T> {
+    collection: &'static str,
+    items: Vec<T>,
+    links: Value,
+    total: Option<usize>,
+}
+
+impl<T: Serialize> Serialize for ListBody<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry(self.collection, &self.items)?;
+        body.serialize_entry("links", &self.links)?;
+        if let Some(total) = self.total {
+            body.serialize_entry("metadata", &json!({ "total_count": total }))?;
+        }
+        body.end()
     }
-    axum::Json(body).into_response()
 }
 
 /// 201/202 with the object and its `Location`.
-pub(crate) fn created(status: StatusCode, body: Value) -> Response {
-    let location = body["links"]["self"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+pub(crate) fn created(status: StatusCode, links: &Links, body: impl Serialize) -> Response {
+    let location = links.self_.clone();
     (status, [(header::LOCATION, location)], axum::Json(body)).into_response()
 }
 
-pub(crate) fn accepted_or_ok(pending: bool, body: Value) -> Response {
+pub(crate) fn accepted_or_ok(pending: bool, body: impl Serialize) -> Response {
     let status = if pending {
         StatusCode::ACCEPTED
     } else {
@@ -257,6 +283,46 @@ fn object_name(zone: &str) -> String {
     }
 }
 
+/// A page of the caller's zones in creation order, walked in the mirror's
+/// order from the marker, and their total.
+fn zones_in_creation_order(
+    api: &Api,
+    caller: &Caller,
+    query: &Query,
+) -> Result<list::Page<Arc<Zone>>, ApiError> {
+    let after = match &query.marker {
+        None => None,
+        Some(marker) => Some(
+            api.cache
+                .zones
+                .get(marker)
+                .filter(|zone| api.sees(caller, zone))
+                .map(|zone| order_key(zone.as_ref()))
+                .ok_or_else(ApiError::marker_not_found)?,
+        ),
+    };
+    let scope = api.scope(caller);
+    let mut items = Vec::with_capacity(query.limit);
+    api.cache.zones.walk(
+        scope.as_deref(),
+        after.as_ref().map_or(Bound::Unbounded, Bound::Excluded),
+        query.descending,
+        |_, zone| {
+            items.push(zone.clone());
+            if items.len() == query.limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
+    Ok(list::Page {
+        full: items.len() == query.limit,
+        total: api.cache.zones.count(scope.as_deref()),
+        items,
+    })
+}
+
 pub async fn list(
     State(api): Shared,
     headers: HeaderMap,
@@ -267,12 +333,16 @@ pub async fn list(
     caller.may_read()?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::ZONES)?;
     let mut viewer = ZoneViews::new(&api);
-    let views = api
-        .visible_zones(&caller)
-        .into_iter()
-        .map(|zone| viewer.view(zone))
-        .collect();
-    let page = list::page(views, &query)?;
+    let page = if query.in_creation_order() {
+        zones_in_creation_order(&api, &caller, &query)?.map(|zone| viewer.view(zone))
+    } else {
+        let views = api
+            .visible_zones(&caller)
+            .into_iter()
+            .map(|zone| viewer.view(zone))
+            .collect();
+        list::page(views, &query)?
+    };
     let base = base_url(&headers);
     let cfg = &api.settings.central;
     let next = page
@@ -298,9 +368,8 @@ pub async fn show(
     let caller = api.caller(&headers)?;
     caller.may_read()?;
     let zone = api.find_zone(&caller, &id)?;
-    let body = api
-        .zone_view(zone)
-        .render(&base_url(&headers), &api.settings.central);
+    let view = api.zone_view(zone);
+    let body = view.render(&base_url(&headers), &api.settings.central);
     Ok(axum::Json(body).into_response())
 }
 
@@ -373,13 +442,7 @@ pub async fn create(
     let attributes = attributes(&body)?.unwrap_or_default();
     let cfg = &api.settings.central;
     let namespace = input.project.clone();
-    let project_zones = api
-        .cache
-        .zones
-        .all()
-        .iter()
-        .filter(|z| z.namespace().as_deref() == Some(namespace.as_str()))
-        .count() as u64;
+    let project_zones = api.cache.zones.count(Some(&namespace)) as u64;
     rules::validate_zone(
         &input,
         None,
@@ -416,10 +479,8 @@ pub async fn create(
         Err(error) => return Err(error.into()),
     };
     let view = api.zone_view(Arc::new(made));
-    Ok(created(
-        StatusCode::ACCEPTED,
-        view.render(&base_url(&headers), cfg),
-    ))
+    let body = view.render(&base_url(&headers), cfg);
+    Ok(created(StatusCode::ACCEPTED, &body.links, &body))
 }
 
 pub async fn update(
@@ -505,9 +566,8 @@ pub async fn delete(
     // Gone at once (no finalizer) or going: either way Designate shows the
     // zone with action DELETE.
     let shown = api.cache.zones.delete(&api.client, &zone).await?;
-    let body = api
-        .zone_view(Arc::new(shown))
-        .render(&base_url(&headers), &api.settings.central);
+    let view = api.zone_view(Arc::new(shown));
+    let body = view.render(&base_url(&headers), &api.settings.central);
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
