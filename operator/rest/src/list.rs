@@ -4,6 +4,7 @@
 //! only the page returned is rendered.
 
 use std::cmp::Ordering;
+use std::ops::ControlFlow;
 
 use serde_json::{Value, json};
 
@@ -191,6 +192,15 @@ impl Query {
     /// its own items.
     pub fn in_creation_order(&self) -> bool {
         self.sort_key == "created_at" && self.filters.is_empty()
+    }
+}
+
+/// Whether a walk that fills a page of `limit` items goes on.
+pub fn until_full<T>(page: &[T], limit: usize) -> ControlFlow<()> {
+    if page.len() < limit {
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/v2/zones/{zone_id}/recordsets` and `/v2/recordsets`.
 
-use std::ops::{Bound, ControlFlow};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -187,8 +187,7 @@ fn all_in_creation_order(
         }
     };
     let scope = api.scope(caller);
-    let mut entries = resources_after(api, scope.as_deref(), after.as_ref(), query);
-    entries.extend(managed_after(api, scope.as_deref(), after.as_ref(), query));
+    let mut entries = candidates_after(api, scope.as_deref(), after.as_ref(), query);
     // Two sorted runs: the sort merges them.
     entries.sort_by(|(a, _), (b, _)| if query.descending { b.cmp(a) } else { a.cmp(b) });
     entries.truncate(query.limit);
@@ -237,56 +236,35 @@ fn marker_key(api: &Api, caller: &Caller, marker: &str) -> Option<OrderKey> {
     })
 }
 
-/// The first `limit` recordset resources after `after`.
-fn resources_after(
+/// The page's candidates: the first `limit` recordsets after `after`, and
+/// the first `limit` managed ones (the zones' aliases), each run sorted.
+fn candidates_after(
     api: &Api,
     scope: Option<&str>,
     after: Option<&OrderKey>,
     query: &Query,
 ) -> Vec<(OrderKey, Entry)> {
-    let mut entries = Vec::with_capacity(query.limit);
-    api.cache.recordsets.walk(
-        scope,
-        after.map_or(Bound::Unbounded, Bound::Excluded),
-        query.descending,
-        |key, rs| {
+    let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+    let mut resources = Vec::with_capacity(2 * query.limit);
+    api.cache
+        .recordsets
+        .walk(scope, start, query.descending, |key, rs| {
             // A recordset without its zone is in no list.
             if let Some(zone) = api.cache.zone_of(rs) {
-                entries.push((key.clone(), Entry::Resource(rs.clone(), zone)));
+                resources.push((key.clone(), Entry::Resource(rs.clone(), zone)));
             }
-            if entries.len() == query.limit {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    );
-    entries
-}
-
-/// The first `limit` managed recordsets after `after` (the zones' aliases).
-fn managed_after(
-    api: &Api,
-    scope: Option<&str>,
-    after: Option<&OrderKey>,
-    query: &Query,
-) -> Vec<(OrderKey, Entry)> {
-    let mut entries = Vec::with_capacity(query.limit);
-    api.cache.zones.walk_aliases(
-        scope,
-        after.map_or(Bound::Unbounded, Bound::Excluded),
-        query.descending,
-        |key, zone, at| {
+            list::until_full(&resources, query.limit)
+        });
+    let mut managed = Vec::with_capacity(query.limit);
+    api.cache
+        .zones
+        .walk_aliases(scope, start, query.descending, |key, zone, at| {
             let entry = Entry::Managed(zone.clone(), MANAGED_TYPES[at], key.1.clone());
-            entries.push((key.clone(), entry));
-            if entries.len() == query.limit {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    );
-    entries
+            managed.push((key.clone(), entry));
+            list::until_full(&managed, query.limit)
+        });
+    resources.extend(managed);
+    resources
 }
 
 pub async fn list_all(

@@ -309,11 +309,7 @@ fn zones_in_creation_order(
         query.descending,
         |_, zone| {
             items.push(zone.clone());
-            if items.len() == query.limit {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+            list::until_full(&items, query.limit)
         },
     );
     Ok(list::Page {
