@@ -1467,7 +1467,7 @@ fn walk_pages(
 /// takes the path that sorts every item. Both must page alike.
 #[test]
 fn pages_in_creation_order_match_a_full_sort() {
-    let (_tmp, _standalone, base) = start("designate-e2e-paging-", &[]);
+    let (tmp, standalone, base) = start("designate-e2e-paging-", &[]);
     let pager = as_project("pager", "member,reader");
     let other = as_project("other", "member,reader");
     let admin_all = [
@@ -1537,6 +1537,15 @@ fn pages_in_creation_order_match_a_full_sort() {
         None,
     );
     assert_eq!(deleted.status, 202, "{}", deleted.text());
+
+    // A Recordset whose zone does not exist is in no list: pages walk past
+    // it and still fill up.
+    apply(
+        &kubectl_for(&standalone, tmp.path()),
+        tmp.path(),
+        "orphan.yaml",
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Recordset\nmetadata:\n  name: orphan\n  namespace: pager\nspec:\n  zoneRef: no-such-zone\n  name: www.no-such-zone.org.\n  type: A\n  records:\n  - 192.0.2.99\n",
+    );
 
     for (who, headers) in [("pager", &pager[..]), ("all projects", &admin_all[..])] {
         for collection in ["zones", "recordsets"] {

@@ -120,13 +120,14 @@ impl Cache {
         {
             return total;
         }
-        let mut total = self.zones.alias_count(namespace);
+        // One mirror's lock at a time (see `walk`).
+        let mut zones = Vec::new();
         self.zones
             .walk(namespace, Bound::Unbounded, false, |_, zone| {
-                let key = zone_key(zone.meta().namespace.as_deref(), &zone.name_any());
-                total += self.recordsets.group_len(&key);
+                zones.push(zone_key(zone.meta().namespace.as_deref(), &zone.name_any()));
                 ControlFlow::Continue(())
             });
+        let total = self.zones.alias_count(namespace) + self.recordsets.groups_len(&zones);
         self.recordset_totals
             .lock()
             .expect("totals lock")
@@ -424,14 +425,13 @@ impl<K: Resource> Mirror<K> {
         state.by_uid.get(uid).cloned()
     }
 
-    /// How many listed objects a group holds.
-    pub fn group_len(&self, key: &str) -> usize {
-        self.state
-            .read()
-            .expect("cache lock")
-            .groups
-            .get(key)
-            .map_or(0, BTreeSet::len)
+    /// How many listed objects some groups hold together.
+    pub fn groups_len(&self, keys: &[String]) -> usize {
+        let state = self.state.read().expect("cache lock");
+        keys.iter()
+            .filter_map(|key| state.groups.get(key))
+            .map(BTreeSet::len)
+            .sum()
     }
 
     pub fn get(&self, uid: &str) -> Option<Arc<K>> {
@@ -478,8 +478,10 @@ impl<K: Resource> Mirror<K> {
     /// Walks the listed objects of a namespace (all namespaces: `None`) in
     /// creation order, or its reverse, from `start` (exclusive or
     /// inclusive, in the walk's direction) until `visit` breaks. Costs the
-    /// objects visited, not the size of the mirror. `visit` must not call
-    /// this mirror (its lock is held).
+    /// objects visited, not the size of the mirror. `visit` runs under
+    /// this mirror's read lock and must not take any mirror's lock: a
+    /// waiting writer blocks new readers, so two walks nested in opposite
+    /// orders could deadlock with two watch writers.
     pub fn walk(
         &self,
         namespace: Option<&str>,

@@ -246,15 +246,32 @@ fn candidates_after(
 ) -> Vec<(OrderKey, Entry)> {
     let start = after.map_or(Bound::Unbounded, Bound::Excluded);
     let mut resources = Vec::with_capacity(2 * query.limit);
-    api.cache
-        .recordsets
-        .walk(scope, start, query.descending, |key, rs| {
+    let mut from = start.cloned();
+    loop {
+        // Taken first, their zones looked up after: one mirror's lock at a
+        // time (see `Mirror::walk`).
+        let wanted = query.limit - resources.len();
+        let mut taken = Vec::with_capacity(wanted);
+        api.cache
+            .recordsets
+            .walk(scope, from.as_ref(), query.descending, |key, rs| {
+                taken.push((key.clone(), rs.clone()));
+                list::until_full(&taken, wanted)
+            });
+        let exhausted = taken.len() < wanted;
+        if let Some((last, _)) = taken.last() {
+            from = Bound::Excluded(last.clone());
+        }
+        for (key, rs) in taken {
             // A recordset without its zone is in no list.
-            if let Some(zone) = api.cache.zone_of(rs) {
-                resources.push((key.clone(), Entry::Resource(rs.clone(), zone)));
+            if let Some(zone) = api.cache.zone_of(&rs) {
+                resources.push((key, Entry::Resource(rs, zone)));
             }
-            list::until_full(&resources, query.limit)
-        });
+        }
+        if exhausted || resources.len() == query.limit {
+            break;
+        }
+    }
     let mut managed = Vec::with_capacity(query.limit);
     api.cache
         .zones
