@@ -78,8 +78,12 @@ pub fn validate_recordset(
 /// Whether `name` is `parent` or below it (both FQDNs with trailing dots,
 /// compared case-insensitively).
 pub fn is_within(name: &str, parent: &str) -> bool {
-    let (name, parent) = (name.to_ascii_lowercase(), parent.to_ascii_lowercase());
-    name == parent || name.ends_with(&format!(".{parent}"))
+    // Without allocating: callers ask it of every zone per request.
+    let (name, parent) = (name.as_bytes(), parent.as_bytes());
+    let Some(cut) = name.len().checked_sub(parent.len()) else {
+        return false;
+    };
+    name[cut..].eq_ignore_ascii_case(parent) && (cut == 0 || name[cut - 1] == b'.')
 }
 
 /// Designate's `Quota.limit_check` for one resource: `value` is the count

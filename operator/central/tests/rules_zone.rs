@@ -3,7 +3,7 @@
 //! Designate's own tests (`tests/functional/central/test_service.py`,
 //! `tests/unit/objects/test_fields.py`).
 
-use designate_central::rules::validate_zone;
+use designate_central::rules::{is_within, validate_zone};
 use designate_central::{Config, Error, Privileges, QuotaResource, ZoneInput, ZoneKind, ZoneOwner};
 
 struct Case {
@@ -778,4 +778,19 @@ fn zone_update_rules() {
             invalid_object("'email' can't be specified when type is SECONDARY"),
         ),
     ]);
+}
+
+#[test]
+fn within_means_equal_or_below_a_label_boundary() {
+    for (name, parent, within) in [
+        ("example.org.", "example.org.", true),
+        ("www.Example.ORG.", "example.org.", true),
+        ("a.b.example.org.", "example.org.", true),
+        ("badexample.org.", "example.org.", false),
+        ("org.", "example.org.", false),
+        ("example.org.", "org.", true),
+        ("example.com.", "example.org.", false),
+    ] {
+        assert_eq!(is_within(name, parent), within, "{name} in {parent}");
+    }
 }
