@@ -21,7 +21,9 @@
 //!    until the REST API counts them all and none is PENDING any more;
 //! 5. lists, `--list-requests` each, with 1 client and then `--clients`:
 //!    `GET /v2/zones?limit=20`, `?limit=1000`, `GET /v2/recordsets?limit=1000`,
-//!    and a 512-recordset zone's recordsets (default page and `limit=1000`).
+//!    and a 512-recordset zone's recordsets (default page and `limit=1000`);
+//! 6. creates at scale: phases 1 and 2 again (1 and `--clients` clients),
+//!    as Central's checks look at the zones there are.
 //!
 //! Each row starts once no zone or recordset of the project is PENDING (the
 //! controllers published the previous row's changes). Latency is from sending the request to the last byte of the answer (the
@@ -864,6 +866,37 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
             lists.push((row, items, bytes));
         }
     }
+
+    // Creates again at scale: Central's checks look at every zone.
+    eprintln!("creates at {zones_total} zones");
+    let mut scale_rows = Vec::new();
+    for (clients, count) in [(1, args.single_creates), (c, args.multi_creates)] {
+        settle(&mut conn, timeout).await?;
+        let row = run_row("POST /v2/zones", addr, operator, clients, count, move |i| {
+            Req::post(
+                "/v2/zones",
+                zone_body(&format!("scale{clients}-{i}.rest.example.com.")),
+            )
+        })
+        .await;
+        scale_rows.push(row);
+    }
+    for clients in [1, c] {
+        let zone_name = format!("scale-rs{clients}.rest.example.com.");
+        let id = create_zone(&mut conn, &zone_name).await?;
+        settle(&mut conn, timeout).await?;
+        let path = format!("/v2/zones/{id}/recordsets");
+        let row = run_row(
+            "POST /v2/zones/{id}/recordsets",
+            addr,
+            operator,
+            clients,
+            args.zone_recordsets,
+            move |i| Req::post(path.clone(), recordset_body(&format!("r{i}.{zone_name}"), i)),
+        )
+        .await;
+        scale_rows.push(row);
+    }
     memory.push(("at the end".into(), operator.memory()));
 
     // ------------------------------------------------------------ report
@@ -880,7 +913,7 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
     for row in &rows {
         print_row(row);
     }
-    for row in &rows {
+    for row in rows.iter().chain(&scale_rows) {
         if let Some(error) = &row.first_error {
             println!(
                 "\nFirst error of {} ({} clients): {error}",
@@ -922,6 +955,14 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
                 row.label, row.clients
             );
         }
+    }
+    println!("\n### Creates at {zones_total} zones and {recordsets_total} recordsets\n");
+    println!(
+        "| Request | Clients | Sent | 2xx | non-2xx | 5xx | transport errors | Wall (s) | req/s | p50 (ms) | p99 (ms) | max (ms) | CPU cores bench / operator / other |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &scale_rows {
+        print_row(row);
     }
     println!("\n### Memory of designate-operator\n");
     println!("| Point | VmRSS (MiB) | VmHWM (MiB) |\n|---|---:|---:|");
@@ -1039,12 +1080,14 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
         .iter()
         .chain(early.iter().map(|(r, _, _)| r))
         .chain(lists.iter().map(|(r, _, _)| r))
+        .chain(&scale_rows)
         .map(|r| r.server_errors)
         .sum();
     let all_non2xx: usize = rows
         .iter()
         .chain(early.iter().map(|(r, _, _)| r))
         .chain(lists.iter().map(|(r, _, _)| r))
+        .chain(&scale_rows)
         .map(|r| r.non_2xx + r.transport_errors)
         .sum();
     println!(
