@@ -892,7 +892,12 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
             operator,
             clients,
             args.zone_recordsets,
-            move |i| Req::post(path.clone(), recordset_body(&format!("r{i}.{zone_name}"), i)),
+            move |i| {
+                Req::post(
+                    path.clone(),
+                    recordset_body(&format!("r{i}.{zone_name}"), i),
+                )
+            },
         )
         .await;
         scale_rows.push(row);
