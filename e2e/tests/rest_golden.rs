@@ -1464,7 +1464,9 @@ fn walk_pages(
 
 /// Unfiltered lists in the default order are walked in the mirrors' order
 /// (the managed SOA and NS merged in); a filter that matches everything
-/// takes the path that sorts every item. Both must page alike.
+/// takes the path that sorts every item. Both must page alike. Then the
+/// checks that find zones by the mirror's name order: subzones and parents
+/// across projects, names inside a subzone, deleting a zone with one.
 #[test]
 fn pages_in_creation_order_match_a_full_sort() {
     let (tmp, standalone, base) = start("designate-e2e-paging-", &[]);
@@ -1588,4 +1590,28 @@ fn pages_in_creation_order_match_a_full_sort() {
         None,
     );
     expect_error(&foreign, 400, "marker_not_found", "a foreign marker");
+
+    // Parents and children across projects, found by the zones' name order.
+    let create = |project: &[(&str, &str)], name: &str| {
+        let zone = json!({"name": name, "email": "admin@example.org"});
+        rest_request(&base, "POST", "/v2/zones", project, Some(&zone))
+    };
+    let child = create(&other, "sub.p0.org.");
+    expect_error(&child, 403, "illegal_child", "a subzone of another project's zone");
+    assert_eq!(create(&pager, "deep.q9.org.").status, 202);
+    let parent = create(&other, "q9.org.");
+    expect_error(&parent, 403, "illegal_parent", "a parent of another project's zone");
+    let sub = create(&pager, "sub.p1.org.");
+    assert_eq!(sub.status, 202, "{}", sub.text());
+    let p1 = &zones[2].2;
+    let inside = rest_request(
+        &base,
+        "POST",
+        &format!("/v2/zones/{p1}/recordsets"),
+        &pager,
+        Some(&json!({"name": "www.sub.p1.org.", "type": "A", "records": ["192.0.2.7"]})),
+    );
+    expect_error(&inside, 400, "invalid_recordset_location", "a name in a subzone");
+    let delete = rest_request(&base, "DELETE", &format!("/v2/zones/{p1}"), &pager, None);
+    expect_error(&delete, 400, "zone_has_sub_zone", "a zone with a subzone");
 }

@@ -3,7 +3,7 @@
 //! the API server. A write waits until its own mirror shows it, so a
 //! client reads its writes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, Mutex, RwLock};
@@ -59,6 +59,7 @@ impl Cache {
                     // Designate lists a zone being deleted (action DELETE).
                     listed: |_: &Zone| true,
                     aliases: managed_recordset_ids,
+                    tree_name: |z: &Zone| Some(reversed_name(&z.spec.name)),
                 },
             ),
             recordsets: Mirror::start(
@@ -71,6 +72,7 @@ impl Cache {
                     // Designate removes a deleted set's row at once.
                     listed: |rs: &Recordset| rs.metadata.deletion_timestamp.is_none(),
                     aliases: |_: &Recordset| Vec::new(),
+                    tree_name: |_: &Recordset| None,
                 },
             ),
             pools: Mirror::start(Api::all(client.clone()), "pools", Index::by_name()),
@@ -136,6 +138,31 @@ impl Cache {
     }
 }
 
+/// A DNS name as the zones mirror keeps it in order: lowercase, labels
+/// reversed (`www.example.org.` is `org.example.www.`), so that the names
+/// below a zone's share its key as a prefix.
+pub fn reversed_name(name: &str) -> String {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let mut reversed = name.rsplit('.').collect::<Vec<_>>().join(".");
+    reversed.push('.');
+    reversed
+}
+
+impl Cache {
+    /// The zones named `name` or below it.
+    pub fn zones_at_or_below(&self, name: &str) -> Vec<Arc<Zone>> {
+        self.zones.in_tree(Some(&reversed_name(name)), None)
+    }
+
+    /// The zones named by `name`'s ancestors (not `name` itself).
+    pub fn zones_above(&self, name: &str) -> Vec<Arc<Zone>> {
+        name.char_indices()
+            .filter(|&(at, c)| c == '.' && at + 1 < name.len())
+            .flat_map(|(at, _)| self.zones.in_tree(None, Some(&reversed_name(&name[at + 1..]))))
+            .collect()
+    }
+}
+
 /// The types of a zone's managed recordsets, in the order of its aliases.
 pub const MANAGED_TYPES: [&str; 2] = ["SOA", "NS"];
 
@@ -163,6 +190,9 @@ pub struct Index<K> {
     /// Other ids that lead to the object; they sort with its creation
     /// time.
     pub aliases: fn(&K) -> Vec<String>,
+    /// A name kept in order, so that the listed objects under a prefix are
+    /// found by a range (a zone's DNS name with its labels reversed).
+    pub tree_name: fn(&K) -> Option<String>,
 }
 
 impl<K: Resource> Index<K> {
@@ -171,6 +201,7 @@ impl<K: Resource> Index<K> {
             group_of: |object| object.meta().name.clone().unwrap_or_default(),
             listed: |_| true,
             aliases: |_| Vec::new(),
+            tree_name: |_| None,
         }
     }
 }
@@ -278,6 +309,8 @@ struct State<K> {
     /// Alias to its object's uid and the alias's position among the
     /// object's aliases.
     aliases: HashMap<String, (String, usize)>,
+    /// Listed objects by tree name.
+    tree: BTreeMap<String, BTreeSet<String>>,
     /// Listed objects, and their aliases, in creation order.
     order: Ordered,
     alias_order: Ordered,
@@ -308,6 +341,9 @@ impl<K: Resource> State<K> {
                 .entry((self.index.group_of)(&object))
                 .or_default()
                 .insert(uid.clone());
+            if let Some(name) = (self.index.tree_name)(&object) {
+                self.tree.entry(name).or_default().insert(uid.clone());
+            }
             self.order.insert(namespace, order_key(&object));
         }
         self.by_uid.insert(uid, Arc::new(object));
@@ -334,6 +370,14 @@ impl<K: Resource> State<K> {
                 self.groups.remove(&group);
             }
         }
+        if let Some(name) = (self.index.tree_name)(&old)
+            && let Some(members) = self.tree.get_mut(&name)
+        {
+            members.remove(uid);
+            if members.is_empty() {
+                self.tree.remove(&name);
+            }
+        }
         self.order.remove(namespace, &order_key(old.as_ref()));
     }
 
@@ -350,6 +394,7 @@ impl<K: Resource> State<K> {
             Event::InitDone => {
                 self.by_uid.clear();
                 self.groups.clear();
+                self.tree.clear();
                 self.aliases.clear();
                 self.order.clear();
                 self.alias_order.clear();
@@ -371,6 +416,7 @@ where
         let state = Arc::new(RwLock::new(State {
             by_uid: HashMap::default(),
             groups: HashMap::default(),
+            tree: BTreeMap::new(),
             aliases: HashMap::default(),
             order: Ordered::default(),
             alias_order: Ordered::default(),
@@ -423,6 +469,24 @@ impl<K: Resource> Mirror<K> {
         let state = self.state.read().expect("cache lock");
         let uid = state.groups.get(key)?.first()?;
         state.by_uid.get(uid).cloned()
+    }
+
+    /// The listed objects whose tree name starts with `prefix`, or is
+    /// `name` exactly.
+    pub fn in_tree(&self, prefix: Option<&str>, name: Option<&str>) -> Vec<Arc<K>> {
+        let state = self.state.read().expect("cache lock");
+        let under = prefix.into_iter().flat_map(|prefix| {
+            state
+                .tree
+                .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+                .take_while(move |(key, _)| key.starts_with(prefix))
+        });
+        let at = name.into_iter().filter_map(|name| state.tree.get_key_value(name));
+        under
+            .chain(at)
+            .flat_map(|(_, uids)| uids)
+            .filter_map(|uid| state.by_uid.get(uid).cloned())
+            .collect()
     }
 
     /// How many listed objects some groups hold together.
@@ -704,6 +768,16 @@ mod tests {
 
     fn ids<'a>(keys: impl Iterator<Item = &'a OrderKey>) -> Vec<String> {
         keys.map(|(_, id)| id.to_string()).collect()
+    }
+
+    #[test]
+    fn reversed_names_put_descendants_under_their_zone() {
+        let zone = reversed_name("Example.ORG.");
+        assert_eq!(zone, "org.example.");
+        assert!(reversed_name("a.www.example.org.").starts_with(&zone));
+        assert!(!reversed_name("badexample.org.").starts_with(&zone));
+        assert!(!reversed_name("example.org.uk.").starts_with(&zone));
+        assert_eq!(reversed_name("."), ".");
     }
 
     #[test]

@@ -67,12 +67,9 @@ fn rrset(view: &RecordsetView) -> Rrset {
 /// Names of the zones below `zone` (records there belong to them).
 fn child_zones(api: &Api, zone: &Zone) -> Vec<String> {
     api.cache
-        .zones
-        .all()
+        .zones_at_or_below(&zone.spec.name)
         .iter()
-        .filter(|z| {
-            z.spec.name != zone.spec.name && rules::is_within(&z.spec.name, &zone.spec.name)
-        })
+        .filter(|z| !z.spec.name.eq_ignore_ascii_case(&zone.spec.name))
         .map(|z| z.spec.name.clone())
         .collect()
 }

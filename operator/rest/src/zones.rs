@@ -248,12 +248,11 @@ pub(crate) fn accepted_or_ok(pending: bool, body: impl Serialize) -> Response {
 /// The zones whose names clash with `name` (equal, ancestor, descendant),
 /// for Central's ownership checks.
 fn related(api: &Api, name: &str, except: Option<&str>) -> Vec<ZoneOwner> {
-    api.cache
-        .zones
-        .all()
+    let mut zones = api.cache.zones_at_or_below(name);
+    zones.extend(api.cache.zones_above(name));
+    zones
         .into_iter()
         .filter(|z| z.metadata.uid.as_deref() != except)
-        .filter(|z| rules::is_within(name, &z.spec.name) || rules::is_within(&z.spec.name, name))
         .map(|z| ZoneOwner {
             id: z.uid().unwrap_or_default(),
             name: z.spec.name.clone(),
@@ -548,10 +547,9 @@ pub async fn delete(
     let name = &zone.spec.name;
     let has_children = api
         .cache
-        .zones
-        .all()
+        .zones_at_or_below(name)
         .iter()
-        .any(|z| z.spec.name != *name && rules::is_within(&z.spec.name, name));
+        .any(|z| !z.spec.name.eq_ignore_ascii_case(name));
     if has_children {
         return Err(ApiError::new(
             400,
