@@ -1597,10 +1597,20 @@ fn pages_in_creation_order_match_a_full_sort() {
         rest_request(&base, "POST", "/v2/zones", project, Some(&zone))
     };
     let child = create(&other, "sub.p0.org.");
-    expect_error(&child, 403, "illegal_child", "a subzone of another project's zone");
+    expect_error(
+        &child,
+        403,
+        "illegal_child",
+        "a subzone of another project's zone",
+    );
     assert_eq!(create(&pager, "deep.q9.org.").status, 202);
     let parent = create(&other, "q9.org.");
-    expect_error(&parent, 403, "illegal_parent", "a parent of another project's zone");
+    expect_error(
+        &parent,
+        403,
+        "illegal_parent",
+        "a parent of another project's zone",
+    );
     let sub = create(&pager, "sub.p1.org.");
     assert_eq!(sub.status, 202, "{}", sub.text());
     let p1 = &zones[2].2;
@@ -1611,7 +1621,12 @@ fn pages_in_creation_order_match_a_full_sort() {
         &pager,
         Some(&json!({"name": "www.sub.p1.org.", "type": "A", "records": ["192.0.2.7"]})),
     );
-    expect_error(&inside, 400, "invalid_recordset_location", "a name in a subzone");
+    expect_error(
+        &inside,
+        400,
+        "invalid_recordset_location",
+        "a name in a subzone",
+    );
     let delete = rest_request(&base, "DELETE", &format!("/v2/zones/{p1}"), &pager, None);
     expect_error(&delete, 400, "zone_has_sub_zone", "a zone with a subzone");
 }

@@ -158,7 +158,10 @@ impl Cache {
     pub fn zones_above(&self, name: &str) -> Vec<Arc<Zone>> {
         name.char_indices()
             .filter(|&(at, c)| c == '.' && at + 1 < name.len())
-            .flat_map(|(at, _)| self.zones.in_tree(None, Some(&reversed_name(&name[at + 1..]))))
+            .flat_map(|(at, _)| {
+                self.zones
+                    .in_tree(None, Some(&reversed_name(&name[at + 1..])))
+            })
             .collect()
     }
 }
@@ -481,7 +484,9 @@ impl<K: Resource> Mirror<K> {
                 .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
                 .take_while(move |(key, _)| key.starts_with(prefix))
         });
-        let at = name.into_iter().filter_map(|name| state.tree.get_key_value(name));
+        let at = name
+            .into_iter()
+            .filter_map(|name| state.tree.get_key_value(name));
         under
             .chain(at)
             .flat_map(|(_, uids)| uids)
