@@ -499,6 +499,38 @@ fn recordset_body(name: &str, i: usize) -> Value {
     })
 }
 
+/// A row of `count` recordset creates by `clients` clients into a new zone,
+/// once the zone is published; the zone's id and the row.
+async fn recordset_row(
+    conn: &mut Conn,
+    addr: SocketAddr,
+    operator: Operator,
+    timeout: Duration,
+    zone_name: &str,
+    clients: usize,
+    count: usize,
+) -> Result<(String, Row)> {
+    let id = create_zone(conn, zone_name).await?;
+    settle(conn, timeout).await?;
+    let path = format!("/v2/zones/{id}/recordsets");
+    let zone_name = zone_name.to_string();
+    let row = run_row(
+        "POST /v2/zones/{id}/recordsets",
+        addr,
+        operator,
+        clients,
+        count,
+        move |i| {
+            Req::post(
+                path.clone(),
+                recordset_body(&format!("r{i}.{zone_name}"), i),
+            )
+        },
+    )
+    .await;
+    Ok((id, row))
+}
+
 /// Creates one zone through REST (not timed); its id.
 async fn create_zone(conn: &mut Conn, name: &str) -> Result<String> {
     let answer = conn.post("/v2/zones", &zone_body(name)).await?;
@@ -678,19 +710,17 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
     let mut big_zone = None;
     for clients in [1, 8, c] {
         let zone_name = format!("rs{clients}.rest.example.com.");
-        let id = create_zone(&mut conn, &zone_name).await?;
-        settle(&mut conn, timeout).await?;
-        let path = format!("/v2/zones/{id}/recordsets");
-        let p = path.clone();
-        let row = run_row(
-            "POST /v2/zones/{id}/recordsets",
+        let (id, row) = recordset_row(
+            &mut conn,
             addr,
             operator,
+            timeout,
+            &zone_name,
             clients,
             args.zone_recordsets,
-            move |i| Req::post(p.clone(), recordset_body(&format!("r{i}.{zone_name}"), i)),
         )
-        .await;
+        .await?;
+        let path = format!("/v2/zones/{id}/recordsets");
         recordsets_made += row.ok;
         if clients == 1 {
             // Up to 512 recordsets with its SOA and NS, for the list rows.
@@ -883,23 +913,16 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
     }
     for clients in [1, c] {
         let zone_name = format!("scale-rs{clients}.rest.example.com.");
-        let id = create_zone(&mut conn, &zone_name).await?;
-        settle(&mut conn, timeout).await?;
-        let path = format!("/v2/zones/{id}/recordsets");
-        let row = run_row(
-            "POST /v2/zones/{id}/recordsets",
+        let (_, row) = recordset_row(
+            &mut conn,
             addr,
             operator,
+            timeout,
+            &zone_name,
             clients,
             args.zone_recordsets,
-            move |i| {
-                Req::post(
-                    path.clone(),
-                    recordset_body(&format!("r{i}.{zone_name}"), i),
-                )
-            },
         )
-        .await;
+        .await?;
         scale_rows.push(row);
     }
     memory.push(("at the end".into(), operator.memory()));
