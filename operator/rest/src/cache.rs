@@ -136,34 +136,29 @@ impl Cache {
             .insert(key, (versions, total));
         total
     }
-}
 
-/// A DNS name as the zones mirror keeps it in order: lowercase, labels
-/// reversed (`www.example.org.` is `org.example.www.`), so that the names
-/// below a zone's share its key as a prefix.
-pub fn reversed_name(name: &str) -> String {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let mut reversed = name.rsplit('.').collect::<Vec<_>>().join(".");
-    reversed.push('.');
-    reversed
-}
-
-impl Cache {
     /// The zones named `name` or below it.
     pub fn zones_at_or_below(&self, name: &str) -> Vec<Arc<Zone>> {
-        self.zones.in_tree(Some(&reversed_name(name)), None)
+        self.zones.tree_prefixed(&reversed_name(name))
     }
 
     /// The zones named by `name`'s ancestors (not `name` itself).
     pub fn zones_above(&self, name: &str) -> Vec<Arc<Zone>> {
         name.char_indices()
             .filter(|&(at, c)| c == '.' && at + 1 < name.len())
-            .flat_map(|(at, _)| {
-                self.zones
-                    .in_tree(None, Some(&reversed_name(&name[at + 1..])))
-            })
+            .flat_map(|(at, _)| self.zones.tree_named(&reversed_name(&name[at + 1..])))
             .collect()
     }
+}
+
+/// A DNS name as the zones mirror keeps it in order: lowercase, labels
+/// reversed (`www.example.org.` is `org.example.www.`), so that the names
+/// below a zone's share its key as a prefix.
+fn reversed_name(name: &str) -> String {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let mut reversed = name.rsplit('.').collect::<Vec<_>>().join(".");
+    reversed.push('.');
+    reversed
 }
 
 /// The types of a zone's managed recordsets, in the order of its aliases.
@@ -474,22 +469,26 @@ impl<K: Resource> Mirror<K> {
         state.by_uid.get(uid).cloned()
     }
 
-    /// The listed objects whose tree name starts with `prefix`, or is
-    /// `name` exactly.
-    pub fn in_tree(&self, prefix: Option<&str>, name: Option<&str>) -> Vec<Arc<K>> {
+    /// The listed objects whose tree name starts with `prefix`.
+    pub fn tree_prefixed(&self, prefix: &str) -> Vec<Arc<K>> {
         let state = self.state.read().expect("cache lock");
-        let under = prefix.into_iter().flat_map(|prefix| {
-            state
-                .tree
-                .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-                .take_while(move |(key, _)| key.starts_with(prefix))
-        });
-        let at = name
-            .into_iter()
-            .filter_map(|name| state.tree.get_key_value(name));
-        under
-            .chain(at)
+        state
+            .tree
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix))
             .flat_map(|(_, uids)| uids)
+            .filter_map(|uid| state.by_uid.get(uid).cloned())
+            .collect()
+    }
+
+    /// The listed objects whose tree name is `name`.
+    pub fn tree_named(&self, name: &str) -> Vec<Arc<K>> {
+        let state = self.state.read().expect("cache lock");
+        state
+            .tree
+            .get(name)
+            .into_iter()
+            .flatten()
             .filter_map(|uid| state.by_uid.get(uid).cloned())
             .collect()
     }
