@@ -319,10 +319,13 @@ struct State<K> {
 }
 
 impl<K: Resource> State<K> {
-    fn insert(&mut self, object: K) {
+    fn insert(&mut self, mut object: K) {
         let Some(uid) = object.meta().uid.clone() else {
             return;
         };
+        // Never read here, and a real API server's are the bulk of small
+        // objects.
+        object.meta_mut().managed_fields = None;
         self.remove(&uid);
         let listed = (self.index.listed)(&object);
         let namespace = object.meta().namespace.as_deref().unwrap_or_default();
