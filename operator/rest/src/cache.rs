@@ -329,11 +329,11 @@ impl<K: Resource> State<K> {
         self.remove(&uid);
         let listed = (self.index.listed)(&object);
         let namespace = object.meta().namespace.as_deref().unwrap_or_default();
-        let (created, _) = order_key(&object);
+        let key = order_key(&object);
         for (at, alias) in (self.index.aliases)(&object).into_iter().enumerate() {
             if listed {
                 self.alias_order
-                    .insert(namespace, (created, Arc::from(alias.as_str())));
+                    .insert(namespace, (key.0, Arc::from(alias.as_str())));
             }
             self.aliases.insert(alias, (uid.clone(), at));
         }
@@ -345,7 +345,7 @@ impl<K: Resource> State<K> {
             if let Some(name) = (self.index.tree_name)(&object) {
                 self.tree.entry(name).or_default().insert(uid.clone());
             }
-            self.order.insert(namespace, order_key(&object));
+            self.order.insert(namespace, key);
         }
         self.by_uid.insert(uid, Arc::new(object));
     }
@@ -355,10 +355,10 @@ impl<K: Resource> State<K> {
             return;
         };
         let namespace = old.meta().namespace.as_deref().unwrap_or_default();
-        let (created, _) = order_key(old.as_ref());
+        let key = order_key(old.as_ref());
         for alias in (self.index.aliases)(&old) {
             self.alias_order
-                .remove(namespace, &(created, Arc::from(alias.as_str())));
+                .remove(namespace, &(key.0, Arc::from(alias.as_str())));
             self.aliases.remove(&alias);
         }
         if !(self.index.listed)(&old) {
@@ -379,7 +379,7 @@ impl<K: Resource> State<K> {
                 self.tree.remove(&name);
             }
         }
-        self.order.remove(namespace, &order_key(old.as_ref()));
+        self.order.remove(namespace, &key);
     }
 
     fn apply(&mut self, event: Event<K>) {
