@@ -15,6 +15,7 @@
 //! - [`bench`]: helpers of the benchmark binaries.
 
 pub mod bench;
+pub mod keystone;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -976,4 +977,21 @@ pub fn dig(server: SocketAddr, name: &str, type_: &str) -> (String, Vec<String>)
         .collect();
     answers.sort();
     (status, answers)
+}
+
+/// A `default` Pool (the one zones naming none go to) whose one target is
+/// a real BIND, fed from MiniDNS at `mdns`, as YAML for `kubectl apply`.
+pub fn bind_pool_yaml(bind: &designate_backends::testing::Bind, mdns: SocketAddr) -> String {
+    let options: String = bind
+        .target_options()
+        .iter()
+        .map(|(k, v)| format!("      {k}: \"{v}\"\n"))
+        .collect();
+    format!(
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  description: BIND for the tests\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: bind9\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}",
+        ip = bind.dns_addr().ip(),
+        port = bind.dns_addr().port(),
+        mdns_ip = mdns.ip(),
+        mdns_port = mdns.port(),
+    )
 }

@@ -1405,15 +1405,60 @@ fn projects_are_isolated_and_roles_enforced() {
     let zones = kubectl.get_json(&["zones", "-n", "project-a"]);
     assert_eq!(zones["items"].as_array().map(Vec::len), Some(1), "{zones}");
 
-    // A Zone applied with kubectl in namespace kube-proj is project kube-proj's.
-    kubectl.ok(&["create", "namespace", "kube-proj"]);
+    // A Zone applied with kubectl in namespace team-k is no project's
+    // until the namespace is labelled and annotated as project team-k's:
+    // a project id never reaches a namespace by its name alone.
+    kubectl.ok(&["create", "namespace", "team-k"]);
     apply(
         &kubectl,
         tmp.path(),
         "zone.yaml",
-        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: kube-made\n  namespace: kube-proj\nspec:\n  name: kube-made.org.\n  email: admin@kube-made.org\n",
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: kube-made\n  namespace: team-k\nspec:\n  name: kube-made.org.\n  email: admin@kube-made.org\n",
     );
-    let kube = as_project("kube-proj", "member,reader");
+    let kube = as_project("team-k", "member,reader");
+    let all = [("X-Roles", "admin"), ("X-Auth-All-Projects", "true")];
+    wait_for(
+        SETTLE_TIMEOUT,
+        "the kubectl zone in an all-projects list",
+        || {
+            let names = zone_names(&rest_request(&base, "GET", "/v2/zones", &all, None));
+            if names.contains(&"kube-made.org.".to_string()) {
+                Ok(())
+            } else {
+                Err(format!("{names:?}"))
+            }
+        },
+    );
+    let names = zone_names(&rest_request(&base, "GET", "/v2/zones", &kube, None));
+    assert!(
+        names.is_empty(),
+        "an unclaimed namespace is no project's: {names:?}"
+    );
+    let refused = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &kube,
+        Some(&json!({"name": "team-k-taken.org.", "email": "a@team-k-taken.org"})),
+    );
+    expect_error(
+        &refused,
+        403,
+        "forbidden",
+        "a project whose namespace name is taken",
+    );
+    kubectl.ok(&[
+        "label",
+        "namespace",
+        "team-k",
+        "designate.openstack.org/tenancy=project",
+    ]);
+    kubectl.ok(&[
+        "annotate",
+        "namespace",
+        "team-k",
+        "designate.openstack.org/project-id=team-k",
+    ]);
     let zone = wait_for(SETTLE_TIMEOUT, "the kubectl zone in GET /v2/zones", || {
         let answer = rest_request(&base, "GET", "/v2/zones", &kube, None);
         let body = answer.json();
@@ -1422,7 +1467,7 @@ fn projects_are_isolated_and_roles_enforced() {
             _ => Err(format!("{} {}", answer.status, short(&body))),
         }
     });
-    assert_eq!(zone["project_id"], "kube-proj", "{zone}");
+    assert_eq!(zone["project_id"], "team-k", "{zone}");
     assert_eq!(zone["email"], "admin@kube-made.org", "{zone}");
     let names = zone_names(&rest_request(&base, "GET", "/v2/zones", &a, None));
     assert_eq!(names, ["tenant-a.org."]);

@@ -46,10 +46,15 @@ struct RoleArgs {
     /// as their `masters`.
     #[arg(long, env = "DESIGNATE_MDNS_LISTEN", default_value = "127.0.0.1:5354")]
     mdns_listen: SocketAddr,
-    /// Where the Designate v2 REST API answers (noauth: the project and
-    /// roles come from the `X-Auth-Project-ID` and `X-Roles` headers).
+    /// Where the Designate v2 REST API answers.
     #[arg(long, env = "DESIGNATE_REST_LISTEN", default_value = "127.0.0.1:9001")]
     rest_listen: SocketAddr,
+    #[command(flatten)]
+    identity: IdentityArgs,
+    /// How long a project namespace made by the REST API is kept once it
+    /// holds nothing (e.g. `5m`).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    empty_namespace_grace: Duration,
     #[command(flatten)]
     quotas: QuotaArgs,
     /// Share of a pool's nameservers that must serve a change (percent).
@@ -62,6 +67,139 @@ struct RoleArgs {
     /// where lost, ERROR re-driven), e.g. `60s`.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     heal_interval: Duration,
+}
+
+/// Who may call the REST API: Designate's `[service:api] auth_strategy`,
+/// `[keystone_authtoken]` and `[oslo_policy]`.
+#[derive(clap::Args, Clone)]
+struct IdentityArgs {
+    /// `keystone`: callers send Keystone tokens; `noauth`: the project and
+    /// roles come from `X-Auth-Project-ID` and `X-Roles` (development only).
+    #[arg(long, env = "DESIGNATE_AUTH_STRATEGY", default_value = "noauth")]
+    auth_strategy: AuthStrategy,
+    /// Serve noauth on an address off loopback all the same (anyone who
+    /// reaches it is whoever they say).
+    #[arg(long)]
+    noauth_off_loopback: bool,
+    /// Keystone's v3 endpoint, e.g. `http://127.0.0.1:5000/v3`.
+    #[arg(long, env = "DESIGNATE_KEYSTONE_URL")]
+    keystone_url: Option<String>,
+    /// The service user that validates tokens.
+    #[arg(long, env = "DESIGNATE_KEYSTONE_USERNAME", default_value = "designate")]
+    keystone_username: String,
+    /// A file holding the service user's password (else
+    /// `DESIGNATE_KEYSTONE_PASSWORD`).
+    #[arg(long, env = "DESIGNATE_KEYSTONE_PASSWORD_FILE")]
+    keystone_password_file: Option<PathBuf>,
+    #[arg(
+        long,
+        env = "DESIGNATE_KEYSTONE_PROJECT_NAME",
+        default_value = "service"
+    )]
+    keystone_project_name: String,
+    #[arg(
+        long,
+        env = "DESIGNATE_KEYSTONE_USER_DOMAIN",
+        default_value = "Default"
+    )]
+    keystone_user_domain: String,
+    #[arg(
+        long,
+        env = "DESIGNATE_KEYSTONE_PROJECT_DOMAIN",
+        default_value = "Default"
+    )]
+    keystone_project_domain: String,
+    /// How long a validated token is trusted before Keystone is asked again
+    /// (never past its expiry); keystonemiddleware's `token_cache_time`.
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    keystone_token_cache_time: Duration,
+    /// An oslo.policy YAML (or JSON) file whose rules replace Designate's
+    /// defaults.
+    #[arg(long, env = "DESIGNATE_POLICY_FILE")]
+    policy_file: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum AuthStrategy {
+    Keystone,
+    Noauth,
+}
+
+/// How REST callers are authenticated and what the policy lets them do.
+struct Identity {
+    auth: Box<dyn designate_rest::auth::Authenticate>,
+    policy: designate_identity::policy::Policy,
+}
+
+impl IdentityArgs {
+    fn build(&self, rest_listen: SocketAddr) -> Result<Identity> {
+        Ok(Identity {
+            auth: self.authenticator(rest_listen)?,
+            policy: self.policy()?,
+        })
+    }
+
+    /// The authentication of REST requests; refuses noauth off loopback
+    /// unless asked for explicitly.
+    fn authenticator(
+        &self,
+        listen: SocketAddr,
+    ) -> Result<Box<dyn designate_rest::auth::Authenticate>> {
+        match self.auth_strategy {
+            AuthStrategy::Noauth => {
+                if !listen.ip().is_loopback() && !self.noauth_off_loopback {
+                    bail!(
+                        "--auth-strategy noauth on {listen} lets anyone who reaches it act as any \
+                         project; listen on loopback, use --auth-strategy keystone, or pass \
+                         --noauth-off-loopback"
+                    );
+                }
+                Ok(Box::new(designate_rest::auth::NoAuth))
+            }
+            AuthStrategy::Keystone => {
+                let url = self
+                    .keystone_url
+                    .clone()
+                    .context("--auth-strategy keystone needs --keystone-url")?;
+                let password = match &self.keystone_password_file {
+                    Some(file) => std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string(),
+                    None => std::env::var("DESIGNATE_KEYSTONE_PASSWORD").context(
+                        "--auth-strategy keystone needs --keystone-password-file or DESIGNATE_KEYSTONE_PASSWORD",
+                    )?,
+                };
+                let keystone = designate_identity::keystone::Keystone::new(
+                    designate_identity::keystone::Settings {
+                        url,
+                        username: self.keystone_username.clone(),
+                        password,
+                        project_name: self.keystone_project_name.clone(),
+                        user_domain: self.keystone_user_domain.clone(),
+                        project_domain: self.keystone_project_domain.clone(),
+                        cache_time: self.keystone_token_cache_time,
+                        cache_capacity: 100_000,
+                        timeout: Duration::from_secs(10),
+                    },
+                )?;
+                Ok(Box::new(designate_rest::auth::KeystoneAuth(keystone)))
+            }
+        }
+    }
+
+    /// Designate's default rules, with the policy file's over them.
+    fn policy(&self) -> Result<designate_identity::policy::Policy> {
+        let defaults = designate_identity::policy::Policy::designate_defaults();
+        let Some(file) = &self.policy_file else {
+            return Ok(defaults);
+        };
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        defaults
+            .with_overrides(&text)
+            .with_context(|| format!("policy file {}", file.display()))
+    }
 }
 
 /// Designate's `[DEFAULT] quota_*` options: every project's limits.
@@ -165,7 +303,7 @@ struct ControlPlaneArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run everything in one process on an embedded Kubernetes-compatible API.
-    Standalone(StandaloneArgs),
+    Standalone(Box<StandaloneArgs>),
     /// Run only the embedded Kubernetes-compatible API (no controllers).
     Apiserver(ControlPlaneArgs),
     /// Print the CRDs as YAML, or write them as files into a directory.
@@ -187,7 +325,10 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => run_in_cluster(cli.database_url, cli.metrics_listen, cli.roles).await,
+        None => {
+            let identity = cli.roles.identity.build(cli.roles.rest_listen)?;
+            run_in_cluster(cli.database_url, cli.metrics_listen, cli.roles, identity).await
+        }
         Some(Command::Standalone(args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
                 format!(
@@ -195,10 +336,14 @@ async fn main() -> Result<()> {
                     args.control_plane.data_dir.join("designate.db").display()
                 )
             });
+            // Refused before anything starts: a bad identity setup is not
+            // a half-running service.
+            let identity = args.roles.identity.build(args.roles.rest_listen)?;
             let roles = Roles {
                 database_url,
                 default_ns_record: args.default_ns_record,
                 args: args.roles,
+                identity,
             };
             standalone(args.control_plane, Some(roles)).await
         }
@@ -224,6 +369,7 @@ async fn run_in_cluster(
     database_url: Option<String>,
     metrics_listen: SocketAddr,
     roles: RoleArgs,
+    identity: Identity,
 ) -> Result<()> {
     let database_url = database_url
         .context("--database-url (or DESIGNATE_DATABASE_URL) is required against a cluster")?;
@@ -247,7 +393,8 @@ async fn run_in_cluster(
     tokio::spawn(async move { axum::serve(listener, app).await });
     // The namespace the operator runs in (set by the chart from the pod's).
     let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
-    run_roles(client, storage, roles.settings(&namespace), metrics, &roles).await
+    let settings = roles.settings(&namespace);
+    run_roles(client, storage, settings, metrics, &roles, identity).await
 }
 
 /// MiniDNS and the controllers, until shutdown.
@@ -257,6 +404,7 @@ async fn run_roles(
     settings: Settings,
     metrics: RoleMetrics,
     args: &RoleArgs,
+    identity: Identity,
 ) -> Result<()> {
     let mdns = MiniDns::bind(args.mdns_listen, storage.clone(), TransferPolicy::default())
         .await
@@ -269,12 +417,18 @@ async fn run_roles(
         .with_context(|| format!("REST API listening on {}", args.rest_listen))?;
     let rest = designate_rest::Settings {
         central: settings.central.clone(),
+        empty_namespace_grace: args.empty_namespace_grace,
         ..Default::default()
     };
-    let auth = Box::new(designate_rest::auth::NoAuth);
-    let api = designate_rest::Api::start(client.clone(), rest, auth, metrics.rest)
-        .await
-        .context("starting the REST API's caches")?;
+    let api = designate_rest::Api::start(
+        client.clone(),
+        rest,
+        identity.auth,
+        identity.policy,
+        metrics.rest,
+    )
+    .await
+    .context("starting the REST API's caches")?;
     println!("REST API:       http://{}", listener.local_addr()?);
     tokio::spawn(async move {
         if let Err(error) = designate_rest::serve(listener, api).await {
@@ -332,6 +486,7 @@ struct Roles {
     database_url: String,
     default_ns_record: String,
     args: RoleArgs,
+    identity: Identity,
 }
 
 async fn open_storage(url: &str) -> Result<Storage> {
@@ -462,7 +617,16 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
         ensure_default_pool(&client, &roles.default_ns_record).await?;
         let settings = roles.args.settings("default");
         tokio::spawn(async move {
-            if let Err(error) = run_roles(client, storage, settings, metrics, &roles.args).await {
+            if let Err(error) = run_roles(
+                client,
+                storage,
+                settings,
+                metrics,
+                &roles.args,
+                roles.identity,
+            )
+            .await
+            {
                 tracing::error!("{error:#}");
                 std::process::exit(1);
             }

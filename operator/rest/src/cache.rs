@@ -76,7 +76,17 @@ impl Cache {
                 },
             ),
             pools: Mirror::start(Api::all(client.clone()), "pools", Index::by_name()),
-            namespaces: Mirror::start(Api::all(client.clone()), "namespaces", Index::by_name()),
+            namespaces: Mirror::start(
+                Api::all(client.clone()),
+                "namespaces",
+                Index {
+                    // Found by the project they are claimed for.
+                    tree_name: |ns: &Namespace| {
+                        crate::tenancy::claimed_project(ns).map(str::to_string)
+                    },
+                    ..Index::by_name()
+                },
+            ),
             recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;

@@ -107,6 +107,15 @@ impl ApiError {
         )
     }
 
+    /// Keystone could not be asked: never a pass.
+    pub fn identity_unavailable() -> Self {
+        Self::new(
+            503,
+            "service_unavailable",
+            "The identity service is unavailable; try again later.",
+        )
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::bare(405, "method_not_allowed")
     }

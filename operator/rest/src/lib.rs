@@ -8,8 +8,10 @@
 //! listing the API server. The shim keeps no state of its own: run as many
 //! replicas as needed.
 //!
-//! - [`auth`]: the caller (noauth headers) and Designate's default policies;
-//! - [`tenancy`]: projects as namespaces;
+//! - [`auth`]: the caller (Keystone tokens or noauth headers), Designate's
+//!   context flags and the policy checks (`designate-identity` holds the
+//!   Keystone client and the policy engine);
+//! - [`tenancy`]: projects as namespaces, one to one;
 //! - [`list`]: paging, filters and sorting (pure);
 //! - [`render`]: resources in Designate's JSON shapes;
 //! - [`zones`], [`recordsets`]: the endpoints.
@@ -27,7 +29,7 @@ pub mod zones;
 mod body;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -36,6 +38,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use designate_central::Config;
+use designate_identity::policy::Policy;
 use kube::Client;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -45,6 +48,7 @@ pub use error::{ApiError, Error};
 
 use crate::auth::{Authenticate, Caller};
 use crate::cache::Cache;
+use crate::tenancy::Tenancy;
 
 /// How the API is configured.
 #[derive(Clone, Debug)]
@@ -53,6 +57,9 @@ pub struct Settings {
     pub central: Config,
     /// The Pool zones go to (Designate's scheduler picks the default pool).
     pub default_pool: String,
+    /// How long a project namespace this API made is kept once it holds
+    /// nothing.
+    pub empty_namespace_grace: Duration,
 }
 
 impl Default for Settings {
@@ -60,6 +67,7 @@ impl Default for Settings {
         Self {
             central: Config::default(),
             default_pool: "default".into(),
+            empty_namespace_grace: Duration::from_secs(300),
         }
     }
 }
@@ -70,32 +78,41 @@ pub struct Api {
     pub cache: Cache,
     pub settings: Settings,
     pub auth: Box<dyn Authenticate>,
+    pub policy: Arc<Policy>,
+    pub tenancy: Tenancy,
     pub metrics: Arc<metrics::Metrics>,
 }
 
 pub type Shared = State<Arc<Api>>;
 
 impl Api {
-    /// Starts the watch caches and waits for their first lists.
+    /// Starts the watch caches and waits for their first lists, then
+    /// sweeps empty project namespaces in the background.
     pub async fn start(
         client: Client,
         settings: Settings,
         auth: Box<dyn Authenticate>,
+        policy: Policy,
         metrics: Arc<metrics::Metrics>,
     ) -> Result<Arc<Self>, Error> {
         let cache = Cache::start(&client).await?;
-        Ok(Arc::new(Self {
+        let api = Arc::new(Self {
+            tenancy: Tenancy::new(settings.empty_namespace_grace),
             client,
             cache,
             settings,
             auth,
+            policy: Arc::new(policy),
             metrics,
-        }))
-    }
-
-    /// The caller of a request (authentication is pluggable).
-    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        self.auth.authenticate(headers)
+        });
+        let sweeper = api.clone();
+        tokio::spawn(async move {
+            sweeper
+                .tenancy
+                .sweep_forever(sweeper.client.clone(), sweeper.cache.clone())
+                .await;
+        });
+        Ok(api)
     }
 }
 
@@ -123,6 +140,12 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v2/limits", get(limits))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        // Every /v2 path, routed or not, is authenticated first (as
+        // keystonemiddleware runs before Designate's routing).
+        .layer(middleware::from_fn_with_state(
+            api.clone(),
+            auth::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(api.clone(), answer))
         .with_state(api)
 }
@@ -226,8 +249,14 @@ async fn versions(headers: HeaderMap) -> Response {
 }
 
 /// `GET /v2/limits`: the caller's quotas and the API's limits.
-async fn limits(State(api): Shared, headers: HeaderMap) -> Result<Response, ApiError> {
-    api.caller(&headers)?.may_read()?;
+async fn limits(State(api): Shared, caller: Caller) -> Result<Response, ApiError> {
+    // Central's get_absolute_limits: the caller's own quotas.
+    let mut target = auth::project_target(&caller.project);
+    target.insert(
+        "all_tenants",
+        designate_identity::policy::Value::Bool(caller.all_projects),
+    );
+    caller.require("get_quotas", &target)?;
     let cfg = &api.settings.central;
     let body: Value = json!({
         "max_zones": cfg.quotas.zones,

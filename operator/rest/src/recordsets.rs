@@ -19,6 +19,7 @@ use crate::list::{self, Query};
 use crate::render::{RecordsetView, ZoneView};
 use crate::zones::{ZoneViews, accepted_or_ok, check_uuid, created, list_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
+use designate_identity::policy::{Target, Value as PolicyValue};
 
 const CREATE_KEYS: &[&str] = &["name", "type", "records", "ttl", "description"];
 const UPDATE_KEYS: &[&str] = &["records", "ttl", "description"];
@@ -47,6 +48,17 @@ impl Api {
 
     fn zone_for(&self, caller: &Caller, zone_id: &str) -> Result<ZoneView, ApiError> {
         Ok(self.zone_view(self.find_zone(caller, zone_id)?))
+    }
+
+    /// Central's target for a change to a recordset of `zone` (ours are
+    /// always the zone's project's: no shared zones yet).
+    fn recordset_target(&self, zone: &ZoneView) -> Target {
+        let mut target = self.zone_target(zone);
+        target.insert(
+            "recordset_project_id",
+            PolicyValue::Str(zone.project.to_string()),
+        );
+        target
     }
 }
 
@@ -145,14 +157,16 @@ fn hide_counts(headers: &HeaderMap) -> bool {
 
 pub async fn list(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     uri: OriginalUri,
     Path(zone_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
+    // Central: the zone (get_zone), then find_recordsets.
     let zone = api.zone_for(&caller, &zone_id)?;
+    caller.require("get_zone", &api.zone_target(&zone))?;
+    caller.require_own("find_recordsets")?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::RECORDSETS)?;
     Ok(render_page(
         list::page(api.recordsets_of(&zone), &query)?,
@@ -283,12 +297,12 @@ fn candidates_after(
 
 pub async fn list_all(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     uri: OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
+    caller.require_own("find_recordsets")?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::CROSS_ZONE_RECORDSETS)?;
     let page = if query.in_creation_order() {
         all_in_creation_order(&api, &caller, &query)?
@@ -306,13 +320,13 @@ pub async fn list_all(
 
 pub async fn show(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path((zone_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
     let zone = api.zone_for(&caller, &zone_id)?;
     let rs = api.find_recordset(&zone, &id)?;
+    caller.require("get_recordset", &api.zone_target(&zone))?;
     Ok(axum::Json(rs.render(&base_url(&headers))).into_response())
 }
 
@@ -320,11 +334,11 @@ pub async fn show(
 /// under its zone.
 pub async fn locate(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
+    caller.require_own("find_recordset")?;
     check_uuid("recordset_id", &id)?;
     let zone_id = match api.cache.recordsets.get(&id) {
         Some(rs) => api.cache.zone_of(&rs),
@@ -362,14 +376,13 @@ fn refuse_deleting(zone: &ZoneView) -> Result<(), ApiError> {
 
 pub async fn create(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path(zone_id): Path<String>,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
     let zone = api.zone_for(&caller, &zone_id)?;
-    caller.may_write()?;
+    caller.require("create_recordset", &api.zone_target(&zone))?;
     let body = body::object(&headers, &payload)?;
     body::only(&body, CREATE_KEYS, "recordset")?;
     let input = input(&body)?;
@@ -401,15 +414,14 @@ pub async fn create(
 
 pub async fn update(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path((zone_id, id)): Path<(String, String)>,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
     let zone = api.zone_for(&caller, &zone_id)?;
     let current = api.find_recordset(&zone, &id)?;
-    caller.may_write()?;
+    caller.require("update_recordset", &api.recordset_target(&zone))?;
     let body = body::object(&headers, &payload)?;
     body::only(&body, UPDATE_KEYS, "recordset")?;
     refuse_deleting(&zone)?;
@@ -462,14 +474,13 @@ fn rrset_input(view: &RecordsetView) -> RecordsetInput {
 
 pub async fn delete(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path((zone_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
     let zone = api.zone_for(&caller, &zone_id)?;
     let current = api.find_recordset(&zone, &id)?;
-    caller.may_write()?;
+    caller.require("delete_recordset", &api.recordset_target(&zone))?;
     refuse_deleting(&zone)?;
     let Some(rs) = current.resource() else {
         let message = if current.type_() == "SOA" {

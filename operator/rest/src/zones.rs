@@ -9,20 +9,19 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
 use designate_crd::{Pool, Zone, ZoneSpec, ZoneType};
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api as KubeApi, PostParams};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
 
-use crate::auth::Caller;
+use crate::auth::{self, Caller};
 use crate::cache::{HashMap, order_key};
 use crate::error::ApiError;
 use crate::list::{self, Query};
 use crate::render::{self, Links, ZoneView};
-use crate::tenancy::{self, namespace_for};
+use crate::tenancy::{self, NO_NAMESPACE};
 use crate::{Api, Shared, base_url, body};
+use designate_identity::policy::Target;
 
 const CREATE_KEYS: &[&str] = &[
     "name",
@@ -36,13 +35,23 @@ const CREATE_KEYS: &[&str] = &[
 const UPDATE_KEYS: &[&str] = &["email", "ttl", "description", "masters", "attributes"];
 
 impl Api {
-    /// The project a namespace belongs to.
+    /// The project a namespace belongs to; a namespace no project owns
+    /// (reached only across all projects) shows as its own name.
     pub(crate) fn project_of(&self, namespace: &str) -> Arc<str> {
         self.cache
             .namespaces
             .first_in_group(namespace)
-            .and_then(|ns| tenancy::project_of(&ns).map(Arc::from))
+            .and_then(|ns| self.tenancy.project_owning(&self.cache, &ns).map(Arc::from))
             .unwrap_or_else(|| Arc::from(namespace))
+    }
+
+    /// Central's target for checks on a zone.
+    pub(crate) fn zone_target(&self, zone: &ZoneView) -> Target {
+        let type_ = match zone.zone.spec.type_ {
+            ZoneType::Primary => "PRIMARY",
+            ZoneType::Secondary => "SECONDARY",
+        };
+        auth::zone_target(&zone.project, type_)
     }
 
     /// The name of the Pool a zone is (or will be) served by.
@@ -64,12 +73,17 @@ impl Api {
 
     /// Whether the caller may see (and, policy allowing, change) a zone.
     pub(crate) fn sees(&self, caller: &Caller, zone: &Zone) -> bool {
-        caller.all_projects || zone.namespace().as_deref() == Some(&namespace_for(&caller.project))
+        caller.all_projects || (caller.namespace.is_some() && zone.namespace() == caller.namespace)
     }
 
     /// The namespace whose zones the caller sees (`None`: all of them).
     pub(crate) fn scope(&self, caller: &Caller) -> Option<String> {
-        (!caller.all_projects).then(|| namespace_for(&caller.project))
+        (!caller.all_projects).then(|| {
+            caller
+                .namespace
+                .clone()
+                .unwrap_or_else(|| NO_NAMESPACE.to_string())
+        })
     }
 
     /// The zones the caller sees, in creation order.
@@ -97,21 +111,27 @@ impl Api {
             .ok_or_else(ApiError::zone_not_found)
     }
 
-    /// Makes sure the project's namespace exists (created on its first write).
-    async fn ensure_namespace(&self, project: &str) -> Result<String, ApiError> {
-        let name = namespace_for(project);
-        if self.cache.namespaces.first_in_group(&name).is_some() {
-            return Ok(name);
+    /// The caller's namespace, made on its project's first write (for a
+    /// project that exists: Designate's `quotas_verify_project_id`).
+    async fn ensure_namespace(&self, caller: &Caller) -> Result<String, ApiError> {
+        if let Some(namespace) = &caller.namespace {
+            return Ok(namespace.clone());
         }
-        let api = KubeApi::<Namespace>::all(self.client.clone());
-        match api
-            .create(&post_params(), &tenancy::namespace_object(project))
+        let exists = self
+            .auth
+            .project_exists(&caller.project)
             .await
-        {
-            Ok(_) => Ok(name),
-            Err(kube::Error::Api(e)) if e.code == 409 => Ok(name),
-            Err(error) => Err(error.into()),
+            .map_err(|_| ApiError::identity_unavailable())?;
+        if !exists {
+            return Err(ApiError::new(
+                400,
+                "invalid_project",
+                format!("Project {} not found", caller.project),
+            ));
         }
+        self.tenancy
+            .ensure(&self.client, &self.cache, &caller.project)
+            .await
     }
 }
 
@@ -157,13 +177,6 @@ impl<'a> ZoneViews<'a> {
             }
         };
         ZoneView::new(zone, project, pool)
-    }
-}
-
-fn post_params() -> PostParams {
-    PostParams {
-        field_manager: Some(crate::cache::FIELD_MANAGER.into()),
-        ..PostParams::default()
     }
 }
 
@@ -320,12 +333,12 @@ fn zones_in_creation_order(
 
 pub async fn list(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     uri: OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
+    caller.require_own("find_zones")?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::ZONES)?;
     let mut viewer = ZoneViews::new(&api);
     let page = if query.in_creation_order() {
@@ -357,34 +370,33 @@ pub async fn list(
 
 pub async fn show(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
-    let zone = api.find_zone(&caller, &id)?;
-    let view = api.zone_view(zone);
+    let view = api.zone_view(api.find_zone(&caller, &id)?);
+    caller.require("get_zone", &api.zone_target(&view))?;
     let body = view.render(&base_url(&headers), &api.settings.central);
     Ok(axum::Json(body).into_response())
 }
 
 pub async fn nameservers(
     State(api): Shared,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
-    let zone = api.find_zone(&caller, &id)?;
-    let nameservers = api
-        .pool_of(&zone)
-        .map(|pool| render::nameservers(&pool))
+    let view = api.zone_view(api.find_zone(&caller, &id)?);
+    caller.require("get_zone_ns_records", &api.zone_target(&view))?;
+    let nameservers = view
+        .pool
+        .as_deref()
+        .map(render::nameservers)
         .unwrap_or_else(|| json!([]));
     Ok(axum::Json(json!({ "nameservers": nameservers })).into_response())
 }
 
 /// The zone a create body asks for, as Central's input.
-fn zone_input(body: &Map<String, Value>, project: &str) -> Result<ZoneInput, ApiError> {
+fn zone_input(body: &Map<String, Value>, namespace: String) -> Result<ZoneInput, ApiError> {
     let kind = match body::string(body, "type")?.as_deref() {
         None | Some("PRIMARY") => ZoneKind::Primary,
         Some("SECONDARY") => ZoneKind::Secondary,
@@ -397,7 +409,7 @@ fn zone_input(body: &Map<String, Value>, project: &str) -> Result<ZoneInput, Api
     };
     Ok(ZoneInput {
         id: String::new(),
-        project: namespace_for(project),
+        project: namespace,
         name: body::string(body, "name")?.unwrap_or_default(),
         email: body::string(body, "email")?,
         ttl: body::integer(body, "ttl")?,
@@ -426,18 +438,26 @@ fn attributes(
 
 pub async fn create(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_write()?;
+    caller.require_own("create_zone")?;
     let body = body::object(&headers, &payload)?;
     body::only(&body, CREATE_KEYS, "zone")?;
-    let input = zone_input(&body, &caller.project)?;
+    // Before its first write a project has no namespace: the one it would
+    // get stands in for Central's ownership and quota checks.
+    let namespace = caller
+        .namespace
+        .clone()
+        .unwrap_or_else(|| tenancy::derived_name(&caller.project));
+    let input = zone_input(&body, namespace)?;
     let attributes = attributes(&body)?.unwrap_or_default();
     let cfg = &api.settings.central;
-    let namespace = input.project.clone();
-    let project_zones = api.cache.zones.count(Some(&namespace)) as u64;
+    let project_zones = caller
+        .namespace
+        .as_deref()
+        .map_or(0, |ns| api.cache.zones.count(Some(ns))) as u64;
     rules::validate_zone(
         &input,
         None,
@@ -446,7 +466,7 @@ pub async fn create(
         project_zones,
         &related(&api, &input.name, None),
     )?;
-    api.ensure_namespace(&caller.project).await?;
+    let namespace = api.ensure_namespace(&caller).await?;
     let zone = Zone::new(
         &object_name(&input.name),
         ZoneSpec {
@@ -480,14 +500,16 @@ pub async fn create(
 
 pub async fn update(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
     let zone = api.find_zone(&caller, &id)?;
-    caller.may_write()?;
+    caller.require(
+        "update_zone",
+        &api.zone_target(&api.zone_view(zone.clone())),
+    )?;
     let body = body::object(&headers, &payload)?;
     body::only(&body, UPDATE_KEYS, "zone")?;
     if zone.meta().deletion_timestamp.is_some() {
@@ -537,13 +559,15 @@ pub async fn update(
 
 pub async fn delete(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = api.caller(&headers)?;
-    caller.may_read()?;
     let zone = api.find_zone(&caller, &id)?;
-    caller.may_write()?;
+    caller.require(
+        "delete_zone",
+        &api.zone_target(&api.zone_view(zone.clone())),
+    )?;
     let name = &zone.spec.name;
     let has_children = api
         .cache
@@ -567,11 +591,12 @@ pub async fn delete(
 
 pub async fn pools(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     uri: OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    api.caller(&headers)?.may_administer()?;
+    caller.require("find_pools", &Target::new())?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::POOLS)?;
     let views: Vec<PoolView> = api.cache.pools.all().into_iter().map(PoolView).collect();
     let page = list::page(views, &query)?;
@@ -597,10 +622,11 @@ pub async fn pools(
 
 pub async fn pool(
     State(api): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    api.caller(&headers)?.may_administer()?;
+    caller.require("get_pool", &Target::new())?;
     check_uuid("pool_id", &id)?;
     let pool = api
         .cache
