@@ -19,7 +19,7 @@
 //! Every call goes through [`crate::http_request`]; `KEYSTONE_URL` must be
 //! `http://IP:PORT/...`.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -164,13 +164,20 @@ pub fn ensure_running() -> String {
             "Keystone does not answer at {url}; running bash {}",
             script.display()
         );
-        let output = Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .output();
+        let mut command = Command::new("bash");
+        command.arg(&script).stdin(Stdio::null());
+        // The script listens on $KS_PORT (default 5000): the URL's port.
+        if std::env::var_os("KS_PORT").is_none()
+            && let Some(port) = split_url(&url)
+                .ok()
+                .and_then(|(base, _)| base.rsplit(':').next().map(str::to_string))
+        {
+            command.env("KS_PORT", port);
+        }
+        let output = command.output();
         let log = match &output {
             Ok(output) => format!(
-                "exit {}; stdout:\n{}\nstderr:\n{}",
+                "{}; stdout:\n{}\nstderr:\n{}",
                 output.status,
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
@@ -229,9 +236,11 @@ pub struct Keystone {
     base: String,
     prefix: String,
     admin_token: String,
-    roles: Mutex<HashMap<String, String>>,
     made: Mutex<Vec<Made>>,
 }
+
+/// Role ids by `"<url> <name>"`: the same for every test of a process.
+static ROLES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 
 impl Keystone {
     /// [`ensure_running`], then an admin client of [`keystone_url`].
@@ -248,7 +257,6 @@ impl Keystone {
             base,
             prefix,
             admin_token: String::new(),
-            roles: Mutex::default(),
             made: Mutex::default(),
         };
         let scope = json!({"project": {"name": "admin", "domain": {"name": "Default"}}});
@@ -394,12 +402,8 @@ impl Keystone {
 
     /// The id of the role `name` (`admin`, `member`, `reader`, ...).
     pub fn role_id(&self, name: &str) -> String {
-        if let Some(id) = self
-            .roles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
+        let key = format!("{} {name}", self.url);
+        if let Some(id) = ROLES.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return id.clone();
         }
         let answer = self.admin_call("GET", &format!("/roles?name={name}"), None, 200);
@@ -409,10 +413,10 @@ impl Keystone {
             .and_then(|role| role["id"].as_str())
             .unwrap_or_else(|| panic!("Keystone has no role {name:?}: {answer}"))
             .to_string();
-        self.roles
+        ROLES
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_string(), id.clone());
+            .insert(key, id.clone());
         id
     }
 

@@ -6,9 +6,17 @@
 //! default Pool targets a real BIND9, and `dig` against it answers what the
 //! CLI made.
 //!
+//! `openstack_cli_with_keystone_password_auth`: the same CLI with Keystone
+//! password auth against a standalone that validates tokens with the
+//! conformance Keystone (`../shared/conformance`), the dns endpoint found in
+//! the catalog (a region of the test's own): members, readers and admins of
+//! projects made for the test, with `--all-projects` and
+//! `--sudo-project-id`.
+//!
 //! The CLI is `$DESIGNATE_OPENSTACK`, else `openstack` on PATH (`.ci/run`
-//! installs it into a virtualenv). Needs `cargo build -p designate-operator`
-//! first.
+//! installs it into a virtualenv); the Keystone test prefers the
+//! conformance virtualenv's before PATH. Needs `cargo build -p
+//! designate-operator` first.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use designate_backends::testing::Bind;
+use designate_e2e::keystone::{self, Keystone};
 use designate_e2e::{Kubectl, Standalone, dig, kubectl_versions, wait_for};
 use serde_json::Value;
 
@@ -73,33 +82,46 @@ impl Run {
     }
 }
 
+/// How the CLI authenticates.
+enum Auth {
+    /// `--os-auth-type none --os-endpoint <rest>/v2`.
+    None { endpoint: String },
+    /// Keystone password auth (`OS_AUTH_URL`, `OS_USERNAME`, ...); the dns
+    /// endpoint comes from the catalog.
+    Password { env: Vec<(String, String)> },
+}
+
 struct Cli {
     bin: PathBuf,
-    endpoint: String,
+    auth: Auth,
     home: PathBuf,
+    /// Who runs it, for the log.
+    who: String,
 }
 
 impl Cli {
     fn run(&self, args: &[&str]) -> Run {
-        let line = format!("openstack {}", args.join(" "));
+        let line = format!("[{}] openstack {}", self.who, args.join(" "));
         let stdout = tempfile::tempfile().unwrap();
         let stderr = tempfile::tempfile().unwrap();
         let mut command = Command::new(&self.bin);
+        // Nothing from the caller's cloud settings.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("OS_") {
+                command.env_remove(&name);
+            }
+        }
+        match &self.auth {
+            Auth::None { endpoint } => {
+                command.args(["--os-auth-type", "none", "--os-endpoint", endpoint]);
+            }
+            Auth::Password { env } => {
+                command.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            }
+        }
         command
-            .args(["--os-auth-type", "none", "--os-endpoint", &self.endpoint])
             .args(args)
-            // Nothing from the caller's cloud settings.
             .env("HOME", &self.home)
-            .env_remove("OS_CLOUD")
-            .env_remove("OS_AUTH_URL")
-            .env_remove("OS_AUTH_TYPE")
-            .env_remove("OS_TOKEN")
-            .env_remove("OS_PROJECT_ID")
-            .env_remove("OS_PROJECT_NAME")
-            .env_remove("OS_USERNAME")
-            .env_remove("OS_PASSWORD")
-            .env_remove("OS_REGION_NAME")
-            .env_remove("OS_ENDPOINT")
             .stdin(Stdio::null())
             .stdout(stdout.try_clone().unwrap())
             .stderr(stderr.try_clone().unwrap());
@@ -286,8 +308,11 @@ fn openstack_cli_manages_zones_served_by_bind() {
     std::fs::create_dir_all(&home).unwrap();
     let cli = Cli {
         bin,
-        endpoint: format!("{rest}/v2"),
+        auth: Auth::None {
+            endpoint: format!("{rest}/v2"),
+        },
         home,
+        who: "noauth".to_string(),
     };
     let mut findings = Findings::default();
 
@@ -585,6 +610,302 @@ fn openstack_cli_manages_zones_served_by_bind() {
     assert!(
         findings.0.is_empty(),
         "{} difference(s) through the OpenStack CLI:\n{}",
+        findings.0.len(),
+        findings.0.join("\n")
+    );
+}
+
+/// The `openstack` executable for the Keystone test: `$DESIGNATE_OPENSTACK`,
+/// else the conformance virtualenv's, else `openstack` on PATH.
+fn keystone_openstack_bin() -> PathBuf {
+    if std::env::var_os("DESIGNATE_OPENSTACK").is_none()
+        && let Some(bin) = keystone::conformance_venv_bin("openstack")
+    {
+        return bin;
+    }
+    openstack_bin()
+}
+
+/// Whether a failed run says the server refused with 403.
+fn forbidden(run: &Run) -> bool {
+    !run.ok
+        && (run.stderr.contains("403")
+            || run.stderr.contains("Forbidden")
+            || run.stderr.contains("not authorized"))
+}
+
+/// The ids of the rows of a CLI list.
+fn row_ids(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn openstack_cli_with_keystone_password_auth() {
+    const ZONE: &str = "keystone-cli-e2e.org.";
+    let started = Instant::now();
+    let bin = keystone_openstack_bin();
+    let keystone = Keystone::admin();
+    let a = keystone.create_project("e2e-cli-a");
+    let b = keystone.create_project("e2e-cli-b");
+    let admins = keystone.create_project("e2e-cli-admins");
+    let member_a = keystone.user_with_role("e2e-cli-member-a", &a, "member");
+    let reader_a = keystone.user_with_role("e2e-cli-reader-a", &a, "reader");
+    let member_b = keystone.user_with_role("e2e-cli-member-b", &b, "member");
+    let admin = keystone.user_with_role("e2e-cli-admin", &admins, "admin");
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-cli-keystone-")
+        .tempdir()
+        .unwrap();
+    let args = keystone::standalone_args(keystone.url(), tmp.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let standalone = Standalone::try_start_with(&tmp.path().join("data"), &args)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let rest = standalone.wait_rest_url();
+    // The CLI finds the dns endpoint in the catalog. The catalog is shared
+    // (tempest points RegionOne's dns endpoints elsewhere): this test's own
+    // region, deleted with its endpoint when the test ends.
+    let region = keystone.create_region("RegionE2E");
+    let dns = keystone.service_id("dns");
+    keystone.create_endpoint(&dns, &region, "public", &rest);
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cli = |who: &str, user: &keystone::User, project: &keystone::Project| Cli {
+        bin: bin.clone(),
+        auth: Auth::Password {
+            env: [
+                ("OS_AUTH_URL", keystone.url()),
+                ("OS_IDENTITY_API_VERSION", "3"),
+                ("OS_USERNAME", user.name.as_str()),
+                ("OS_PASSWORD", user.password.as_str()),
+                ("OS_PROJECT_NAME", project.name.as_str()),
+                ("OS_USER_DOMAIN_NAME", "Default"),
+                ("OS_PROJECT_DOMAIN_NAME", "Default"),
+                ("OS_REGION_NAME", region.as_str()),
+                ("OS_INTERFACE", "public"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        },
+        home: home.clone(),
+        who: who.to_string(),
+    };
+    let owner = cli("member of A", &member_a, &a);
+    let stranger = cli("member of B", &member_b, &b);
+    let reader = cli("reader of A", &reader_a, &a);
+    let root = cli("admin", &admin, &admins);
+    let mut findings = Findings::default();
+
+    // A member of A creates a zone and a recordset and lists them.
+    let step = "zone create (member of A)";
+    let run = owner.run(&[
+        "zone",
+        "create",
+        "--email",
+        "hostmaster@keystone-cli-e2e.org",
+        ZONE,
+        "-f",
+        "json",
+    ]);
+    let Some(zone) = findings.json(step, &run) else {
+        panic!(
+            "the CLI could not create a zone with a Keystone token:\n{}",
+            findings.0.join("\n")
+        );
+    };
+    findings.field(step, &zone, "name", &ZONE.into());
+    findings.field(step, &zone, "project_id", &Value::from(a.id.as_str()));
+    let zone_id = zone["id"].as_str().unwrap_or_default().to_string();
+
+    let step = "recordset create (member of A)";
+    let run = owner.run(&[
+        "recordset",
+        "create",
+        ZONE,
+        "www",
+        "--type",
+        "A",
+        "--record",
+        "192.0.2.1",
+        "-f",
+        "json",
+    ]);
+    let mut www_id = String::new();
+    if let Some(rs) = findings.json(step, &run) {
+        findings.field(step, &rs, "name", &"www.keystone-cli-e2e.org.".into());
+        findings.field(step, &rs, "zone_id", &Value::from(zone_id.as_str()));
+        www_id = rs["id"].as_str().unwrap_or_default().to_string();
+    }
+
+    let step = "zone list (member of A)";
+    let run = owner.run(&["zone", "list", "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        let ids = row_ids(&list);
+        findings.check(step, ids == [zone_id.clone()], || {
+            format!("expected only {zone_id}, got {list}")
+        });
+    }
+    let step = "recordset list (member of A)";
+    let run = owner.run(&["recordset", "list", ZONE, "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        findings.check(step, row_ids(&list).contains(&www_id), || {
+            format!("expected www ({www_id}) among {list}")
+        });
+    }
+
+    // A member of B sees nothing of A.
+    let step = "zone show (member of B)";
+    let run = stranger.run(&["zone", "show", &zone_id, "-f", "json"]);
+    findings.check(
+        step,
+        !run.ok && run.stderr.contains("Could not find Zone"),
+        || format!("expected `Could not find Zone` (404)\n{}", run.describe()),
+    );
+    let step = "zone list (member of B)";
+    let run = stranger.run(&["zone", "list", "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        findings.check(step, list == Value::Array(Vec::new()), || {
+            format!("expected no zones, got {list}")
+        });
+    }
+
+    // A reader of A reads and does not write.
+    let step = "zone list (reader of A)";
+    let run = reader.run(&["zone", "list", "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        findings.check(step, row_ids(&list).contains(&zone_id), || {
+            format!("expected {zone_id} among {list}")
+        });
+    }
+    let step = "zone create (reader of A)";
+    let run = reader.run(&[
+        "zone",
+        "create",
+        "--email",
+        "hostmaster@reader.org",
+        "reader-keystone-cli-e2e.org.",
+        "-f",
+        "json",
+    ]);
+    findings.check(step, forbidden(&run), || {
+        format!("expected a 403 failure\n{}", run.describe())
+    });
+    let step = "recordset create (reader of A)";
+    let run = reader.run(&[
+        "recordset",
+        "create",
+        ZONE,
+        "reader",
+        "--type",
+        "A",
+        "--record",
+        "192.0.2.2",
+        "-f",
+        "json",
+    ]);
+    findings.check(step, forbidden(&run), || {
+        format!("expected a 403 failure\n{}", run.describe())
+    });
+
+    // An admin (of another project) spans projects and acts for A.
+    let step = "zone list --all-projects (admin)";
+    let run = root.run(&["zone", "list", "--all-projects", "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        findings.check(step, row_ids(&list).contains(&zone_id), || {
+            format!("expected {zone_id} among {list}")
+        });
+    }
+    let step = "zone list (admin, own project)";
+    let run = root.run(&["zone", "list", "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        findings.check(step, !row_ids(&list).contains(&zone_id), || {
+            format!("expected no {zone_id} without --all-projects, got {list}")
+        });
+    }
+    let step = "recordset create --sudo-project-id A (admin)";
+    let run = root.run(&[
+        "recordset",
+        "create",
+        "--sudo-project-id",
+        &a.id,
+        &zone_id,
+        "by-admin",
+        "--type",
+        "A",
+        "--record",
+        "192.0.2.9",
+        "-f",
+        "json",
+    ]);
+    let mut by_admin = String::new();
+    if let Some(rs) = findings.json(step, &run) {
+        findings.field(step, &rs, "zone_id", &Value::from(zone_id.as_str()));
+        findings.field(step, &rs, "name", &"by-admin.keystone-cli-e2e.org.".into());
+        by_admin = rs["id"].as_str().unwrap_or_default().to_string();
+    }
+    let step = "recordset list after the admin's (member of A)";
+    let run = owner.run(&["recordset", "list", ZONE, "-f", "json"]);
+    if let Some(list) = findings.json(step, &run) {
+        findings.check(step, row_ids(&list).contains(&by_admin), || {
+            format!("expected the admin's recordset {by_admin} among {list}")
+        });
+    }
+
+    // The member of A cleans up.
+    let step = "recordset delete (member of A)";
+    let run = owner.run(&["recordset", "delete", ZONE, &www_id, "-f", "json"]);
+    if let Some(rs) = findings.json(step, &run) {
+        findings.field(step, &rs, "action", &"DELETE".into());
+    }
+    let step = "zone delete (member of A)";
+    let run = owner.run(&["zone", "delete", ZONE, "-f", "json"]);
+    if let Some(deleted) = findings.json(step, &run) {
+        findings.field(step, &deleted, "action", &"DELETE".into());
+    }
+    let step = "zone list after delete (member of A)";
+    let deadline = Instant::now() + TIMEOUT;
+    let listed = loop {
+        let run = owner.run(&["zone", "list", "-f", "json"]);
+        // Gone, or on its way out.
+        let done = run.json().is_some_and(|list| {
+            list.as_array().is_some_and(|rows| {
+                rows.iter()
+                    .all(|row| row["id"] != zone_id.as_str() || row["action"] == "DELETE")
+            })
+        });
+        if done || Instant::now() >= deadline {
+            break run;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    findings.check(
+        step,
+        listed.json().is_some_and(|list| {
+            list.as_array().is_some_and(|rows| {
+                rows.iter()
+                    .all(|row| row["id"] != zone_id.as_str() || row["action"] == "DELETE")
+            })
+        }),
+        || {
+            format!(
+                "expected the zone gone or being deleted\n{}",
+                listed.describe()
+            )
+        },
+    );
+    drop(standalone);
+    keystone.cleanup();
+    eprintln!("openstack CLI with Keystone: {:?}", started.elapsed());
+    assert!(
+        findings.0.is_empty(),
+        "{} difference(s) through the OpenStack CLI with Keystone:\n{}",
         findings.0.len(),
         findings.0.join("\n")
     );

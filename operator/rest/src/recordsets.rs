@@ -340,14 +340,17 @@ pub async fn locate(
 ) -> Result<Response, ApiError> {
     caller.require_own("find_recordset")?;
     check_uuid("recordset_id", &id)?;
-    let zone_id = match api.cache.recordsets.get(&id) {
+    let zone = match api.cache.recordsets.get(&id) {
         Some(rs) => api.cache.zone_of(&rs),
         // A managed SOA or NS.
         None => api.cache.zones.by_alias(&id),
     }
-    .filter(|zone| api.sees(&caller, zone))
-    .and_then(|zone| zone.uid())
     .ok_or_else(ApiError::recordset_not_found)?;
+    // Designate finds the recordset across projects, then refuses its zone.
+    if !api.sees(&caller, &zone) {
+        return Err(ApiError::zone_not_found());
+    }
+    let zone_id = zone.uid().unwrap_or_default();
     let location = format!("{}/v2/zones/{zone_id}/recordsets/{id}", base_url(&headers));
     Ok((
         StatusCode::MOVED_PERMANENTLY,
