@@ -603,6 +603,7 @@ fn invalid_field(file: &str) -> Option<&'static str> {
     Some(match file {
         "pool-without-ns-records.yaml" => "spec.nsRecords",
         "recordset-records-not-list.yaml" => "spec.records",
+        "tld-name-with-trailing-dot.yaml" => "spec.name",
         "zone-missing-name.yaml" => "spec.name",
         "zone-name-without-trailing-dot.yaml" => "spec.name",
         "zone-ttl-string.yaml" => "spec.ttl",

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use designate_backends::testing::Bind;
 use designate_e2e::keystone::{self, Keystone};
-use designate_e2e::{Kubectl, Standalone, dig, kubectl_versions, wait_for};
+use designate_e2e::{Kubectl, Standalone, bind_pool_yaml, dig, kubectl_versions, wait_for};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -287,22 +287,11 @@ fn openstack_cli_manages_zones_served_by_bind() {
         tmp.path().join("kube-cache"),
     );
     // The default pool (the CLI names none) on the real BIND.
-    let options: String = bind
-        .target_options()
-        .iter()
-        .map(|(k, v)| format!("      {k}: \"{v}\"\n"))
-        .collect();
     apply(
         &kubectl,
         tmp.path(),
         "pool.yaml",
-        &format!(
-            "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  description: BIND for the CLI test\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: bind9\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}",
-            ip = bind.dns_addr().ip(),
-            port = bind.dns_addr().port(),
-            mdns_ip = mdns.ip(),
-            mdns_port = mdns.port(),
-        ),
+        &bind_pool_yaml(&bind, mdns),
     );
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();

@@ -2,7 +2,7 @@
 //! client-side with kube's `cel` feature (kube-cel) the way the apiserver evaluates them
 //! on create (no old object) and update.
 
-use designate_crd::{Pool, Recordset, Zone};
+use designate_crd::{Pool, Recordset, Tld, Zone};
 use kube::CustomResourceExt;
 use kube::core::cel::{CompiledSchema, Validator, compile_schema};
 use serde_json::{Value, json};
@@ -49,7 +49,12 @@ fn compilation_errors(compiled: &CompiledSchema, path: &str, out: &mut Vec<Strin
 
 #[test]
 fn all_rules_compile() {
-    for schema in [schema::<Zone>(), schema::<Recordset>(), schema::<Pool>()] {
+    for schema in [
+        schema::<Zone>(),
+        schema::<Recordset>(),
+        schema::<Pool>(),
+        schema::<Tld>(),
+    ] {
         let mut errors = Vec::new();
         compilation_errors(&compile_schema(&schema), "", &mut errors);
         assert_eq!(errors, Vec::<String>::new());

@@ -65,6 +65,7 @@ fn files_are_named_after_the_crds_and_carry_the_header() {
             "zones.designate.openstack.org.yaml",
             "recordsets.designate.openstack.org.yaml",
             "pools.designate.openstack.org.yaml",
+            "tlds.designate.openstack.org.yaml",
         ]
     );
     for (name, yaml) in designate_crd::crd_files() {

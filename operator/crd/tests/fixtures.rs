@@ -9,19 +9,20 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use designate_crd::{Pool, Recordset, Zone};
+use designate_crd::{Pool, Recordset, Tld, Zone};
 use kube::core::cel::Validator;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Each invalid fixture and the only instance location its errors may point at.
-const INVALID: [(&str, &str); 5] = [
+const INVALID: [(&str, &str); 6] = [
     ("zone-ttl-string.yaml", "/spec/ttl"),
     ("zone-missing-name.yaml", "/spec"),
     ("zone-name-without-trailing-dot.yaml", "/spec/name"),
     ("recordset-records-not-list.yaml", "/spec/records"),
     ("pool-without-ns-records.yaml", "/spec/nsRecords"),
+    ("tld-name-with-trailing-dot.yaml", "/spec/name"),
 ];
 
 fn fixtures_dir() -> PathBuf {
@@ -158,7 +159,12 @@ fn good_fixtures_validate_and_round_trip() {
         .collect();
     assert_eq!(
         kinds,
-        BTreeSet::from(["Pool".into(), "Recordset".into(), "Zone".into()]),
+        BTreeSet::from([
+            "Pool".into(),
+            "Recordset".into(),
+            "Tld".into(),
+            "Zone".into()
+        ]),
         "a fixture per kind"
     );
 
@@ -178,6 +184,7 @@ fn good_fixtures_validate_and_round_trip() {
             "Zone" => round_trip::<Zone>(&object),
             "Recordset" => round_trip::<Recordset>(&object),
             "Pool" => round_trip::<Pool>(&object),
+            "Tld" => round_trip::<Tld>(&object),
             kind => panic!("{name}: unexpected kind {kind}"),
         };
         assert_eq!(

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use designate_crd::{
     HostPort, NameserverStatus, Pool, PoolNsRecord, PoolSpec, PoolStatus, PoolTarget, Recordset,
-    RecordsetSpec, RecordsetStatus, ResourceAction, ResourceStatus, SecretRef, Zone, ZoneSpec,
-    ZoneStatus, ZoneType,
+    RecordsetSpec, RecordsetStatus, ResourceAction, ResourceStatus, SecretRef, Tld, TldSpec, Zone,
+    ZoneSpec, ZoneStatus, ZoneType,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -245,6 +245,26 @@ fn pool() {
 }
 
 #[test]
+fn tld() {
+    let tld = Tld::new(
+        "co.uk",
+        TldSpec {
+            name: "co.uk".into(),
+            description: Some("United Kingdom".into()),
+        },
+    );
+    assert_round_trip(
+        &tld,
+        json!({
+            "apiVersion": "designate.openstack.org/v1alpha1",
+            "kind": "Tld",
+            "metadata": {"name": "co.uk"},
+            "spec": {"name": "co.uk", "description": "United Kingdom"},
+        }),
+    );
+}
+
+#[test]
 fn enums_use_designate_spellings() {
     for (status, wire) in [
         (ResourceStatus::Pending, "PENDING"),
@@ -280,20 +300,26 @@ fn resource_identity() {
     assert_eq!(Zone::plural(&()), "zones");
     assert_eq!(Recordset::plural(&()), "recordsets");
     assert_eq!(Pool::plural(&()), "pools");
+    assert_eq!(Tld::plural(&()), "tlds");
 
     let crds = designate_crd::crds();
     let scopes: Vec<&str> = crds.iter().map(|crd| crd.spec.scope.as_str()).collect();
-    assert_eq!(scopes, ["Namespaced", "Namespaced", "Cluster"]);
+    assert_eq!(scopes, ["Namespaced", "Namespaced", "Cluster", "Cluster"]);
     for crd in &crds {
         assert_eq!(
             crd.spec.names.categories.as_deref(),
             Some(&["designate".to_owned()][..])
         );
-        assert!(
-            crd.spec.versions[0]
-                .subresources
-                .as_ref()
-                .is_some_and(|s| s.status.is_some())
+        // A TLD is plain data: nothing reconciles it, so it has no status.
+        let has_status = crd.spec.versions[0]
+            .subresources
+            .as_ref()
+            .is_some_and(|s| s.status.is_some());
+        assert_eq!(
+            has_status,
+            crd.spec.names.kind != "Tld",
+            "{}",
+            crd.spec.names.kind
         );
     }
 }

@@ -9,7 +9,7 @@ use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use designate_crd::{Pool, Recordset, Zone, ZoneType};
+use designate_crd::{Pool, Recordset, Tld, Zone, ZoneType};
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
@@ -39,6 +39,7 @@ pub struct Cache {
     pub zones: Mirror<Zone>,
     pub recordsets: Mirror<Recordset>,
     pub pools: Mirror<Pool>,
+    pub tlds: Mirror<Tld>,
     pub namespaces: Mirror<Namespace>,
     recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
@@ -76,6 +77,16 @@ impl Cache {
                 },
             ),
             pools: Mirror::start(Api::all(client.clone()), "pools", Index::by_name()),
+            tlds: Mirror::start(
+                Api::all(client.clone()),
+                "tlds",
+                Index {
+                    // Found by name as the unique key compares (MySQL's
+                    // case-insensitive collation).
+                    tree_name: |tld: &Tld| Some(tld.spec.name.to_ascii_lowercase()),
+                    ..Index::by_name()
+                },
+            ),
             namespaces: Mirror::start(
                 Api::all(client.clone()),
                 "namespaces",
@@ -92,6 +103,7 @@ impl Cache {
         cache.zones.ready().await?;
         cache.recordsets.ready().await?;
         cache.pools.ready().await?;
+        cache.tlds.ready().await?;
         cache.namespaces.ready().await?;
         Ok(cache)
     }

@@ -99,6 +99,10 @@ impl ApiError {
         Self::new(404, "pool_not_found", "Could not find Pool")
     }
 
+    pub fn tld_not_found() -> Self {
+        Self::new(404, "tld_not_found", "Could not find Tld")
+    }
+
     pub fn forbidden() -> Self {
         Self::new(
             403,

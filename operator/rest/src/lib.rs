@@ -1,5 +1,5 @@
 //! `designate-rest`: the Designate v2 REST API as a shim over the `Zone`,
-//! `Recordset` and `Pool` resources.
+//! `Recordset`, `Pool` and `Tld` resources.
 //!
 //! Every request is validated by Central's rules (synchronously, so errors
 //! come back at once with Designate's codes), then written to the
@@ -14,7 +14,7 @@
 //! - [`tenancy`]: projects as namespaces, one to one;
 //! - [`list`]: paging, filters and sorting (pure);
 //! - [`render`]: resources in Designate's JSON shapes;
-//! - [`zones`], [`recordsets`]: the endpoints.
+//! - [`zones`], [`recordsets`], [`tlds`]: the endpoints.
 
 pub mod auth;
 pub mod cache;
@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod recordsets;
 pub mod render;
 pub mod tenancy;
+pub mod tlds;
 pub mod zones;
 
 mod body;
@@ -137,6 +138,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v2/recordsets/{recordset_id}", get(recordsets::locate))
         .route("/v2/pools", get(zones::pools))
         .route("/v2/pools/{pool_id}", get(zones::pool))
+        .route("/v2/tlds", get(tlds::list).post(tlds::create))
+        .route(
+            "/v2/tlds/{tld_id}",
+            get(tlds::show).patch(tlds::update).delete(tlds::delete),
+        )
         .route("/v2/limits", get(limits))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

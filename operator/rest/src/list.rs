@@ -85,6 +85,11 @@ pub const POOLS: Collection = Collection {
     filters: &["name"],
 };
 
+pub const TLDS: Collection = Collection {
+    sort_keys: &["created_at", "id", "updated_at", "name"],
+    filters: &["name"],
+};
+
 /// Query keys that are not filters.
 const PAGING_KEYS: &[&str] = &[
     "limit",

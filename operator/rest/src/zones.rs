@@ -461,7 +461,8 @@ pub async fn create(
     rules::validate_zone(
         &input,
         None,
-        cfg,
+        // Central's TLD list is the Tld objects.
+        &crate::tlds::central_config(&api),
         caller.privileges(),
         project_zones,
         &related(&api, &input.name, None),

@@ -1,0 +1,541 @@
+//! `/v2/tlds`: Designate's TLD list, kept as cluster-scoped `Tld` objects
+//! (the id is the object's uid). While any exists, zones are created only
+//! under one of them ([`central_config`]).
+//!
+//! Checks run in Designate's order: the body (adapter, then `validate()`)
+//! before the policy, which Central checks, then storage's unique name.
+
+use std::borrow::Cow;
+use std::ops::{Bound, ControlFlow};
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use designate_central::Config;
+use designate_crd::{TLD_NAME_MAX_LEN, Tld, TldSpec};
+use designate_identity::policy::Target;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Caller;
+use crate::cache::FIELD_MANAGER;
+use crate::error::ApiError;
+use crate::list::{self, Query};
+use crate::render::{Links, datetime};
+use crate::zones::{check_uuid, created, list_answer, query_pairs};
+use crate::{Api, Shared, base_url, body, tenancy};
+
+/// When the API last changed a TLD (Designate's `updated_at`; nothing
+/// reconciles a TLD, so it has no status to keep it in).
+pub const UPDATED_AT: &str = "designate.openstack.org/updated-at";
+
+/// Designate's read-only `Tld` fields (`name` and `description` are
+/// writable).
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+
+/// `description`: `StringFields(nullable=True, maxLength=160)`.
+const DESCRIPTION_MAX_LEN: usize = 160;
+
+/// Central's rules with the TLD list the `Tld` objects make; borrowed
+/// as configured while there are none (any TLD allowed).
+pub(crate) fn central_config(api: &Api) -> Cow<'_, Config> {
+    let mut names = Vec::new();
+    api.cache
+        .tlds
+        .walk(None, Bound::Unbounded, false, |_, tld| {
+            names.push(tld.spec.name.clone());
+            ControlFlow::Continue(())
+        });
+    if names.is_empty() {
+        return Cow::Borrowed(&api.settings.central);
+    }
+    let mut cfg = api.settings.central.clone();
+    cfg.tlds = names;
+    Cow::Owned(cfg)
+}
+
+/// A TLD's object name: the TLD itself where it is a valid object name,
+/// else a stable hash of it (`_` is allowed in TLDs, not in names).
+fn object_name(tld: &str) -> String {
+    let name = tld.to_ascii_lowercase();
+    let valid = name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if valid {
+        name
+    } else {
+        format!("tld-{:016x}", tenancy::fnv1a(name.as_bytes()))
+    }
+}
+
+/// `TldField`'s check, `RE_TLDNAME`: labels of `[A-Za-z0-9_-]`, 1 to 63
+/// long, neither starting nor ending with `-`, no trailing dot, under 255
+/// characters in all.
+fn is_tld_name(name: &str) -> bool {
+    name.len() <= TLD_NAME_MAX_LEN
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// The adapter's error for a field whose `coerce()` raised.
+fn value_error(message: &str) -> ApiError {
+    ApiError::invalid_object(format!(
+        "Provided object is not valid. Got a ValueError error with message {message}"
+    ))
+}
+
+/// A JSON value as oslo's `StringField` coerces it (numbers and booleans
+/// become their Python text); `None` for `null`.
+fn coerce_string(field: &str, value: &Value) -> Result<Option<String>, ApiError> {
+    let python_type = match value {
+        Value::Null => return Ok(None),
+        Value::String(s) => return Ok(Some(s.clone())),
+        Value::Bool(true) => return Ok(Some("True".into())),
+        Value::Bool(false) => return Ok(Some("False".into())),
+        Value::Number(n) => return Ok(Some(n.to_string())),
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    };
+    Err(value_error(&format!(
+        "A string is required in field {field}, not a {python_type}"
+    )))
+}
+
+/// What a create or update body sets.
+#[derive(Debug, Default, PartialEq)]
+struct TldInput {
+    name: Option<String>,
+    /// `Some(None)`: cleared.
+    description: Option<Option<String>>,
+}
+
+/// `TldAPIv2Adapter.parse` then `Tld.validate()`, on a new TLD (`None`)
+/// or the one updated (its read-only fields as rendered).
+fn parse(body: &Map<String, Value>, existing: Option<&Value>) -> Result<TldInput, ApiError> {
+    let mut input = TldInput::default();
+    let mut refused = Vec::new();
+    for (key, value) in body {
+        match key.as_str() {
+            "name" => {
+                let name = coerce_string("name", value)?
+                    .ok_or_else(|| value_error("Field `name' cannot be None"))?;
+                if name.chars().count() > 255 {
+                    return Err(value_error("Value too long for name"));
+                }
+                if !is_tld_name(&name) {
+                    return Err(value_error(&format!("{name} is not a TLD")));
+                }
+                input.name = Some(name);
+            }
+            "description" => {
+                let description = coerce_string("description", value)?;
+                if description
+                    .as_ref()
+                    .is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_LEN)
+                {
+                    return Err(value_error("Value too long for description"));
+                }
+                input.description = Some(description);
+            }
+            // Read-only: a new object has none yet (Python fails reading
+            // it); an existing one takes its own value back unchanged.
+            key if READ_ONLY.contains(&key) => match existing {
+                None => {
+                    return Err(ApiError::invalid_object(format!(
+                        "Provided object is not valid. Got a NotImplementedError error with message Cannot load '{key}' in the base class"
+                    )));
+                }
+                Some(existing) if existing.get(key) == Some(value) => {}
+                Some(_) => {
+                    refused.push(key);
+                    break;
+                }
+            },
+            key => refused.push(key),
+        }
+    }
+    if !refused.is_empty() {
+        let keys = refused
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ApiError::invalid_object(format!(
+            "Provided object does not match schema. Keys [{keys}] are not valid for tld"
+        )));
+    }
+    if existing.is_none() && input.name.is_none() {
+        // `DesignateObject.validate()`'s error, path and all.
+        return Err(ApiError::schema(
+            json!(["records", 0]),
+            "'name' is a required property".into(),
+            "required",
+            json!(["name"]),
+        ));
+    }
+    Ok(input)
+}
+
+fn duplicate_tld() -> ApiError {
+    ApiError::new(409, "duplicate_tld", "Duplicate Tld")
+}
+
+impl Api {
+    /// Whether another TLD has `name`: the table's unique key compares
+    /// case-insensitively (MySQL's collation).
+    fn tld_taken(&self, name: &str, except: Option<&str>) -> bool {
+        self.cache
+            .tlds
+            .tree_named(&name.to_ascii_lowercase())
+            .iter()
+            .any(|tld| tld.metadata.uid.as_deref() != except)
+    }
+
+    /// A TLD by the id in a path, after `get_tld`'s policy check.
+    fn find_tld(&self, caller: &Caller, rule: &str, id: &str) -> Result<Arc<Tld>, ApiError> {
+        check_uuid("tld_id", id)?;
+        caller.require(rule, &Target::new())?;
+        self.cache.tlds.get(id).ok_or_else(ApiError::tld_not_found)
+    }
+
+    fn tld_api(&self) -> kube::Api<Tld> {
+        kube::Api::all(self.client.clone())
+    }
+}
+
+/// A TLD as Designate renders it.
+#[derive(Serialize)]
+struct TldJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    links: Links,
+}
+
+/// `updated_at`: when the API last changed the TLD.
+fn updated_at(tld: &Tld) -> Option<String> {
+    let text = tld.annotations().get(UPDATED_AT)?;
+    let time = text.parse::<Timestamp>().ok()?;
+    Some(datetime(
+        &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(time),
+    ))
+}
+
+fn render<'a>(tld: &'a Tld, base: &str) -> TldJson<'a> {
+    let id = tld.metadata.uid.as_deref().unwrap_or_default();
+    TldJson {
+        id,
+        name: &tld.spec.name,
+        description: tld.spec.description.as_deref(),
+        created_at: tld.metadata.creation_timestamp.as_ref().map(datetime),
+        updated_at: updated_at(tld),
+        links: Links {
+            self_: format!("{base}/v2/tlds/{id}"),
+        },
+    }
+}
+
+/// A TLD as lists filter and sort it.
+struct TldView(Arc<Tld>);
+
+impl list::Listed for TldView {
+    fn id(&self) -> &str {
+        self.0.metadata.uid.as_deref().unwrap_or_default()
+    }
+
+    fn field(&self, key: &str) -> list::Field<'_> {
+        let micros = |t: Option<Timestamp>| list::Field::Int(t.map(|t| t.as_microsecond()));
+        match key {
+            "name" => list::Field::Text(Some(&self.0.spec.name)),
+            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
+            "created_at" => micros(self.0.metadata.creation_timestamp.as_ref().map(|t| t.0)),
+            "updated_at" => micros(
+                self.0
+                    .annotations()
+                    .get(UPDATED_AT)
+                    .and_then(|t| t.parse().ok()),
+            ),
+            _ => list::Field::Text(None),
+        }
+    }
+}
+
+/// Now, to the second: Designate's `updated_at` column keeps no fraction.
+fn now() -> String {
+    let now = Timestamp::now();
+    Timestamp::from_second(now.as_second())
+        .unwrap_or(now)
+        .to_string()
+}
+
+pub async fn list(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::TLDS)?;
+    caller.require("find_tlds", &Target::new())?;
+    let views: Vec<TldView> = api.cache.tlds.all().into_iter().map(TldView).collect();
+    let page = list::page(views, &query)?;
+    let base = base_url(&headers);
+    let next = page
+        .full
+        .then(|| page.items.last().map(|t| list::Listed::id(t).to_string()))
+        .flatten();
+    let items: Vec<TldJson<'_>> = page.items.iter().map(|t| render(&t.0, &base)).collect();
+    Ok(list_answer(
+        "tlds",
+        items,
+        next.as_deref(),
+        None,
+        &headers,
+        &uri,
+    ))
+}
+
+pub async fn show(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let tld = api.find_tld(&caller, "get_tld", &id)?;
+    Ok(axum::Json(render(&tld, &base_url(&headers))).into_response())
+}
+
+pub async fn create(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    let body = body::object(&headers, &payload)?;
+    let input = parse(&body, None)?;
+    caller.require("create_tld", &Target::new())?;
+    let name = input.name.unwrap_or_default();
+    if api.tld_taken(&name, None) {
+        return Err(duplicate_tld());
+    }
+    let mut tld = Tld::new(
+        &object_name(&name),
+        TldSpec {
+            name,
+            description: input.description.flatten(),
+        },
+    );
+    let params = PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PostParams::default()
+    };
+    let made = match api.tld_api().create(&params, &tld).await {
+        Ok(made) => made,
+        // The name is another TLD's (a race), or that of one renamed
+        // since: then the object is named by the server.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            if api.tld_taken(&tld.spec.name, None) {
+                return Err(duplicate_tld());
+            }
+            tld.metadata.name = None;
+            tld.metadata.generate_name = Some("tld-".into());
+            api.tld_api().create(&params, &tld).await?
+        }
+        Err(error) => return Err(error.into()),
+    };
+    api.cache
+        .tlds
+        .wait_for(
+            made.metadata.uid.as_deref().unwrap_or_default(),
+            made.metadata.resource_version.as_deref(),
+        )
+        .await;
+    let body = render(&made, &base_url(&headers));
+    Ok(created(StatusCode::CREATED, &body.links, &body))
+}
+
+pub async fn update(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    check_uuid("tld_id", &id)?;
+    let body = body::object(&headers, &payload)?;
+    let tld = api.find_tld(&caller, "get_tld", &id)?;
+    let base = base_url(&headers);
+    let shown = serde_json::to_value(render(&tld, &base)).map_err(ApiError::unknown)?;
+    let input = parse(&body, Some(&shown))?;
+    caller.require("update_tld", &Target::new())?;
+    if let Some(name) = &input.name
+        && api.tld_taken(name, Some(&id))
+    {
+        return Err(duplicate_tld());
+    }
+    let mut spec = Map::new();
+    if let Some(name) = input.name {
+        spec.insert("name".into(), json!(name));
+    }
+    if let Some(description) = input.description {
+        spec.insert("description".into(), json!(description));
+    }
+    let patch = json!({
+        "metadata": {"annotations": {UPDATED_AT: now()}},
+        "spec": spec,
+    });
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    let patched = match api
+        .tld_api()
+        .patch(&tld.name_any(), &params, &Patch::Merge(&patch))
+        .await
+    {
+        Ok(patched) => patched,
+        Err(kube::Error::Api(e)) if e.code == 404 => return Err(ApiError::tld_not_found()),
+        Err(error) => return Err(error.into()),
+    };
+    api.cache
+        .tlds
+        .wait_for(&id, patched.meta().resource_version.as_deref())
+        .await;
+    Ok(axum::Json(render(&patched, &base)).into_response())
+}
+
+pub async fn delete(
+    State(api): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let tld = api.find_tld(&caller, "delete_tld", &id)?;
+    match api
+        .tld_api()
+        .delete(&tld.name_any(), &DeleteParams::default())
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 404 => return Err(ApiError::tld_not_found()),
+        Err(error) => return Err(error.into()),
+    }
+    // Nothing holds a TLD back: wait until it is gone from the mirror.
+    api.cache.tlds.wait_for_delete(&id, None).await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(text: &str) -> Map<String, Value> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    fn message(error: ApiError) -> String {
+        error.message.unwrap_or_default()
+    }
+
+    #[test]
+    fn tld_names_follow_designates_pattern() {
+        for good in ["com", "co.uk", "_srv", "a-b", "xn--p1ai", "Test", "1"] {
+            assert!(is_tld_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "com.",
+            ".com",
+            "-bad-",
+            "a..b",
+            "a b",
+            "é",
+            &"a".repeat(64),
+        ] {
+            assert!(!is_tld_name(bad), "{bad}");
+        }
+        let long = vec!["a".repeat(63); 4].join(".");
+        assert_eq!(long.len(), 255);
+        assert!(!is_tld_name(&long));
+        assert!(is_tld_name(&long[..254]));
+    }
+
+    #[test]
+    fn the_crd_pattern_agrees() {
+        let pattern = regex::Regex::new(designate_crd::TLD_NAME_PATTERN).unwrap();
+        for name in [
+            "com", "co.uk", "_srv", "com.", "-bad-", "a..b", "a-", "a_b.c-d",
+        ] {
+            assert_eq!(pattern.is_match(name), is_tld_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn object_names_are_the_tld_or_a_hash() {
+        assert_eq!(object_name("Co.UK"), "co.uk");
+        assert!(object_name("_srv").starts_with("tld-"));
+        assert_eq!(object_name("_srv"), object_name("_SRV"));
+    }
+
+    #[test]
+    fn bodies_get_designates_errors() {
+        assert_eq!(
+            message(parse(&object(r#"{"name": "-bad-"}"#), None).unwrap_err()),
+            "Provided object is not valid. Got a ValueError error with message -bad- is not a TLD"
+        );
+        assert_eq!(
+            message(parse(&object(r#"{"name": "com", "bogus": 1}"#), None).unwrap_err()),
+            "Provided object does not match schema. Keys ['bogus'] are not valid for tld"
+        );
+        let long = format!(r#"{{"name": "com", "description": "{}"}}"#, "x".repeat(161));
+        assert_eq!(
+            message(parse(&object(&long), None).unwrap_err()),
+            "Provided object is not valid. Got a ValueError error with message Value too long for description"
+        );
+        let missing = parse(&object(r#"{"description": "x"}"#), None).unwrap_err();
+        assert_eq!(
+            missing.body("r")["errors"]["errors"][0],
+            json!({"path": ["records", 0], "message": "'name' is a required property",
+                   "validator": "required", "validator_value": ["name"]})
+        );
+        assert_eq!(
+            parse(&object(r#"{"name": "com", "description": null}"#), None).unwrap(),
+            TldInput {
+                name: Some("com".into()),
+                description: Some(None)
+            }
+        );
+    }
+
+    #[test]
+    fn updates_may_repeat_read_only_fields_unchanged() {
+        let shown =
+            json!({"id": "x", "updated_at": null, "created_at": "2026-01-01T00:00:00.000000"});
+        let ok = parse(&object(r#"{"id": "x", "description": "d"}"#), Some(&shown)).unwrap();
+        assert_eq!(ok.description, Some(Some("d".into())));
+        assert_eq!(
+            message(parse(&object(r#"{"id": "y"}"#), Some(&shown)).unwrap_err()),
+            "Provided object does not match schema. Keys ['id'] are not valid for tld"
+        );
+        assert!(parse(&object("{}"), Some(&shown)).is_ok());
+    }
+}
