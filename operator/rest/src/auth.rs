@@ -44,9 +44,6 @@ pub trait Authenticate: Send + Sync + 'static {
         headers: &'a HeaderMap,
     ) -> BoxFuture<'a, Result<Principal, Refusal>>;
 
-    /// Whether a project may be given a namespace (Designate's
-    /// `quotas_verify_project_id`): with Keystone, it must exist there.
-    fn project_exists<'a>(&'a self, project_id: &'a str) -> BoxFuture<'a, Result<bool, Refusal>>;
 }
 
 /// Why a request was not authenticated.
@@ -112,10 +109,6 @@ impl Authenticate for NoAuth {
         };
         Box::pin(async move { Ok(principal) })
     }
-
-    fn project_exists<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, Refusal>> {
-        Box::pin(async { Ok(true) })
-    }
 }
 
 fn parse_roles(text: &str) -> Vec<String> {
@@ -170,15 +163,6 @@ impl Authenticate for KeystoneAuth {
                 project_id: identity.project_id,
                 roles: identity.roles,
             })
-        })
-    }
-
-    fn project_exists<'a>(&'a self, project_id: &'a str) -> BoxFuture<'a, Result<bool, Refusal>> {
-        Box::pin(async move {
-            self.0
-                .project_exists(project_id)
-                .await
-                .map_err(|e| self.refusal(e))
         })
     }
 }

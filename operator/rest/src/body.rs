@@ -41,16 +41,45 @@ pub fn object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, A
 
 /// Refuses keys outside `allowed`, as Designate's adapters do.
 pub fn only(body: &Map<String, Value>, allowed: &[&str], resource: &str) -> Result<(), ApiError> {
-    let mut unknown: Vec<&str> = body
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !allowed.contains(k))
-        .collect();
-    if unknown.is_empty() {
+    refuse(
+        body.keys().filter(|k| !allowed.contains(&k.as_str())),
+        resource,
+    )
+}
+
+/// [`only`] for an update: a key outside `allowed` may stand if it gives
+/// the object's own value back unchanged (Designate's adapters refuse only
+/// a change of a read-only or immutable field). `current` renders the
+/// object, asked for only when such a key is there.
+pub fn only_or_unchanged(
+    body: &Map<String, Value>,
+    allowed: &[&str],
+    current: impl FnOnce() -> Value,
+    resource: &str,
+) -> Result<(), ApiError> {
+    let mut others = body
+        .iter()
+        .filter(|(k, _)| !allowed.contains(&k.as_str()))
+        .peekable();
+    if others.peek().is_none() {
         return Ok(());
     }
-    unknown.sort_unstable();
-    let keys = unknown
+    let current = current();
+    refuse(
+        others
+            .filter(|(k, v)| current.get(k.as_str()) != Some(*v))
+            .map(|(k, _)| k),
+        resource,
+    )
+}
+
+fn refuse<'k>(keys: impl Iterator<Item = &'k String>, resource: &str) -> Result<(), ApiError> {
+    let mut refused: Vec<&str> = keys.map(String::as_str).collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    refused.sort_unstable();
+    let keys = refused
         .iter()
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
@@ -88,6 +117,18 @@ pub fn integer(body: &Map<String, Value>, field: &str) -> Result<Option<i64>, Ap
     }
 }
 
+/// The records of a recordset body: a list of strings, each kept once
+/// (Designate's adapter reads them into a set).
+pub fn records(body: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
+    Ok(strings(body, "records")?.map(|records| {
+        let mut seen = std::collections::HashSet::new();
+        records
+            .into_iter()
+            .filter(|r| seen.insert(r.clone()))
+            .collect()
+    }))
+}
+
 /// An optional list of strings.
 pub fn strings(body: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, ApiError> {
     match body.get(field) {
@@ -120,6 +161,27 @@ mod tests {
         assert_eq!(err(&json_headers(), ""), "empty_request_body");
         assert_eq!(err(&json_headers(), "{\"a\": "), "invalid_json");
         assert_eq!(err(&json_headers(), "[1, 2]"), "invalid_object");
+    }
+
+    #[test]
+    fn updates_may_give_fields_back_unchanged() {
+        let body: Map<String, Value> =
+            serde_json::from_str(r#"{"name": "a.", "type": "A", "ttl": 5}"#).unwrap();
+        let current = || serde_json::json!({"name": "a.", "type": "AAAA", "ttl": 1});
+        let refused = only_or_unchanged(&body, &["ttl"], current, "recordset").unwrap_err();
+        assert_eq!(
+            refused.message.unwrap(),
+            "Provided object does not match schema. Keys ['type'] are not valid for recordset"
+        );
+        let same = || serde_json::json!({"name": "a.", "type": "A"});
+        assert!(only_or_unchanged(&body, &["ttl"], same, "recordset").is_ok());
+    }
+
+    #[test]
+    fn repeated_records_count_once() {
+        let body: Map<String, Value> =
+            serde_json::from_str(r#"{"records": ["b", "a", "b"]}"#).unwrap();
+        assert_eq!(records(&body).unwrap().unwrap(), ["b", "a"]);
     }
 
     #[test]

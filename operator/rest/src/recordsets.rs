@@ -365,7 +365,7 @@ fn input(body: &Map<String, Value>) -> Result<RecordsetInput, ApiError> {
         name: body::string(body, "name")?.unwrap_or_default(),
         type_: body::string(body, "type")?.unwrap_or_default(),
         ttl: body::integer(body, "ttl")?,
-        records: body::strings(body, "records")?.unwrap_or_default(),
+        records: body::records(body)?.unwrap_or_default(),
         description: body::string(body, "description")?,
     })
 }
@@ -384,11 +384,12 @@ pub async fn create(
     Path(zone_id): Path<String>,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
-    let zone = api.zone_for(&caller, &zone_id)?;
-    caller.require("create_recordset", &api.zone_target(&zone))?;
+    // Designate: the body (400), then the zone (404), then the policy (403).
     let body = body::object(&headers, &payload)?;
     body::only(&body, CREATE_KEYS, "recordset")?;
     let input = input(&body)?;
+    let zone = api.zone_for(&caller, &zone_id)?;
+    caller.require("create_recordset", &api.zone_target(&zone))?;
     refuse_deleting(&zone)?;
     validate(&api, &caller, &zone, &input, None)?;
     let mut recordset = Recordset::new(
@@ -426,7 +427,13 @@ pub async fn update(
     let current = api.find_recordset(&zone, &id)?;
     caller.require("update_recordset", &api.recordset_target(&zone))?;
     let body = body::object(&headers, &payload)?;
-    body::only(&body, UPDATE_KEYS, "recordset")?;
+    let base = base_url(&headers);
+    body::only_or_unchanged(
+        &body,
+        UPDATE_KEYS,
+        || serde_json::to_value(current.render(&base)).unwrap_or_default(),
+        "recordset",
+    )?;
     refuse_deleting(&zone)?;
     let mut changed = RecordsetInput {
         id: id.clone(),
@@ -434,7 +441,7 @@ pub async fn update(
     };
     let mut patch = Map::new();
     if body.contains_key("records") {
-        changed.records = body::strings(&body, "records")?.unwrap_or_default();
+        changed.records = body::records(&body)?.unwrap_or_default();
         patch.insert("records".into(), json!(changed.records));
     }
     if body.contains_key("ttl") {

@@ -111,23 +111,12 @@ impl Api {
             .ok_or_else(ApiError::zone_not_found)
     }
 
-    /// The caller's namespace, made on its project's first write (for a
-    /// project that exists: Designate's `quotas_verify_project_id`).
+    /// The caller's namespace, made on its project's first accepted write.
+    /// An admin's sudo project is taken on the admin's word, as Designate
+    /// does (it checks a project against Keystone only for quotas).
     async fn ensure_namespace(&self, caller: &Caller) -> Result<String, ApiError> {
         if let Some(namespace) = &caller.namespace {
             return Ok(namespace.clone());
-        }
-        let exists = self
-            .auth
-            .project_exists(&caller.project)
-            .await
-            .map_err(|_| ApiError::identity_unavailable())?;
-        if !exists {
-            return Err(ApiError::new(
-                400,
-                "invalid_project",
-                format!("Project {} not found", caller.project),
-            ));
         }
         self.tenancy
             .ensure(&self.client, &self.cache, &caller.project)
@@ -442,7 +431,7 @@ pub async fn create(
     headers: HeaderMap,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
-    caller.require_own("create_zone")?;
+    // Designate: the body (400) before the policy (403).
     let body = body::object(&headers, &payload)?;
     body::only(&body, CREATE_KEYS, "zone")?;
     // Before its first write a project has no namespace: the one it would
@@ -453,6 +442,7 @@ pub async fn create(
         .unwrap_or_else(|| tenancy::derived_name(&caller.project));
     let input = zone_input(&body, namespace)?;
     let attributes = attributes(&body)?.unwrap_or_default();
+    caller.require_own("create_zone")?;
     let cfg = &api.settings.central;
     let project_zones = caller
         .namespace
@@ -512,7 +502,16 @@ pub async fn update(
         &api.zone_target(&api.zone_view(zone.clone())),
     )?;
     let body = body::object(&headers, &payload)?;
-    body::only(&body, UPDATE_KEYS, "zone")?;
+    let base = base_url(&headers);
+    body::only_or_unchanged(
+        &body,
+        UPDATE_KEYS,
+        || {
+            let view = api.zone_view(zone.clone());
+            serde_json::to_value(view.render(&base, &api.settings.central)).unwrap_or_default()
+        },
+        "zone",
+    )?;
     if zone.meta().deletion_timestamp.is_some() {
         return Err(ApiError::bad_request("Can not update a deleting zone"));
     }
