@@ -25,8 +25,22 @@ use designate_e2e::{
 
 const CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.(test_unauthed|test_zones|test_recordset|test_recordset_validation|test_designate_limits|test_enabled_api_version)\.";
 
-/// Tests of `CLASSES` that need endpoints of later issues.
-const EXPECTED_FAILURES: &[(&str, &str)] = &[];
+/// Tests of `CLASSES` that need endpoints of later issues, with the
+/// endpoint each one calls.
+const EXPECTED_FAILURES: &[(&str, &str)] = &[
+    (
+        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_delete_zone_with_shares",
+        "POST /v2/zones/{zone_id}/shares (shared zones)",
+    ),
+    (
+        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_list_shared_zone",
+        "POST /v2/zones/{zone_id}/shares (shared zones)",
+    ),
+    (
+        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_show_shared_zone",
+        "POST /v2/zones/{zone_id}/shares (shared zones)",
+    ),
+];
 
 fn conformance_dir() -> PathBuf {
     std::env::var_os("DESIGNATE_CONFORMANCE_DIR")

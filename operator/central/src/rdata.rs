@@ -9,7 +9,7 @@
 mod address;
 mod cert;
 mod domain;
-mod py;
+pub mod py;
 mod svcb;
 mod text;
 
@@ -20,6 +20,15 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "A", "AAAA", "CNAME", "MX", "SRV", "TXT", "SPF", "NS", "PTR", "SSHFP", "SOA", "NAPTR", "CAA",
     "CERT", "HTTPS", "SVCB", "TLSA",
 ];
+
+pub use svcb::SvcbFields;
+
+/// The priority, target and params of an SVCB or HTTPS record as Designate
+/// reads them: what MiniDNS serves. `None` when the fields do not split
+/// that way; no other rule is checked.
+pub fn svcb_fields(data: &str) -> Option<SvcbFields<'_>> {
+    svcb::fields(data)
+}
 
 /// Designate objects that also have a list class: `RecordSet.validate` finds
 /// them by name, so it calls them known types, just never supported ones.

@@ -21,6 +21,7 @@
 mod client;
 mod handler;
 mod policy;
+mod rdata;
 mod records;
 mod request;
 mod server;

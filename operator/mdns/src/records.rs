@@ -1,32 +1,21 @@
 //! Stored records (presentation format) as wire records (pure).
 
 use designate_storage::ResourceRecord;
-use hickory_proto::rr::rdata::NULL;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
-/// SPF (RFC 4408), which Designate still serves and hickory does not know:
-/// its rdata is TXT's.
-const SPF: u16 = 99;
+use crate::rdata::{SPF, to_rdata};
 
 /// A stored record as a wire record; the reason when its name, type or data
-/// does not parse (Designate skips such records, and so does MiniDNS).
+/// does not convert (Designate skips such records, and so does MiniDNS).
+/// The rdata is encoded once here: a record that cannot go on the wire is
+/// refused alone instead of failing every transfer of its zone.
 pub(crate) fn to_record(rr: &ResourceRecord) -> Result<Record, String> {
     let name = Name::from_ascii(&rr.name).map_err(|e| format!("name: {e}"))?;
     let ttl = u32::try_from(rr.ttl.max(0)).unwrap_or(u32::MAX);
-    let data = if rr.type_.eq_ignore_ascii_case("SPF") {
-        let txt = RData::try_from_str(RecordType::TXT, &rr.data).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        txt.emit(&mut BinEncoder::new(&mut bytes))
-            .map_err(|e| e.to_string())?;
-        RData::Unknown {
-            code: RecordType::from(SPF),
-            rdata: NULL::with(bytes),
-        }
-    } else {
-        let type_: RecordType = rr.type_.parse().map_err(|e| format!("type: {e}"))?;
-        RData::try_from_str(type_, &rr.data).map_err(|e| e.to_string())?
-    };
+    let data = to_rdata(&rr.type_.to_ascii_uppercase(), &rr.data)?;
+    data.emit(&mut BinEncoder::new(&mut Vec::new()))
+        .map_err(|e| format!("encoding: {e}"))?;
     Ok(Record::from_rdata(name, ttl, data))
 }
 

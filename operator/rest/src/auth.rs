@@ -43,7 +43,6 @@ pub trait Authenticate: Send + Sync + 'static {
         &'a self,
         headers: &'a HeaderMap,
     ) -> BoxFuture<'a, Result<Principal, Refusal>>;
-
 }
 
 /// Why a request was not authenticated.

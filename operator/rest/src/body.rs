@@ -9,6 +9,12 @@ use crate::error::ApiError;
 
 /// A request's JSON object, with Designate's errors for anything else.
 pub fn object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    into_object(json(headers, body)?)
+}
+
+/// A request's JSON (`request.body_dict`: any JSON value), with Designate's
+/// errors for a wrong content type, an empty body or bad JSON.
+pub fn json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -28,8 +34,12 @@ pub fn object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, A
             "Request Body is empty",
         ));
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|error| ApiError::new(400, "invalid_json", error.to_string()))?;
+    serde_json::from_slice(body)
+        .map_err(|error| ApiError::new(400, "invalid_json", error.to_string()))
+}
+
+/// The JSON object a body must be, once Designate's adapter reads it.
+pub fn into_object(value: Value) -> Result<Map<String, Value>, ApiError> {
     match value {
         Value::Object(map) => Ok(map),
         // Designate answers 500 here (its own bug): say what is wrong.

@@ -423,10 +423,25 @@ pub async fn update(
     Path((zone_id, id)): Path<(String, String)>,
     payload: Bytes,
 ) -> Result<Response, ApiError> {
+    // Designate's order: the JSON (400), the recordset (404, get_recordset),
+    // the managed-record rules (400), the object (400), then Central's
+    // update_recordset (403, then its rules).
+    let body = body::json(&headers, &payload)?;
     let zone = api.zone_for(&caller, &zone_id)?;
     let current = api.find_recordset(&zone, &id)?;
-    caller.require("update_recordset", &api.recordset_target(&zone))?;
-    let body = body::object(&headers, &payload)?;
+    caller.require("get_recordset", &api.zone_target(&zone))?;
+    if current.is_managed() {
+        // Ours are the SOA and the apex NS, made from the zone and its pool.
+        let message = if !caller.edit_managed_records {
+            "Managed records may not be updated"
+        } else if current.type_() == "SOA" {
+            "Updating SOA recordsets is not allowed"
+        } else {
+            "Updating a root zone NS record is not allowed"
+        };
+        return Err(ApiError::bad_request(message));
+    }
+    let body = body::into_object(body)?;
     let base = base_url(&headers);
     body::only_or_unchanged(
         &body,
@@ -434,6 +449,7 @@ pub async fn update(
         || serde_json::to_value(current.render(&base)).unwrap_or_default(),
         "recordset",
     )?;
+    caller.require("update_recordset", &api.recordset_target(&zone))?;
     refuse_deleting(&zone)?;
     let mut changed = RecordsetInput {
         id: id.clone(),
@@ -454,8 +470,6 @@ pub async fn update(
     }
     validate(&api, &caller, &zone, &changed, Some(&current))?;
     let Some(rs) = current.resource() else {
-        // Central lets an admin edit managed records; ours are generated
-        // from the pool, so there is nothing to store them in.
         return Err(ApiError::bad_request("Managed records may not be updated"));
     };
     let patched = api

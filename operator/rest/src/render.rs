@@ -106,15 +106,14 @@ fn progress(
     if deleting {
         return ("PENDING", "DELETE");
     }
-    match (status, action) {
-        (None, _) => ("PENDING", "CREATE"),
-        (Some(status), action) if observed >= generation => (
+    match status {
+        Some(status) if observed >= generation => (
             status.as_str(),
             action.unwrap_or(ResourceAction::None).as_str(),
         ),
-        // A new generation the controller has not published yet.
-        (Some(ResourceStatus::Active), _)
-        | (_, Some(ResourceAction::Update | ResourceAction::None)) => ("PENDING", "UPDATE"),
+        // A change the controller has not published yet: Designate marks
+        // every update UPDATE, even of an object still being created.
+        _ if generation.unwrap_or(1) > 1 => ("PENDING", "UPDATE"),
         _ => ("PENDING", "CREATE"),
     }
 }
@@ -614,6 +613,11 @@ mod tests {
         assert_eq!(
             progress(false, Some(1), None, None, None),
             ("PENDING", "CREATE")
+        );
+        // Updated before the controller saw the create.
+        assert_eq!(
+            progress(false, Some(2), None, None, None),
+            ("PENDING", "UPDATE")
         );
         assert_eq!(
             progress(true, Some(1), Some(1), active, none),

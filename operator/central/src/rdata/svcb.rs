@@ -27,13 +27,37 @@ impl Svcb {
     }
 }
 
-/// Parses and validates one record; `https` drops `dohpath` from the keys.
-pub fn parse(data: &str, https: bool) -> Option<Svcb> {
+/// An SVCB or HTTPS record split as Designate splits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SvcbFields<'a> {
+    pub priority: &'a str,
+    pub target: &'a str,
+    /// `(key, value)` in first-seen order, a repeated key keeping its last
+    /// value, multi-`=` params other than `ech` dropped; `no-default-alpn`
+    /// has an empty value.
+    pub params: Vec<(String, String)>,
+}
+
+/// Splits a record into priority, target and the params dict.
+pub fn fields(data: &str) -> Option<SvcbFields<'_>> {
     let fields: Vec<&str> = data.split(' ').collect();
     let [priority, target, params @ ..] = &fields[..] else {
         return None;
     };
-    let params = collect_params(params)?;
+    Some(SvcbFields {
+        priority,
+        target,
+        params: collect_params(params)?,
+    })
+}
+
+/// Parses and validates one record; `https` drops `dohpath` from the keys.
+pub fn parse(data: &str, https: bool) -> Option<Svcb> {
+    let SvcbFields {
+        priority,
+        target,
+        params,
+    } = fields(data)?;
     for (key, value) in &params {
         // Designate stores each param as `key=value` in a length-limited field.
         let fits = |max: usize| key.len() + 1 + py::len(value) <= max;
