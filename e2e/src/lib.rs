@@ -995,3 +995,43 @@ pub fn bind_pool_yaml(bind: &designate_backends::testing::Bind, mdns: SocketAddr
         mdns_port = mdns.port(),
     )
 }
+
+/// `standalone` whose `default` Pool is served by a real BIND: the REST
+/// URL, the BIND, and kubectl against the control plane.
+pub struct BindBacked {
+    pub standalone: Standalone,
+    pub rest: String,
+    pub bind: designate_backends::testing::Bind,
+    pub kubectl: Kubectl,
+    // BIND's helpers were started on it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl BindBacked {
+    /// Starts `standalone` in `dir` with `extra` flags, a BIND, and the
+    /// Pool between them. Panics with the reason if any does not come up.
+    pub fn start(dir: &Path, extra: &[&str]) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        let standalone = Standalone::try_start_with(&dir.join("data"), extra)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let rest = standalone.wait_rest_url();
+        let mdns = wait_for(Duration::from_secs(30), "MiniDNS's address", || {
+            standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
+        });
+        let bind = runtime
+            .block_on(designate_backends::testing::Bind::start())
+            .expect("starting BIND");
+        let (_, kubectl_bin) = kubectl_versions().pop().expect("a kubectl");
+        let kubectl = Kubectl::new(kubectl_bin, standalone.kubeconfig(), dir.join("kube-cache"));
+        let pool = dir.join("pool.yaml");
+        std::fs::write(&pool, bind_pool_yaml(&bind, mdns)).expect("writing pool.yaml");
+        kubectl.ok(&["apply", "-f", pool.to_str().expect("a UTF-8 path")]);
+        Self {
+            standalone,
+            rest,
+            bind,
+            kubectl,
+            _runtime: runtime,
+        }
+    }
+}

@@ -16,12 +16,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
-use designate_backends::testing::Bind;
-use designate_e2e::{
-    Kubectl, Standalone, bind_pool_yaml, kubectl_versions, wait_for, workspace_root,
-};
+use designate_e2e::{BindBacked, workspace_root};
 
 const CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.(test_unauthed|test_zones|test_recordset|test_recordset_validation|test_designate_limits|test_enabled_api_version)\.";
 
@@ -62,7 +58,6 @@ fn tempest_dns_api_suite() {
         "no conformance harness at {} (set DESIGNATE_CONFORMANCE_DIR)",
         harness.display()
     );
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::Builder::new()
         .prefix("designate-e2e-tempest-")
         .tempdir()
@@ -79,8 +74,8 @@ fn tempest_dns_api_suite() {
         .status()
         .unwrap();
     assert!(status.success(), "keystone-start.sh failed");
-    let standalone = Standalone::try_start_with(
-        &tmp.path().join("data"),
+    let world = BindBacked::start(
+        tmp.path(),
         &[
             "--auth-strategy",
             "keystone",
@@ -93,22 +88,8 @@ fn tempest_dns_api_suite() {
             "--heal-interval",
             "5s",
         ],
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
-    let rest = standalone.wait_rest_url();
-    let mdns = wait_for(Duration::from_secs(30), "MiniDNS's address", || {
-        standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
-    });
-    let bind = runtime.block_on(Bind::start()).expect("starting BIND");
-    let (_, kubectl_bin) = kubectl_versions().pop().unwrap();
-    let kubectl = Kubectl::new(
-        kubectl_bin,
-        standalone.kubeconfig(),
-        tmp.path().join("kube-cache"),
     );
-    let pool = tmp.path().join("pool.yaml");
-    std::fs::write(&pool, bind_pool_yaml(&bind, mdns)).unwrap();
-    kubectl.ok(&["apply", "-f", pool.to_str().unwrap()]);
+    let (rest, bind) = (&world.rest, &world.bind);
 
     let regex = std::env::var("DESIGNATE_TEMPEST_REGEX").ok();
     let run_name = format!("e2e-{}", std::process::id());

@@ -19,13 +19,12 @@
 //! designate-operator` first.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use designate_backends::testing::Bind;
 use designate_e2e::keystone::{self, Keystone};
-use designate_e2e::{Kubectl, Standalone, bind_pool_yaml, dig, kubectl_versions, wait_for};
+use designate_e2e::{BindBacked, Standalone, dig};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -243,12 +242,6 @@ fn served(findings: &mut Findings, step: &str, bind: SocketAddr, want: (&str, &[
     }
 }
 
-fn apply(kubectl: &Kubectl, dir: &Path, name: &str, yaml: &str) {
-    let path = dir.join(name);
-    std::fs::write(&path, yaml).unwrap();
-    kubectl.ok(&["apply", "-f", path.to_str().unwrap()]);
-}
-
 /// `zone show` until it reports `status`; the last output.
 fn zone_until(cli: &Cli, status: &str) -> Option<Value> {
     let deadline = Instant::now() + TIMEOUT;
@@ -265,34 +258,16 @@ fn zone_until(cli: &Cli, status: &str) -> Option<Value> {
 #[test]
 fn openstack_cli_manages_zones_served_by_bind() {
     let bin = openstack_bin();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::Builder::new()
         .prefix("designate-e2e-cli-")
         .tempdir()
         .unwrap();
-    let standalone = Standalone::try_start_with(
-        &tmp.path().join("data"),
-        &["--propagation-timeout", "10s", "--heal-interval", "1s"],
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
-    let rest = standalone.wait_rest_url();
-    let mdns = wait_for(TIMEOUT, "MiniDNS's address", || {
-        standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
-    });
-    let bind = runtime.block_on(Bind::start()).expect("starting BIND");
-    let (_, kubectl_bin) = kubectl_versions().pop().unwrap();
-    let kubectl = Kubectl::new(
-        kubectl_bin,
-        standalone.kubeconfig(),
-        tmp.path().join("kube-cache"),
-    );
     // The default pool (the CLI names none) on the real BIND.
-    apply(
-        &kubectl,
+    let world = BindBacked::start(
         tmp.path(),
-        "pool.yaml",
-        &bind_pool_yaml(&bind, mdns),
+        &["--propagation-timeout", "10s", "--heal-interval", "1s"],
     );
+    let (rest, bind) = (world.rest.clone(), &world.bind);
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let cli = Cli {

@@ -13,10 +13,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
-use designate_backends::testing::Bind;
-use designate_e2e::{
-    Kubectl, Standalone, bind_pool_yaml, kubectl_versions, rest_request, tail, wait_for,
-};
+use designate_e2e::{BindBacked, rest_request, tail, wait_for};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -230,30 +227,20 @@ fn get(rest: &str, path: &str) -> Value {
 
 #[test]
 fn every_record_type_is_served_by_bind() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::Builder::new()
         .prefix("designate-e2e-types-")
         .tempdir()
         .unwrap();
-    let standalone = Standalone::try_start_with(
-        &tmp.path().join("data"),
+    let world = BindBacked::start(
+        tmp.path(),
         &["--propagation-timeout", "10s", "--heal-interval", "1s"],
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
-    let rest = standalone.wait_rest_url();
-    let mdns = wait_for(TIMEOUT, "MiniDNS's address", || {
-        standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
-    });
-    let bind = runtime.block_on(Bind::start()).expect("starting BIND");
-    let (_, kubectl_bin) = kubectl_versions().pop().unwrap();
-    let kubectl = Kubectl::new(
-        kubectl_bin,
-        standalone.kubeconfig(),
-        tmp.path().join("kube-cache"),
     );
-    let pool = tmp.path().join("pool.yaml");
-    std::fs::write(&pool, bind_pool_yaml(&bind, mdns)).unwrap();
-    kubectl.ok(&["apply", "-f", pool.to_str().unwrap()]);
+    let (standalone, rest, bind, kubectl) = (
+        &world.standalone,
+        world.rest.clone(),
+        &world.bind,
+        &world.kubectl,
+    );
 
     let mut zone_ids = std::collections::BTreeMap::new();
     for zone in [ZONE, REVERSE] {

@@ -28,7 +28,7 @@ use crate::error::ApiError;
 use crate::list::{self, Query};
 use crate::render::{Links, datetime};
 use crate::zones::{check_uuid, created, list_answer, query_pairs};
-use crate::{Api, Shared, base_url, body, tenancy};
+use crate::{Api, Shared, base_url, body};
 
 /// When the API last changed a TLD (Designate's `updated_at`; nothing
 /// reconciles a TLD, so it has no status to keep it in).
@@ -59,25 +59,9 @@ pub(crate) fn central_config(api: &Api) -> Cow<'_, Config> {
     Cow::Owned(cfg)
 }
 
-/// A TLD's object name: the TLD itself where it is a valid object name,
-/// else a stable hash of it (`_` is allowed in TLDs, not in names).
+/// A TLD's object name (`_` is allowed in TLDs, not in names).
 fn object_name(tld: &str) -> String {
-    let name = tld.to_ascii_lowercase();
-    let valid = name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    if valid {
-        name
-    } else {
-        format!("tld-{:016x}", tenancy::fnv1a(name.as_bytes()))
-    }
+    crate::object_name(tld, "tld")
 }
 
 /// `TldField`'s check, `RE_TLDNAME`: labels of `[A-Za-z0-9_-]`, 1 to 63

@@ -263,25 +263,9 @@ fn related(api: &Api, name: &str, except: Option<&str>) -> Vec<ZoneOwner> {
         .collect()
 }
 
-/// A Zone object's name for a DNS name: the name itself where it is a
-/// valid object name, else a stable hash of it.
+/// A Zone object's name for a DNS name.
 fn object_name(zone: &str) -> String {
-    let name = zone.trim_end_matches('.').to_ascii_lowercase();
-    let valid = name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    if valid {
-        name
-    } else {
-        format!("zone-{:016x}", tenancy::fnv1a(name.as_bytes()))
-    }
+    crate::object_name(zone.trim_end_matches('.'), "zone")
 }
 
 /// A page of the caller's zones in creation order, walked in the mirror's
