@@ -23,6 +23,8 @@ pub enum Error {
     Backend(#[from] designate_backends::Error),
     #[error("zone {zone} is still served by {servers}")]
     StillServed { zone: String, servers: String },
+    #[error("grant key: {0}")]
+    GrantKey(String),
 }
 
 impl Error {
@@ -40,6 +42,7 @@ impl Error {
             Error::CacheStopped => "CacheStopped",
             Error::Backend(e) => e.reason(),
             Error::StillServed { .. } => "ZoneStillServed",
+            Error::GrantKey(_) => "GrantKeyInvalid",
         }
     }
 }

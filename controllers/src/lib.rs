@@ -13,13 +13,17 @@
 //! is its namespace; Recordsets name their Zone by object name within it.
 
 mod error;
+pub mod grant;
 mod index;
 mod metrics;
 mod nameservers;
 pub mod pool;
 pub mod propagation;
+mod quotas;
 pub mod recordset;
+mod rules;
 pub mod status;
+pub mod tsig;
 pub mod zone;
 
 use std::collections::HashMap;
@@ -27,7 +31,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use designate_crd::{Pool, Zone};
+use designate_crd::grant::GrantKey;
+use designate_crd::{Blacklist, Pool, Tld, Zone};
 use designate_storage::Storage;
 use futures::{FutureExt, StreamExt};
 use kube::api::{Api, Patch, PatchParams};
@@ -88,6 +93,9 @@ pub struct Settings {
     /// The operator's namespace: where a pool target's Secret is looked up
     /// when its reference names none.
     pub namespace: String,
+    /// Verifies the privileges the REST API granted a Zone (see
+    /// [`designate_crd::grant`]); `None`: no grant is honoured.
+    pub grant_key: Option<GrantKey>,
 }
 
 impl Default for Settings {
@@ -96,6 +104,7 @@ impl Default for Settings {
             central: designate_central::Config::default(),
             propagation: PropagationSettings::default(),
             namespace: "default".into(),
+            grant_key: None,
         }
     }
 }
@@ -136,6 +145,11 @@ pub(crate) struct Context {
     settings_digest: u64,
     recordsets: Arc<RecordsetIndex>,
     pools: Store<Pool>,
+    /// The TLD list and the blacklists Central checks new zones against.
+    tlds: Store<Tld>,
+    blacklists: Store<Blacklist>,
+    /// Per-project quotas (the `Quota` objects and the namespaces' projects).
+    quotas: quotas::ProjectQuotas,
     zones: Store<Zone>,
     /// Zones to replan because another zone changed under them.
     requeue: mpsc::UnboundedSender<ObjectRef<Zone>>,
@@ -275,7 +289,10 @@ pub async fn run(
     let shutdown = shutdown.shared();
     let zone_controller = zone::controller(&client);
     let (pools, pool_writer) = reflector::store::<Pool>();
+    let (tlds, tld_writer) = reflector::store::<Tld>();
+    let (blacklists, blacklist_writer) = reflector::store::<Blacklist>();
     let (requeue, requeued) = mpsc::unbounded_channel();
+    let (project_quotas, quota_writers) = quotas::ProjectQuotas::new(settings.central.quotas);
     let context = Arc::new(Context {
         client: client.clone(),
         storage,
@@ -283,6 +300,9 @@ pub async fn run(
         settings,
         recordsets: Arc::new(RecordsetIndex::default()),
         pools,
+        tlds,
+        blacklists,
+        quotas: project_quotas,
         zones: zone_controller.store(),
         requeue,
         metrics,
@@ -302,6 +322,30 @@ pub async fn run(
                 futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
             })
     };
+    // A TLD or blacklist change may let in the zones they refused: those
+    // never published are planned again (published ones are not rechecked).
+    let waiting_zones = |context: Arc<Context>| {
+        move |_| {
+            let zones = context.zones.state_filter(rules::waits_for_rules);
+            futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
+        }
+    };
+    let tld_triggers =
+        watcher::watcher(Api::<Tld>::all(client.clone()), watcher::Config::default())
+            .default_backoff()
+            .reflect(tld_writer)
+            .filter_map(|event| async move { rules_changed(event) })
+            .flat_map(waiting_zones(context.clone()));
+    let blacklist_triggers = watcher::watcher(
+        Api::<Blacklist>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .reflect(blacklist_writer)
+    .filter_map(|event| async move { rules_changed(event) })
+    .flat_map(waiting_zones(context.clone()));
+    // A quota change replans its project's zones.
+    let quota_triggers = quotas::triggers(&client, quota_writers, context.clone());
     // The recordset index has a task of its own. Polled as a trigger stream
     // of the Zone controller, its first list of 100k recordsets took 4-5 s
     // instead of 1.5 s, and every zone reconcile waits for that list.
@@ -320,6 +364,9 @@ pub async fn run(
         zone::run(
             zone_controller
                 .reconcile_on(pool_triggers)
+                .reconcile_on(tld_triggers)
+                .reconcile_on(blacklist_triggers)
+                .reconcile_on(quota_triggers)
                 .reconcile_on(UnboundedReceiverStream::new(touched_zones))
                 .reconcile_on(UnboundedReceiverStream::new(requeued)),
             context.clone(),
@@ -330,6 +377,18 @@ pub async fn run(
     );
     // The feed ends with `shutdown` too.
     let _ = feeding.await;
+}
+
+/// Whether a watch event of Tld or Blacklist objects changed the rules:
+/// a write, a delete (a removed blacklist lets names in), the end of a
+/// (re)list.
+fn rules_changed<K>(event: Result<watcher::Event<K>, watcher::Error>) -> Option<()> {
+    match event {
+        Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_) | watcher::Event::InitDone) => {
+            Some(())
+        }
+        _ => None,
+    }
 }
 
 /// FNV-1a: a digest stable across processes and Rust releases (std's hasher

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
-use designate_central::{Privileges, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
+use designate_central::{Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
 use designate_crd::{NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceStatus, Zone};
 use designate_storage::{StoredZone, ZoneChange};
 use futures::StreamExt;
@@ -93,12 +93,20 @@ struct Observed {
     pool: Option<(PoolView, Arc<Pool>)>,
     recordsets: Vec<Arc<Recordset>>,
     inputs: Vec<RecordsetInput>,
+    /// What the zone's signed grant lets it do beyond a member.
+    privileges: Privileges,
+    /// The quotas of the zone's project.
+    quotas: Quotas,
     fingerprint: String,
 }
 
 async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
     ctx.recordsets.ready().await;
     crate::store_ready(&ctx.pools).await?;
+    // Before their first lists no TLD or blacklist would refuse anything.
+    crate::store_ready(&ctx.tlds).await?;
+    crate::store_ready(&ctx.blacklists).await?;
+    ctx.quotas.ready().await?;
     let observed = observe(zone, ctx);
     let state = ctx.storage.zone_state(&observed.zone.id).await?;
     if let Some(state) = &state
@@ -144,9 +152,18 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
             }),
             project_zone_count,
             related: &related,
-            privileges: Privileges::default(),
+            privileges: observed.privileges,
         },
-        &ctx.settings.central,
+        // Checked on a zone's first publication only (as Designate's
+        // `create_zone`): a published zone plans as an update.
+        &crate::quotas::config(
+            crate::rules::central_config(
+                &ctx.settings.central,
+                &ctx.tlds.state(),
+                &ctx.blacklists.state(),
+            ),
+            observed.quotas,
+        ),
     );
 
     let serial_before = stored.as_ref().map(|s| s.serial);
@@ -513,12 +530,22 @@ fn observe(zone: &Zone, ctx: &Context) -> Observed {
         .filter(|rs| rs.metadata.deletion_timestamp.is_none())
         .collect();
     let inputs = recordsets.iter().map(|rs| rs.to_input()).collect();
-    let fingerprint = fingerprint(zone, pool.as_deref(), &recordsets, ctx.settings_digest);
+    let privileges = crate::rules::privileges(ctx.settings.grant_key.as_ref(), zone);
+    let quotas = ctx.quotas.of_namespace(&namespace);
+    let fingerprint = fingerprint(
+        zone,
+        pool.as_deref(),
+        &recordsets,
+        privileges,
+        ctx.quotas.digest(ctx.settings_digest, &quotas),
+    );
     Observed {
         zone: zone.to_input(),
         pool: pool.map(|p| (pool_view(&p), p)),
         recordsets,
         inputs,
+        privileges,
+        quotas,
         fingerprint,
     }
 }
@@ -547,6 +574,7 @@ fn fingerprint(
     zone: &Zone,
     pool: Option<&Pool>,
     recordsets: &[Arc<Recordset>],
+    privileges: Privileges,
     settings_digest: u64,
 ) -> String {
     let mut text = format!(
@@ -554,6 +582,14 @@ fn fingerprint(
         zone.uid().unwrap_or_default(),
         zone.metadata.generation
     );
+    // A granted zone's digest differs from an ungranted one's; zones
+    // without a grant keep the digest they had.
+    if privileges != Privileges::default() {
+        text.push_str(&format!(
+            "|grant {}/{}",
+            privileges.blacklisted_zone, privileges.low_ttl
+        ));
+    }
     if let Some(pool) = pool {
         text.push_str(&format!(
             "|pool {}/{:?}",

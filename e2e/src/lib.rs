@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod keystone;
+pub mod openstack;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -1034,4 +1035,20 @@ impl BindBacked {
             _runtime: runtime,
         }
     }
+}
+
+/// A fresh `standalone` in a temporary dir (named with `prefix`) with
+/// `extra` flags; the dir, the process and its REST URL.
+pub fn start_rest(prefix: &str, extra: &[&str]) -> (tempfile::TempDir, Standalone, String) {
+    let tmp = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    let standalone = Standalone::try_start_with(&tmp.path().join("data"), extra)
+        .unwrap_or_else(|e| panic!("starting standalone: {e:#}"));
+    let base = standalone.wait_rest_url();
+    (tmp, standalone, base)
+}
+
+/// The newest kubectl against `standalone`, its cache under `dir`.
+pub fn kubectl_for(standalone: &Standalone, dir: &Path) -> Kubectl {
+    let (_, bin) = kubectl_versions().pop().expect("a kubectl");
+    Kubectl::new(bin, standalone.kubeconfig(), dir.join("kube-cache"))
 }

@@ -20,146 +20,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use designate_e2e::keystone::{self, Keystone};
+use designate_e2e::openstack::{Auth, Cli, Run, openstack_bin};
 use designate_e2e::{BindBacked, Standalone, dig};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-const CLI_TIMEOUT: Duration = Duration::from_secs(120);
 const ZONE: &str = "cli-e2e.org.";
 const WWW: &str = "www.cli-e2e.org.";
-
-/// The `openstack` executable.
-fn openstack_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("DESIGNATE_OPENSTACK") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "DESIGNATE_OPENSTACK={} does not exist",
-            path.display()
-        );
-        return path;
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("openstack"))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "the OpenStack CLI was not found: set DESIGNATE_OPENSTACK to an `openstack` with \
-                 the designate plugin, e.g. `python3 -m venv /tmp/designate-ci-venv && \
-                 /tmp/designate-ci-venv/bin/pip install python-openstackclient \
-                 python-designateclient` (what .ci/run does)"
-            )
-        })
-}
-
-/// What one CLI run gave.
-struct Run {
-    line: String,
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Option<Value> {
-        serde_json::from_str(&self.stdout).ok()
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "$ {}\n  ok: {}\n  stdout: {}\n  stderr: {}",
-            self.line,
-            self.ok,
-            self.stdout.trim(),
-            self.stderr.trim()
-        )
-    }
-}
-
-/// How the CLI authenticates.
-enum Auth {
-    /// `--os-auth-type none --os-endpoint <rest>/v2`.
-    None { endpoint: String },
-    /// Keystone password auth (`OS_AUTH_URL`, `OS_USERNAME`, ...); the dns
-    /// endpoint comes from the catalog.
-    Password { env: Vec<(String, String)> },
-}
-
-struct Cli {
-    bin: PathBuf,
-    auth: Auth,
-    home: PathBuf,
-    /// Who runs it, for the log.
-    who: String,
-}
-
-impl Cli {
-    fn run(&self, args: &[&str]) -> Run {
-        let line = format!("[{}] openstack {}", self.who, args.join(" "));
-        let stdout = tempfile::tempfile().unwrap();
-        let stderr = tempfile::tempfile().unwrap();
-        let mut command = Command::new(&self.bin);
-        // Nothing from the caller's cloud settings.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("OS_") {
-                command.env_remove(&name);
-            }
-        }
-        match &self.auth {
-            Auth::None { endpoint } => {
-                command.args(["--os-auth-type", "none", "--os-endpoint", endpoint]);
-            }
-            Auth::Password { env } => {
-                command.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            }
-        }
-        command
-            .args(args)
-            .env("HOME", &self.home)
-            .stdin(Stdio::null())
-            .stdout(stdout.try_clone().unwrap())
-            .stderr(stderr.try_clone().unwrap());
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("running {}: {e}", self.bin.display()));
-        let deadline = Instant::now() + CLI_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let read = |mut file: std::fs::File| {
-            use std::io::{Read, Seek, SeekFrom};
-            let mut text = String::new();
-            file.seek(SeekFrom::Start(0)).unwrap();
-            file.read_to_string(&mut text).unwrap();
-            text
-        };
-        let mut stderr = read(stderr);
-        if status.is_none() {
-            stderr.push_str(&format!("\n(killed after {CLI_TIMEOUT:?})"));
-        }
-        let run = Run {
-            line,
-            ok: status.is_some_and(|s| s.success()),
-            stdout: read(stdout),
-            stderr,
-        };
-        eprintln!("{}", run.describe());
-        run
-    }
-}
 
 /// Differences found, by CLI step; reported together at the end.
 #[derive(Default)]

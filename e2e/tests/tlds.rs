@@ -1,20 +1,19 @@
 //! The TLD API (`/v2/tlds`) through REST in noauth mode:
-//! - Designate 23's recorded TLD steps (`shared/golden/admin/105..113`)
-//!   replayed in order: statuses, error types and messages, field sets,
-//!   names and descriptions, list lengths (ids and times may differ);
+//! - the real `openstack tld ...` commands, the list limiting `openstack
+//!   zone create` (Designate's recorded TLD steps are replayed with the
+//!   rest of the admin recording in `rest_golden.rs`);
 //! - Central's TLD rule on zone creates: outside the list refused, inside
 //!   accepted, a zone named as a TLD refused, any TLD once none is left;
 //! - the policies (admin only), and the TLDs as `Tld` objects that kubectl
 //!   shows and makes.
 //!
-//! Needs `cargo build -p designate-operator` first. The golden dir is
-//! `$DESIGNATE_GOLDEN_DIR`, else `../shared/golden` beside the workspace,
-//! else `/work/shared/golden`.
+//! Needs `cargo build -p designate-operator` first, and the OpenStack CLI
+//! (`$DESIGNATE_OPENSTACK`, as `openstack_cli.rs`).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
 
-use designate_e2e::{HttpResponse, Kubectl, Standalone, http_request, kubectl_versions};
+use designate_e2e::openstack::Cli;
+use designate_e2e::{HttpResponse, kubectl_for, start_rest};
 use designate_e2e::{fixture, rest_request};
 use serde_json::{Value, json};
 
@@ -27,19 +26,6 @@ const TLD_FIELDS: &[&str] = &[
     "updated_at",
     "links",
 ];
-
-fn start(prefix: &str) -> (tempfile::TempDir, Standalone, String) {
-    let tmp = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
-    let standalone = Standalone::try_start_with(&tmp.path().join("data"), &[])
-        .unwrap_or_else(|e| panic!("starting standalone: {e:#}"));
-    let base = standalone.wait_rest_url();
-    (tmp, standalone, base)
-}
-
-fn kubectl_for(standalone: &Standalone, tmp: &Path) -> Kubectl {
-    let (_, bin) = kubectl_versions().pop().expect("a kubectl");
-    Kubectl::new(bin, standalone.kubeconfig(), tmp.join("kube-cache"))
-}
 
 const ADMIN: [(&str, &str); 2] = [("X-Auth-Project-ID", "tld-admin"), ("X-Roles", "admin")];
 const MEMBER: [(&str, &str); 2] = [
@@ -104,147 +90,93 @@ fn create_zone(base: &str, name: &str) -> HttpResponse {
 }
 
 // ---------------------------------------------------------------------------
-// The recording
-
-fn golden_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DESIGNATE_GOLDEN_DIR") {
-        return PathBuf::from(dir);
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    if beside.join("admin").is_dir() {
-        return beside;
-    }
-    PathBuf::from("/work/shared/golden")
-}
-
-/// The recorded TLD steps (`105-tld-list-empty` .. `113-tld-delete`, the
-/// zone create refused for its TLD among them), in order.
-fn tld_steps() -> Vec<(String, Value)> {
-    let dir = golden_dir().join("admin");
-    let mut steps: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading the golden recordings in {}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            name.split('-')
-                .next()
-                .and_then(|n| n.parse::<u32>().ok())
-                .is_some_and(|n| (105..=113).contains(&n))
-        })
-        .map(|name| {
-            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
-            (name, serde_json::from_str(&text).unwrap())
-        })
-        .collect();
-    steps.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(
-        steps.len(),
-        9,
-        "the recorded TLD steps in {}",
-        dir.display()
-    );
-    steps
-}
-
-/// Recorded ids replaced by ours.
-fn translate(text: &str, ids: &BTreeMap<String, String>) -> String {
-    ids.iter().fold(text.to_string(), |text, (recorded, ours)| {
-        text.replace(recorded, ours)
-    })
-}
-
-/// `links.self` without its host (the recording's is another port).
-fn link_path(value: &Value) -> String {
-    let link = value["links"]["self"].as_str().unwrap_or_default();
-    link.splitn(4, '/').nth(3).unwrap_or_default().to_string()
-}
-
-/// One recorded TLD compared with ours: same fields, name, description,
-/// link, and `updated_at` set exactly when it was.
-fn compare_tld(step: &str, recorded: &Value, ours: &Value, ids: &BTreeMap<String, String>) {
-    assert_eq!(keys(ours), keys(recorded), "{step}: fields of {ours}");
-    for field in ["name", "description"] {
-        assert_eq!(ours[field], recorded[field], "{step}: {field} of {ours}");
-    }
-    assert_eq!(
-        ours["updated_at"].is_null(),
-        recorded["updated_at"].is_null(),
-        "{step}: updated_at of {ours}"
-    );
-    assert_eq!(
-        link_path(ours),
-        translate(&link_path(recorded), ids),
-        "{step}: link of {ours}"
-    );
-}
+// The OpenStack CLI
 
 #[test]
-fn replays_designate_golden_tld_steps() {
-    let (_tmp, _standalone, base) = start("designate-e2e-tlds-golden-");
-    let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    for (step, recorded) in tld_steps() {
-        let request = &recorded["request"];
-        let expected = &recorded["response"];
-        let method = request["method"].as_str().unwrap();
-        let path = translate(request["path"].as_str().unwrap(), &ids);
-        let headers: Vec<(&str, &str)> = request["headers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
-            .collect();
-        let body = (!request["body"].is_null()).then(|| request["body"].to_string());
-        let answer = http_request(
-            &base,
-            method,
-            &path,
-            &headers,
-            body.as_deref().map(str::as_bytes),
-        )
-        .unwrap_or_else(|e| panic!("{step}: {e:#}"));
-        let status = expected["status"].as_u64().unwrap() as u16;
-        assert_eq!(answer.status, status, "{step}: {}", answer.text());
-        let (recorded, ours) = (&expected["body"], answer.json());
-        if status >= 400 {
-            assert_eq!(ours["type"], recorded["type"], "{step}: {ours}");
-            assert_eq!(ours["message"], recorded["message"], "{step}: {ours}");
-            assert_eq!(keys(&ours), keys(recorded), "{step}: {ours}");
-        } else if status == 204 {
-            assert_eq!(answer.body, b"", "{step}");
-            assert_eq!(answer.header("content-type"), None, "{step}");
-        } else if let Some(listed) = recorded["tlds"].as_array() {
-            assert_eq!(keys(&ours), keys(recorded), "{step}: {ours}");
-            let items = ours["tlds"].as_array().unwrap();
-            assert_eq!(items.len(), listed.len(), "{step}: {ours}");
-            for (r, o) in listed.iter().zip(items) {
-                compare_tld(&step, r, o, &ids);
-            }
-            assert_eq!(link_path(&ours), link_path(recorded), "{step}");
-        } else {
-            if status == 201 {
-                let recorded_id = recorded["id"].as_str().unwrap().to_string();
-                ids.insert(recorded_id, ours["id"].as_str().unwrap().to_string());
-                assert_eq!(
-                    answer.header("location"),
-                    ours["links"]["self"].as_str(),
-                    "{step}"
-                );
-            }
-            compare_tld(&step, recorded, &ours, &ids);
-        }
-    }
-    // After the recording's delete, the TLD is gone.
-    let id = ids.values().next().expect("the created TLD's id");
-    let gone = rest_request(&base, "GET", &format!("/v2/tlds/{id}"), &ADMIN, None);
+fn openstack_cli_manages_tlds_that_limit_zone_creation() {
+    let (tmp, _standalone, base) = start_rest("designate-e2e-tlds-cli-", &[]);
+    let cli = Cli::noauth(&base, tmp.path(), "noauth admin");
+    let json = |args: &[&str]| cli.json(args);
+    let made = json(&[
+        "tld",
+        "create",
+        "--name",
+        "cli-tld",
+        "--description",
+        "by the CLI",
+        "-f",
+        "json",
+    ]);
     assert_eq!(
-        expect_error(&gone, 404, "tld_not_found", "a deleted TLD"),
-        "Could not find Tld"
+        (&made["name"], &made["description"]),
+        (&json!("cli-tld"), &json!("by the CLI"))
     );
+    let listed = json(&["tld", "list", "-f", "json"]);
+    assert_eq!(
+        listed
+            .as_array()
+            .map(|rows| rows.iter().map(|r| &r["name"]).collect::<Vec<_>>()),
+        Some(vec![&json!("cli-tld")]),
+        "{listed}"
+    );
+    let shown = json(&["tld", "show", "cli-tld", "-f", "json"]);
+    assert_eq!(shown["id"], made["id"]);
+
+    // The list limits zone creation.
+    let refused = cli.run(&[
+        "zone",
+        "create",
+        "--email",
+        "a@example.org",
+        "example.org.",
+        "-f",
+        "json",
+    ]);
+    assert!(!refused.ok, "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("Invalid TLD"),
+        "{}",
+        refused.describe()
+    );
+    let zone = json(&[
+        "zone",
+        "create",
+        "--email",
+        "a@example.org",
+        "example.cli-tld.",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(zone["name"], "example.cli-tld.");
+
+    let changed = json(&[
+        "tld",
+        "set",
+        "cli-tld",
+        "--description",
+        "changed",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(changed["description"], "changed");
+    let deleted = cli.run(&["tld", "delete", "cli-tld"]);
+    assert!(deleted.ok, "{}", deleted.describe());
+    assert_eq!(json(&["tld", "list", "-f", "json"]), json!([]));
+    // No TLD left: any is allowed again.
+    json(&[
+        "zone",
+        "create",
+        "--email",
+        "a@example.org",
+        "example.org.",
+        "-f",
+        "json",
+    ]);
 }
 
 #[test]
 fn tlds_gate_zone_names_and_are_objects() {
-    let (tmp, standalone, base) = start("designate-e2e-tlds-");
+    let (tmp, standalone, base) = start_rest("designate-e2e-tlds-", &[]);
     let kubectl = kubectl_for(&standalone, tmp.path());
 
     assert_eq!(

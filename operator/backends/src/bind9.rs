@@ -15,6 +15,12 @@
 //! `/etc/bind/rndc.conf` cannot take precedence over it (rndc ignores `-k`
 //! when its default configuration file exists).
 //!
+//! `tsigkey_name` names a TSIG key (a `key` statement in named.conf, with
+//! the name, algorithm and secret of the pool's `TsigKey`) that BIND signs
+//! its transfers from the masters with: `primaries { ip port P key "NAME"; }`.
+//! The key must exist in named's configuration (rndc cannot add keys): the
+//! operator configures it there; `addzone` fails while it does not.
+//!
 //! Commands: create is `addzone`, and `modzone` with the same configuration
 //! when the zone exists (masters may have moved; it causes no transfer);
 //! update is `refresh` (an SOA check now, transferring if the serial moved),
@@ -161,6 +167,7 @@ pub(crate) struct Settings {
     clean_zonefile: bool,
     timeout: Duration,
     masters: Vec<HostPort>,
+    tsigkey_name: Option<String>,
 }
 
 impl Settings {
@@ -193,6 +200,18 @@ impl Settings {
         {
             return Err(invalid(format!("view {view:?} is not a valid view name")));
         }
+        let tsigkey_name = target.get("tsigkey_name").map(str::to_string);
+        // It goes into named's configuration: a name, nothing that could end
+        // the statement.
+        if let Some(name) = &tsigkey_name
+            && !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(invalid(format!(
+                "tsigkey_name {name:?} is not a valid key name"
+            )));
+        }
         let timeout = match numeric_option(target, TYPE, "rndc_timeout", 0)? {
             0 => RNDC_TIMEOUT,
             seconds => Duration::from_secs(seconds),
@@ -208,6 +227,7 @@ impl Settings {
             clean_zonefile: target.get("clean_zonefile").is_some_and(parse_bool),
             timeout,
             masters: target.masters.clone(),
+            tsigkey_name,
         })
     }
 
@@ -259,8 +279,13 @@ impl Settings {
         zone: &str,
         masters: &[SocketAddr],
     ) -> Vec<String> {
+        let key = self
+            .tsigkey_name
+            .as_ref()
+            .map(|name| format!(" key \"{name}\""))
+            .unwrap_or_default();
         let primaries: String = rotated(masters, zone)
-            .map(|m| format!("{} port {}; ", m.ip(), m.port()))
+            .map(|m| format!("{} port {}{key}; ", m.ip(), m.port()))
             .collect();
         let mut command = vec![verb.to_string()];
         command.extend(self.zone_args(zone));
@@ -627,6 +652,23 @@ mod tests {
             settings(target()).delzone_command("a.test"),
             strings(&["delzone", "a.test"])
         );
+        let keyed = settings(target().option("tsigkey_name", "pool-key"));
+        assert_eq!(
+            keyed.zone_command("addzone", "example.com", &masters),
+            strings(&[
+                "addzone",
+                "example.com",
+                "{ type secondary; primaries { 192.0.2.1 port 5354 key \"pool-key\"; }; file \"example.com.db\"; };",
+            ])
+        );
+        for bad in ["a\"; }; x", "a b", "k{"] {
+            let target = target().option("tsigkey_name", bad);
+            assert_eq!(
+                Settings::from_target(&target).unwrap_err().reason(),
+                "InvalidTarget",
+                "{bad}"
+            );
+        }
         let bad_view = target().option("view", "a b");
         assert_eq!(
             Settings::from_target(&bad_view).unwrap_err().reason(),

@@ -96,12 +96,22 @@ pub(crate) fn create_request(zone: &str, masters: &[SocketAddr], tsigkey: Option
     }
 }
 
-pub(crate) fn set_masters_request(zone: &str, masters: &[SocketAddr]) -> Request {
+/// The zone's kind, masters and key, on a zone that exists (the key may
+/// have been set or changed since it was made).
+pub(crate) fn set_masters_request(
+    zone: &str,
+    masters: &[SocketAddr],
+    tsigkey: Option<&str>,
+) -> Request {
+    let mut body = json!({"kind": "Slave", "masters": masters_json(masters)});
+    if let Some(key) = tsigkey {
+        body["slave_tsig_key_ids"] = json!([key]);
+    }
     Request {
         action: Action::SetMasters,
         method: Method::PUT,
         path: format!("{ZONES}/{zone}."),
-        body: Some(json!({"kind": "Slave", "masters": masters_json(masters)})),
+        body: Some(body),
     }
 }
 
@@ -310,7 +320,9 @@ impl Pdns4 {
         let masters = resolve_masters(&self.settings.masters).await?;
         let created = create_request(zone, &masters, self.settings.tsigkey.as_deref());
         if self.call(&created).await? == Reply::Exists {
-            self.call(&set_masters_request(zone, &masters)).await?;
+            let tsigkey = self.settings.tsigkey.as_deref();
+            self.call(&set_masters_request(zone, &masters, tsigkey))
+                .await?;
         }
         // Missing here means a concurrent delete won; nothing is left to do.
         self.call(&retrieve_request(zone)).await?;
@@ -451,7 +463,12 @@ mod tests {
 
     #[test]
     fn other_requests_address_the_zone_by_its_name() {
-        let put = set_masters_request("a.test", &masters()[..1]);
+        let keyed = set_masters_request("a.test", &masters()[..1], Some("mdns-key"));
+        assert_eq!(
+            keyed.body.unwrap()["slave_tsig_key_ids"],
+            json!(["mdns-key"])
+        );
+        let put = set_masters_request("a.test", &masters()[..1], None);
         assert_eq!(
             (put.method, put.path.as_str()),
             (Method::PUT, "/api/v1/servers/localhost/zones/a.test.")

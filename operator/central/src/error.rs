@@ -57,6 +57,12 @@ pub enum Error {
     InvalidRecords(Vec<RecordError>),
     #[error("{0}")]
     InvalidZoneName(String),
+    /// `InvalidZoneName` for a name under none of the TLDs.
+    #[error("{0}")]
+    InvalidTld(String),
+    /// `InvalidZoneName` for a name a blacklist pattern matches.
+    #[error("{0}")]
+    BlacklistedZone(String),
     #[error("{0}")]
     InvalidRecordsetName(String),
     #[error("{0}")]
@@ -93,6 +99,8 @@ impl Error {
             | Self::InvalidObject(_)
             | Self::InvalidRecords(_)
             | Self::InvalidZoneName(_)
+            | Self::InvalidTld(_)
+            | Self::BlacklistedZone(_)
             | Self::InvalidRecordsetName(_)
             | Self::InvalidRecordsetLocation(_)
             | Self::InvalidTtl(_)
@@ -110,7 +118,9 @@ impl Error {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::InvalidObject(_) | Self::InvalidRecords(_) => "invalid_object",
-            Self::InvalidZoneName(_) => "invalid_zone_name",
+            Self::InvalidZoneName(_) | Self::InvalidTld(_) | Self::BlacklistedZone(_) => {
+                "invalid_zone_name"
+            }
             Self::InvalidRecordsetName(_) => "invalid_recordset_name",
             Self::InvalidRecordsetLocation(_) => "invalid_recordset_location",
             Self::InvalidTtl(_) => "invalid_ttl",
@@ -134,6 +144,8 @@ impl Error {
             Self::InvalidObject(_) => "InvalidObject",
             Self::InvalidRecords(_) => "InvalidRecord",
             Self::InvalidZoneName(_) => "InvalidZoneName",
+            Self::InvalidTld(_) => "InvalidTLD",
+            Self::BlacklistedZone(_) => "Blacklisted",
             Self::InvalidRecordsetName(_) => "InvalidRecordsetName",
             Self::InvalidRecordsetLocation(_) => "InvalidRecordsetLocation",
             Self::InvalidTtl(_) => "InvalidTTL",

@@ -705,6 +705,35 @@ fn recordset_central_rules() {
             over(QuotaResource::ZoneRecords),
         ),
         case(
+            "quota zone_records: records published unchanged stay (a lowered quota)",
+            |c| {
+                c.cfg.quotas.zone_records = 1;
+                c.cfg.quotas.recordset_records = 1;
+                c.rs.records = vec!["203.0.113.15".into(), "203.0.113.16".into()];
+                c.existing = Some(accepted(
+                    "rs-new",
+                    "www.example.com.",
+                    "A",
+                    &["203.0.113.15", "203.0.113.16"],
+                ));
+            },
+            Ok(()),
+        ),
+        case(
+            "quota zone_records: a change of records is checked",
+            |c| {
+                c.cfg.quotas.recordset_records = 1;
+                c.rs.records = vec!["203.0.113.15".into(), "203.0.113.16".into()];
+                c.existing = Some(accepted(
+                    "rs-new",
+                    "www.example.com.",
+                    "A",
+                    &["203.0.113.15"],
+                ));
+            },
+            over(QuotaResource::RecordsetRecords),
+        ),
+        case(
             "quota zone_records counts the zone's other records",
             |c| {
                 c.cfg.quotas.zone_records = 3;

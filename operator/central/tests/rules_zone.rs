@@ -351,7 +351,7 @@ fn zone_central_create_rules() {
                 c.cfg.tlds = vec!["com".into()];
                 c.zone.name = "example.net.".into();
             },
-            invalid_name("Invalid TLD"),
+            Err(Error::InvalidTld("Invalid TLD".into())),
         ),
         case(
             "TLD: an IDN TLD (tests: test_idn_create_zone_over_tld)",
@@ -383,7 +383,7 @@ fn zone_central_create_rules() {
                 c.cfg.tlds = vec!["com".into()];
                 c.zone.name = "example.COM.".into();
             },
-            invalid_name("Invalid TLD"),
+            Err(Error::InvalidTld("Invalid TLD".into())),
         ),
         case(
             "TLD: 'same as a TLD' is a database lookup, case-insensitive",
@@ -399,7 +399,7 @@ fn zone_central_create_rules() {
                 blacklisted(c);
                 c.zone.name = "www.example.org.".into();
             },
-            invalid_name("Blacklisted zone name"),
+            Err(Error::BlacklistedZone("Blacklisted zone name".into())),
         ),
         case(
             "blacklist: anchored pattern (tests: 'blacklisted.org.')",
@@ -407,12 +407,12 @@ fn zone_central_create_rules() {
                 blacklisted(c);
                 c.zone.name = "blacklisted.org.".into();
             },
-            invalid_name("Blacklisted zone name"),
+            Err(Error::BlacklistedZone("Blacklisted zone name".into())),
         ),
         case(
             "blacklist: pattern searched anywhere (tests: 'com.$' on 'example.com.')",
             blacklisted,
-            invalid_name("Blacklisted zone name"),
+            Err(Error::BlacklistedZone("Blacklisted zone name".into())),
         ),
         case(
             "blacklist: no pattern matches",
@@ -433,7 +433,7 @@ fn zone_central_create_rules() {
         case(
             "blacklist: a pattern that cannot be evaluated counts as a match (as a timeout does)",
             |c| c.cfg.blacklists = vec!["(?!nothing)".into()],
-            invalid_name("Blacklisted zone name"),
+            Err(Error::BlacklistedZone("Blacklisted zone name".into())),
         ),
         case(
             "min_ttl (tests: test_create_zone_invalid_ttl_fail)",
@@ -654,7 +654,7 @@ fn zone_which_error_wins() {
                 c.cfg.tlds = vec!["org".into()];
                 c.cfg.blacklists = vec!["example".into()];
             },
-            invalid_name("Invalid TLD"),
+            Err(Error::InvalidTld("Invalid TLD".into())),
         ),
         case(
             "zone name before min_ttl",
@@ -663,7 +663,7 @@ fn zone_which_error_wins() {
                 c.cfg.min_ttl = 100;
                 c.zone.ttl = Some(5);
             },
-            invalid_name("Blacklisted zone name"),
+            Err(Error::BlacklistedZone("Blacklisted zone name".into())),
         ),
         case(
             "min_ttl before ownership",

@@ -18,6 +18,9 @@ use designate_mdns::{AllowList, MiniDns, PolicyHandle, TransferPolicy};
 use designate_storage::Storage;
 use tracing::info;
 
+mod conf;
+mod heartbeat;
+
 #[derive(Parser)]
 #[command(
     name = "designate-operator",
@@ -56,7 +59,7 @@ struct RoleArgs {
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     empty_namespace_grace: Duration,
     #[command(flatten)]
-    quotas: QuotaArgs,
+    central: conf::CentralArgs,
     /// Share of a pool's nameservers that must serve a change (percent).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
     threshold_percentage: u8,
@@ -67,6 +70,8 @@ struct RoleArgs {
     /// where lost, ERROR re-driven), e.g. `60s`.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     heal_interval: Duration,
+    #[command(flatten)]
+    heartbeat: heartbeat::HeartbeatArgs,
 }
 
 /// Who may call the REST API: Designate's `[service:api] auth_strategy`,
@@ -202,42 +207,12 @@ impl IdentityArgs {
     }
 }
 
-/// Designate's `[DEFAULT] quota_*` options: every project's limits.
-#[derive(clap::Args, Clone)]
-struct QuotaArgs {
-    /// Zones per project.
-    #[arg(long, default_value_t = 10)]
-    quota_zones: i64,
-    /// Recordsets per zone.
-    #[arg(long, default_value_t = 500)]
-    quota_zone_recordsets: i64,
-    /// Records per zone.
-    #[arg(long, default_value_t = 500)]
-    quota_zone_records: i64,
-    /// Records per recordset.
-    #[arg(long, default_value_t = 20)]
-    quota_recordset_records: i64,
-}
-
 impl RoleArgs {
-    /// Central's rules, shared by the controllers and the REST API.
-    fn central(&self) -> designate_central::Config {
-        let q = &self.quotas;
-        designate_central::Config {
-            quotas: designate_central::Quotas {
-                zones: q.quota_zones,
-                zone_recordsets: q.quota_zone_recordsets,
-                zone_records: q.quota_zone_records,
-                recordset_records: q.quota_recordset_records,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-    }
-
-    fn settings(&self, namespace: &str) -> Settings {
-        Settings {
-            central: self.central(),
+    /// Central's rules, shared by the controllers and the REST API; a bad
+    /// option stops the start.
+    fn settings(&self, namespace: &str) -> Result<Settings> {
+        Ok(Settings {
+            central: self.central.config()?,
             propagation: PropagationSettings {
                 threshold_percentage: self.threshold_percentage,
                 timeout: self.propagation_timeout,
@@ -245,7 +220,9 @@ impl RoleArgs {
                 ..PropagationSettings::default()
             },
             namespace: namespace.to_string(),
-        }
+            // Loaded once the API is reachable (`run_roles`).
+            grant_key: None,
+        })
     }
 }
 
@@ -327,7 +304,17 @@ async fn main() -> Result<()> {
     match cli.command {
         None => {
             let identity = cli.roles.identity.build(cli.roles.rest_listen)?;
-            run_in_cluster(cli.database_url, cli.metrics_listen, cli.roles, identity).await
+            // The namespace the operator runs in (set by the chart from the pod's).
+            let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
+            let settings = cli.roles.settings(&namespace)?;
+            run_in_cluster(
+                cli.database_url,
+                cli.metrics_listen,
+                cli.roles,
+                settings,
+                identity,
+            )
+            .await
         }
         Some(Command::Standalone(args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
@@ -336,13 +323,15 @@ async fn main() -> Result<()> {
                     args.control_plane.data_dir.join("designate.db").display()
                 )
             });
-            // Refused before anything starts: a bad identity setup is not
-            // a half-running service.
+            // Refused before anything starts: a bad identity setup or
+            // option is not a half-running service.
             let identity = args.roles.identity.build(args.roles.rest_listen)?;
+            let settings = args.roles.settings("default")?;
             let roles = Roles {
                 database_url,
                 default_ns_record: args.default_ns_record,
                 args: args.roles,
+                settings,
                 identity,
             };
             standalone(args.control_plane, Some(roles)).await
@@ -369,6 +358,7 @@ async fn run_in_cluster(
     database_url: Option<String>,
     metrics_listen: SocketAddr,
     roles: RoleArgs,
+    settings: Settings,
     identity: Identity,
 ) -> Result<()> {
     let database_url = database_url
@@ -391,9 +381,6 @@ async fn run_in_cluster(
         .with_context(|| format!("listening on {metrics_listen}"))?;
     info!(%metrics_listen, "metrics served at /metrics");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    // The namespace the operator runs in (set by the chart from the pod's).
-    let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
-    let settings = roles.settings(&namespace);
     run_roles(client, storage, settings, metrics, &roles, identity).await
 }
 
@@ -411,13 +398,45 @@ async fn run_roles(
         .with_context(|| format!("MiniDNS listening on {}", args.mdns_listen))?;
     println!("MiniDNS:        {}", mdns.local_addr());
     tokio::spawn(keep_transfer_policy(storage.clone(), mdns.policy()));
-    tokio::spawn(mdns.serve());
+    let (keys_loaded, keys_known) = tokio::sync::oneshot::channel();
+    tokio::spawn(designate_controllers::tsig::keep_tsig_keys(
+        client.clone(),
+        settings.namespace.clone(),
+        mdns.policy(),
+        Some(keys_loaded),
+    ));
+    // Each role heartbeats while it runs (service statuses).
+    let heartbeats =
+        heartbeat::Heartbeats::new(client.clone(), &settings.namespace, &args.heartbeat)?;
+    heartbeats.collect_garbage();
+    let mdns_beating = heartbeats.start("mdns");
+    tokio::spawn(async move {
+        // Not before the TSIG keys are known: a keyed pool's zones would
+        // transfer unsigned meanwhile.
+        if keys_known.await.is_err() {
+            tracing::error!("the TSIG keys were never loaded: MiniDNS does not serve");
+            return;
+        }
+        mdns.serve().await;
+        drop(mdns_beating);
+    });
+    // Signs (REST) and verifies (controllers) the privileges a zone was
+    // created with, such as an admin's blacklisted name.
+    let grant_key = designate_controllers::grant::load_or_create_key(&client, &settings.namespace)
+        .await
+        .context("loading the grant key")?;
+    let settings = Settings {
+        grant_key: Some(grant_key.clone()),
+        ..settings
+    };
     let listener = tokio::net::TcpListener::bind(args.rest_listen)
         .await
         .with_context(|| format!("REST API listening on {}", args.rest_listen))?;
     let rest = designate_rest::Settings {
         central: settings.central.clone(),
         empty_namespace_grace: args.empty_namespace_grace,
+        namespace: settings.namespace.clone(),
+        grant_key: Some(grant_key),
         ..Default::default()
     };
     let api = designate_rest::Api::start(
@@ -430,11 +449,15 @@ async fn run_roles(
     .await
     .context("starting the REST API's caches")?;
     println!("REST API:       http://{}", listener.local_addr()?);
+    let api_beating = heartbeats.start("api");
     tokio::spawn(async move {
+        let _beating = api_beating;
         if let Err(error) = designate_rest::serve(listener, api).await {
             tracing::error!(reason = error.reason(), %error, "REST API stopped");
         }
     });
+    // Designate's central, worker and producer work is the controllers'.
+    let _controllers_beating = ["central", "worker", "producer"].map(|s| heartbeats.start(s));
     designate_controllers::run(
         client,
         storage,
@@ -468,10 +491,9 @@ async fn keep_transfer_policy(storage: Storage, policy: PolicyHandle) {
             Ok(pools) => {
                 let allowed = AllowList::from_pools(&pools);
                 if known.as_ref() != Some(&allowed) {
-                    policy.set(TransferPolicy {
-                        allowed: allowed.clone(),
-                        ..TransferPolicy::default()
-                    });
+                    // The keys are kept by their own watch.
+                    let new = allowed.clone();
+                    policy.update(|policy| policy.allowed = new);
                     known = Some(allowed);
                 }
             }
@@ -486,6 +508,7 @@ struct Roles {
     database_url: String,
     default_ns_record: String,
     args: RoleArgs,
+    settings: Settings,
     identity: Identity,
 }
 
@@ -615,12 +638,11 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
         // The controllers use the API in-process: same kube::Client, no socket.
         let client = kube::Client::new(server.router(), "default");
         ensure_default_pool(&client, &roles.default_ns_record).await?;
-        let settings = roles.args.settings("default");
         tokio::spawn(async move {
             if let Err(error) = run_roles(
                 client,
                 storage,
-                settings,
+                roles.settings,
                 metrics,
                 &roles.args,
                 roles.identity,

@@ -66,6 +66,9 @@ fn files_are_named_after_the_crds_and_carry_the_header() {
             "recordsets.designate.openstack.org.yaml",
             "pools.designate.openstack.org.yaml",
             "tlds.designate.openstack.org.yaml",
+            "blacklists.designate.openstack.org.yaml",
+            "quotas.designate.openstack.org.yaml",
+            "tsigkeys.designate.openstack.org.yaml",
         ]
     );
     for (name, yaml) in designate_crd::crd_files() {

@@ -304,20 +304,23 @@ fn resource_identity() {
 
     let crds = designate_crd::crds();
     let scopes: Vec<&str> = crds.iter().map(|crd| crd.spec.scope.as_str()).collect();
-    assert_eq!(scopes, ["Namespaced", "Namespaced", "Cluster", "Cluster"]);
+    // Zone and Recordset belong to a project; the other kinds are the operator's.
+    assert_eq!(scopes[..2], ["Namespaced", "Namespaced"]);
+    assert!(scopes[2..].iter().all(|s| *s == "Cluster"), "{scopes:?}");
     for crd in &crds {
         assert_eq!(
             crd.spec.names.categories.as_deref(),
             Some(&["designate".to_owned()][..])
         );
-        // A TLD is plain data: nothing reconciles it, so it has no status.
+        // Only reconciled kinds have a status: a TLD, a blacklist, ... are
+        // plain data.
         let has_status = crd.spec.versions[0]
             .subresources
             .as_ref()
             .is_some_and(|s| s.status.is_some());
         assert_eq!(
             has_status,
-            crd.spec.names.kind != "Tld",
+            ["Zone", "Recordset", "Pool"].contains(&crd.spec.names.kind.as_str()),
             "{}",
             crd.spec.names.kind
         );

@@ -108,7 +108,13 @@ async fn exchange(
     // Connected: datagrams from anyone else are not delivered.
     socket.connect(target).await?;
     let mut verifier = match tsig {
-        Some(key) => request.finalize(&key.signer(), unix_now())?,
+        Some(key) => {
+            let signer = key.signer().ok_or_else(|| Error::InvalidKey {
+                name: key.name(),
+                reason: format!("{} does not sign queries", key.algorithm()),
+            })?;
+            request.finalize(&signer, unix_now())?
+        }
         None => None,
     };
     let bytes = request.to_vec()?;

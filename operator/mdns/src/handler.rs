@@ -15,7 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::field::display;
 
 use crate::Error;
-use crate::policy::{AllowList, TransferPolicy};
+use crate::policy::{AllowList, TransferPolicy, TsigKey};
 use crate::records::{stored_type, to_records};
 use crate::request::{Ask, Decoded, classify, decode};
 use crate::server::PolicyHandle;
@@ -40,9 +40,8 @@ impl Context {
     /// the operator allowed by hand stay allowed.
     async fn reload_allow_list(&self) -> Result<Arc<TransferPolicy>, Error> {
         let pools = self.storage.pools().await?;
-        let mut policy = TransferPolicy::clone(&self.policy.get());
-        policy.allowed.merge(AllowList::from_pools(&pools));
-        self.policy.set(policy);
+        let allowed = AllowList::from_pools(&pools);
+        self.policy.update(|policy| policy.allowed.merge(allowed));
         Ok(self.policy.get())
     }
 }
@@ -120,6 +119,12 @@ pub(crate) async fn handle(
         }
     };
     span.record("signed", signer.is_some());
+    // The key that verified the request: it says which zones it may have.
+    let key = signer
+        .as_ref()
+        .and(request.signature.as_ref())
+        .and_then(|tsig| policy.key(&tsig.name))
+        .cloned();
 
     let asked = Asked {
         ctx,
@@ -128,6 +133,7 @@ pub(crate) async fn handle(
         peer,
         transport,
         signed: signer.is_some(),
+        key,
     };
     let outcome = match classify(&request) {
         Err(rcode) => Outcome::Code(rcode),
@@ -190,6 +196,7 @@ struct Asked<'a> {
     peer: IpAddr,
     transport: Transport,
     signed: bool,
+    key: Option<TsigKey>,
 }
 
 impl Asked<'_> {
@@ -253,7 +260,19 @@ impl Asked<'_> {
             }
         }
         let zones = self.ctx.storage.zones_by_name(&name.to_ascii()).await?;
+        let zones = self.keyed(policy, zones);
+        if zones.is_empty() {
+            tracing::warn!(peer = %self.peer, zone = %name, signed = self.signed, "transfer refused: the zone needs a TSIG key of its own or its pool's");
+        }
         Ok(policy.choose(&zones, self.peer).cloned())
+    }
+
+    /// The zones this request's key (or its lack) may have.
+    fn keyed(&self, policy: &TransferPolicy, zones: Vec<ZoneHead>) -> Vec<ZoneHead> {
+        zones
+            .into_iter()
+            .filter(|zone| policy.allows_zone(&zone.zone, self.key.as_ref()))
+            .collect()
     }
 
     async fn axfr(&self, zone: &ZoneHead) -> Result<Outcome, Error> {
@@ -352,6 +371,10 @@ impl Asked<'_> {
         }
         if !self.policy.permits(self.peer, self.signed) {
             tracing::warn!(peer = %self.peer, %zone, "NOTIFY refused: source not allowed and unsigned");
+            return Ok(Outcome::Code(ResponseCode::Refused));
+        }
+        if self.keyed(self.policy, zones).is_empty() {
+            tracing::warn!(peer = %self.peer, %zone, signed = self.signed, "NOTIFY refused: the zone needs a TSIG key of its own or its pool's");
             return Ok(Outcome::Code(ResponseCode::Refused));
         }
         tracing::info!(peer = %self.peer, %zone, ?serial, "NOTIFY received");

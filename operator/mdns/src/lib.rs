@@ -32,7 +32,7 @@ use std::net::SocketAddr;
 
 pub use client::{notify, soa_serial};
 pub use hickory_proto::op::ResponseCode;
-pub use policy::{AllowList, TransferPolicy, TsigAlgorithm, TsigKey};
+pub use policy::{AllowList, KeyScope, TransferPolicy, TsigAlgorithm, TsigKey};
 pub use server::{DEFAULT_LISTEN, MiniDns, PolicyHandle};
 
 /// Errors of MiniDNS and its client; `reason()` is the stable label.

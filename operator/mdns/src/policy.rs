@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use base64::Engine;
+use designate_central::ZoneRow;
 use designate_storage::{HostPort, PoolRecord, ZoneHead};
 use hickory_proto::rr::{Name, TSigner};
 
@@ -16,30 +17,61 @@ use crate::Error;
 /// recommendation, Designate's value).
 pub(crate) const TSIG_FUDGE: u16 = 300;
 
-/// The TSIG algorithms hickory-proto signs with.
+/// The TSIG algorithms (Designate's `TSIG_ALGORITHMS`, RFC 8945 §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TsigAlgorithm {
+    HmacMd5,
+    HmacSha1,
+    HmacSha224,
     HmacSha256,
     HmacSha384,
     HmacSha512,
+}
+
+/// One HMAC over `data` with `key`.
+macro_rules! hmac {
+    ($digest:ty, $key:expr, $data:expr) => {{
+        let mut mac = <hmac::Hmac<$digest> as hmac::KeyInit>::new_from_slice($key)
+            .expect("HMAC takes keys of any length");
+        hmac::Mac::update(&mut mac, $data);
+        hmac::Mac::finalize(mac).into_bytes().to_vec()
+    }};
 }
 
 impl TsigAlgorithm {
     /// The algorithm's name as BIND and Designate write it.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::HmacMd5 => "hmac-md5",
+            Self::HmacSha1 => "hmac-sha1",
+            Self::HmacSha224 => "hmac-sha224",
             Self::HmacSha256 => "hmac-sha256",
             Self::HmacSha384 => "hmac-sha384",
             Self::HmacSha512 => "hmac-sha512",
         }
     }
 
-    fn to_hickory(self) -> hickory_proto::rr::rdata::tsig::TsigAlgorithm {
+    pub(crate) fn to_hickory(self) -> hickory_proto::rr::rdata::tsig::TsigAlgorithm {
         use hickory_proto::rr::rdata::tsig::TsigAlgorithm as H;
         match self {
+            Self::HmacMd5 => H::HmacMd5,
+            Self::HmacSha1 => H::HmacSha1,
+            Self::HmacSha224 => H::HmacSha224,
             Self::HmacSha256 => H::HmacSha256,
             Self::HmacSha384 => H::HmacSha384,
             Self::HmacSha512 => H::HmacSha512,
+        }
+    }
+
+    /// The HMAC of `data` under `key`.
+    pub(crate) fn mac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+        match self {
+            Self::HmacMd5 => hmac!(md5::Md5, key, data),
+            Self::HmacSha1 => hmac!(sha1::Sha1, key, data),
+            Self::HmacSha224 => hmac!(sha2::Sha224, key, data),
+            Self::HmacSha256 => hmac!(sha2::Sha256, key, data),
+            Self::HmacSha384 => hmac!(sha2::Sha384, key, data),
+            Self::HmacSha512 => hmac!(sha2::Sha512, key, data),
         }
     }
 }
@@ -49,11 +81,15 @@ impl FromStr for TsigAlgorithm {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim_end_matches('.').to_ascii_lowercase().as_str() {
+            // RFC 8945's name of HMAC-MD5, as it is on the wire.
+            "hmac-md5" | "hmac-md5.sig-alg.reg.int" => Ok(Self::HmacMd5),
+            "hmac-sha1" => Ok(Self::HmacSha1),
+            "hmac-sha224" => Ok(Self::HmacSha224),
             "hmac-sha256" => Ok(Self::HmacSha256),
             "hmac-sha384" => Ok(Self::HmacSha384),
             "hmac-sha512" => Ok(Self::HmacSha512),
             other => Err(format!(
-                "unsupported algorithm {other:?} (hmac-sha256, hmac-sha384 or hmac-sha512)"
+                "unsupported algorithm {other:?} (hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512)"
             )),
         }
     }
@@ -65,12 +101,42 @@ impl fmt::Display for TsigAlgorithm {
     }
 }
 
-/// A TSIG key (Designate's `tsigkeys`: name, algorithm, secret).
+/// The zones a TSIG key is for (Designate's `scope` and `resource_id`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyScope {
+    /// Every zone (a key configured for MiniDNS itself).
+    Any,
+    /// The zones of the pool with this id.
+    Pool(String),
+    /// The zone with this id.
+    Zone(String),
+}
+
+impl KeyScope {
+    /// Whether a key of this scope may transfer `zone`.
+    pub fn covers(&self, zone: &ZoneRow) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Pool(id) => *id == zone.pool_id,
+            Self::Zone(id) => *id == zone.id,
+        }
+    }
+
+    /// Whether a key of this scope makes `zone` transfer only when signed:
+    /// a pool's or zone's own key does, a key for any zone does not (that
+    /// is `require_tsig`'s business).
+    fn guards(&self, zone: &ZoneRow) -> bool {
+        !matches!(self, Self::Any) && self.covers(zone)
+    }
+}
+
+/// A TSIG key (Designate's `tsigkeys`: name, algorithm, secret, scope).
 #[derive(Clone, PartialEq, Eq)]
 pub struct TsigKey {
     name: Name,
     algorithm: TsigAlgorithm,
     secret: Vec<u8>,
+    scope: KeyScope,
 }
 
 impl TsigKey {
@@ -84,7 +150,8 @@ impl TsigKey {
         let algorithm = algorithm.parse().map_err(invalid)?;
         let secret = base64::engine::general_purpose::STANDARD
             .decode(secret_base64.trim())
-            .map_err(|e| invalid(format!("secret is not base64: {e}")))?;
+            // Not the decoder's message: it quotes a byte of the secret.
+            .map_err(|_| invalid("secret is not base64".into()))?;
         if secret.is_empty() {
             return Err(invalid("empty secret".into()));
         }
@@ -97,7 +164,18 @@ impl TsigKey {
             name: parsed.to_lowercase(),
             algorithm,
             secret,
+            scope: KeyScope::Any,
         })
+    }
+
+    /// The key, for the zones of `scope` only.
+    pub fn scoped(mut self, scope: KeyScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    pub fn scope(&self) -> &KeyScope {
+        &self.scope
     }
 
     /// The key name, lower case, with its trailing dot.
@@ -113,14 +191,32 @@ impl TsigKey {
         self.name.eq_ignore_root(name)
     }
 
-    pub(crate) fn signer(&self) -> TSigner {
+    pub(crate) fn key_name(&self) -> &Name {
+        &self.name
+    }
+
+    /// The key's HMAC of `data`.
+    pub(crate) fn mac(&self, data: &[u8]) -> Vec<u8> {
+        self.algorithm.mac(&self.secret, data)
+    }
+
+    /// Whether `mac` is the key's HMAC of `data` (in constant time; a
+    /// truncated MAC is not accepted).
+    pub(crate) fn verifies(&self, data: &[u8], mac: &[u8]) -> bool {
+        let ours = self.mac(data);
+        ours.len() == mac.len() && ours.iter().zip(mac).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// hickory's signer, for the algorithms it signs with (the clients'
+    /// NOTIFYs and SOA queries); `None` for the others.
+    pub(crate) fn signer(&self) -> Option<TSigner> {
         TSigner::new(
             self.secret.clone(),
             self.algorithm.to_hickory(),
             self.name.clone(),
             TSIG_FUDGE,
         )
-        .expect("our algorithms are the ones hickory supports")
+        .ok()
     }
 }
 
@@ -129,6 +225,7 @@ impl fmt::Debug for TsigKey {
         f.debug_struct("TsigKey")
             .field("name", &self.name.to_ascii())
             .field("algorithm", &self.algorithm)
+            .field("scope", &self.scope)
             .field("secret", &"<redacted>")
             .finish()
     }
@@ -220,11 +317,16 @@ impl FromIterator<IpAddr> for AllowList {
 }
 
 /// What MiniDNS allows: zone transfers and NOTIFY from `allowed` sources
-/// (unless `require_tsig`) or signed with one of `keys`.
+/// (unless `require_tsig`, or a key of the zone's pool or of the zone
+/// exists) or signed with one of `keys` that covers the zone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TransferPolicy {
     pub allowed: AllowList,
     pub keys: Vec<TsigKey>,
+    /// Scopes of keys that exist but cannot be used here (no secret, an
+    /// algorithm we do not verify, a name that is no DNS name): their
+    /// zones still transfer only when signed, so a broken key fails closed.
+    pub guarded: BTreeSet<KeyScope>,
     /// Refuses unsigned transfers even from allowed sources (Designate's
     /// `query_enforce_tsig`).
     pub require_tsig: bool,
@@ -239,6 +341,20 @@ impl TransferPolicy {
     /// means its TSIG was verified with one of our keys.
     pub(crate) fn permits(&self, source: IpAddr, signed: bool) -> bool {
         signed || (!self.require_tsig && self.allowed.contains(source))
+    }
+
+    /// Whether a request may transfer (or NOTIFY) `zone` beyond the source
+    /// check of [`Self::permits`]: signed with `key`, the key must be for
+    /// the zone or its pool (or any zone); unsigned, no key may be for the
+    /// zone or its pool.
+    pub(crate) fn allows_zone(&self, zone: &ZoneRow, key: Option<&TsigKey>) -> bool {
+        match key {
+            Some(key) => key.scope.covers(zone),
+            None => {
+                !self.keys.iter().any(|k| k.scope.guards(zone))
+                    && !self.guarded.iter().any(|s| s.guards(zone))
+            }
+        }
     }
 
     /// Of the zones of one name (or enclosing one name, deepest first), the
@@ -398,7 +514,7 @@ mod tests {
         );
 
         for (name, algorithm, secret) in [
-            ("k", "hmac-md5", "c2VjcmV0"),
+            ("k", "hmac-bogus", "c2VjcmV0"),
             ("k", "hmac-sha256", "not base64!"),
             ("k", "hmac-sha256", ""),
             ("", "hmac-sha256", "c2VjcmV0"),
@@ -406,6 +522,96 @@ mod tests {
             let err = TsigKey::new(name, algorithm, secret).unwrap_err();
             assert_eq!(err.reason(), "InvalidTsigKey", "{err}");
         }
+    }
+
+    #[test]
+    fn every_designate_algorithm_has_its_hmac() {
+        // RFC 2202 and RFC 4231, test case 2.
+        let hex = |bytes: Vec<u8>| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let mac = |algorithm: &str| {
+            let algorithm: TsigAlgorithm = algorithm.parse().unwrap();
+            hex(algorithm.mac(b"Jefe", b"what do ya want for nothing?"))
+        };
+        assert_eq!(mac("hmac-md5"), "750c783e6ab0b503eaa86e310a5db738");
+        assert_eq!(
+            mac("HMAC-MD5.SIG-ALG.REG.INT."),
+            "750c783e6ab0b503eaa86e310a5db738"
+        );
+        assert_eq!(mac("hmac-sha1"), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+        assert_eq!(
+            mac("hmac-sha224"),
+            "a30e01098bc6dbbf45690f3a7e9e6d0f8bbea2a39e6148008fd05e44"
+        );
+        assert_eq!(
+            mac("hmac-sha256"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let key = TsigKey::new("k", "hmac-sha1", "SmVmZQ==").unwrap();
+        let good = key.mac(b"data");
+        assert!(key.verifies(b"data", &good));
+        assert!(!key.verifies(b"data", &good[..10]));
+        assert!(!key.verifies(b"datb", &good));
+    }
+
+    fn zone_row(id: &str, pool: &str) -> ZoneRow {
+        use designate_central::{Soa, ZoneKind};
+        ZoneRow {
+            id: id.into(),
+            project: "p".into(),
+            name: "example.com.".into(),
+            pool_id: pool.into(),
+            kind: ZoneKind::Primary,
+            ttl: 3600,
+            description: None,
+            masters: vec![],
+            soa: Soa {
+                mname: "ns1.example.org.".into(),
+                email: "a@example.com".into(),
+                refresh: 1,
+                retry: 1,
+                expire: 1,
+                minimum: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn keys_are_for_their_pool_or_zone_and_guard_them() {
+        let key = |name: &str, scope| {
+            TsigKey::new(name, "hmac-sha256", "c2VjcmV0")
+                .unwrap()
+                .scoped(scope)
+        };
+        let pool_key = key("pool-key", KeyScope::Pool("p1".into()));
+        let zone_key = key("zone-key", KeyScope::Zone("z3".into()));
+        let any_key = key("any-key", KeyScope::Any);
+        let policy = TransferPolicy {
+            keys: vec![pool_key.clone(), zone_key.clone(), any_key.clone()],
+            ..Default::default()
+        };
+        let (in_pool, other_pool, own_zone) = (
+            zone_row("z1", "p1"),
+            zone_row("z2", "p2"),
+            zone_row("z3", "p2"),
+        );
+        // Signed: the key must be for the zone, its pool, or any zone.
+        assert!(policy.allows_zone(&in_pool, Some(&pool_key)));
+        assert!(!policy.allows_zone(&other_pool, Some(&pool_key)));
+        assert!(policy.allows_zone(&own_zone, Some(&zone_key)));
+        assert!(!policy.allows_zone(&other_pool, Some(&zone_key)));
+        assert!(policy.allows_zone(&other_pool, Some(&any_key)));
+        // Unsigned: only zones no key is for.
+        assert!(!policy.allows_zone(&in_pool, None));
+        assert!(!policy.allows_zone(&own_zone, None));
+        assert!(policy.allows_zone(&other_pool, None));
+        // A key that cannot be used still guards its zones.
+        let broken = TransferPolicy {
+            guarded: BTreeSet::from([KeyScope::Pool("p2".into())]),
+            ..Default::default()
+        };
+        assert!(!broken.allows_zone(&other_pool, None));
+        assert!(broken.allows_zone(&in_pool, None));
+        assert!(format!("{pool_key:?}").contains("Pool(\"p1\")"));
     }
 
     #[test]

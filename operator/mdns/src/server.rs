@@ -50,6 +50,15 @@ impl PolicyHandle {
     pub fn get(&self) -> Arc<TransferPolicy> {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
+
+    /// Changes the policy in place: writers of different parts (the
+    /// allow-list, the keys) never undo each other.
+    pub fn update(&self, change: impl FnOnce(&mut TransferPolicy)) {
+        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut policy = TransferPolicy::clone(&slot);
+        change(&mut policy);
+        *slot = Arc::new(policy);
+    }
 }
 
 /// MiniDNS bound to its address; [`MiniDns::serve`] answers.

@@ -5,11 +5,13 @@
 
 use hickory_proto::ProtoError;
 use hickory_proto::op::Message;
-use hickory_proto::rr::rdata::tsig::{TSIG, TsigError, make_tsig_record};
-use hickory_proto::rr::{Name, Record, TSigResponseContext, TSigner};
+use hickory_proto::rr::rdata::tsig::{
+    TSIG, TsigAlgorithm, TsigError, make_tsig_record, signed_bitmessage_to_buf,
+};
+use hickory_proto::rr::{Name, Record};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
-use crate::policy::TransferPolicy;
+use crate::policy::{TSIG_FUDGE, TransferPolicy, TsigKey};
 
 /// What a request's TSIG (if any) says.
 pub(crate) enum Checked {
@@ -23,66 +25,132 @@ pub(crate) enum Checked {
 /// Why a signed request was not accepted.
 pub(crate) enum Failure {
     /// BADKEY: a key (or algorithm) we don't have; the answer is unsigned.
-    UnknownKey(Name),
+    UnknownKey(Name, TsigAlgorithm),
     /// BADSIG: the MAC is wrong; the answer is unsigned.
-    BadSignature(TSigner),
+    BadSignature(TsigKey, TsigAlgorithm),
     /// BADTIME: signed outside its fudge window; the answer is signed.
     BadTime {
-        signer: TSigner,
+        key: TsigKey,
+        algorithm: TsigAlgorithm,
         request_mac: Vec<u8>,
     },
 }
 
-/// Checks the TSIG of `request` (decoded from `bytes`) at `now` (unix seconds).
+/// Checks the TSIG of `request` (decoded from `bytes`) at `now` (unix
+/// seconds), RFC 8945 §5.2: key, MAC, time.
 pub(crate) fn check(bytes: &[u8], request: &Message, policy: &TransferPolicy, now: u64) -> Checked {
     let Some(tsig) = &request.signature else {
         return Checked::Unsigned;
     };
-    let Some(key) = policy.key(&tsig.name) else {
-        return Checked::Failed(Failure::UnknownKey(tsig.name.clone()));
+    let unknown = || {
+        Checked::Failed(Failure::UnknownKey(
+            tsig.name.clone(),
+            tsig.data.algorithm.clone(),
+        ))
     };
-    let signer = key.signer();
-    if tsig.data.algorithm != *signer.algorithm() {
-        return Checked::Failed(Failure::UnknownKey(tsig.name.clone()));
+    let Some(key) = policy.key(&tsig.name) else {
+        return unknown();
+    };
+    // The algorithm as the request names it (HMAC-MD5's name has a domain
+    // hickory does not map): answers echo it, and their MACs cover it.
+    let algorithm = tsig.data.algorithm.clone();
+    if algorithm.to_name().to_ascii().parse() != Ok(key.algorithm()) {
+        return unknown();
     }
-    // hickory computes `time - fudge` unchecked.
-    if tsig.data.time < u64::from(tsig.data.fudge) {
-        return Checked::Failed(Failure::BadSignature(signer));
+    let bad_signature = || Checked::Failed(Failure::BadSignature(key.clone(), algorithm.clone()));
+    let Ok((tbv, record)) = signed_bitmessage_to_buf(bytes, None, true) else {
+        return bad_signature();
+    };
+    if !key.verifies(&tbv, &record.data.mac) {
+        return bad_signature();
     }
-    match signer.verify_message_byte(bytes, None, true) {
-        Err(_) => Checked::Failed(Failure::BadSignature(signer)),
-        Ok((request_mac, _, valid)) if !valid.contains(&now) => Checked::Failed(Failure::BadTime {
-            signer,
+    let (time, fudge) = (record.data.time, u64::from(record.data.fudge));
+    let request_mac = record.data.mac.clone();
+    if !(time.saturating_sub(fudge)..=time.saturating_add(fudge)).contains(&now) {
+        return Checked::Failed(Failure::BadTime {
+            key: key.clone(),
+            algorithm,
             request_mac,
-        }),
-        Ok((request_mac, _, _)) => Checked::Signed(ResponseSigner {
-            signer,
-            oid: tsig.data.oid,
-            previous_mac: request_mac,
-            first: true,
-        }),
+        });
     }
+    Checked::Signed(ResponseSigner {
+        key: key.clone(),
+        algorithm,
+        oid: record.data.oid,
+        previous_mac: request_mac,
+        first: true,
+    })
+}
+
+/// The MAC input of a first answer (RFC 8945 §5.3): the request's MAC, the
+/// answer, and the TSIG variables of `stub`.
+fn first_tbs(
+    request_mac: &[u8],
+    message: &[u8],
+    stub: &TSIG,
+    key_name: &Name,
+) -> Result<Vec<u8>, ProtoError> {
+    let mut tbs = Vec::with_capacity(message.len() + request_mac.len() + 64);
+    let mut encoder = BinEncoder::new(&mut tbs);
+    let mac_len = u16::try_from(request_mac.len()).map_err(|_| ProtoError::from("MAC too long"))?;
+    encoder.emit_u16(mac_len)?;
+    encoder.emit_vec(request_mac)?;
+    encoder.emit_vec(message)?;
+    stub.emit_tsig_for_mac(&mut encoder, key_name)?;
+    Ok(tbs)
 }
 
 impl Failure {
     /// Adds the TSIG record of this failure to the (NOTAUTH) answer.
     pub(crate) fn sign(self, message: &mut Vec<u8>, oid: u16, now: u64) -> Result<(), ProtoError> {
-        let context = match self {
-            Self::UnknownKey(name) => TSigResponseContext::unknown_key(oid, now, name),
-            Self::BadSignature(signer) => TSigResponseContext::bad_signature(oid, now, signer),
-            Self::BadTime {
-                signer,
-                request_mac,
-            } => TSigResponseContext::new(oid, now, signer, request_mac, Some(TsigError::BadTime)),
+        let unsigned = |name: Name, algorithm, error| {
+            make_tsig_record(
+                name,
+                TSIG::new(
+                    algorithm,
+                    now,
+                    TSIG_FUDGE,
+                    Vec::new(),
+                    oid,
+                    Some(error),
+                    Vec::new(),
+                ),
+            )
         };
-        let record = context.sign(message)?;
+        let record = match self {
+            Self::UnknownKey(name, algorithm) => unsigned(name, algorithm, TsigError::BadKey),
+            Self::BadSignature(key, algorithm) => {
+                unsigned(key.key_name().clone(), algorithm, TsigError::BadSig)
+            }
+            Self::BadTime {
+                key,
+                algorithm,
+                request_mac,
+            } => {
+                // The server's time, in the other data (§5.2.3).
+                let other = now.to_be_bytes()[2..].to_vec();
+                let stub = TSIG::new(
+                    algorithm,
+                    now,
+                    TSIG_FUDGE,
+                    Vec::new(),
+                    oid,
+                    Some(TsigError::BadTime),
+                    other,
+                );
+                let tbs = first_tbs(&request_mac, message, &stub, key.key_name())?;
+                make_tsig_record(key.key_name().clone(), stub.set_mac(key.mac(&tbs)))
+            }
+        };
         append(message, &record)
     }
 }
 
 /// Signs the messages of one answer in order.
 pub(crate) struct ResponseSigner {
-    signer: TSigner,
+    key: TsigKey,
+    /// The algorithm as the request named it.
+    algorithm: TsigAlgorithm,
     /// The request's original id.
     oid: u16,
     /// The request's MAC, then that of the last message signed.
@@ -93,18 +161,19 @@ pub(crate) struct ResponseSigner {
 impl ResponseSigner {
     /// Appends the TSIG record of the next message of the answer.
     pub(crate) fn sign(&mut self, message: &mut Vec<u8>, now: u64) -> Result<(), ProtoError> {
-        let record = if self.first {
-            TSigResponseContext::new(
-                self.oid,
-                now,
-                self.signer.clone(),
-                self.previous_mac.clone(),
-                None,
-            )
-            .sign(message)?
+        let stub = TSIG::new(
+            self.algorithm.clone(),
+            now,
+            TSIG_FUDGE,
+            Vec::new(),
+            self.oid,
+            None,
+            Vec::new(),
+        );
+        let tbs = if self.first {
+            first_tbs(&self.previous_mac, message, &stub, self.key.key_name())?
         } else {
             // Later messages: previous MAC, message, timers (RFC 8945 §5.3.1).
-            let fudge = self.signer.fudge();
             let mut tbs = Vec::with_capacity(message.len() + self.previous_mac.len() + 10);
             let mac_len = u16::try_from(self.previous_mac.len())
                 .map_err(|_| ProtoError::from("MAC too long"))?;
@@ -112,24 +181,13 @@ impl ResponseSigner {
             tbs.extend_from_slice(&self.previous_mac);
             tbs.extend_from_slice(message);
             tbs.extend_from_slice(&now.to_be_bytes()[2..]);
-            tbs.extend_from_slice(&fudge.to_be_bytes());
-            let mac = self
-                .signer
-                .sign(&tbs)
-                .map_err(|e| ProtoError::from(e.to_string()))?;
-            Box::new(make_tsig_record(
-                self.signer.signer_name().clone(),
-                TSIG::new(
-                    self.signer.algorithm().clone(),
-                    now,
-                    fudge,
-                    mac,
-                    self.oid,
-                    None,
-                    Vec::new(),
-                ),
-            ))
+            tbs.extend_from_slice(&TSIG_FUDGE.to_be_bytes());
+            tbs
         };
+        let record = make_tsig_record(
+            self.key.key_name().clone(),
+            stub.set_mac(self.key.mac(&tbs)),
+        );
         self.previous_mac.clone_from(&record.data.mac);
         self.first = false;
         append(message, &record)
@@ -182,7 +240,10 @@ mod tests {
             Name::from_ascii("example.com.").unwrap(),
             RecordType::AXFR,
         ));
-        let verifier = request.finalize(&key.signer(), at).unwrap().unwrap();
+        let verifier = request
+            .finalize(&key.signer().unwrap(), at)
+            .unwrap()
+            .unwrap();
         let bytes = request.to_vec().unwrap();
         (Message::from_vec(&bytes).unwrap(), bytes, verifier)
     }
@@ -242,20 +303,20 @@ mod tests {
         let (request, bytes, _) = signed_request(&other, NOW);
         assert!(matches!(
             check(&bytes, &request, &policy(), NOW),
-            Checked::Failed(Failure::UnknownKey(_))
+            Checked::Failed(Failure::UnknownKey(..))
         ));
         // Same name, another algorithm.
         let sha512 = TsigKey::new("xfr-key", "hmac-sha512", "c2VjcmV0LXNlY3JldA==").unwrap();
         let (request, bytes, _) = signed_request(&sha512, NOW);
         assert!(matches!(
             check(&bytes, &request, &policy(), NOW),
-            Checked::Failed(Failure::UnknownKey(_))
+            Checked::Failed(Failure::UnknownKey(..))
         ));
         // Another secret.
         let (request, bytes, _) = signed_request(&key("b3RoZXI="), NOW);
         assert!(matches!(
             check(&bytes, &request, &policy(), NOW),
-            Checked::Failed(Failure::BadSignature(_))
+            Checked::Failed(Failure::BadSignature(..))
         ));
         // Too old, too new.
         for now in [NOW + 301, NOW - 301] {
@@ -275,11 +336,11 @@ mod tests {
                 Some(TsigError::BadTime)
             );
         }
-        // A time before the fudge (hickory would underflow).
+        // A time before the fudge: no underflow, just out of its window.
         let (request, bytes, _) = signed_request(&key("c2VjcmV0LXNlY3JldA=="), 10);
         assert!(matches!(
             check(&bytes, &request, &policy(), NOW),
-            Checked::Failed(Failure::BadSignature(_))
+            Checked::Failed(Failure::BadTime { .. })
         ));
     }
 

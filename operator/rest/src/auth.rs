@@ -43,6 +43,15 @@ pub trait Authenticate: Send + Sync + 'static {
         &'a self,
         headers: &'a HeaderMap,
     ) -> BoxFuture<'a, Result<Principal, Refusal>>;
+
+    /// Whether the identity service knows `project_id` (Designate's
+    /// `quotas_verify_project_id`); `None` where it cannot tell (noauth).
+    fn project_exists<'a>(
+        &'a self,
+        _project_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, Refusal>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Why a request was not authenticated.
@@ -162,6 +171,21 @@ impl Authenticate for KeystoneAuth {
                 project_id: identity.project_id,
                 roles: identity.roles,
             })
+        })
+    }
+
+    /// Asked with the service user; Keystone unreachable or refusing it
+    /// is a 503, never a pass.
+    fn project_exists<'a>(
+        &'a self,
+        project_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, Refusal>> {
+        Box::pin(async move {
+            self.0
+                .project_exists(project_id)
+                .await
+                .map(Some)
+                .map_err(|e| self.refusal(e))
         })
     }
 }

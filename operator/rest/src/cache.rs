@@ -9,10 +9,11 @@ use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use designate_crd::{Pool, Recordset, Tld, Zone, ZoneType};
+use designate_crd::{Blacklist, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneType};
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher::{self, Event};
@@ -40,7 +41,16 @@ pub struct Cache {
     pub recordsets: Mirror<Recordset>,
     pub pools: Mirror<Pool>,
     pub tlds: Mirror<Tld>,
+    pub blacklists: Mirror<Blacklist>,
     pub namespaces: Mirror<Namespace>,
+    /// The service heartbeats: Leases labelled with a service name in the
+    /// operator's namespace.
+    pub leases: Mirror<Lease>,
+    pub tsigkeys: Mirror<TsigKey>,
+    /// The Secrets of TSIG keys: labelled, in the operator's namespace.
+    pub tsig_secrets: Mirror<Secret>,
+    /// Per-project quotas, found by the project they are for.
+    pub quotas: Mirror<Quota>,
     recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
 
@@ -49,8 +59,9 @@ pub struct Cache {
 type CountedAt = ((u64, u64), usize);
 
 impl Cache {
-    /// Starts the watches and waits for their first lists.
-    pub async fn start(client: &Client) -> Result<Self, Error> {
+    /// Starts the watches and waits for their first lists; `namespace` is
+    /// the operator's, where services heartbeat.
+    pub async fn start(client: &Client, namespace: &str) -> Result<Self, Error> {
         let cache = Self {
             zones: Mirror::start(
                 Api::all(client.clone()),
@@ -87,6 +98,16 @@ impl Cache {
                     ..Index::by_name()
                 },
             ),
+            blacklists: Mirror::start(
+                Api::all(client.clone()),
+                "blacklists",
+                Index {
+                    // Found by pattern as the unique key compares (MySQL's
+                    // case-insensitive collation).
+                    tree_name: |b: &Blacklist| Some(b.spec.pattern.to_lowercase()),
+                    ..Index::by_name()
+                },
+            ),
             namespaces: Mirror::start(
                 Api::all(client.clone()),
                 "namespaces",
@@ -98,13 +119,47 @@ impl Cache {
                     ..Index::by_name()
                 },
             ),
+            leases: Mirror::start_with(
+                Api::namespaced(client.clone(), namespace),
+                "leases",
+                Index::by_name(),
+                watcher::Config::default().labels(crate::service_statuses::SERVICE_LABEL),
+            ),
+            tsigkeys: Mirror::start(
+                Api::all(client.clone()),
+                "tsigkeys",
+                Index {
+                    // Found by name as the unique key compares.
+                    tree_name: |key: &TsigKey| Some(key.spec.name.to_ascii_lowercase()),
+                    ..Index::by_name()
+                },
+            ),
+            tsig_secrets: Mirror::start_with(
+                Api::namespaced(client.clone(), namespace),
+                "secrets",
+                Index::by_name(),
+                watcher::Config::default().labels(crate::tsigkeys::SECRET_LABEL),
+            ),
+            quotas: Mirror::start(
+                Api::all(client.clone()),
+                "quotas",
+                Index {
+                    tree_name: |quota: &Quota| Some(quota.spec.project_id.clone()),
+                    ..Index::by_name()
+                },
+            ),
             recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;
         cache.recordsets.ready().await?;
         cache.pools.ready().await?;
         cache.tlds.ready().await?;
+        cache.blacklists.ready().await?;
         cache.namespaces.ready().await?;
+        cache.leases.ready().await?;
+        cache.tsigkeys.ready().await?;
+        cache.tsig_secrets.ready().await?;
+        cache.quotas.ready().await?;
         Ok(cache)
     }
 }
@@ -436,6 +491,16 @@ where
     K::DynamicType: Default,
 {
     fn start(api: Api<K>, kind: &'static str, index: Index<K>) -> Self {
+        Self::start_with(api, kind, index, watcher::Config::default())
+    }
+
+    /// A mirror of the objects `config` selects.
+    fn start_with(
+        api: Api<K>,
+        kind: &'static str,
+        index: Index<K>,
+        config: watcher::Config,
+    ) -> Self {
         let state = Arc::new(RwLock::new(State {
             by_uid: HashMap::default(),
             groups: HashMap::default(),
@@ -450,8 +515,7 @@ where
         let (tx, changed) = watch::channel(0u64);
         let writer = state.clone();
         tokio::spawn(async move {
-            let mut events =
-                watcher::watcher(api, watcher::Config::default().any_semantic()).boxed();
+            let mut events = watcher::watcher(api, config.any_semantic()).boxed();
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {

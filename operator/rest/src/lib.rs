@@ -17,14 +17,21 @@
 //! - [`zones`], [`recordsets`], [`tlds`]: the endpoints.
 
 pub mod auth;
+pub mod blacklists;
 pub mod cache;
 pub mod error;
+mod fields;
 pub mod list;
 pub mod metrics;
+pub mod pools;
+pub mod quotas;
 pub mod recordsets;
 pub mod render;
+mod rules;
+pub mod service_statuses;
 pub mod tenancy;
 pub mod tlds;
+pub mod tsigkeys;
 pub mod zones;
 
 mod body;
@@ -61,6 +68,11 @@ pub struct Settings {
     /// How long a project namespace this API made is kept once it holds
     /// nothing.
     pub empty_namespace_grace: Duration,
+    /// The operator's namespace, where services heartbeat (Leases).
+    pub namespace: String,
+    /// Signs the privileges a Zone is created with (a blacklisted name, a
+    /// low TTL), for the controllers; `None`: none are carried over.
+    pub grant_key: Option<designate_crd::grant::GrantKey>,
 }
 
 impl Default for Settings {
@@ -69,6 +81,8 @@ impl Default for Settings {
             central: Config::default(),
             default_pool: "default".into(),
             empty_namespace_grace: Duration::from_secs(300),
+            namespace: "default".into(),
+            grant_key: None,
         }
     }
 }
@@ -96,7 +110,7 @@ impl Api {
         policy: Policy,
         metrics: Arc<metrics::Metrics>,
     ) -> Result<Arc<Self>, Error> {
-        let cache = Cache::start(&client).await?;
+        let cache = Cache::start(&client, &settings.namespace).await?;
         let api = Arc::new(Self {
             tenancy: Tenancy::new(settings.empty_namespace_grace),
             client,
@@ -136,12 +150,50 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v2/zones/{zone_id}/recordsets/{recordset_id}", recordset)
         .route("/v2/recordsets", get(recordsets::list_all))
         .route("/v2/recordsets/{recordset_id}", get(recordsets::locate))
-        .route("/v2/pools", get(zones::pools))
-        .route("/v2/pools/{pool_id}", get(zones::pool))
+        .route("/v2/pools", get(pools::list).post(pools::create))
+        .route(
+            "/v2/pools/{pool_id}",
+            get(pools::show).patch(pools::update).delete(pools::delete),
+        )
         .route("/v2/tlds", get(tlds::list).post(tlds::create))
         .route(
             "/v2/tlds/{tld_id}",
             get(tlds::show).patch(tlds::update).delete(tlds::delete),
+        )
+        .route("/v2/service_statuses", get(service_statuses::list))
+        .route(
+            "/v2/service_statuses/{service_id}",
+            get(service_statuses::show),
+        )
+        // Designate's alias (its API reference once named the path so).
+        .route("/v2/service_status", get(service_statuses::list))
+        .route(
+            "/v2/service_status/{service_id}",
+            get(service_statuses::show),
+        )
+        .route("/v2/tsigkeys", get(tsigkeys::list).post(tsigkeys::create))
+        .route(
+            "/v2/tsigkeys/{tsigkey_id}",
+            get(tsigkeys::show)
+                .patch(tsigkeys::update)
+                .delete(tsigkeys::delete),
+        )
+        .route("/v2/quotas", get(quotas::show_own))
+        .route(
+            "/v2/quotas/{project_id}",
+            get(quotas::show)
+                .patch(quotas::update)
+                .delete(quotas::reset),
+        )
+        .route(
+            "/v2/blacklists",
+            get(blacklists::list).post(blacklists::create),
+        )
+        .route(
+            "/v2/blacklists/{blacklist_id}",
+            get(blacklists::show)
+                .patch(blacklists::update)
+                .delete(blacklists::delete),
         )
         .route("/v2/limits", get(limits))
         .fallback(|| async { ApiError::not_found() })
@@ -276,16 +328,17 @@ async fn versions(headers: HeaderMap) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-/// `GET /v2/limits`: the caller's quotas and the API's limits.
+/// `GET /v2/limits`: the caller's (sudo) project's quotas and the API's limits.
 /// Any authenticated caller: Central's `get_absolute_limits` reads the
 /// quotas without a policy check.
-async fn limits(State(api): Shared, _: Caller) -> Result<Response, ApiError> {
+async fn limits(State(api): Shared, caller: Caller) -> Result<Response, ApiError> {
     let cfg = &api.settings.central;
+    let quotas = api.project_quotas(&caller.project);
     let body: Value = json!({
-        "max_zones": cfg.quotas.zones,
-        "max_zone_recordsets": cfg.quotas.zone_recordsets,
-        "max_zone_records": cfg.quotas.zone_records,
-        "max_recordset_records": cfg.quotas.recordset_records,
+        "max_zones": quotas.zones,
+        "max_zone_recordsets": quotas.zone_recordsets,
+        "max_zone_records": quotas.zone_records,
+        "max_recordset_records": quotas.recordset_records,
         "min_ttl": cfg.min_ttl,
         "max_zone_name_length": cfg.max_zone_name_len,
         "max_recordset_name_length": cfg.max_recordset_name_len,

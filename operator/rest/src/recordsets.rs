@@ -1,5 +1,6 @@
 //! `/v2/zones/{zone_id}/recordsets` and `/v2/recordsets`.
 
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -103,7 +104,8 @@ fn validate(
     rules::validate_recordset(
         &zone.zone.to_input(),
         input,
-        &api.settings.central,
+        // The quotas of the zone's project.
+        &crate::quotas::for_project(api, Cow::Borrowed(&api.settings.central), &zone.project),
         caller.privileges(),
         &accepted,
         &child_zones(api, &zone.zone),

@@ -1,19 +1,16 @@
 //! `/v2/tlds`: Designate's TLD list, kept as cluster-scoped `Tld` objects
 //! (the id is the object's uid). While any exists, zones are created only
-//! under one of them ([`central_config`]).
+//! under one of them ([`crate::rules::central_config`]).
 //!
 //! Checks run in Designate's order: the body (adapter, then `validate()`)
 //! before the policy, which Central checks, then storage's unique name.
 
-use std::borrow::Cow;
-use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use designate_central::Config;
 use designate_crd::{TLD_NAME_MAX_LEN, Tld, TldSpec};
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
@@ -25,14 +22,11 @@ use serde_json::{Map, Value, json};
 use crate::auth::Caller;
 use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
+use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
 use crate::list::{self, Query};
 use crate::render::{Links, datetime};
-use crate::zones::{check_uuid, created, list_answer, query_pairs};
+use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
-
-/// When the API last changed a TLD (Designate's `updated_at`; nothing
-/// reconciles a TLD, so it has no status to keep it in).
-pub const UPDATED_AT: &str = "designate.openstack.org/updated-at";
 
 /// Designate's read-only `Tld` fields (`name` and `description` are
 /// writable).
@@ -40,24 +34,6 @@ const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
 
 /// `description`: `StringFields(nullable=True, maxLength=160)`.
 const DESCRIPTION_MAX_LEN: usize = 160;
-
-/// Central's rules with the TLD list the `Tld` objects make; borrowed
-/// as configured while there are none (any TLD allowed).
-pub(crate) fn central_config(api: &Api) -> Cow<'_, Config> {
-    let mut names = Vec::new();
-    api.cache
-        .tlds
-        .walk(None, Bound::Unbounded, false, |_, tld| {
-            names.push(tld.spec.name.clone());
-            ControlFlow::Continue(())
-        });
-    if names.is_empty() {
-        return Cow::Borrowed(&api.settings.central);
-    }
-    let mut cfg = api.settings.central.clone();
-    cfg.tlds = names;
-    Cow::Owned(cfg)
-}
 
 /// A TLD's object name (`_` is allowed in TLDs, not in names).
 fn object_name(tld: &str) -> String {
@@ -77,30 +53,6 @@ fn is_tld_name(name: &str) -> bool {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
-}
-
-/// The adapter's error for a field whose `coerce()` raised.
-fn value_error(message: &str) -> ApiError {
-    ApiError::invalid_object(format!(
-        "Provided object is not valid. Got a ValueError error with message {message}"
-    ))
-}
-
-/// A JSON value as oslo's `StringField` coerces it (numbers and booleans
-/// become their Python text); `None` for `null`.
-fn coerce_string(field: &str, value: &Value) -> Result<Option<String>, ApiError> {
-    let python_type = match value {
-        Value::Null => return Ok(None),
-        Value::String(s) => return Ok(Some(s.clone())),
-        Value::Bool(true) => return Ok(Some("True".into())),
-        Value::Bool(false) => return Ok(Some("False".into())),
-        Value::Number(n) => return Ok(Some(n.to_string())),
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    };
-    Err(value_error(&format!(
-        "A string is required in field {field}, not a {python_type}"
-    )))
 }
 
 /// What a create or update body sets.
@@ -216,15 +168,6 @@ struct TldJson<'a> {
     links: Links,
 }
 
-/// `updated_at`: when the API last changed the TLD.
-fn updated_at(tld: &Tld) -> Option<String> {
-    let text = tld.annotations().get(UPDATED_AT)?;
-    let time = text.parse::<Timestamp>().ok()?;
-    Some(datetime(
-        &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(time),
-    ))
-}
-
 fn render<'a>(tld: &'a Tld, base: &str) -> TldJson<'a> {
     let id = tld.metadata.uid.as_deref().unwrap_or_default();
     TldJson {
@@ -264,14 +207,6 @@ impl list::Listed for TldView {
     }
 }
 
-/// Now, to the second: Designate's `updated_at` column keeps no fraction.
-fn now() -> String {
-    let now = Timestamp::now();
-    Timestamp::from_second(now.as_second())
-        .unwrap_or(now)
-        .to_string()
-}
-
 pub async fn list(
     State(api): Shared,
     caller: Caller,
@@ -282,21 +217,10 @@ pub async fn list(
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::TLDS)?;
     caller.require("find_tlds", &Target::new())?;
     let views: Vec<TldView> = api.cache.tlds.all().into_iter().map(TldView).collect();
-    let page = list::page(views, &query)?;
     let base = base_url(&headers);
-    let next = page
-        .full
-        .then(|| page.items.last().map(|t| list::Listed::id(t).to_string()))
-        .flatten();
-    let items: Vec<TldJson<'_>> = page.items.iter().map(|t| render(&t.0, &base)).collect();
-    Ok(list_answer(
-        "tlds",
-        items,
-        next.as_deref(),
-        None,
-        &headers,
-        &uri,
-    ))
+    page_answer("tlds", views, &query, &headers, &uri, |t| {
+        json!(render(&t.0, &base))
+    })
 }
 
 pub async fn show(

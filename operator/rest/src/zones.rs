@@ -193,6 +193,33 @@ pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// One page of `views` (filtered, sorted and paged by `query`) answered
+/// as the `collection` list, each rendered by `render`: the admin
+/// resources' lists, which carry no total count.
+pub(crate) fn page_answer<V: list::Listed>(
+    collection: &'static str,
+    views: Vec<V>,
+    query: &list::Query,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+    render: impl Fn(&V) -> serde_json::Value,
+) -> Result<Response, ApiError> {
+    let page = list::page(views, query)?;
+    let next = page
+        .full
+        .then(|| page.items.last().map(|v| v.id().to_string()))
+        .flatten();
+    let items: Vec<serde_json::Value> = page.items.iter().map(render).collect();
+    Ok(list_answer(
+        collection,
+        items,
+        next.as_deref(),
+        None,
+        headers,
+        uri,
+    ))
+}
+
 /// A list answer: the page rendered, links and total.
 pub(crate) fn list_answer<T: Serialize>(
     collection: &'static str,
@@ -435,8 +462,8 @@ pub async fn create(
     rules::validate_zone(
         &input,
         None,
-        // Central's TLD list is the Tld objects.
-        &crate::tlds::central_config(&api),
+        // Central's TLD list is the Tld objects; the project's quotas.
+        &crate::quotas::for_project(&api, crate::rules::central_config(&api), &caller.project),
         caller.privileges(),
         project_zones,
         &related(&api, &input.name, None),
@@ -459,6 +486,15 @@ pub async fn create(
         },
     );
     let mut zone = zone;
+    // What Central let this caller do beyond a member, signed for the
+    // controllers, which plan the zone again without the caller.
+    zone.metadata.annotations = crate::rules::grant(
+        &api,
+        &namespace,
+        &zone.name_any(),
+        &input.name,
+        caller.privileges(),
+    );
     zone.metadata.namespace = Some(namespace);
     let made = match api.cache.zones.create(&api.client, &zone).await {
         Ok(zone) => zone,
@@ -529,6 +565,10 @@ pub async fn update(
         0,
         &[],
     )?;
+    // The controllers check a changed TTL again, with the zone's grant.
+    if changed.ttl != existing.ttl {
+        crate::rules::carry_grant(&api, &zone, caller.privileges()).await?;
+    }
     let patched = api
         .cache
         .zones
@@ -571,69 +611,6 @@ pub async fn delete(
     let view = api.zone_view(Arc::new(shown));
     let body = view.render(&base_url(&headers), &api.settings.central);
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
-}
-
-pub async fn pools(
-    State(api): Shared,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: OriginalUri,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    caller.require("find_pools", &Target::new())?;
-    let query = Query::parse(&query_pairs(raw.as_deref()), &list::POOLS)?;
-    let views: Vec<PoolView> = api.cache.pools.all().into_iter().map(PoolView).collect();
-    let page = list::page(views, &query)?;
-    let base = base_url(&headers);
-    let next = page
-        .full
-        .then(|| page.items.last().and_then(|p| p.0.uid()))
-        .flatten();
-    let items = page
-        .items
-        .iter()
-        .map(|p| render::pool(&p.0, &base))
-        .collect();
-    Ok(list_answer(
-        "pools",
-        items,
-        next.as_deref(),
-        None,
-        &headers,
-        &uri,
-    ))
-}
-
-pub async fn pool(
-    State(api): Shared,
-    caller: Caller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    caller.require("get_pool", &Target::new())?;
-    check_uuid("pool_id", &id)?;
-    let pool = api
-        .cache
-        .pools
-        .get(&id)
-        .ok_or_else(ApiError::pool_not_found)?;
-    Ok(axum::Json(render::pool(&pool, &base_url(&headers))).into_response())
-}
-
-struct PoolView(Arc<Pool>);
-
-impl list::Listed for PoolView {
-    fn id(&self) -> &str {
-        self.0.metadata.uid.as_deref().unwrap_or_default()
-    }
-
-    fn field(&self, key: &str) -> list::Field<'_> {
-        match key {
-            "name" => list::Field::Text(self.0.metadata.name.as_deref()),
-            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
-            _ => list::Field::Text(None),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -67,7 +67,11 @@ pub(super) fn validate(
             "CNAME recordsets may not have more than 1 record".into(),
         ));
     }
-    if !rs.records.is_empty() {
+    // Record quotas are Central's on a create or a change of records
+    // (`_enforce_record_quota`): a quota lowered later does not refuse
+    // records already published unchanged.
+    let records_changed = existing.is_none_or(|old| old.records != records);
+    if !rs.records.is_empty() && records_changed {
         // Managed records (SOA, apex NS) are left out of record quotas.
         let zone_records: usize = others
             .iter()

@@ -126,7 +126,7 @@ fn check_zone_name(name: &str, cfg: &Config, privileges: Privileges) -> Result<(
         // storage lookup (case-insensitive).
         let has_tld = (0..labels.len()).any(|i| cfg.tlds.contains(&labels[i..].join(".")));
         if !has_tld {
-            return invalid("Invalid TLD");
+            return Err(Error::InvalidTld("Invalid TLD".into()));
         }
         let stripped = name.trim_end_matches('.').to_lowercase();
         if cfg.tlds.iter().any(|tld| tld.to_lowercase() == stripped) {
@@ -134,7 +134,7 @@ fn check_zone_name(name: &str, cfg: &Config, privileges: Privileges) -> Result<(
         }
     }
     if !privileges.blacklisted_zone && is_blacklisted(name, &cfg.blacklists) {
-        return invalid("Blacklisted zone name");
+        return Err(Error::BlacklistedZone("Blacklisted zone name".into()));
     }
     Ok(())
 }

@@ -302,6 +302,7 @@ async fn transfers_need_an_allowed_source_or_a_valid_signature() {
         allowed,
         keys: vec![key],
         require_tsig: true,
+        ..Default::default()
     });
     refused(tcp_exchange(addr, &axfr).await);
     // dig signs, and verifies every message of the answer.

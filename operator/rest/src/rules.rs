@@ -1,0 +1,105 @@
+//! Central's rules as they stand for one request: the configured [`Config`]
+//! with the TLD list and the blacklist patterns the cluster's `Tld` and
+//! `Blacklist` objects make, and the privileges a Zone write carries to the
+//! controllers ([`grant`]).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::{Bound, ControlFlow};
+
+use designate_central::{Config, Privileges};
+use designate_crd::{Zone, grant};
+use kube::ResourceExt;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+use crate::Api;
+use crate::cache::FIELD_MANAGER;
+use crate::error::ApiError;
+
+/// Central's [`Config`] for a request: as configured, with the TLD list of
+/// the `Tld` objects and the patterns of the `Blacklist` objects; borrowed
+/// as configured while there are neither.
+pub(crate) fn central_config(api: &Api) -> Cow<'_, Config> {
+    let mut tlds = Vec::new();
+    api.cache
+        .tlds
+        .walk(None, Bound::Unbounded, false, |_, tld| {
+            tlds.push(tld.spec.name.clone());
+            ControlFlow::Continue(())
+        });
+    let blacklists: Vec<String> = api
+        .cache
+        .blacklists
+        .all()
+        .iter()
+        .filter_map(|b| {
+            let pattern = &b.spec.pattern;
+            // Central counts a pattern it cannot evaluate as a match (it
+            // fails closed), which would refuse every zone: one that got in
+            // past the API's and the CRD's checks is left out, loudly.
+            if crate::blacklists::is_pattern(pattern) {
+                Some(pattern.clone())
+            } else {
+                tracing::warn!(blacklist = %b.name_any(), "blacklist pattern is not a valid regular expression; ignored");
+                None
+            }
+        })
+        .collect();
+    if tlds.is_empty() && blacklists.is_empty() {
+        return Cow::Borrowed(&api.settings.central);
+    }
+    let mut cfg = api.settings.central.clone();
+    if !tlds.is_empty() {
+        cfg.tlds = tlds;
+    }
+    cfg.blacklists.extend(blacklists);
+    Cow::Owned(cfg)
+}
+
+/// The annotations of a Zone `namespace/name` (DNS name `zone_name`)
+/// written by a caller with `privileges`, so that the controllers grant it
+/// what Central granted here (a blacklisted name, a low TTL); `None` when
+/// the caller has no more than a member, or no key is configured.
+pub(crate) fn grant(
+    api: &Api,
+    namespace: &str,
+    name: &str,
+    zone_name: &str,
+    privileges: Privileges,
+) -> Option<BTreeMap<String, String>> {
+    let key = api.settings.grant_key.as_ref()?;
+    grant::annotations(key, namespace, name, zone_name, privileges)
+}
+
+/// Before an update whose rules depend on the caller (a changed TTL and
+/// `use_low_ttl`): signs what this caller may do onto the Zone, so that the
+/// controllers plan the change as Central allowed it here. Nothing is
+/// written when the caller has no more than a member, or the zone already
+/// carries this grant.
+pub(crate) async fn carry_grant(
+    api: &Api,
+    zone: &Zone,
+    privileges: Privileges,
+) -> Result<(), ApiError> {
+    let namespace = zone.namespace().unwrap_or_default();
+    let name = zone.name_any();
+    let Some(annotations) = grant(api, &namespace, &name, &zone.spec.name, privileges) else {
+        return Ok(());
+    };
+    if annotations
+        .iter()
+        .all(|(k, v)| zone.annotations().get(k) == Some(v))
+    {
+        return Ok(());
+    }
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    let patch = json!({"metadata": {"annotations": annotations}});
+    kube::Api::<Zone>::namespaced(api.client.clone(), &namespace)
+        .patch(&name, &params, &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}
