@@ -25,9 +25,22 @@ pub enum Error {
     StillServed { zone: String, servers: String },
     #[error("grant key: {0}")]
     GrantKey(String),
+    /// A pool target names a Secret that is not there.
+    #[error("the pool target's Secret {namespace}/{name} is not found")]
+    SecretNotFound { namespace: String, name: String },
 }
 
 impl Error {
+    /// Whether it keeps a pool's targets from being provisioned until the
+    /// Pool or its Secrets change (not worth an error backoff).
+    pub(crate) fn is_target_problem(&self) -> bool {
+        matches!(
+            self,
+            Error::SecretNotFound { .. }
+                | Error::Backend(designate_backends::Error::TargetNotAllowed { .. })
+        )
+    }
+
     pub fn reason(&self) -> &'static str {
         match self {
             Error::Kube(_) => "KubeApiError",
@@ -43,6 +56,7 @@ impl Error {
             Error::Backend(e) => e.reason(),
             Error::StillServed { .. } => "ZoneStillServed",
             Error::GrantKey(_) => "GrantKeyInvalid",
+            Error::SecretNotFound { .. } => "SecretNotFound",
         }
     }
 }

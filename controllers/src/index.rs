@@ -8,13 +8,14 @@ use std::sync::{Arc, RwLock};
 
 use designate_crd::{Recordset, Zone};
 use futures::{Stream, StreamExt, stream};
+use kube::Client;
 use kube::ResourceExt;
-use kube::api::Api;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::{self, Event};
 use tokio::sync::watch;
 use tracing::warn;
+
+use crate::watch::Reporting;
 
 /// A zone of a namespace: `(namespace, Zone object name)`.
 pub type ZoneKey = (String, String);
@@ -146,24 +147,28 @@ impl RecordsetIndex {
 /// reconcile.
 pub fn feed(
     index: Arc<RecordsetIndex>,
-    api: Api<Recordset>,
+    client: &Client,
 ) -> impl Stream<Item = ObjectRef<Zone>> + Send + 'static {
     let mut relist = None;
-    watcher::watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .filter_map(|event| async move {
-            event
-                .map_err(|error| warn!(%error, "recordset watch failed; retrying"))
-                .ok()
-        })
-        .flat_map(move |event| {
-            let zones = index.apply(event, &mut relist);
-            stream::iter(
-                zones
-                    .into_iter()
-                    .map(|(namespace, zone)| ObjectRef::new(&zone).within(&namespace)),
-            )
-        })
+    // The Recordset controller reports what cannot be decoded.
+    crate::watch::watch(
+        client,
+        watcher::Config::default().any_semantic(),
+        Reporting::Log,
+    )
+    .filter_map(|event| async move {
+        event
+            .map_err(|error| warn!(%error, "recordset watch failed; retrying"))
+            .ok()
+    })
+    .flat_map(move |event| {
+        let zones = index.apply(event, &mut relist);
+        stream::iter(
+            zones
+                .into_iter()
+                .map(|(namespace, zone)| ObjectRef::new(&zone).within(&namespace)),
+        )
+    })
 }
 
 #[cfg(test)]

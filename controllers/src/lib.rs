@@ -13,6 +13,7 @@
 //! is its namespace; Recordsets name their Zone by object name within it.
 
 mod error;
+mod events;
 pub mod grant;
 mod index;
 mod metrics;
@@ -24,6 +25,8 @@ pub mod recordset;
 mod rules;
 pub mod status;
 pub mod tsig;
+mod watch;
+mod watchdog;
 pub mod zone;
 
 use std::collections::HashMap;
@@ -48,6 +51,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 pub use error::Error;
 use index::RecordsetIndex;
 pub use metrics::{Metrics, Outcome};
+use watch::Reporting;
 
 /// Field manager of every write the operator makes.
 pub const FIELD_MANAGER: &str = "designate-operator";
@@ -96,6 +100,10 @@ pub struct Settings {
     /// Verifies the privileges the REST API granted a Zone (see
     /// [`designate_crd::grant`]); `None`: no grant is honoured.
     pub grant_key: Option<GrantKey>,
+    /// What pool targets may name on the operator's machine.
+    pub target_rules: designate_backends::TargetRules,
+    /// Namespaces besides the operator's a target's Secret may be read from.
+    pub target_secret_namespaces: Vec<String>,
 }
 
 impl Default for Settings {
@@ -105,6 +113,8 @@ impl Default for Settings {
             propagation: PropagationSettings::default(),
             namespace: "default".into(),
             grant_key: None,
+            target_rules: designate_backends::TargetRules::default(),
+            target_secret_namespaces: Vec::new(),
         }
     }
 }
@@ -156,6 +166,13 @@ pub(crate) struct Context {
     metrics: Arc<Metrics>,
     /// Propagation in progress or settled, by zone uid.
     watches: Mutex<HashMap<String, ZoneWatch>>,
+    /// The TSIG keys that sign the zones' NOTIFYs and polls.
+    keyring: tsig::Keyring,
+    /// How each zone's backends were last provisioned, by zone uid; in
+    /// memory (after a restart, zones are provisioned again only when lost).
+    provisioned: Mutex<HashMap<String, Provisioned>>,
+    /// Writes the Events of Zones and Recordsets.
+    events: events::Recorder,
 }
 
 /// Where one zone's propagation stands, in memory: after a restart it is
@@ -165,8 +182,25 @@ pub(crate) struct ZoneWatch {
     serial: i64,
     /// When the nameservers were first asked to serve `serial`.
     since: Instant,
-    /// When they were last found settled (confirmed or timed out).
-    checked: Option<Instant>,
+    /// When the nameservers, found settled, are to be checked next.
+    next_check: Option<Instant>,
+    /// Times the zone was driven again (provisioned, notified) since its
+    /// serial was first published: spaces the checks of a zone that keeps
+    /// timing out.
+    redrives: u32,
+}
+
+/// The first wait before a zone that timed out is driven again; it doubles
+/// with each redrive, up to the heal interval.
+const REDRIVE_AFTER: Duration = Duration::from_secs(5);
+
+/// How a zone's backends were last provisioned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Provisioned {
+    /// With the key of this digest (or none).
+    With(Option<u64>),
+    /// Not: the try failed (the target's Secret is missing).
+    Failed,
 }
 
 impl Context {
@@ -198,51 +232,104 @@ impl Context {
             ZoneWatch {
                 serial,
                 since,
-                checked: None,
+                next_check: None,
+                redrives: 0,
             }
         });
         if watch.serial != serial {
             *watch = ZoneWatch {
                 serial,
                 since: Instant::now(),
-                checked: None,
+                next_check: None,
+                redrives: 0,
             };
         }
         *watch
     }
 
-    /// Starts waiting for `serial` anew (the zone was provisioned again).
+    /// Starts waiting for `serial` anew (the zone was driven again).
     fn restart_watch(&self, id: &str, serial: i64) -> ZoneWatch {
+        let mut watches = self.watches.lock().expect("watches lock");
+        let redrives = watches
+            .get(id)
+            .filter(|w| w.serial == serial)
+            .map_or(0, |w| w.redrives.saturating_add(1));
         let watch = ZoneWatch {
             serial,
             since: Instant::now(),
-            checked: None,
+            next_check: None,
+            redrives,
         };
-        self.watches
-            .lock()
-            .expect("watches lock")
-            .insert(id.to_string(), watch);
+        watches.insert(id.to_string(), watch);
         watch
     }
 
-    fn mark_checked(&self, id: &str) {
+    /// Records that the zone's nameservers were found settled: checked
+    /// again after the heal interval, or sooner when it timed out.
+    fn mark_checked(&self, id: &str, timed_out: bool) {
+        let heal = self.settings.propagation.heal_interval;
         if let Some(watch) = self.watches.lock().expect("watches lock").get_mut(id) {
-            watch.checked = Some(Instant::now());
+            let after = if timed_out {
+                REDRIVE_AFTER
+                    .saturating_mul(1 << watch.redrives.min(16))
+                    .min(heal)
+            } else {
+                heal
+            };
+            watch.next_check = Some(Instant::now() + after);
         }
     }
 
-    /// Whether the zone's nameservers were found settled within the heal interval.
-    fn recently_checked(&self, id: &str) -> bool {
+    /// How long until the zone's nameservers are due for a check (zero when
+    /// due now, or never checked).
+    fn check_in(&self, id: &str) -> Duration {
         self.watches
             .lock()
             .expect("watches lock")
             .get(id)
-            .and_then(|w| w.checked)
-            .is_some_and(|at| at.elapsed() < self.settings.propagation.heal_interval)
+            .and_then(|w| w.next_check)
+            .map_or(Duration::ZERO, |at| {
+                at.saturating_duration_since(Instant::now())
+            })
+    }
+
+    /// Has `zones` checked on their nameservers at their next reconcile,
+    /// which is now.
+    fn check_now(&self, zones: Vec<Arc<Zone>>) {
+        {
+            let mut watches = self.watches.lock().expect("watches lock");
+            for zone in &zones {
+                if let Some(watch) = watches.get_mut(&zone.uid().unwrap_or_default()) {
+                    watch.next_check = None;
+                }
+            }
+        }
+        self.requeue(zones);
     }
 
     fn forget_watch(&self, id: &str) {
         self.watches.lock().expect("watches lock").remove(id);
+        self.provisioned
+            .lock()
+            .expect("provisioned lock")
+            .remove(id);
+    }
+
+    /// Whether the zone's backends are to be provisioned again with `key`
+    /// (a digest of its identity): the last try failed, or they were
+    /// provisioned with another key (made, changed or removed since).
+    fn provision_due(&self, id: &str, key: Option<u64>) -> bool {
+        let provisioned = self.provisioned.lock().expect("provisioned lock");
+        match provisioned.get(id) {
+            Some(Provisioned::With(with)) => *with != key,
+            Some(Provisioned::Failed) => true,
+            None => false,
+        }
+    }
+
+    fn provisioned(&self, id: &str, outcome: Provisioned) {
+        let mut provisioned = self.provisioned.lock().expect("provisioned lock");
+        provisioned.insert(id.to_string(), outcome);
     }
 
     /// One status write, as a server-side apply of the whole status;
@@ -293,6 +380,7 @@ pub async fn run(
     let (blacklists, blacklist_writer) = reflector::store::<Blacklist>();
     let (requeue, requeued) = mpsc::unbounded_channel();
     let (project_quotas, quota_writers) = quotas::ProjectQuotas::new(settings.central.quotas);
+    let (keyring, key_events) = tsig::Keyring::watch(client.clone(), &settings.namespace);
     let context = Arc::new(Context {
         client: client.clone(),
         storage,
@@ -307,13 +395,18 @@ pub async fn run(
         requeue,
         metrics,
         watches: Mutex::default(),
+        keyring,
+        provisioned: Mutex::default(),
+        events: events::Recorder::new(client.clone()),
     });
 
+    // The one watch of each kind that reports what it cannot decode (the
+    // controllers' own watches report theirs).
+    let reporting = Reporting::Report(client.clone());
     // A pool change replans the zones it serves.
     let pool_triggers = {
         let context = context.clone();
-        watcher::watcher(Api::<Pool>::all(client.clone()), watcher::Config::default())
-            .default_backoff()
+        watch::watch::<Pool>(&client, watcher::Config::default(), Reporting::Log)
             .reflect(pool_writer)
             .touched_objects()
             .filter_map(|pool| async move { pool.ok() })
@@ -330,28 +423,25 @@ pub async fn run(
             futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
         }
     };
-    let tld_triggers =
-        watcher::watcher(Api::<Tld>::all(client.clone()), watcher::Config::default())
-            .default_backoff()
-            .reflect(tld_writer)
+    let tld_triggers = watch::watch::<Tld>(&client, watcher::Config::default(), reporting.clone())
+        .reflect(tld_writer)
+        .filter_map(|event| async move { rules_changed(event) })
+        .flat_map(waiting_zones(context.clone()));
+    let blacklist_triggers =
+        watch::watch::<Blacklist>(&client, watcher::Config::default(), reporting.clone())
+            .reflect(blacklist_writer)
             .filter_map(|event| async move { rules_changed(event) })
             .flat_map(waiting_zones(context.clone()));
-    let blacklist_triggers = watcher::watcher(
-        Api::<Blacklist>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .reflect(blacklist_writer)
-    .filter_map(|event| async move { rules_changed(event) })
-    .flat_map(waiting_zones(context.clone()));
     // A quota change replans its project's zones.
     let quota_triggers = quotas::triggers(&client, quota_writers, context.clone());
+    // A changed key reconfigures the backends of the zones it signs.
+    let key_triggers = tsig::triggers(key_events, context.clone());
     // The recordset index has a task of its own. Polled as a trigger stream
     // of the Zone controller, its first list of 100k recordsets took 4-5 s
     // instead of 1.5 s, and every zone reconcile waits for that list.
     let (touched, touched_zones) = mpsc::unbounded_channel();
     let feeding = tokio::spawn(
-        index::feed(context.recordsets.clone(), Api::all(client.clone()))
+        index::feed(context.recordsets.clone(), &client)
             .take_until(shutdown.clone())
             .for_each(move |zone| {
                 // Fails only once the Zone controller stopped.
@@ -367,12 +457,14 @@ pub async fn run(
                 .reconcile_on(tld_triggers)
                 .reconcile_on(blacklist_triggers)
                 .reconcile_on(quota_triggers)
+                .reconcile_on(key_triggers)
                 .reconcile_on(UnboundedReceiverStream::new(touched_zones))
                 .reconcile_on(UnboundedReceiverStream::new(requeued)),
             context.clone(),
             shutdown.clone(),
         ),
         recordset::run(context.clone(), shutdown.clone()),
+        watchdog::run(context.clone(), shutdown.clone()),
         pool::run(context, shutdown),
     );
     // The feed ends with `shutdown` too.

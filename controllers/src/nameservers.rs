@@ -5,24 +5,37 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use designate_backends::Target;
-use designate_crd::{HostPort, Pool};
+use designate_backends::{TSIGKEY_NAME, Target};
+use designate_crd::{HostPort, Pool, PoolTarget, SecretRef};
 use futures::future::join_all;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use tracing::{debug, warn};
 
 use crate::propagation::{Answer, Observation};
+use crate::tsig::ZoneKey;
 use crate::{Context, Error};
 
 /// The servers of a pool a zone change concerns.
 pub(crate) struct PoolServers<'a> {
     pool: &'a Pool,
+    /// The zone's TSIG key: signs NOTIFYs and polls, and is the key the
+    /// targets transfer with unless their `tsigkey_name` says otherwise.
+    key: Option<ZoneKey>,
 }
 
 impl<'a> PoolServers<'a> {
     pub(crate) fn new(pool: &'a Pool) -> Self {
-        Self { pool }
+        Self { pool, key: None }
+    }
+
+    pub(crate) fn signed_with(mut self, key: Option<ZoneKey>) -> Self {
+        self.key = key;
+        self
+    }
+
+    fn signer(&self) -> Option<&designate_mdns::TsigKey> {
+        self.key.as_ref().map(|key| &key.signer)
     }
 
     /// Whether there is anything to provision or confirm.
@@ -90,7 +103,9 @@ impl<'a> PoolServers<'a> {
         let targets = spec.nameservers.iter().chain(&spec.also_notifies);
         let sends = targets.map(|hp| async move {
             let result = match resolve(hp).await {
-                Ok(addr) => designate_mdns::notify(zone, serial as u32, addr, None, timeout).await,
+                Ok(addr) => {
+                    designate_mdns::notify(zone, serial as u32, addr, self.signer(), timeout).await
+                }
                 Err(error) => Err(error),
             };
             if let Err(error) = result {
@@ -105,11 +120,13 @@ impl<'a> PoolServers<'a> {
         let timeout = ctx.settings.propagation.query_timeout;
         let asks = self.pool.spec.nameservers.iter().map(|hp| async move {
             let answer = match resolve(hp).await {
-                Ok(addr) => match designate_mdns::soa_serial(addr, zone, None, timeout).await {
-                    Ok(Some(serial)) => Answer::Serial(i64::from(serial)),
-                    Ok(None) => Answer::NotServed,
-                    Err(error) => Answer::Unreachable(error.to_string()),
-                },
+                Ok(addr) => {
+                    match designate_mdns::soa_serial(addr, zone, self.signer(), timeout).await {
+                        Ok(Some(serial)) => Answer::Serial(i64::from(serial)),
+                        Ok(None) => Answer::NotServed,
+                        Err(error) => Answer::Unreachable(error.to_string()),
+                    }
+                }
                 Err(error) => Answer::Unreachable(error.to_string()),
             };
             Observation {
@@ -121,22 +138,30 @@ impl<'a> PoolServers<'a> {
         join_all(asks).await
     }
 
+    /// `target` transferring with the zone's key: named by `tsigkey_name`
+    /// unless the target names a key of its own, and with the key's
+    /// material when it is that key (a PowerDNS target installs it).
+    fn with_key(&self, target: Target) -> Target {
+        let Some(key) = &self.key else {
+            return target;
+        };
+        match target.get(TSIGKEY_NAME) {
+            Some(name) if name.trim_end_matches('.') != key.name => target,
+            _ => target.with_secrets([
+                (TSIGKEY_NAME, key.name.as_str()),
+                (designate_backends::TSIGKEY_ALGORITHM, key.algorithm),
+                (designate_backends::TSIGKEY_SECRET, key.secret.as_str()),
+            ]),
+        }
+    }
+
     /// The pool's targets with their Secrets' values merged over their options.
     async fn targets(&self, ctx: &Context) -> Result<Vec<Target>, Error> {
         let mut targets = Vec::with_capacity(self.pool.spec.targets.len());
         for spec in &self.pool.spec.targets {
-            let mut target: Target = serde_json::from_value(serde_json::to_value(spec)?)?;
+            let mut target = backend_target(spec)?;
             if let Some(secret_ref) = &spec.secret_ref {
-                let namespace = secret_ref
-                    .namespace
-                    .as_deref()
-                    .unwrap_or(&ctx.settings.namespace);
-                let secret = Api::<Secret>::namespaced(ctx.client.clone(), namespace)
-                    .get(&secret_ref.name)
-                    .await
-                    .inspect_err(|error| {
-                        warn!(secret = %secret_ref.name, namespace, %error, "pool target secret unreadable");
-                    })?;
+                let secret = target_secret(ctx, secret_ref).await?;
                 let values = secret
                     .data
                     .unwrap_or_default()
@@ -145,10 +170,49 @@ impl<'a> PoolServers<'a> {
                 let plain = secret.string_data.unwrap_or_default();
                 target = target.with_secrets(values.chain(plain));
             }
-            targets.push(target);
+            ctx.settings.target_rules.check(&target)?;
+            targets.push(self.with_key(target));
         }
         Ok(targets)
     }
+}
+
+/// The backends' view of a Pool's target (its options, without its Secret).
+pub(crate) fn backend_target(spec: &PoolTarget) -> Result<Target, Error> {
+    Ok(serde_json::from_value(serde_json::to_value(spec)?)?)
+}
+
+/// A pool target's Secret (in the operator's namespace when its reference
+/// names none); a missing one is [`Error::SecretNotFound`].
+pub(crate) async fn target_secret(ctx: &Context, secret_ref: &SecretRef) -> Result<Secret, Error> {
+    let namespace = secret_ref
+        .namespace
+        .as_deref()
+        .unwrap_or(&ctx.settings.namespace);
+    let name = secret_ref.name.as_str();
+    let settings = &ctx.settings;
+    if namespace != settings.namespace
+        && !settings
+            .target_secret_namespaces
+            .iter()
+            .any(|n| n == namespace)
+    {
+        return Err(designate_backends::Error::TargetNotAllowed {
+            option: "secretRef.namespace".into(),
+            message: format!("{namespace:?} is not the operator's namespace nor one it allows"),
+        }
+        .into());
+    }
+    Api::<Secret>::namespaced(ctx.client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .inspect_err(
+            |error| warn!(secret = name, namespace, %error, "pool target secret unreadable"),
+        )?
+        .ok_or_else(|| Error::SecretNotFound {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        })
 }
 
 /// A nameserver's socket address (its host may be a name).

@@ -12,11 +12,12 @@ use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::watcher;
 use tracing::{debug, info, instrument, warn};
 
+use crate::nameservers::{backend_target, target_secret};
 use crate::status::ready;
 use crate::zone::pool_view;
 use crate::{Context, Error, Outcome};
@@ -30,22 +31,22 @@ const CONTROLLER: &str = "pool";
 /// How often the zone count in the status is refreshed.
 const RESYNC: Duration = Duration::from_secs(30);
 
+/// How often a pool with a target problem (a missing Secret) looks again.
+const SECRET_RECHECK: Duration = Duration::from_secs(5);
+
 pub(crate) async fn run(
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    Controller::new(
-        Api::<Pool>::all(context.client.clone()),
-        watcher::Config::default().any_semantic(),
-    )
-    .graceful_shutdown_on(shutdown)
-    .run(reconcile, error_policy, context)
-    .for_each(|result| async move {
-        if let Err(error) = result {
-            debug!(%error, "pool reconcile failed");
-        }
-    })
-    .await;
+    crate::watch::controller::<Pool>(&context.client, watcher::Config::default().any_semantic())
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                debug!(%error, "pool reconcile failed");
+            }
+        })
+        .await;
 }
 
 #[instrument(skip_all, fields(pool = %pool.name_any()))]
@@ -76,9 +77,10 @@ async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<(Action, O
     let zones = ctx.zones_of_pool(&pool.name_any()).len();
     let current = pool.status.clone().unwrap_or_default();
     let generation = pool.metadata.generation;
-    let desired = PoolStatus {
-        conditions: vec![ready(
-            &current.conditions,
+    let problem = target_problem(pool, ctx).await?;
+    let (ok, reason, message) = match &problem {
+        Some(error) => (false, error.reason(), error.to_string()),
+        None => (
             true,
             "Accepted",
             format!(
@@ -86,6 +88,14 @@ async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<(Action, O
                 pool.spec.ns_records.len(),
                 pool.spec.targets.len()
             ),
+        ),
+    };
+    let desired = PoolStatus {
+        conditions: vec![ready(
+            &current.conditions,
+            ok,
+            reason,
+            message,
             generation,
             &Time(k8s_openapi::jiff::Timestamp::now()),
         )],
@@ -96,7 +106,30 @@ async fn apply(api: &Api<Pool>, pool: &Pool, ctx: &Context) -> Result<(Action, O
         ctx.write_status(CONTROLLER, api, &pool.name_any(), &desired)
             .await?;
     }
-    Ok((Action::requeue(RESYNC), Outcome::Published))
+    let again = if problem.is_some() {
+        SECRET_RECHECK
+    } else {
+        RESYNC
+    };
+    Ok((Action::requeue(again), Outcome::Published))
+}
+
+/// The first problem of the pool's targets: one naming what the
+/// operator does not allow, or a Secret that is not there.
+async fn target_problem(pool: &Pool, ctx: &Context) -> Result<Option<Error>, Error> {
+    for spec in &pool.spec.targets {
+        if let Err(error) = ctx.settings.target_rules.check(&backend_target(spec)?) {
+            return Ok(Some(error.into()));
+        }
+        if let Some(secret_ref) = &spec.secret_ref {
+            match target_secret(ctx, secret_ref).await {
+                Ok(_) => {}
+                Err(problem) if problem.is_target_problem() => return Ok(Some(problem)),
+                Err(other) => return Err(other),
+            }
+        }
+    }
+    Ok(None)
 }
 
 async fn cleanup(pool: &Pool, ctx: &Context) -> Result<(Action, Outcome), Error> {

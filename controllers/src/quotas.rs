@@ -183,11 +183,11 @@ pub(crate) fn triggers(
 ) -> impl Stream<Item = ObjectRef<Zone>> + Send + 'static {
     let by_quota = {
         let context = context.clone();
-        watcher::watcher(
-            Api::<Quota>::all(client.clone()),
+        crate::watch::watch::<Quota>(
+            client,
             watcher::Config::default(),
+            crate::watch::Reporting::Report(client.clone()),
         )
-        .default_backoff()
         .reflect(writers.quotas)
         .touched_objects()
         .filter_map(|quota| async move { quota.ok() })

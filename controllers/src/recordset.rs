@@ -10,7 +10,7 @@ use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use std::time::{Duration, Instant};
@@ -23,8 +23,8 @@ pub(crate) async fn run(
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    Controller::new(
-        Api::<Recordset>::all(context.client.clone()),
+    crate::watch::controller::<Recordset>(
+        &context.client,
         watcher::Config::default().any_semantic(),
     )
     .with_config(crate::controller_config())

@@ -66,6 +66,9 @@ pub struct ZoneOutcome<'a> {
     pub confirmation: Confirmation,
     /// Per-nameserver lines; `None` keeps the current ones.
     pub nameservers: Option<Vec<NameserverStatus>>,
+    /// Why the nameservers cannot be asked to serve it yet (reason,
+    /// message), while waiting.
+    pub blocked: Option<(&'static str, String)>,
 }
 
 pub fn zone_status(
@@ -99,13 +102,19 @@ pub fn zone_status(
                 "Published",
                 format!("serial {serial} is served"),
             ),
-            Confirmation::Waiting => (
-                ResourceStatus::Pending,
-                change,
-                false,
-                "WaitingForNameservers",
-                format!("serial {serial} is published; waiting for the pool's nameservers"),
-            ),
+            Confirmation::Waiting => {
+                let (reason, why) = outcome.blocked.unwrap_or((
+                    "WaitingForNameservers",
+                    "waiting for the pool's nameservers".into(),
+                ));
+                (
+                    ResourceStatus::Pending,
+                    change,
+                    false,
+                    reason,
+                    format!("serial {serial} is published; {why}"),
+                )
+            }
             Confirmation::Failed => (
                 ResourceStatus::Error,
                 change,
@@ -270,6 +279,7 @@ mod tests {
             pool: Some("default"),
             confirmation: Confirmation::Confirmed,
             nameservers: None,
+            blocked: None,
         }
     }
 
@@ -304,6 +314,7 @@ mod tests {
                 pool: None,
                 confirmation: Confirmation::Confirmed,
                 nameservers: None,
+                blocked: None,
             },
             &at(1),
         );

@@ -12,14 +12,18 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use designate_crd::Zone;
 use designate_crd::{TSIG_SECRET_KEY, TsigKey, TsigScope};
 use designate_mdns::{KeyScope, PolicyHandle};
-use futures::{FutureExt, StreamExt};
+use futures::stream::BoxStream;
+use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use tokio::sync::oneshot;
+
+use crate::Context;
 
 /// The label of the Secrets that hold TSIG secrets (the REST API sets its
 /// value to the key's uid; any value will do).
@@ -77,6 +81,173 @@ fn secret_text(secret: &Secret) -> Option<String> {
     String::from_utf8(bytes.0.clone()).ok()
 }
 
+/// The `TsigKey` objects and (in the operator's namespace) their Secrets,
+/// as watched: MiniDNS's transfer policy and the controllers' signing keys
+/// are read from it.
+#[derive(Clone)]
+pub struct Keyring {
+    keys: Store<TsigKey>,
+    secrets: Store<Secret>,
+}
+
+/// A stream that keeps a [`Keyring`] up to date; it yields after each
+/// watch event and must be polled.
+pub type KeyringEvents = BoxStream<'static, Result<(), watcher::Error>>;
+
+impl Keyring {
+    /// Starts watching the keys, and the Secrets labelled [`SECRET_LABEL`]
+    /// in `namespace`.
+    pub fn watch(client: Client, namespace: &str) -> (Self, KeyringEvents) {
+        let (keys, keys_writer) = reflector::store::<TsigKey>();
+        let (secrets, secrets_writer) = reflector::store::<Secret>();
+        let key_events = reflector::reflector(
+            keys_writer,
+            crate::watch::watch::<TsigKey>(
+                &client,
+                watcher::Config::default().any_semantic(),
+                crate::watch::Reporting::Report(client.clone()),
+            ),
+        )
+        .map(|event| event.map(|_| ()));
+        let secret_events = reflector::reflector(
+            secrets_writer,
+            watcher::watcher(
+                Api::<Secret>::namespaced(client, namespace),
+                watcher::Config::default()
+                    .labels(SECRET_LABEL)
+                    .any_semantic(),
+            )
+            .default_backoff(),
+        )
+        .map(|event| event.map(|_| ()));
+        let events = futures::stream::select(key_events, secret_events).boxed();
+        (Self { keys, secrets }, events)
+    }
+
+    /// Whether both first lists are in.
+    fn listed(&self) -> bool {
+        self.keys.wait_until_ready().now_or_never().is_some()
+            && self.secrets.wait_until_ready().now_or_never().is_some()
+    }
+
+    /// Waits for both first lists.
+    pub(crate) async fn ready(&self) -> Result<(), crate::Error> {
+        crate::store_ready(&self.keys).await?;
+        crate::store_ready(&self.secrets).await
+    }
+
+    fn secret_of(&self) -> impl Fn(&str) -> Option<String> {
+        let secrets = self.secrets.state();
+        move |name| {
+            secrets
+                .iter()
+                .find(|secret| secret.name_any() == name)
+                .and_then(|secret| secret_text(secret))
+        }
+    }
+
+    /// The keys as MiniDNS's policy holds them.
+    pub fn policy_keys(&self) -> PolicyKeys {
+        policy_keys(&self.keys.state(), self.secret_of())
+    }
+
+    /// The key of the zone with uid `zone_id` in the pool with uid
+    /// `pool_id`, if one is usable.
+    pub(crate) fn zone_key(&self, zone_id: &str, pool_id: &str) -> Option<ZoneKey> {
+        // Asked on every reconcile: the Secrets are looked at only when
+        // a key applies.
+        zone_key(
+            &self.keys.state(),
+            |name| self.secret_of()(name),
+            zone_id,
+            pool_id,
+        )
+    }
+}
+
+/// The key a zone's transfers are signed with, and so its NOTIFYs, its
+/// serial polls and its backends' transfer settings: its own ZONE key, else
+/// its pool's POOL key (MiniDNS accepts either; the zone's own is the more
+/// specific). Where several apply, the first by name, so every reconcile
+/// picks the same.
+pub(crate) struct ZoneKey {
+    /// The key's name as its object spells it (BIND's `key` statement,
+    /// PowerDNS's key).
+    pub name: String,
+    pub algorithm: &'static str,
+    /// Base64; never logged (no `Debug`).
+    pub secret: String,
+    pub signer: designate_mdns::TsigKey,
+}
+
+impl ZoneKey {
+    /// What tells one key from another (name, algorithm, secret), as a
+    /// digest: a changed key makes the zone's backends be configured again.
+    pub(crate) fn digest(&self) -> u64 {
+        let identity = format!("{}\n{}\n{}", self.name, self.algorithm, self.secret);
+        crate::fnv1a(identity.as_bytes())
+    }
+}
+
+/// The digest of the key of `zone` now, if it has one.
+pub(crate) fn key_digest(key: Option<&ZoneKey>) -> Option<u64> {
+    key.map(ZoneKey::digest)
+}
+
+/// The zones whose key changed, at each change of the keys or their
+/// Secrets (the keys' watches run inside this stream).
+pub(crate) fn triggers(
+    events: KeyringEvents,
+    context: Arc<Context>,
+) -> impl Stream<Item = ObjectRef<Zone>> + Send + 'static {
+    events
+        .filter_map(|event| async move { event.ok() })
+        .flat_map(move |()| {
+            let zones = context.zones.state_filter(|zone| {
+                let Some(pool) = context.pools.get(&ObjectRef::new(Context::pool_name(zone)))
+                else {
+                    return false;
+                };
+                let id = zone.uid().unwrap_or_default();
+                let key = context
+                    .keyring
+                    .zone_key(&id, &pool.uid().unwrap_or_default());
+                context.provision_due(&id, key_digest(key.as_ref()))
+            });
+            futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
+        })
+}
+
+/// [`Keyring::zone_key`] over `objects` (pure).
+fn zone_key(
+    objects: &[Arc<TsigKey>],
+    secret_of: impl Fn(&str) -> Option<String>,
+    zone_id: &str,
+    pool_id: &str,
+) -> Option<ZoneKey> {
+    let mut candidates: Vec<&Arc<TsigKey>> = objects
+        .iter()
+        .filter(|object| {
+            let spec = &object.spec;
+            match spec.scope {
+                TsigScope::Zone => spec.resource_id == zone_id,
+                TsigScope::Pool => spec.resource_id == pool_id,
+            }
+        })
+        .collect();
+    candidates.sort_by_key(|object| (object.spec.scope != TsigScope::Zone, &object.spec.name));
+    let object = candidates.first()?;
+    let spec = &object.spec;
+    let secret = secret_of(&spec.secret_ref.name)?;
+    let signer = designate_mdns::TsigKey::new(&spec.name, spec.algorithm.as_str(), &secret).ok()?;
+    Some(ZoneKey {
+        name: spec.name.trim_end_matches('.').to_string(),
+        algorithm: spec.algorithm.as_str(),
+        secret,
+        signer,
+    })
+}
+
 /// Keeps the keys of MiniDNS's policy in step with the `TsigKey` objects
 /// and their Secrets in `namespace`, until the watches end. `loaded` is
 /// told once the policy holds every key the first lists gave: MiniDNS waits
@@ -88,38 +259,15 @@ pub async fn keep_tsig_keys(
     policy: PolicyHandle,
     mut loaded: Option<oneshot::Sender<()>>,
 ) {
-    let (keys, keys_writer) = reflector::store::<TsigKey>();
-    let (secrets, secrets_writer) = reflector::store::<Secret>();
-    let key_events = reflector::reflector(
-        keys_writer,
-        watcher::watcher(
-            Api::<TsigKey>::all(client.clone()),
-            watcher::Config::default().any_semantic(),
-        ),
-    )
-    .map(|event| event.map(|_| ()))
-    .boxed();
-    let secret_events = reflector::reflector(
-        secrets_writer,
-        watcher::watcher(
-            Api::<Secret>::namespaced(client, &namespace),
-            watcher::Config::default()
-                .labels(SECRET_LABEL)
-                .any_semantic(),
-        ),
-    )
-    .map(|event| event.map(|_| ()))
-    .boxed();
-    let mut events = futures::stream::select(key_events, secret_events);
+    let (keyring, mut events) = Keyring::watch(client, &namespace);
     let mut known: Option<PolicyKeys> = None;
     while let Some(event) = events.next().await {
         if let Err(error) = event {
             tracing::warn!(%error, "watching TSIG keys failed; retrying");
             continue;
         }
-        let current = current_keys(&keys, &secrets);
-        let listed = keys.wait_until_ready().now_or_never().is_some()
-            && secrets.wait_until_ready().now_or_never().is_some();
+        let current = keyring.policy_keys();
+        let listed = keyring.listed();
         if known.as_ref() == Some(&current) {
             if listed && let Some(loaded) = loaded.take() {
                 let _ = loaded.send(());
@@ -155,16 +303,6 @@ pub async fn keep_tsig_keys(
             let _ = loaded.send(());
         }
     }
-}
-
-fn current_keys(keys: &Store<TsigKey>, secrets: &Store<Secret>) -> PolicyKeys {
-    let secrets = secrets.state();
-    policy_keys(&keys.state(), |name| {
-        secrets
-            .iter()
-            .find(|secret| secret.name_any() == name)
-            .and_then(|secret| secret_text(secret))
-    })
 }
 
 #[cfg(test)]
@@ -234,5 +372,27 @@ mod tests {
                 KeyScope::Zone("id-bad-secret".into()),
             ])
         );
+    }
+
+    #[test]
+    fn a_zone_is_signed_with_its_own_key_else_its_pools() {
+        let scoped = |name: &str, scope: TsigScope, id: &str| {
+            let mut key = (*object(name, TsigAlgorithm::HmacSha256, scope, "s")).clone();
+            key.spec.resource_id = id.into();
+            Arc::new(key)
+        };
+        let objects = [
+            scoped("pool-b", TsigScope::Pool, "p1"),
+            scoped("pool-a", TsigScope::Pool, "p1"),
+            scoped("zone-key", TsigScope::Zone, "z1"),
+        ];
+        let secret = |_: &str| Some("c2VjcmV0".to_string());
+        let name = |zone: &str, pool: &str| zone_key(&objects, secret, zone, pool).map(|k| k.name);
+        assert_eq!(name("z1", "p1").as_deref(), Some("zone-key"));
+        assert_eq!(name("z2", "p1").as_deref(), Some("pool-a"));
+        assert_eq!(name("z2", "p2"), None);
+        // Without its Secret the key signs nothing (MiniDNS refuses the
+        // zone's transfers then anyway).
+        assert!(zone_key(&objects, |_| None, "z1", "p1").is_none());
     }
 }

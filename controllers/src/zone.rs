@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
 use designate_central::{Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
-use designate_crd::{NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceStatus, Zone};
+use designate_crd::{
+    NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction, ResourceStatus, Zone,
+    ZoneStatus,
+};
 use designate_storage::{StoredZone, ZoneChange};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -23,10 +26,12 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tracing::{debug, info, instrument, warn};
 
+use crate::Provisioned;
 use crate::nameservers::PoolServers;
 use crate::propagation::{Answer, Verdict, nameserver_statuses, verdict};
 use crate::status::{Confirmation, RecordsetOutcome, ZoneOutcome, recordset_status, zone_status};
 use crate::{Context, Error, Outcome};
+use crate::{events, tsig};
 
 /// Finalizer holding a zone until its published data is removed.
 pub const ZONE_FINALIZER: &str = "zones.designate.openstack.org/cleanup";
@@ -37,15 +42,19 @@ const CONTROLLER: &str = "zone";
 /// How often a zone is checked even when nothing triggers it.
 const RESYNC: Duration = Duration::from_secs(300);
 
+/// How long a zone provisioned may be missing on a nameserver before it is
+/// provisioned again.
+const LOST_GRACE: Duration = Duration::from_secs(2);
+
+/// How often a zone whose pool target's Secret is missing looks again.
+const SECRET_RECHECK: Duration = Duration::from_secs(5);
+
 /// Status writes in flight at once for one zone's recordsets.
 const STATUS_WRITES: usize = 16;
 
 pub(crate) fn controller(client: &Client) -> Controller<Zone> {
-    Controller::new(
-        Api::<Zone>::all(client.clone()),
-        watcher::Config::default().any_semantic(),
-    )
-    .with_config(crate::controller_config())
+    crate::watch::controller(client, watcher::Config::default().any_semantic())
+        .with_config(crate::controller_config())
 }
 
 pub(crate) async fn run(
@@ -107,12 +116,15 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
     crate::store_ready(&ctx.tlds).await?;
     crate::store_ready(&ctx.blacklists).await?;
     ctx.quotas.ready().await?;
+    // Before their first lists a keyed zone would be provisioned unsigned.
+    ctx.keyring.ready().await?;
     let observed = observe(zone, ctx);
     let state = ctx.storage.zone_state(&observed.zone.id).await?;
     if let Some(state) = &state
         && state.fingerprint == observed.fingerprint
         && statuses_current(zone, &observed.recordsets, state.serial)
         && !check_due(ctx, &observed)
+        && !provision_due(ctx, &observed)
     {
         debug!("zone unchanged");
         return Ok((requeue_settled(&observed, ctx), Outcome::Unchanged));
@@ -274,6 +286,8 @@ struct Propagation {
     verdict: Verdict,
     /// Per-nameserver lines; `None` when the nameservers were not asked.
     nameservers: Option<Vec<NameserverStatus>>,
+    /// What keeps the change from the nameservers (while `Waiting`).
+    blocked: Option<Error>,
 }
 
 impl Default for Propagation {
@@ -281,6 +295,7 @@ impl Default for Propagation {
         Self {
             verdict: Verdict::Confirmed,
             nameservers: None,
+            blocked: None,
         }
     }
 }
@@ -295,10 +310,14 @@ async fn propagate(
     serial_before: Option<i64>,
     serial: i64,
 ) -> Result<Propagation, Error> {
-    let Some((_, pool)) = &observed.pool else {
+    let Some((view, pool)) = &observed.pool else {
         return Ok(Propagation::default());
     };
-    let servers = PoolServers::new(pool);
+    let id = &observed.zone.id;
+    let key = ctx.keyring.zone_key(id, &view.id);
+    let digest = tsig::key_digest(key.as_ref());
+    let provision_due = serial_before.is_none() || ctx.provision_due(id, digest);
+    let servers = PoolServers::new(pool).signed_with(key);
     if servers.is_empty() {
         return Ok(Propagation {
             nameservers: Some(Vec::new()),
@@ -307,9 +326,21 @@ async fn propagate(
     }
     let name = &observed.zone.name;
     let settings = &ctx.settings.propagation;
-    let mut watch = ctx.watch(&observed.zone.id, serial, zone);
-    if serial_before.is_none() {
-        servers.provision(ctx, name).await?;
+    let mut watch = ctx.watch(id, serial, zone);
+    if provision_due {
+        match servers.provision(ctx, name).await {
+            Ok(()) => ctx.provisioned(id, Provisioned::With(digest)),
+            // Waits, saying why, until the Pool or its Secret is fixed.
+            Err(error) if error.is_target_problem() => {
+                ctx.provisioned(id, Provisioned::Failed);
+                return Ok(Propagation {
+                    verdict: Verdict::Waiting(SECRET_RECHECK),
+                    nameservers: None,
+                    blocked: Some(error),
+                });
+            }
+            Err(other) => return Err(other),
+        }
     }
     if Some(serial) != serial_before {
         servers.notify(ctx, name, serial).await;
@@ -317,13 +348,27 @@ async fn propagate(
     let mut observations = servers.observe(ctx, name).await;
     let lost = observations.iter().any(|o| o.answer == Answer::NotServed);
     let shown_failed = zone.status.as_ref().and_then(|s| s.status) == Some(ResourceStatus::Error);
-    // A zone a nameserver lost (a BIND restarted without it) is put back;
-    // a zone that timed out is driven again on its next check.
-    if (lost && serial_before.is_some()) || (shown_failed && watch.checked.is_some()) {
+    // A zone a nameserver lost (a BIND restarted without it) is put back,
+    // at most once per grace: a zone just provisioned is not served until
+    // its first transfer, and one a nameserver cannot transfer (a wrong
+    // key) would be provisioned at every poll. A zone that timed out is
+    // driven again at each of its checks, which it gets ever less often.
+    let lost = lost && serial_before.is_some() && watch.since.elapsed() >= LOST_GRACE;
+    if lost || shown_failed {
         info!(lost, "provisioning the zone again");
+        if lost {
+            ctx.events.publish(
+                zone,
+                events::Note::normal(
+                    "Healed",
+                    "a nameserver had lost the zone: provisioned on the pool's targets again",
+                ),
+            );
+        }
         servers.provision(ctx, name).await?;
+        ctx.provisioned(id, Provisioned::With(digest));
         servers.notify(ctx, name, serial).await;
-        watch = ctx.restart_watch(&observed.zone.id, serial);
+        watch = ctx.restart_watch(id, serial);
         observations = servers.observe(ctx, name).await;
     }
     let verdict = verdict(
@@ -334,7 +379,7 @@ async fn propagate(
         settings.timeout,
     );
     if !matches!(verdict, Verdict::Waiting(_)) {
-        ctx.mark_checked(&observed.zone.id);
+        ctx.mark_checked(id, verdict == Verdict::Failed);
     }
     Ok(Propagation {
         nameservers: Some(nameserver_statuses(
@@ -343,7 +388,25 @@ async fn propagate(
             verdict == Verdict::Failed,
         )),
         verdict,
+        blocked: None,
     })
+}
+
+/// The Event a recordset's status change deserves: its refusals and
+/// timeouts, and its recovery from one (the zone's Events tell the rest;
+/// one per recordset change would double the writes of a bulk load).
+fn recordset_event(
+    current: Option<&RecordsetStatus>,
+    desired: &RecordsetStatus,
+) -> Option<events::Note> {
+    let failed = |s: &RecordsetStatus| s.status == Some(ResourceStatus::Error);
+    let was_failed = current.is_some_and(failed);
+    if !failed(desired) && !was_failed {
+        return None;
+    }
+    let current = current.cloned().unwrap_or_default();
+    let quiet = ["WaitingForNameservers", "ZoneNotReady"];
+    events::transition(&(&current).into(), &desired.into(), &quiet)
 }
 
 /// Whether a settled zone is due for a look at its nameservers.
@@ -351,14 +414,29 @@ fn check_due(ctx: &Context, observed: &Observed) -> bool {
     let Some((_, pool)) = &observed.pool else {
         return false;
     };
-    !PoolServers::new(pool).is_empty() && !ctx.recently_checked(&observed.zone.id)
+    !PoolServers::new(pool).is_empty() && ctx.check_in(&observed.zone.id).is_zero()
 }
 
-/// When to look at a settled zone again.
+/// Whether the zone's backends are to be provisioned again (see
+/// [`Context::provision_due`]).
+fn provision_due(ctx: &Context, observed: &Observed) -> bool {
+    let Some((view, _)) = &observed.pool else {
+        return false;
+    };
+    let key = ctx.keyring.zone_key(&observed.zone.id, &view.id);
+    ctx.provision_due(&observed.zone.id, tsig::key_digest(key.as_ref()))
+}
+
+/// When to look at a settled zone again: at its next check.
 fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
     match &observed.pool {
         Some((_, pool)) if !PoolServers::new(pool).is_empty() => {
-            Action::requeue(ctx.settings.propagation.heal_interval)
+            let next = ctx.check_in(&observed.zone.id);
+            Action::requeue(if next.is_zero() {
+                ctx.settings.propagation.heal_interval
+            } else {
+                next
+            })
         }
         _ => Action::requeue(RESYNC),
     }
@@ -389,6 +467,10 @@ async fn write_statuses(
             pool: observed.pool.as_ref().map(|(p, _)| p.name.as_str()),
             confirmation,
             nameservers: propagation.nameservers.clone(),
+            blocked: propagation
+                .blocked
+                .as_ref()
+                .map(|error| (error.reason(), error.to_string())),
         },
         &now,
     );
@@ -396,6 +478,12 @@ async fn write_statuses(
     if zone_write {
         ctx.write_status(CONTROLLER, api, &zone.name_any(), &desired)
             .await?;
+        let current = zone.status.clone().unwrap_or_default();
+        // Not yet published: nothing to tell.
+        if let Some(note) = events::transition(&(&current).into(), &(&desired).into(), &["Pending"])
+        {
+            ctx.events.publish(zone, note);
+        }
     }
 
     let namespace = zone.namespace().unwrap_or_default();
@@ -425,7 +513,11 @@ async fn write_statuses(
             };
             let desired =
                 recordset_status(rs.status.as_ref(), rs.metadata.generation, outcome, &now);
-            (rs.status.as_ref() != Some(&desired)).then(|| (rs.clone(), desired))
+            let changed = rs.status.as_ref() != Some(&desired);
+            if changed && let Some(note) = recordset_event(rs.status.as_ref(), &desired) {
+                ctx.events.publish(&**rs, note);
+            }
+            changed.then(|| (rs.clone(), desired))
         })
         .collect();
     let results: Vec<Result<(), Error>> = futures::stream::iter(writes)
@@ -460,22 +552,17 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     let pool = ctx.pools.get(&ObjectRef::new(Context::pool_name(zone)));
     if let Some(pool) = &pool
         && ctx.storage.zone_state(&id).await?.is_some()
+        && let Err(error) = unprovision(ctx, zone, pool).await
     {
-        let servers = PoolServers::new(pool);
-        servers.unprovision(ctx, &zone.spec.name).await?;
-        let serving: Vec<String> = servers
-            .observe(ctx, &zone.spec.name)
-            .await
-            .into_iter()
-            .filter(|o| matches!(o.answer, Answer::Serial(_)))
-            .map(|o| format!("{}:{}", o.host, o.port))
-            .collect();
-        if !serving.is_empty() {
-            return Err(Error::StillServed {
-                zone: zone.spec.name.clone(),
-                servers: serving.join(", "),
-            });
+        // Shown (ERROR, DELETE, the reason) and tried again until it goes.
+        let api =
+            Api::<Zone>::namespaced(ctx.client.clone(), &zone.namespace().unwrap_or_default());
+        let status = delete_failed(zone.status.as_ref(), zone.metadata.generation, &error);
+        if zone.status.as_ref() != Some(&status) {
+            ctx.write_status(CONTROLLER, &api, &zone.name_any(), &status)
+                .await?;
         }
+        return Err(error);
     }
     ctx.forget_watch(&id);
     let removed = ctx.storage.delete_zone(&id).await?;
@@ -506,6 +593,53 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
                     && other.status.as_ref().and_then(|s| s.status) == Some(ResourceStatus::Error)))
     }));
     Ok((Action::await_change(), Outcome::Cleanup))
+}
+
+/// Takes the zone off the pool's targets and checks no nameserver serves
+/// it any more.
+async fn unprovision(ctx: &Context, zone: &Zone, pool: &Pool) -> Result<(), Error> {
+    let id = zone.uid().unwrap_or_default();
+    let key = ctx.keyring.zone_key(&id, &pool.uid().unwrap_or_default());
+    let servers = PoolServers::new(pool).signed_with(key);
+    servers.unprovision(ctx, &zone.spec.name).await?;
+    let serving: Vec<String> = servers
+        .observe(ctx, &zone.spec.name)
+        .await
+        .into_iter()
+        .filter(|o| matches!(o.answer, Answer::Serial(_)))
+        .map(|o| format!("{}:{}", o.host, o.port))
+        .collect();
+    if !serving.is_empty() {
+        return Err(Error::StillServed {
+            zone: zone.spec.name.clone(),
+            servers: serving.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// The status of a zone whose delete failed on the backends (pure):
+/// Designate's ERROR with action DELETE, and why.
+fn delete_failed(
+    current: Option<&ZoneStatus>,
+    generation: Option<i64>,
+    error: &Error,
+) -> ZoneStatus {
+    let current = current.cloned().unwrap_or_default();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    ZoneStatus {
+        status: Some(ResourceStatus::Error),
+        action: Some(ResourceAction::Delete),
+        conditions: vec![crate::status::ready(
+            &current.conditions,
+            false,
+            error.reason(),
+            format!("not removed from the pool's nameservers: {error}"),
+            generation,
+            &now,
+        )],
+        ..current
+    }
 }
 
 fn error_policy(_zone: Arc<Zone>, error: &Error, _ctx: Arc<Context>) -> Action {

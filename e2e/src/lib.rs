@@ -13,8 +13,10 @@
 //! - [`http_request`] / [`rest_request`]: a plain HTTP/1.1 client (no
 //!   redirects followed) for the Designate REST API tests.
 //! - [`bench`]: helpers of the benchmark binaries.
+//! - [`databases`]: MariaDB and PostgreSQL servers of a test's own.
 
 pub mod bench;
+pub mod databases;
 pub mod keystone;
 pub mod openstack;
 
@@ -26,6 +28,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use designate_backends::testing::{Bind, PowerDns};
 use serde_json::Value;
 
 /// The kubectl minor versions every kubectl test runs with: the oldest and the
@@ -243,6 +246,9 @@ impl Standalone {
             } else {
                 &["--rest-listen", "127.0.0.1:0"][..]
             })
+            // The test BIND's key files are in the temporary directory.
+            .arg("--backend-file-dir")
+            .arg(std::env::temp_dir())
             .env("NO_COLOR", "1")
             .env_remove("DESIGNATE_KUBE_TOKEN")
             .stdin(Stdio::null())
@@ -982,36 +988,100 @@ pub fn dig(server: SocketAddr, name: &str, type_: &str) -> (String, Vec<String>)
 
 /// A `default` Pool (the one zones naming none go to) whose one target is
 /// a real BIND, fed from MiniDNS at `mdns`, as YAML for `kubectl apply`.
-pub fn bind_pool_yaml(bind: &designate_backends::testing::Bind, mdns: SocketAddr) -> String {
-    let options: String = bind
-        .target_options()
+pub fn bind_pool_yaml(bind: &Bind, mdns: SocketAddr) -> String {
+    pool_yaml(
+        designate_backends::bind9::TYPE,
+        bind.dns_addr(),
+        &bind.target_options(),
+        None,
+        mdns,
+    )
+}
+
+/// The same with a real PowerDNS, its API key in the Secret `pdns-api`
+/// (created with the Pool).
+pub fn pdns_pool_yaml(pdns: &PowerDns, mdns: SocketAddr) -> String {
+    let secret: String = pdns
+        .secrets()
+        .iter()
+        .map(|(k, v)| format!("  {k}: \"{v}\"\n"))
+        .collect();
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pdns-api\nstringData:\n{secret}---\n{}",
+        pool_yaml(
+            designate_backends::pdns4::TYPE,
+            pdns.dns_addr(),
+            &pdns.target_options(),
+            Some("pdns-api"),
+            mdns,
+        )
+    )
+}
+
+/// A `default` Pool with one target of `type_` and its nameserver at `dns`.
+fn pool_yaml(
+    type_: &str,
+    dns: SocketAddr,
+    options: &std::collections::BTreeMap<String, String>,
+    secret: Option<&str>,
+    mdns: SocketAddr,
+) -> String {
+    let options: String = options
         .iter()
         .map(|(k, v)| format!("      {k}: \"{v}\"\n"))
         .collect();
+    let secret = secret
+        .map(|name| format!("    secretRef:\n      name: {name}\n"))
+        .unwrap_or_default();
     format!(
-        "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  description: BIND for the tests\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: bind9\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}",
-        ip = bind.dns_addr().ip(),
-        port = bind.dns_addr().port(),
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  description: {type_} for the tests\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: {type_}\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}{secret}",
+        ip = dns.ip(),
+        port = dns.port(),
         mdns_ip = mdns.ip(),
         mdns_port = mdns.port(),
     )
 }
 
-/// `standalone` whose `default` Pool is served by a real BIND: the REST
-/// URL, the BIND, and kubectl against the control plane.
-pub struct BindBacked {
+/// `standalone` whose `default` Pool is served by a real nameserver `N`:
+/// the REST URL, the nameserver, and kubectl against the control plane.
+pub struct Backed<N> {
     pub standalone: Standalone,
     pub rest: String,
-    pub bind: designate_backends::testing::Bind,
+    pub nameserver: N,
     pub kubectl: Kubectl,
-    // BIND's helpers were started on it.
+    // The nameserver's helpers were started on it.
     _runtime: tokio::runtime::Runtime,
 }
+
+/// [`Backed`] by BIND (a secondary added with rndc).
+pub type BindBacked = Backed<Bind>;
+
+/// [`Backed`] by PowerDNS (a secondary created through its API).
+pub type PowerDnsBacked = Backed<PowerDns>;
 
 impl BindBacked {
     /// Starts `standalone` in `dir` with `extra` flags, a BIND, and the
     /// Pool between them. Panics with the reason if any does not come up.
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with(dir, extra, Bind::start(), bind_pool_yaml)
+    }
+}
+
+impl PowerDnsBacked {
+    /// Starts `standalone` in `dir` with `extra` flags, a PowerDNS, and the
+    /// Pool between them. Panics with the reason if any does not come up.
+    pub fn start(dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with(dir, extra, PowerDns::start(), pdns_pool_yaml)
+    }
+}
+
+impl<N> Backed<N> {
+    fn start_with(
+        dir: &Path,
+        extra: &[&str],
+        nameserver: impl std::future::Future<Output = std::io::Result<N>>,
+        pool_yaml: fn(&N, SocketAddr) -> String,
+    ) -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
         let standalone = Standalone::try_start_with(&dir.join("data"), extra)
             .unwrap_or_else(|e| panic!("{e:#}"));
@@ -1019,18 +1089,18 @@ impl BindBacked {
         let mdns = wait_for(Duration::from_secs(30), "MiniDNS's address", || {
             standalone.mdns_addr().ok_or_else(|| "not yet".to_string())
         });
-        let bind = runtime
-            .block_on(designate_backends::testing::Bind::start())
-            .expect("starting BIND");
+        let nameserver = runtime
+            .block_on(nameserver)
+            .expect("starting the nameserver");
         let (_, kubectl_bin) = kubectl_versions().pop().expect("a kubectl");
         let kubectl = Kubectl::new(kubectl_bin, standalone.kubeconfig(), dir.join("kube-cache"));
         let pool = dir.join("pool.yaml");
-        std::fs::write(&pool, bind_pool_yaml(&bind, mdns)).expect("writing pool.yaml");
+        std::fs::write(&pool, pool_yaml(&nameserver, mdns)).expect("writing pool.yaml");
         kubectl.ok(&["apply", "-f", pool.to_str().expect("a UTF-8 path")]);
         Self {
             standalone,
             rest,
-            bind,
+            nameserver,
             kubectl,
             _runtime: runtime,
         }

@@ -99,7 +99,7 @@ fn tempest_dns_api_suite() {
             "5s",
         ],
     );
-    let (rest, bind) = (&world.rest, &world.bind);
+    let (rest, bind) = (&world.rest, &world.nameserver);
 
     let regex = std::env::var("DESIGNATE_TEMPEST_REGEX").ok();
     let selections = match &regex {

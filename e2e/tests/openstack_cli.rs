@@ -137,7 +137,7 @@ fn openstack_cli_manages_zones_served_by_bind() {
         tmp.path(),
         &["--propagation-timeout", "10s", "--heal-interval", "1s"],
     );
-    let (rest, bind) = (world.rest.clone(), &world.bind);
+    let (rest, bind) = (world.rest.clone(), &world.nameserver);
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let cli = Cli {

@@ -322,3 +322,51 @@ fn pools_are_managed_through_rest_as_designate_allows() {
     );
     assert_eq!(call(&base, "GET", &default_path, &ADMIN, None).status, 404);
 }
+
+#[test]
+fn designates_pools_yaml_is_imported_with_kubectl() {
+    let (tmp, standalone, base) = designate_e2e::start_rest("designate-e2e-pools-import-", &[]);
+    let kubectl = designate_e2e::kubectl_for(&standalone, tmp.path());
+    // `designate-operator pools import pools.yaml | kubectl apply -f -`
+    let pools_yaml = designate_e2e::workspace_root().join("operator/migrate/tests/pools.yaml");
+    let printed = std::process::Command::new(designate_e2e::operator_bin())
+        .args(["pools", "import", pools_yaml.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(printed.status.success(), "{printed:?}");
+    let notes = String::from_utf8_lossy(&printed.stderr);
+    assert!(
+        notes.contains("cf2e8eab"),
+        "the id not kept is reported: {notes}"
+    );
+    let manifest = tmp.path().join("pools.yaml");
+    std::fs::write(&manifest, &printed.stdout).unwrap();
+    kubectl.ok(&["apply", "-f", manifest.to_str().unwrap()]);
+
+    // Both pools through REST, with Designate's fields; the API token in a
+    // Secret, not in the Pool.
+    let pools = wait_for(WAIT, "the imported pools through REST", || {
+        let answer = call(&base, "GET", "/v2/pools", &ADMIN, None);
+        let pools = answer.json()["pools"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let named = |name: &str| pools.iter().find(|p| p["name"] == name).cloned();
+        match (named("pool-1"), named("pool-2")) {
+            (Some(one), Some(two)) => Ok((one, two)),
+            _ => Err(answer.text()),
+        }
+    });
+    assert_eq!(
+        ns_records(&pools.0),
+        [
+            ("ns1.example.net.".to_string(), 1),
+            ("ns2.example.net.".to_string(), 2)
+        ]
+    );
+    assert_eq!(pools.1["description"], "BIND pool");
+    let pool = kubectl.get_json(&["pool", "pool-1"]);
+    assert!(!pool.to_string().contains("api_key"), "{pool}");
+    let secret = kubectl.get_json(&["secret", "designate-pool-pool-1-0"]);
+    assert_eq!(secret["data"]["api_token"], "YXBpX2tleQ==");
+}

@@ -238,7 +238,7 @@ fn every_record_type_is_served_by_bind() {
     let (standalone, rest, bind, kubectl) = (
         &world.standalone,
         world.rest.clone(),
-        &world.bind,
+        &world.nameserver,
         &world.kubectl,
     );
 

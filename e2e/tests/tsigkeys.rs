@@ -922,32 +922,12 @@ fn bind_transfers_with_the_pools_key() {
         .tempdir()
         .unwrap();
     let backed = designate_e2e::BindBacked::start(tmp.path(), &[]);
-    let (base, bind) = (backed.rest.clone(), &backed.bind);
+    let (base, bind) = (backed.rest.clone(), &backed.nameserver);
     let mdns = backed.standalone.mdns_addr().expect("MiniDNS's address");
     let pool_id = default_pool_id(&base);
     let secret = bind_key_secret(bind);
 
-    // The pool's key, known to BIND by the same name; the pool's BIND
-    // target signs its transfers with it.
-    let made = rest_request(
-        &base,
-        "POST",
-        "/v2/tsigkeys",
-        &ADMIN,
-        Some(
-            &json!({"name": "designate-test", "algorithm": "hmac-sha256", "secret": secret,
-                     "scope": "POOL", "resource_id": pool_id}),
-        ),
-    );
-    expect_key(&made, 201, "the pool's key");
-    let pool =
-        designate_e2e::bind_pool_yaml(bind, mdns) + "      tsigkey_name: \"designate-test\"\n";
-    let pool_file = tmp.path().join("keyed-pool.yaml");
-    std::fs::write(&pool_file, pool).unwrap();
-    backed
-        .kubectl
-        .ok(&["apply", "-f", pool_file.to_str().unwrap()]);
-
+    // A zone served before the pool has a key: transferred unsigned.
     let zone = "keyed.example.org.";
     let zone_id = create_zone(&base, zone);
     let www = format!("www.{zone}");
@@ -973,18 +953,23 @@ fn bind_transfers_with_the_pools_key() {
         )
     };
     served("192.0.2.7");
-    // BIND says it transferred the zone signed with the key.
-    let logs = bind.logs();
-    assert!(
-        logs.lines().any(
-            |l| l.contains("zone keyed.example.org/IN: transferred serial")
-                && l.contains("TSIG 'designate-test'")
+
+    // The pool's key, known to BIND by the same name (named.conf's `key`
+    // statement). The pool's target names no key: the controllers give
+    // BIND the pool's, and sign their NOTIFYs and serial polls with it.
+    let made = rest_request(
+        &base,
+        "POST",
+        "/v2/tsigkeys",
+        &ADMIN,
+        Some(
+            &json!({"name": "designate-test", "algorithm": "hmac-sha256", "secret": secret,
+                     "scope": "POOL", "resource_id": pool_id}),
         ),
-        "{logs}"
     );
-    // What BIND did, only MiniDNS's key allowed: unsigned it is refused.
-    let (ok, text) = axfr(mdns, zone, None);
-    assert!(!ok, "an unsigned AXFR: {text}");
+    expect_key(&made, 201, "the pool's key");
+    // Unsigned, MiniDNS now refuses the pool's zones; signed it transfers.
+    wait_axfr(mdns, zone, None, false, "unsigned AXFR refused");
     assert!(
         axfr(
             mdns,
@@ -994,7 +979,8 @@ fn bind_transfers_with_the_pools_key() {
         .0,
         "signed with the pool's key"
     );
-    // A change reaches BIND too (NOTIFY, then a signed IXFR).
+    // A change reaches BIND: a signed NOTIFY, a signed IXFR, signed polls
+    // (the zone turns ACTIVE only when the signed answers verify).
     let changed = rest_request(
         &base,
         "PUT",
@@ -1004,6 +990,27 @@ fn bind_transfers_with_the_pools_key() {
     );
     assert_eq!(changed.status, 202, "{}", changed.text());
     served("192.0.2.8");
+    wait_for(
+        std::time::Duration::from_secs(30),
+        "the zone ACTIVE",
+        || {
+            let zone = rest_request(&base, "GET", &format!("/v2/zones/{zone_id}"), &ADMIN, None);
+            let status = zone.json()["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (status == "ACTIVE").then_some(()).ok_or(status)
+        },
+    );
+    // BIND says the NOTIFY and the transfer came signed with the key.
+    let logs = bind.logs();
+    let signed = |what: &str| {
+        logs.lines().any(|l| {
+            l.contains(what) && l.contains("keyed.example.org") && l.contains("designate-test")
+        })
+    };
+    assert!(signed("transferred serial"), "{logs}");
+    assert!(signed("notify"), "{logs}");
 
     let yaml = backed.kubectl.ok(&["get", "tsigkeys", "-o", "yaml"]);
     assert!(!yaml.contains(&secret), "{yaml}");
@@ -1028,10 +1035,10 @@ fn powerdns_transfers_with_the_pools_key() {
     let api_token = pdns.secrets()["api_token"].clone();
     let secret = "cGRucy1wb29sLWtleS1zZWNyZXQtZTJl";
 
-    // The key in PowerDNS (the operator's part, as named.conf for BIND) and
-    // in Designate, for the pool.
+    // PowerDNS holds a stale key of that name; the operator sets the
+    // pool's key over it through the API.
     let api = pdns.api_endpoint();
-    let made = http_request(
+    let stale = http_request(
         &api,
         "POST",
         "/api/v1/servers/localhost/tsigkeys",
@@ -1040,13 +1047,13 @@ fn powerdns_transfers_with_the_pools_key() {
             ("Content-Type", "application/json"),
         ],
         Some(
-            json!({"name": "pdns-key", "algorithm": "hmac-sha256", "key": secret})
+            json!({"name": "pdns-key", "algorithm": "hmac-sha1", "key": "c3RhbGUtc2VjcmV0"})
                 .to_string()
                 .as_bytes(),
         ),
     )
     .unwrap();
-    assert_eq!(made.status, 201, "{}", made.text());
+    assert_eq!(stale.status, 201, "{}", stale.text());
     let pool_id = default_pool_id(&base);
     let key = rest_request(
         &base,
@@ -1073,7 +1080,7 @@ fn powerdns_transfers_with_the_pools_key() {
         .map(|(k, v)| format!("      {k}: \"{v}\"\n"))
         .collect();
     let pool = format!(
-        "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: pdns4\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}      tsigkey_name: \"pdns-key\"\n    secretRef:\n      name: pdns-api\n",
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Pool\nmetadata:\n  name: default\nspec:\n  nsRecords:\n  - hostname: ns1.example.net.\n    priority: 1\n  nameservers:\n  - host: \"{ip}\"\n    port: {port}\n  targets:\n  - type: pdns4\n    masters:\n    - host: \"{mdns_ip}\"\n      port: {mdns_port}\n    options:\n{options}    secretRef:\n      name: pdns-api\n",
         ip = pdns.dns_addr().ip(),
         port = pdns.dns_addr().port(),
         mdns_ip = mdns.ip(),
@@ -1121,5 +1128,21 @@ fn powerdns_transfers_with_the_pools_key() {
         "{}",
         shown.text()
     );
+    let installed = http_request(
+        &api,
+        "GET",
+        "/api/v1/servers/localhost/tsigkeys/pdns-key.",
+        &[("X-API-Key", &api_token)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(installed.status, 200, "{}", installed.text());
+    assert_eq!(
+        installed.json()["key"],
+        json!(secret),
+        "{}",
+        installed.text()
+    );
+    assert_eq!(installed.json()["algorithm"], json!("hmac-sha256"));
     assert_not_logged(&standalone, secret);
 }

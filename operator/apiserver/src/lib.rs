@@ -15,11 +15,15 @@
 //! aggregated discovery, protobuf, CEL validation ratcheting and cost
 //! limits, conversion, owner-reference garbage collection.
 
+pub mod access;
 mod error;
+mod event_ttl;
+mod history;
 mod http;
 mod metrics;
 pub mod object;
 pub mod patch;
+mod pending;
 mod persist;
 mod proto;
 pub mod registry;
@@ -45,11 +49,15 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Bearer token every request must carry; required off loopback.
     pub token: Option<String>,
-    /// Watch events retained for resuming watches; older versions get 410.
-    pub event_history: usize,
+    /// Watch history kept per kind, in bytes of its objects' JSON, for
+    /// resuming watches; older versions get 410.
+    pub history_bytes: usize,
     pub bookmark_interval: Duration,
     /// More metrics (the roles running beside the API) appended to `/metrics`.
     pub extra_metrics: Option<ExtraMetrics>,
+    /// How long an Event is kept after its last occurrence
+    /// (kube-apiserver's `--event-ttl`).
+    pub event_ttl: Duration,
 }
 
 /// Renders more metrics in the Prometheus text format (without `# EOF`).
@@ -67,9 +75,10 @@ impl Config {
         Self {
             data_dir: data_dir.into(),
             token: None,
-            event_history: 100_000,
+            history_bytes: 16 << 20,
             bookmark_interval: Duration::from_secs(10),
             extra_metrics: None,
+            event_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -80,6 +89,7 @@ pub struct ApiServer {
     store: Arc<Store>,
     router: axum::Router,
     local: axum::Router,
+    access: Arc<access::AccessLog>,
 }
 
 impl ApiServer {
@@ -87,18 +97,30 @@ impl ApiServer {
     pub async fn open(config: Config) -> Result<Self, Error> {
         let metrics = Arc::new(metrics::Metrics::with_extra(config.extra_metrics.clone()));
         let store =
-            Arc::new(Store::open(&config.data_dir, config.event_history, metrics.clone()).await?);
-        let app = |token: Option<String>| {
+            Arc::new(Store::open(&config.data_dir, config.history_bytes, metrics.clone()).await?);
+        let access = Arc::new(access::AccessLog::default());
+        let app = |token: Option<String>, in_process: bool| {
             http::router(Arc::new(http::App {
                 store: store.clone(),
                 metrics: metrics.clone(),
                 token,
                 bookmark_interval: config.bookmark_interval,
+                access: access.clone(),
+                in_process,
             }))
         };
+        // Looked at ten times per TTL, at most once a minute.
+        let sweep =
+            (config.event_ttl / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        tokio::spawn(event_ttl::expire_events(
+            store.clone(),
+            config.event_ttl,
+            sweep,
+        ));
         Ok(Self {
-            router: app(config.token.clone()),
-            local: app(None),
+            router: app(config.token.clone(), false),
+            local: app(None, true),
+            access,
             store,
         })
     }
@@ -113,6 +135,11 @@ impl ApiServer {
             self.store.install_crd(crd).await?;
         }
         Ok(())
+    }
+
+    /// The permissions the operator's roles used.
+    pub fn access_log(&self) -> &Arc<access::AccessLog> {
+        &self.access
     }
 
     /// The HTTP API as a `tower::Service`, e.g. for `kube::Client::new`,

@@ -98,14 +98,18 @@ pub struct Admitted {
     pub warnings: Vec<String>,
 }
 
-/// Checks and normalises a request body for `rt` before any comparison
-/// with the stored object: kind, metadata shape, schema pruning, defaults,
-/// schema validation. `name` is the name the object will have.
+/// Checks and normalises a request body for `rt`: kind, metadata shape,
+/// schema pruning, defaults, schema validation. `name` is the name the
+/// object will have. An update passes the stored object as `old`: a field
+/// it leaves as it was is not refused for breaking a bound the schema
+/// gained since (kube-apiserver's CRD validation ratcheting), so objects
+/// stored under an older schema can still have their status written.
 pub fn admit(
     rt: &ResourceType,
     mut obj: Value,
     name: &str,
     validation: FieldValidation,
+    old: Option<&Value>,
 ) -> Result<Admitted, ApiError> {
     if !obj.is_object() {
         return Err(ApiError::bad_request(format!(
@@ -127,6 +131,11 @@ pub fn admit(
         schema::prune(schema, &mut obj, "", &mut unknown);
         schema::apply_defaults(schema, &mut obj);
         schema::validate(schema, &obj, "", &mut causes);
+        if let Some(old) = old {
+            causes.retain(|cause| {
+                schema::at_path(old, &cause.field) != schema::at_path(&obj, &cause.field)
+            });
+        }
         obj["apiVersion"] = json!(rt.api_version());
         obj["kind"] = json!(rt.kind);
         if let Some(meta) = meta {
@@ -540,6 +549,7 @@ mod tests {
             json!({"metadata": {"name": "z"}, "spec": {"name": "a."}}),
             "z",
             FieldValidation::Strict,
+            None,
         )
         .unwrap()
         .object;
@@ -551,7 +561,7 @@ mod tests {
     #[test]
     fn create_sets_server_fields_and_drops_status() {
         let rt = zone_type();
-        let mut obj = admit(&rt, json!({"metadata": {"name": "z", "finalizers": []}, "spec": {"name": "a."}, "status": {"serial": 3}}), "z", FieldValidation::Strict).unwrap().object;
+        let mut obj = admit(&rt, json!({"metadata": {"name": "z", "finalizers": []}, "spec": {"name": "a."}, "status": {"serial": 3}}), "z", FieldValidation::Strict, None).unwrap().object;
         prepare_create(&rt, &mut obj, "z", Some("default"));
         assert_eq!(obj["metadata"]["generation"], 1);
         assert!(obj["metadata"]["uid"].is_string());
@@ -567,7 +577,7 @@ mod tests {
     fn strict_rejects_unknown_fields_and_warn_prunes() {
         let rt = zone_type();
         let body = json!({"metadata": {"name": "z", "bogus": 1}, "spec": {"name": "a.", "x": 1}});
-        let err = admit(&rt, body.clone(), "z", FieldValidation::Strict)
+        let err = admit(&rt, body.clone(), "z", FieldValidation::Strict, None)
             .err()
             .unwrap();
         assert_eq!(err.code, 400);
@@ -576,9 +586,45 @@ mod tests {
             "{}",
             err.message
         );
-        let ok = admit(&rt, body, "z", FieldValidation::Warn).unwrap();
+        let ok = admit(&rt, body, "z", FieldValidation::Warn, None).unwrap();
         assert!(ok.object["spec"].get("x").is_none());
         assert_eq!(ok.warnings.len(), 2);
+    }
+
+    #[test]
+    fn an_update_keeping_a_field_that_breaks_a_newer_bound_is_taken() {
+        let mut rt = zone_type();
+        rt.schema = Some(std::sync::Arc::new(
+            json!({"type": "object", "properties": {
+                "spec": {"type": "object", "properties": {"ttl": {"type": "integer", "maximum": 10}}},
+                "status": {"type": "object", "properties": {"serial": {"type": "integer"}}}
+            }}),
+        ));
+        let old = json!({"metadata": {"name": "z"}, "spec": {"ttl": 99}});
+        let status =
+            json!({"metadata": {"name": "z"}, "spec": {"ttl": 99}, "status": {"serial": 1}});
+        assert!(
+            admit(
+                &rt,
+                status.clone(),
+                "z",
+                FieldValidation::Strict,
+                Some(&old)
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            admit(&rt, status, "z", FieldValidation::Strict, None)
+                .err()
+                .unwrap()
+                .code,
+            422
+        );
+        let changed = json!({"metadata": {"name": "z"}, "spec": {"ttl": 98}});
+        let err = admit(&rt, changed, "z", FieldValidation::Strict, Some(&old))
+            .err()
+            .unwrap();
+        assert!(err.message.contains("spec.ttl"), "{}", err.message);
     }
 
     #[test]
@@ -589,6 +635,7 @@ mod tests {
             json!({"metadata": {"name": "z"}, "spec": {"ttl": "x"}}),
             "z",
             FieldValidation::Strict,
+            None,
         )
         .err()
         .unwrap();

@@ -71,10 +71,22 @@ pub struct Change {
 struct Commit {
     changes: Vec<Change>,
     resource_version: u64,
+    /// The store's epoch when the write was applied: a write applied
+    /// before a failed commit was undone with it and is never written.
+    epoch: u64,
     ack: oneshot::Sender<Result<(), String>>,
 }
 
-/// What was on disk at start-up.
+/// What the store does as commits land or fail, before they are
+/// acknowledged.
+pub trait Durability: Send + Sync + 'static {
+    /// Every write up to `rv` is durable.
+    fn committed(&self, rv: u64);
+    /// A commit failed: undo every write not durable; returns the epoch of
+    /// the writes applied from now on.
+    fn failed(&self) -> u64;
+}
+
 pub struct Loaded {
     pub objects: Vec<(String, u64, String)>,
     pub resource_version: u64,
@@ -140,28 +152,28 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer; `committed` is advanced after each durable commit.
     pub fn spawn(
         db: DatabaseConnection,
         committed: watch::Sender<u64>,
         metrics: Arc<Metrics>,
+        durability: Arc<dyn Durability>,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, rx, committed, metrics));
+        tokio::spawn(run(db, rx, committed, metrics, durability));
         Self { tx }
     }
 
-    /// Queues a commit; the caller must hold the store lock so that queue
-    /// order is resource-version order. Await the receiver for durability.
     pub fn queue(
         &self,
         changes: Vec<Change>,
         resource_version: u64,
+        epoch: u64,
     ) -> oneshot::Receiver<Result<(), String>> {
         let (ack, done) = oneshot::channel();
         let _ = self.tx.send(Commit {
             changes,
             resource_version,
+            epoch,
             ack,
         });
         done
@@ -173,10 +185,20 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Commit>,
     committed: watch::Sender<u64>,
     metrics: Arc<Metrics>,
+    durability: Arc<dyn Durability>,
 ) {
+    let mut epoch = 0;
     let mut group = Vec::new();
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let rv = group.last().map_or(0, |c: &Commit| c.resource_version);
+        // Writes applied before the last failure were undone with it.
+        for undone in group.extract_if(.., |c: &mut Commit| c.epoch < epoch) {
+            let _ = undone
+                .ack
+                .send(Err("an earlier write failed to commit".into()));
+        }
+        let Some(rv) = group.last().map(|c| c.resource_version) else {
+            continue;
+        };
         let started = std::time::Instant::now();
         let result = write_group(&db, &group).await;
         metrics.commits.inc();
@@ -186,13 +208,20 @@ async fn run(
         metrics
             .commit_batch
             .observe(group.iter().map(|c| c.changes.len()).sum::<usize>() as f64);
-        let result = result.map_err(|e| {
-            tracing::error!(reason = "StorageError", error = %e, "commit failed");
-            e.to_string()
-        });
-        if result.is_ok() {
-            committed.send_replace(rv);
-        }
+        let result = match result {
+            Ok(()) => {
+                durability.committed(rv);
+                committed.send_replace(rv);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(reason = "StorageError", error = %e, "commit failed; its writes and those after it are undone");
+                epoch = durability.failed();
+                // Wakes the answers waiting for the undone writes to settle.
+                committed.send_modify(|_| {});
+                Err(e.to_string())
+            }
+        };
         for commit in group.drain(..) {
             let _ = commit.ack.send(result.clone());
         }

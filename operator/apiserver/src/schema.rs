@@ -362,6 +362,26 @@ fn render_number(n: f64) -> String {
     }
 }
 
+/// The value at a cause's `field` path (`spec.records[0]`), as
+/// [`validate`] writes them.
+pub fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.')
+        .filter(|part| !part.is_empty())
+        .try_fold(value, |value, part| {
+            let (key, indexes) = part.split_once('[').unwrap_or((part, ""));
+            let mut value = if key.is_empty() {
+                value
+            } else {
+                value.get(key)?
+            };
+            for index in indexes.split('[').filter(|index| !index.is_empty()) {
+                let index: usize = index.trim_end_matches(']').parse().ok()?;
+                value = value.get(index)?;
+            }
+            Some(value)
+        })
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
@@ -373,6 +393,15 @@ fn join(path: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_of_causes_lead_to_their_values() {
+        let value = json!({"spec": {"records": ["a", "b"], "m": [[1, 2]]}});
+        assert_eq!(at_path(&value, "spec.records[1]"), Some(&json!("b")));
+        assert_eq!(at_path(&value, "spec.m[0][1]"), Some(&json!(2)));
+        assert_eq!(at_path(&value, "spec.ttl"), None);
+        assert_eq!(at_path(&value, ""), Some(&value));
+    }
     use serde_json::json;
 
     fn schema() -> Value {

@@ -1,9 +1,11 @@
 //! The object store: every object in memory (reads never touch disk), each
 //! write admitted and applied under one lock, given the next global
 //! resourceVersion, logged for watchers and committed to SQLite before it
-//! is acknowledged. Watchers see an event only once it is durable.
+//! is acknowledged. Reads, lists and watches see only what is durable
+//! ([`crate::pending`]); a write whose commit fails is undone, with every
+//! write applied after it, so no version a client saw is ever issued again.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,10 +15,12 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, Error};
+use crate::history::History;
 use crate::metrics::Metrics;
 use crate::object::{self, Admitted, FieldValidation, Part};
 use crate::patch::{self, PatchType};
-use crate::persist::{self, Change, Writer};
+use crate::pending::{Bucket, Key, Pending};
+use crate::persist::{self, Change, Durability, Writer};
 use crate::registry::{CRD_KEY, NAMESPACE_KEY, Registry, ResourceType};
 use crate::rules::Rules;
 use crate::selector::{FieldSelector, LabelSelector};
@@ -98,25 +102,74 @@ impl Filter {
     }
 }
 
-type Bucket = BTreeMap<(String, String), ObjectRef>;
-
 struct State {
     /// Copied on change, so requests share it without holding the lock.
     registry: Arc<Registry>,
     rules: Rules,
+    /// The live objects: every write applied, durable or not.
     objects: HashMap<String, Bucket>,
-    resource_version: u64,
-    log: VecDeque<Arc<LogEvent>>,
-    /// Every event after this resourceVersion is still in `log`.
-    horizon: u64,
-    log_capacity: usize,
-    poisoned: bool,
+    /// The durable state of objects changed by writes not yet durable.
+    pending: Pending,
+    /// The last resourceVersion issued.
+    issued: u64,
+    /// The last durable resourceVersion: what readers see.
+    committed: u64,
+    /// Bumped when a failed commit undoes the writes not durable.
+    epoch: u64,
+    history: History,
 }
 
 impl State {
     fn register(&mut self, rt: ResourceType) {
         self.rules.register(&rt);
         Arc::make_mut(&mut self.registry).insert(rt);
+    }
+
+    /// An object as readers see it: its durable state.
+    fn durable(&self, type_key: &str, key: &Key) -> Option<ObjectRef> {
+        match self.pending.durable(type_key, key) {
+            Some(durable) => durable.cloned(),
+            None => self.objects.get(type_key)?.get(key).cloned(),
+        }
+    }
+
+    /// Puts `object` (or its absence) at `key` in the live objects.
+    fn restore(&mut self, type_key: &str, key: Key, object: Option<ObjectRef>) {
+        let bucket = self.objects.entry(type_key.to_string()).or_default();
+        match object {
+            Some(object) => bucket.insert(key, object),
+            None => bucket.remove(&key),
+        };
+    }
+}
+
+/// The writer's view of the state: commits advance what readers see; a
+/// failed one undoes everything not durable.
+struct Shared(Arc<Mutex<State>>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Durability for Shared {
+    fn committed(&self, rv: u64) {
+        let mut state = self.lock();
+        state.committed = state.committed.max(rv);
+        state.pending.committed(rv);
+    }
+
+    fn failed(&self) -> u64 {
+        let mut state = self.lock();
+        let undone: Vec<_> = state.pending.take().collect();
+        for (type_key, key, durable) in undone {
+            state.restore(&type_key, key, durable);
+        }
+        let committed = state.committed;
+        state.history.truncate_after(committed);
+        state.epoch += 1;
+        state.epoch
     }
 }
 
@@ -125,7 +178,10 @@ pub struct Txn<'a> {
     state: &'a mut State,
     dry_run: bool,
     changes: Vec<Change>,
-    events: Vec<LogEvent>,
+    /// Each event with the size of its object in bytes.
+    events: Vec<(LogEvent, usize)>,
+    /// What each change replaced, to undo them when the write fails.
+    undo: Vec<(String, Key, Option<ObjectRef>)>,
 }
 
 fn storage_key(type_key: &str, ns: &str, name: &str) -> String {
@@ -153,29 +209,20 @@ impl Txn<'_> {
         if self.dry_run {
             return Arc::new(object);
         }
-        self.state.resource_version += 1;
-        let rv = self.state.resource_version;
+        self.state.issued += 1;
+        let rv = self.state.issued;
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
         let object = Arc::new(object);
+        let key = (ns.to_string(), name.to_string());
         let old = self
             .state
             .objects
             .entry(type_key.to_string())
             .or_default()
-            .insert((ns.to_string(), name.to_string()), object.clone());
-        self.changes.push(Change {
-            key: storage_key(type_key, ns, name),
-            resource_version: rv,
-            body: Some(object.to_string()),
-        });
-        self.events.push(LogEvent {
-            resource_version: rv,
-            type_key: type_key.to_string(),
-            namespace: ns.to_string(),
-            kind,
-            object: object.clone(),
-            old,
-        });
+            .insert(key.clone(), object.clone());
+        let body = object.to_string();
+        let size = body.len();
+        self.record(type_key, key, Some(body), (kind, object.clone(), size), old);
         object
     }
 
@@ -184,30 +231,54 @@ impl Txn<'_> {
         if self.dry_run {
             return Arc::new(last.clone());
         }
-        self.state.resource_version += 1;
-        let rv = self.state.resource_version;
+        self.state.issued += 1;
+        let rv = self.state.issued;
         let mut last = last.clone();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let size = last.to_string().len();
         let last = Arc::new(last);
+        let key = (ns.to_string(), name.to_string());
         let old = self
             .state
             .objects
             .get_mut(type_key)
-            .and_then(|b| b.remove(&(ns.to_string(), name.to_string())));
-        self.changes.push(Change {
-            key: storage_key(type_key, ns, name),
-            resource_version: rv,
-            body: None,
-        });
-        self.events.push(LogEvent {
-            resource_version: rv,
-            type_key: type_key.to_string(),
-            namespace: ns.to_string(),
-            kind: EventType::Deleted,
-            object: last.clone(),
-            old,
-        });
+            .and_then(|b| b.remove(&key));
+        let event = (EventType::Deleted, last.clone(), size);
+        self.record(type_key, key, None, event, old);
         last
+    }
+
+    /// Records the change of `key` (to `body`, or gone) at the current
+    /// resourceVersion: to commit, to undo if the write fails, to show
+    /// readers the durable `old` meanwhile, and to tell watchers (`event`:
+    /// its type, object and size).
+    fn record(
+        &mut self,
+        type_key: &str,
+        key: Key,
+        body: Option<String>,
+        (kind, object, size): (EventType, ObjectRef, usize),
+        old: Option<ObjectRef>,
+    ) {
+        let rv = self.state.issued;
+        self.changes.push(Change {
+            key: storage_key(type_key, &key.0, &key.1),
+            resource_version: rv,
+            body,
+        });
+        self.state.pending.touch(type_key, &key, old.as_ref(), rv);
+        self.events.push((
+            LogEvent {
+                resource_version: rv,
+                type_key: type_key.to_string(),
+                namespace: key.0.clone(),
+                kind,
+                object,
+                old: old.clone(),
+            },
+            size,
+        ));
+        self.undo.push((type_key.to_string(), key, old));
     }
 
     fn namespace_objects(&self, ns: &str) -> Vec<(ResourceType, String, ObjectRef)> {
@@ -320,7 +391,7 @@ fn in_namespace<'a>(
 
 /// The store; cheap to share behind an `Arc`.
 pub struct Store {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
     writer: Writer,
     committed: watch::Receiver<u64>,
 }
@@ -329,21 +400,27 @@ impl Store {
     /// Opens (or creates) the store in `data_dir` and loads every object.
     pub async fn open(
         data_dir: &Path,
-        log_capacity: usize,
+        history_bytes: usize,
         metrics: Arc<Metrics>,
     ) -> Result<Self, Error> {
         let (db, loaded) = persist::open(data_dir).await?;
+        let newest = loaded
+            .objects
+            .iter()
+            .map(|(_, rv, _)| *rv)
+            .fold(loaded.resource_version, u64::max);
+        // Watches from before the restart relist: the history is empty.
         let mut state = State {
             registry: Arc::new(Registry::default()),
             rules: Rules::default(),
             objects: HashMap::new(),
-            resource_version: loaded.resource_version,
-            log: VecDeque::new(),
-            horizon: loaded.resource_version,
-            log_capacity: log_capacity.max(1),
-            poisoned: false,
+            pending: Pending::default(),
+            issued: newest,
+            committed: newest,
+            epoch: 0,
+            history: History::new(history_bytes, newest),
         };
-        for (key, rv, body) in loaded.objects {
+        for (key, _, body) in loaded.objects {
             let object: Value =
                 serde_json::from_str(&body).map_err(|source| Error::CorruptObject {
                     key: key.clone(),
@@ -362,18 +439,18 @@ impl Store {
                     })?;
                 state.register(ResourceType::from_crd(&crd)?);
             }
-            state.resource_version = state.resource_version.max(rv);
             state
                 .objects
                 .entry(type_key.to_string())
                 .or_default()
                 .insert((ns.to_string(), name.to_string()), Arc::new(object));
         }
-        state.horizon = state.resource_version;
-        let (committed_tx, committed) = watch::channel(state.resource_version);
+        let (committed_tx, committed) = watch::channel(state.issued);
+        let state = Arc::new(Mutex::new(state));
+        let durability = Arc::new(Shared(state.clone()));
         let store = Self {
-            state: Mutex::new(state),
-            writer: Writer::spawn(db, committed_tx, metrics),
+            state,
+            writer: Writer::spawn(db, committed_tx, metrics, durability),
             committed,
         };
         store.ensure_default_namespaces().await?;
@@ -406,50 +483,80 @@ impl Store {
         Ok(())
     }
 
-    /// Runs one write under the lock, then waits until it is durable.
+    /// Runs one write under the lock, then waits until it is durable. A
+    /// write that fails is not seen: a refused one is undone at once, one
+    /// whose commit fails is undone by the writer (with those after it).
     async fn write<T>(
         &self,
         dry_run: bool,
         f: impl FnOnce(&mut Txn) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let (out, ack) = {
+        let queued = {
             let mut state = self.lock();
-            if state.poisoned {
-                return Err(ApiError::internal(
-                    "storage failed earlier; restart the control plane",
-                ));
-            }
             let mut txn = Txn {
                 state: &mut state,
                 dry_run,
                 changes: Vec::new(),
                 events: Vec::new(),
+                undo: Vec::new(),
             };
-            let out = f(&mut txn)?;
+            let out = f(&mut txn);
             let Txn {
-                changes, events, ..
+                changes,
+                events,
+                undo,
+                ..
             } = txn;
-            if changes.is_empty() {
-                return Ok(out);
-            }
-            let rv = state.resource_version;
-            for event in events {
-                state.log.push_back(Arc::new(event));
-            }
-            while state.log.len() > state.log_capacity {
-                if let Some(dropped) = state.log.pop_front() {
-                    state.horizon = dropped.resource_version;
+            match out {
+                Ok(out) if !changes.is_empty() => {
+                    let rv = state.issued;
+                    for (event, size) in events {
+                        state.history.push(Arc::new(event), size);
+                    }
+                    Ok((out, self.writer.queue(changes, rv, state.epoch)))
+                }
+                // It read the live state, which may hold writes not yet
+                // durable (a create this one conflicts with): answered once
+                // those settle, so that a read after it agrees.
+                unwritten => {
+                    for (type_key, key, old) in undo.into_iter().rev() {
+                        state.restore(&type_key, key, old);
+                    }
+                    Err((unwritten, state.issued))
                 }
             }
-            (out, self.writer.queue(changes, rv))
+        };
+        let (out, ack) = match queued {
+            Ok(queued) => queued,
+            Err((unwritten, issued)) => {
+                self.settle(issued).await;
+                return unwritten;
+            }
         };
         match ack.await {
             Ok(Ok(())) => Ok(out),
-            Ok(Err(e)) => {
-                self.lock().poisoned = true;
-                Err(ApiError::internal(format!("storage: {e}")))
-            }
+            Ok(Err(e)) => Err(ApiError::internal(format!(
+                "storage: {e}; the write was not made"
+            ))),
             Err(_) => Err(Error::WriterStopped.into()),
+        }
+    }
+
+    /// Waits until no write issued at or before `rv` is in flight: each
+    /// committed, or undone by a failed commit.
+    async fn settle(&self, rv: u64) {
+        let mut committed = self.committed.clone();
+        loop {
+            committed.borrow_and_update();
+            {
+                let state = self.lock();
+                if state.committed >= rv || state.pending.is_empty() {
+                    return;
+                }
+            }
+            if committed.changed().await.is_err() {
+                return;
+            }
         }
     }
 
@@ -463,17 +570,16 @@ impl Store {
         self.lock().registry.clone()
     }
 
+    /// An object as it is durably stored.
     pub fn get(&self, rt: &ResourceType, ns: Option<&str>, name: &str) -> Option<ObjectRef> {
-        self.lock()
-            .objects
-            .get(&rt.key())?
-            .get(&(ns.unwrap_or_default().to_string(), name.to_string()))
-            .cloned()
+        let key = (ns.unwrap_or_default().to_string(), name.to_string());
+        self.lock().durable(&rt.key(), &key)
     }
 
-    /// Current resourceVersion (of the last acknowledged or pending write).
+    /// The resourceVersion of the last durable write: the version reads
+    /// are at.
     pub fn resource_version(&self) -> u64 {
-        self.lock().resource_version
+        self.lock().committed
     }
 
     /// A page of objects in key order, after the continue token's key.
@@ -492,17 +598,19 @@ impl Store {
             None => (None, None),
         };
         let state = self.lock();
-        let rv = start_rv.unwrap_or(state.resource_version);
+        let rv = start_rv.unwrap_or(state.committed);
         let empty = Bucket::new();
-        let bucket = state.objects.get(&rt.key()).unwrap_or(&empty);
+        let type_key = rt.key();
+        let live = state.objects.get(&type_key).unwrap_or(&empty);
         let start = match (after, &filter.namespace) {
             (Some(key), _) => Bound::Excluded(key),
             (None, Some(ns)) => Bound::Included((ns.clone(), String::new())),
             (None, None) => Bound::Unbounded,
         };
         // Keys sort by namespace first: a namespaced list stops at its end.
-        let mut matching = bucket
-            .range((start, Bound::Unbounded))
+        let mut matching = state
+            .pending
+            .durable_range(&type_key, live, start)
             .take_while(|((ns, _), _)| filter.namespace.as_ref().is_none_or(|want| want == ns))
             .filter(|((ns, _), obj)| filter.matches(ns, obj));
         let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
@@ -526,23 +634,17 @@ impl Store {
         })
     }
 
-    /// Durable events after `after` (and up to the committed version), or
-    /// `None` when `after` is older than the retained history (410 Expired).
-    pub fn events_after(&self, after: u64) -> Option<Vec<Arc<LogEvent>>> {
-        let committed = *self.committed.borrow();
+    /// The durable events of a kind after `after`, and the version they
+    /// reach; `None` when `after` is older than the kind's history, or
+    /// newer than anything durable (a version of an earlier life of the
+    /// store): 410 Expired, and the client relists.
+    pub fn events_after(&self, type_key: &str, after: u64) -> Option<(Vec<Arc<LogEvent>>, u64)> {
         let state = self.lock();
-        if after < state.horizon {
+        if after > state.committed {
             return None;
         }
-        let start = state.log.partition_point(|e| e.resource_version <= after);
-        Some(
-            state
-                .log
-                .range(start..)
-                .take_while(|e| e.resource_version <= committed)
-                .cloned()
-                .collect(),
-        )
+        let events = state.history.after(type_key, after, state.committed)?;
+        Some((events, state.committed))
     }
 
     /// Notified with the resourceVersion of each durable commit.
@@ -582,7 +684,7 @@ impl Store {
         let Admitted {
             mut object,
             warnings,
-        } = object::admit(rt, body, &name, opts.validation)?;
+        } = object::admit(rt, body, &name, opts.validation, None)?;
         let ns_key = if rt.namespaced {
             ns.unwrap_or_default()
         } else {
@@ -619,14 +721,16 @@ impl Store {
             return Err(ApiError::method_not_allowed());
         }
         check_body_name(&body, name)?;
-        let Admitted { object, warnings } = object::admit(rt, body, name, opts.validation)?;
         let ns_key = ns.unwrap_or_default();
+        let mut warnings = Vec::new();
         let object = self
             .write(opts.dry_run, |txn| {
                 let old = txn
                     .get(&rt.key(), ns_key, name)
                     .ok_or_else(|| ApiError::not_found(&rt.qualified(), name))?;
-                let next = object::prepare_update(rt, &old, object, part, true)?;
+                let admitted = object::admit(rt, body, name, opts.validation, Some(&old))?;
+                warnings = admitted.warnings;
+                let next = object::prepare_update(rt, &old, admitted.object, part, true)?;
                 txn.finish_update(rt, ns_key, name, &old, next)
             })
             .await?;
@@ -666,7 +770,12 @@ impl Store {
             }
         }
         let ns_key = ns.unwrap_or_default();
-        let absent = self.get(rt, Some(ns_key), name).is_none();
+        // The live state: an apply after a create not yet durable patches it.
+        let absent = self
+            .lock()
+            .objects
+            .get(&rt.key())
+            .is_none_or(|bucket| !bucket.contains_key(&(ns_key.to_string(), name.to_string())));
         if absent && patch_type == PatchType::Apply && part == Part::Main {
             let mut body = patch_doc;
             body["metadata"]["name"] = json!(name);
@@ -694,7 +803,7 @@ impl Store {
                     PatchType::Apply => patch::apply(&mut doc, &patch_doc),
                 }
                 check_body_name(&doc, name)?;
-                let admitted = object::admit(rt, doc, name, opts.validation)?;
+                let admitted = object::admit(rt, doc, name, opts.validation, Some(&old))?;
                 warnings = admitted.warnings;
                 let next = object::prepare_update(rt, &old, admitted.object, part, false)?;
                 txn.finish_update(rt, ns_key, name, &old, next)

@@ -379,6 +379,20 @@ async fn finalizers_delay_deletion() {
     let mut z = zone("a");
     z.metadata.finalizers = Some(vec!["test/hold".into()]);
     api.create(&PostParams::default(), &z).await.unwrap();
+    // kube-apiserver answers 200 with the object kept for its finalizers.
+    let (code, pending) = raw(
+        &h,
+        "DELETE",
+        "/apis/designate.openstack.org/v1alpha1/namespaces/default/zones/a",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{pending}");
+    assert!(
+        pending["metadata"]["deletionTimestamp"].is_string(),
+        "{pending}"
+    );
     let deleted = api.delete("a", &DeleteParams::default()).await.unwrap();
     let pending = deleted
         .left()
@@ -606,7 +620,7 @@ async fn watch_orders_events_bookmarks_and_times_out() {
 /// history gets an in-stream ERROR event with code 410.
 #[tokio::test]
 async fn stale_watch_gets_in_stream_410() {
-    let h = harness_with(|c| c.event_history = 3).await;
+    let h = harness_with(|c| c.history_bytes = 1).await;
     let cms: Api<ConfigMap> = Api::namespaced(h.client.clone(), "default");
     let start = cms
         .list(&ListParams::default())
@@ -632,11 +646,13 @@ async fn stale_watch_gets_in_stream_410() {
 }
 
 /// §a(i) kube-runtime watcher: resumes after the server ends the stream
-/// (timeoutSeconds) without relisting, and relists after a 410.
+/// (timeoutSeconds) without relisting, relists after a 410, and is not
+/// expired by a burst of writes to another kind.
 #[tokio::test]
 async fn watcher_resumes_after_timeout_and_relists_after_410() {
     let h = harness_with(|c| {
-        c.event_history = 3;
+        // Each kind keeps its latest event only.
+        c.history_bytes = 1;
         c.bookmark_interval = Duration::from_secs(600);
     })
     .await;
@@ -667,23 +683,14 @@ async fn watcher_resumes_after_timeout_and_relists_after_410() {
         }
     }
     assert_eq!(inits, 1, "resumed without relisting");
-    // Writes to another kind push the history past the version the watcher
-    // last saw; its next watch gets 410 and it relists (a second Init).
-    api.create(&PostParams::default(), &zone("c"))
-        .await
-        .unwrap();
-    loop {
-        if let watcher::Event::Apply(z) = next(&mut events).await
-            && z.name_any() == "c"
-        {
-            break;
-        }
-    }
-    let cms: Api<ConfigMap> = Api::namespaced(h.client.clone(), "default");
-    for i in 0..6 {
-        let cm: ConfigMap =
-            serde_json::from_value(json!({"metadata": {"name": format!("c{i}")}})).unwrap();
-        cms.create(&PostParams::default(), &cm).await.unwrap();
+    // Unpolled, the watcher lets its watch end; meanwhile zones move the
+    // kind's history past the version it last saw: its next watch gets 410
+    // and it relists (a second Init).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for name in ["c", "d", "e"] {
+        api.create(&PostParams::default(), &zone(name))
+            .await
+            .unwrap();
     }
     let mut relisted = Vec::new();
     let mut expired = 0;
@@ -699,8 +706,26 @@ async fn watcher_resumes_after_timeout_and_relists_after_410() {
         }
     }
     assert_eq!(expired, 1);
-    assert_eq!(relisted, ["a", "b", "c"]);
+    assert_eq!(relisted, ["a", "b", "c", "d", "e"]);
     assert_eq!(inits, 2);
+    // A burst on another kind leaves the zones' history alone.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cms: Api<ConfigMap> = Api::namespaced(h.client.clone(), "default");
+    for i in 0..6 {
+        let cm: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": format!("c{i}")}})).unwrap();
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+    }
+    api.create(&PostParams::default(), &zone("f"))
+        .await
+        .unwrap();
+    loop {
+        match next_item(&mut events).await {
+            Ok(watcher::Event::Apply(z)) if z.name_any() == "f" => break,
+            Ok(watcher::Event::Init) | Err(_) => panic!("the zones' watch expired"),
+            Ok(_) => {}
+        }
+    }
 }
 
 type WatchItem = Result<watcher::Event<Zone>, watcher::Error>;

@@ -200,7 +200,7 @@ impl Settings {
         {
             return Err(invalid(format!("view {view:?} is not a valid view name")));
         }
-        let tsigkey_name = target.get("tsigkey_name").map(str::to_string);
+        let tsigkey_name = target.get(crate::TSIGKEY_NAME).map(str::to_string);
         // It goes into named's configuration: a name, nothing that could end
         // the statement.
         if let Some(name) = &tsigkey_name

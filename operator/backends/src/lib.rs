@@ -28,6 +28,7 @@
 
 pub mod bind9;
 pub mod pdns4;
+pub mod rules;
 pub mod testing;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bind9::Bind9;
 pub use pdns4::Pdns4;
+pub use rules::TargetRules;
 
 /// Errors of the backends; `reason()` is the stable label for logs, metrics
 /// and status conditions.
@@ -56,6 +58,9 @@ pub enum Error {
     },
     #[error("invalid zone name {0:?}")]
     InvalidZoneName(String),
+    /// The target names what the operator's rules do not allow.
+    #[error("target option {option} not allowed: {message}")]
+    TargetNotAllowed { option: String, message: String },
     /// A master given by host name has no address.
     #[error("cannot resolve master {host}: {message}")]
     MasterUnresolvable { host: String, message: String },
@@ -100,6 +105,7 @@ impl Error {
             Self::UnknownType(_) => "UnknownBackendType",
             Self::InvalidTarget { .. } => "InvalidTarget",
             Self::InvalidZoneName(_) => "InvalidZoneName",
+            Self::TargetNotAllowed { .. } => "TargetNotAllowed",
             Self::MasterUnresolvable { .. } => "MasterUnresolvable",
             Self::Exec { .. } => "BackendExecFailed",
             Self::Unreachable { .. } => "BackendUnreachable",
@@ -109,6 +115,13 @@ impl Error {
         }
     }
 }
+
+/// The option naming the TSIG key a target's nameservers transfer with.
+pub const TSIGKEY_NAME: &str = "tsigkey_name";
+/// That key's algorithm and base64 secret, for drivers that install it
+/// (merged as secrets: never printed).
+pub const TSIGKEY_ALGORITHM: &str = "tsigkey_algorithm";
+pub const TSIGKEY_SECRET: &str = "tsigkey_secret";
 
 /// A DNS server address; `host` is an IP address or a host name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

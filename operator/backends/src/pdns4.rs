@@ -5,7 +5,10 @@
 //! `https://...`; as in Designate only the scheme and authority count),
 //! `api_token` (the `X-API-Key`, usually from the target's Secret),
 //! `tsigkey_name` (a TSIG key known to PowerDNS that signs the transfers from
-//! the masters), `api_ca_cert` (a PEM file of CAs for an https endpoint; the
+//! the masters; with `tsigkey_algorithm` and `tsigkey_secret`, which the
+//! controllers give from the zone's `TsigKey`, it is installed through the
+//! API's `tsigkeys` first: `PUT` over the key of that name, or `POST`
+//! where there is none), `api_ca_cert` (a PEM file of CAs for an https endpoint; the
 //! system's roots without it, where Designate would skip verification).
 //!
 //! Requests, under `/api/v1/servers/localhost/zones`:
@@ -38,7 +41,10 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 
-use crate::{Backend, Error, HostPort, Reply, Target, resolve_masters, zone_name};
+use crate::{
+    Backend, Error, HostPort, Reply, TSIGKEY_ALGORITHM, TSIGKEY_NAME, TSIGKEY_SECRET, Target,
+    resolve_masters, zone_name,
+};
 
 pub const TYPE: &str = "pdns4";
 
@@ -47,6 +53,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest answer read (zone objects without records are small).
 const MAX_ANSWER: usize = 1 << 20;
 const ZONES: &str = "/api/v1/servers/localhost/zones";
+const KEYS: &str = "/api/v1/servers/localhost/tsigkeys";
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidTarget {
@@ -63,6 +70,9 @@ pub(crate) enum Action {
     Retrieve,
     Delete,
     ServerInfo,
+    LookUpKey,
+    AddKey,
+    DeleteKey,
 }
 
 /// One API request, before the endpoint and the API key are added.
@@ -113,6 +123,44 @@ pub(crate) fn set_masters_request(
         path: format!("{ZONES}/{zone}."),
         body: Some(body),
     }
+}
+
+/// The TSIG key of that name (without its trailing dot) on PowerDNS.
+pub(crate) fn key_lookup_request(name: &str) -> Request {
+    Request {
+        action: Action::LookUpKey,
+        method: Method::GET,
+        path: format!("{KEYS}/{name}."),
+        body: None,
+    }
+}
+
+/// Adds the key the zones transfer with.
+pub(crate) fn add_key_request(name: &str, material: &KeyMaterial) -> Request {
+    Request {
+        action: Action::AddKey,
+        method: Method::POST,
+        path: KEYS.to_string(),
+        body: Some(json!({"name": name, "algorithm": material.algorithm, "key": material.secret})),
+    }
+}
+
+/// Removes every key of that name. PowerDNS keys a key by name and
+/// algorithm: a POST or PUT with another algorithm adds a second key of
+/// the same name, and transfers would go on using the first.
+pub(crate) fn delete_key_request(name: &str) -> Request {
+    Request {
+        action: Action::DeleteKey,
+        method: Method::DELETE,
+        path: format!("{KEYS}/{name}."),
+        body: None,
+    }
+}
+
+/// Whether PowerDNS's key (a `TSIGKey` object) is `material`.
+fn same_key(installed: &serde_json::Value, material: &KeyMaterial) -> bool {
+    installed["algorithm"] == material.algorithm.as_str()
+        && installed["key"] == material.secret.as_str()
 }
 
 pub(crate) fn retrieve_request(zone: &str) -> Request {
@@ -167,7 +215,9 @@ pub(crate) fn outcome(
     match action {
         _ if status.is_success() => Ok(Reply::Done),
         Action::Create if exists => Ok(Reply::Exists),
-        Action::Retrieve | Action::Delete if missing => Ok(Reply::Missing),
+        Action::Retrieve | Action::Delete | Action::LookUpKey | Action::DeleteKey if missing => {
+            Ok(Reply::Missing)
+        }
         _ if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN => {
             Err(Error::Unauthorized {
                 driver: TYPE,
@@ -191,8 +241,18 @@ pub(crate) struct Settings {
     authority: String,
     api_token: String,
     tsigkey: Option<String>,
+    /// The key's algorithm and secret, when the operator gives them: the
+    /// key is then installed on PowerDNS before its zones use it.
+    key_material: Option<KeyMaterial>,
     ca_cert: Option<String>,
     masters: Vec<HostPort>,
+}
+
+/// A TSIG key's algorithm and (base64) secret; never printed.
+#[derive(Clone, PartialEq)]
+pub(crate) struct KeyMaterial {
+    algorithm: String,
+    secret: String,
 }
 
 impl fmt::Debug for Settings {
@@ -235,7 +295,14 @@ impl Settings {
             https,
             authority,
             api_token,
-            tsigkey: target.get("tsigkey_name").map(str::to_string),
+            tsigkey: target.get(TSIGKEY_NAME).map(str::to_string),
+            key_material: target
+                .get(TSIGKEY_ALGORITHM)
+                .zip(target.get(TSIGKEY_SECRET))
+                .map(|(algorithm, secret)| KeyMaterial {
+                    algorithm: algorithm.to_string(),
+                    secret: secret.to_string(),
+                }),
             ca_cert: target.get("api_ca_cert").map(str::to_string),
             masters: target.masters.clone(),
         })
@@ -318,6 +385,7 @@ impl Pdns4 {
     pub async fn create_zone(&self, zone: &str) -> Result<(), Error> {
         let zone = zone_name(zone)?;
         let masters = resolve_masters(&self.settings.masters).await?;
+        self.install_key().await?;
         let created = create_request(zone, &masters, self.settings.tsigkey.as_deref());
         if self.call(&created).await? == Reply::Exists {
             let tsigkey = self.settings.tsigkey.as_deref();
@@ -343,12 +411,48 @@ impl Pdns4 {
         Ok(())
     }
 
+    /// Puts the transfers' key on PowerDNS, when its material is given.
+    async fn install_key(&self) -> Result<(), Error> {
+        let (Some(name), Some(material)) = (&self.settings.tsigkey, &self.settings.key_material)
+        else {
+            return Ok(());
+        };
+        let name = name.trim_end_matches('.');
+        if let Some(installed) = self.fetch(&key_lookup_request(name)).await? {
+            if same_key(&installed, material) {
+                return Ok(());
+            }
+            self.call(&delete_key_request(name)).await?;
+        }
+        self.call(&add_key_request(name, material)).await?;
+        Ok(())
+    }
+
     /// Whether the API answers and takes the key.
     pub(crate) async fn server_info(&self) -> Result<(), Error> {
         self.call(&server_info_request()).await.map(drop)
     }
 
+    /// The JSON an answer holds; `None` when what was asked is missing.
+    async fn fetch(&self, request: &Request) -> Result<Option<serde_json::Value>, Error> {
+        let (reply, body) = self.exchange(request).await?;
+        if reply == Reply::Missing {
+            return Ok(None);
+        }
+        serde_json::from_str(&body)
+            .map(Some)
+            .map_err(|e| Error::Failed {
+                driver: TYPE,
+                server: self.settings.authority.clone(),
+                message: format!("{:?} {}: not JSON: {e}", request.method, request.path),
+            })
+    }
+
     async fn call(&self, request: &Request) -> Result<Reply, Error> {
+        self.exchange(request).await.map(|(reply, _)| reply)
+    }
+
+    async fn exchange(&self, request: &Request) -> Result<(Reply, String), Error> {
         let server = &self.settings.authority;
         let answer = tokio::time::timeout(REQUEST_TIMEOUT, self.send(request))
             .await
@@ -358,7 +462,8 @@ impl Pdns4 {
                 timeout: REQUEST_TIMEOUT,
             })??;
         tracing::debug!(driver = TYPE, %server, method = %request.method, path = %request.path, status = %answer.status, "PowerDNS API");
-        outcome(request.action, answer.status, &answer.body, server)
+        let reply = outcome(request.action, answer.status, &answer.body, server)?;
+        Ok((reply, answer.body))
     }
 
     async fn send(&self, request: &Request) -> Result<Answer, Error> {

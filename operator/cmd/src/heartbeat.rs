@@ -113,6 +113,11 @@ impl Heartbeats {
         })
     }
 
+    /// Who this process is: its host and pid.
+    pub fn identity(&self) -> String {
+        self.identity.clone()
+    }
+
     /// Starts `service`'s heartbeat; the first is sent at once.
     pub fn start(&self, service: &'static str) -> Beating {
         let this = self.clone();

@@ -2,8 +2,10 @@
 //!
 //! - `standalone`: the embedded control plane plus every role, on one machine.
 //! - `apiserver`: the embedded control plane alone.
+//! - `api`, `controllers`, `mdns`: one role against a cluster (kubeconfig or
+//!   in-cluster), as the chart runs them; the controllers leader-elected.
+//! - no command: every role in one process against a cluster.
 //! - `crds`: prints (or writes) the CustomResourceDefinitions.
-//! - no command: the controllers against a real cluster (kubeconfig or in-cluster).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,13 +15,15 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use designate_apiserver::{ApiServer, Config, ExtraMetrics, Tls};
-use designate_controllers::{DEFAULT_POOL, Metrics, PropagationSettings, Settings};
-use designate_mdns::{AllowList, MiniDns, PolicyHandle, TransferPolicy};
+use designate_controllers::{DEFAULT_POOL, PropagationSettings, Settings};
 use designate_storage::Storage;
 use tracing::info;
 
+use roles::{ElectionArgs, Health, RoleMetrics, Shared};
+
 mod conf;
 mod heartbeat;
+mod roles;
 
 #[derive(Parser)]
 #[command(
@@ -27,19 +31,30 @@ mod heartbeat;
     version,
     about = "OpenStack Designate-compatible DNS as a Service, as a Kubernetes operator"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Where published zone data is kept, for the controllers against a real
-    /// cluster (`mysql://`, `postgres://` or `sqlite://` URL).
+    /// Every role in one process, against a cluster.
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// Options of the roles against a cluster.
+#[derive(clap::Args, Clone)]
+struct ClusterArgs {
+    /// Where published zone data is kept, for the controllers and MiniDNS
+    /// (`mysql://`, `postgres://` or `sqlite://` URL).
     #[arg(long, env = "DESIGNATE_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Where the controllers' Prometheus metrics are served (`/metrics`)
-    /// against a real cluster; standalone adds them to the embedded API's.
+    /// Where `/metrics`, `/healthz` and `/readyz` are served; standalone
+    /// adds the metrics to the embedded API's.
     #[arg(long, env = "DESIGNATE_METRICS_LISTEN", default_value = "0.0.0.0:8080")]
     metrics_listen: SocketAddr,
     #[command(flatten)]
     roles: RoleArgs,
+    #[command(flatten)]
+    election: ElectionArgs,
 }
 
 /// Options of the roles beside the controllers (standalone or in a cluster).
@@ -49,6 +64,11 @@ struct RoleArgs {
     /// as their `masters`.
     #[arg(long, env = "DESIGNATE_MDNS_LISTEN", default_value = "127.0.0.1:5354")]
     mdns_listen: SocketAddr,
+    /// Sources MiniDNS allows transfers from besides the pools' servers: a
+    /// network (`10.244.0.0/16`, a cluster's pods), an address or a host
+    /// name (resolved every 30 s); repeatable.
+    #[arg(long = "mdns-allow-from")]
+    mdns_allow_from: Vec<String>,
     /// Where the Designate v2 REST API answers.
     #[arg(long, env = "DESIGNATE_REST_LISTEN", default_value = "127.0.0.1:9001")]
     rest_listen: SocketAddr,
@@ -67,11 +87,14 @@ struct RoleArgs {
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     propagation_timeout: Duration,
     /// How often settled zones are checked on their nameservers (put back
-    /// where lost, ERROR re-driven), e.g. `60s`.
+    /// where lost), e.g. `60s`; a zone in ERROR is driven again sooner
+    /// (5 s, doubling up to this).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     heal_interval: Duration,
     #[command(flatten)]
     heartbeat: heartbeat::HeartbeatArgs,
+    #[command(flatten)]
+    targets: TargetArgs,
 }
 
 /// Who may call the REST API: Designate's `[service:api] auth_strategy`,
@@ -222,7 +245,44 @@ impl RoleArgs {
             namespace: namespace.to_string(),
             // Loaded once the API is reachable (`run_roles`).
             grant_key: None,
+            target_rules: self.targets.rules(),
+            target_secret_namespaces: self.targets.target_secret_namespace.clone(),
         })
+    }
+}
+
+/// What pool targets may name on the operator's machine: whoever may write
+/// a Pool may otherwise make the operator run a program or read a file.
+#[derive(clap::Args, Clone)]
+struct TargetArgs {
+    /// A directory target files (`rndc_key_file`, `rndc_config_file`,
+    /// `api_ca_cert`) may be in, besides /etc/designate, /etc/bind and
+    /// /etc/powerdns; repeatable.
+    #[arg(long = "backend-file-dir")]
+    backend_file_dir: Vec<PathBuf>,
+    /// A program `rndc_bin_path` may name, besides `rndc`,
+    /// /usr/sbin/rndc and /usr/bin/rndc; repeatable.
+    #[arg(long = "backend-program")]
+    backend_program: Vec<String>,
+    /// Let PowerDNS APIs be reached over plain HTTP off loopback (the API
+    /// key crosses the network in the clear).
+    #[arg(long)]
+    allow_insecure_backend_http: bool,
+    /// A namespace besides the operator's that a target's `secretRef` may
+    /// name; repeatable.
+    #[arg(long = "target-secret-namespace")]
+    target_secret_namespace: Vec<String>,
+}
+
+impl TargetArgs {
+    fn rules(&self) -> designate_backends::TargetRules {
+        let mut rules = designate_backends::TargetRules::default();
+        rules
+            .file_dirs
+            .extend(self.backend_file_dir.iter().cloned());
+        rules.programs.extend(self.backend_program.iter().cloned());
+        rules.insecure_http = self.allow_insecure_backend_http;
+        rules
     }
 }
 
@@ -275,6 +335,15 @@ struct ControlPlaneArgs {
     /// always on when listening off loopback.
     #[arg(long, env = "DESIGNATE_KUBE_TLS")]
     kube_tls: bool,
+    /// A further name (DNS name or IP address) for the serving certificate,
+    /// beside the listen addresses; repeatable. Implies HTTPS.
+    #[arg(long = "tls-san", value_name = "NAME", env = "DESIGNATE_TLS_SAN",
+          value_delimiter = ',', value_parser = parse_tls_san)]
+    tls_sans: Vec<String>,
+    /// Keep writing the RBAC permissions the roles used into this JSON file
+    /// (the chart's Roles are checked against it).
+    #[arg(long, hide = true)]
+    record_access: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -283,11 +352,35 @@ enum Command {
     Standalone(Box<StandaloneArgs>),
     /// Run only the embedded Kubernetes-compatible API (no controllers).
     Apiserver(ControlPlaneArgs),
+    /// Run the Designate v2 REST API against a cluster.
+    Api(Box<ClusterArgs>),
+    /// Run the controllers against a cluster (one replica leads).
+    Controllers(Box<ClusterArgs>),
+    /// Run MiniDNS against a cluster.
+    Mdns(Box<ClusterArgs>),
+    /// Migration from Designate: `pools import pools.yaml | kubectl apply -f -`.
+    Pools {
+        #[command(subcommand)]
+        command: PoolsCommand,
+    },
     /// Print the CRDs as YAML, or write them as files into a directory.
     Crds {
         /// Directory to write `<plural>.<group>.yaml` files into.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PoolsCommand {
+    /// Print Designate's pools.yaml as Pool resources (and Secrets for the
+    /// targets' credentials), for `kubectl apply -f -`.
+    Import {
+        /// The pools.yaml `designate-manage pool update --file` reads.
+        file: PathBuf,
+        /// Where the operator runs: the namespace of the Secrets.
+        #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+        namespace: String,
     },
 }
 
@@ -302,20 +395,10 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => {
-            let identity = cli.roles.identity.build(cli.roles.rest_listen)?;
-            // The namespace the operator runs in (set by the chart from the pod's).
-            let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
-            let settings = cli.roles.settings(&namespace)?;
-            run_in_cluster(
-                cli.database_url,
-                cli.metrics_listen,
-                cli.roles,
-                settings,
-                identity,
-            )
-            .await
-        }
+        None => run_in_cluster(cli.cluster, &Role::ALL).await,
+        Some(Command::Api(args)) => run_in_cluster(*args, &[Role::Api]).await,
+        Some(Command::Controllers(args)) => run_in_cluster(*args, &[Role::Controllers]).await,
+        Some(Command::Mdns(args)) => run_in_cluster(*args, &[Role::Mdns]).await,
         Some(Command::Standalone(args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
                 format!(
@@ -338,7 +421,30 @@ async fn main() -> Result<()> {
         }
         Some(Command::Apiserver(args)) => standalone(args, None).await,
         Some(Command::Crds { out }) => crds(out.as_deref()),
+        Some(Command::Pools {
+            command: PoolsCommand::Import { file, namespace },
+        }) => import_pools(&file, &namespace),
     }
+}
+
+fn import_pools(file: &Path, namespace: &str) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let imported = designate_migrate::pools::import(&text, namespace)
+        .with_context(|| format!("importing {}", file.display()))?;
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // The Secrets first: the Pools reference them.
+    for secret in &imported.secrets {
+        write!(out, "---\n{}", serde_yaml::to_string(secret)?)?;
+    }
+    for pool in &imported.pools {
+        write!(out, "---\n{}", serde_yaml::to_string(pool)?)?;
+    }
+    Ok(())
 }
 
 fn crds(out: Option<&Path>) -> Result<()> {
@@ -354,152 +460,115 @@ fn crds(out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-async fn run_in_cluster(
-    database_url: Option<String>,
-    metrics_listen: SocketAddr,
-    roles: RoleArgs,
-    settings: Settings,
-    identity: Identity,
-) -> Result<()> {
-    let database_url = database_url
-        .context("--database-url (or DESIGNATE_DATABASE_URL) is required against a cluster")?;
-    let client = kube::Client::try_default()
-        .await
-        .context("no Kubernetes cluster found (kubeconfig or in-cluster); try `designate-operator standalone`")?;
-    let storage = open_storage(&database_url).await?;
-    let metrics = RoleMetrics::default();
-    let served = metrics.clone();
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let served = served.clone();
-            async move { format!("{}# EOF\n", served.render()) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind(metrics_listen)
-        .await
-        .with_context(|| format!("listening on {metrics_listen}"))?;
-    info!(%metrics_listen, "metrics served at /metrics");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    run_roles(client, storage, settings, metrics, &roles, identity).await
+/// A role a process runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Api,
+    Controllers,
+    Mdns,
 }
 
-/// MiniDNS and the controllers, until shutdown.
-async fn run_roles(
-    client: kube::Client,
-    storage: Storage,
-    settings: Settings,
-    metrics: RoleMetrics,
-    args: &RoleArgs,
-    identity: Identity,
-) -> Result<()> {
-    let mdns = MiniDns::bind(args.mdns_listen, storage.clone(), TransferPolicy::default())
-        .await
-        .with_context(|| format!("MiniDNS listening on {}", args.mdns_listen))?;
-    println!("MiniDNS:        {}", mdns.local_addr());
-    tokio::spawn(keep_transfer_policy(storage.clone(), mdns.policy()));
-    let (keys_loaded, keys_known) = tokio::sync::oneshot::channel();
-    tokio::spawn(designate_controllers::tsig::keep_tsig_keys(
-        client.clone(),
-        settings.namespace.clone(),
-        mdns.policy(),
-        Some(keys_loaded),
-    ));
-    // Each role heartbeats while it runs (service statuses).
-    let heartbeats =
-        heartbeat::Heartbeats::new(client.clone(), &settings.namespace, &args.heartbeat)?;
-    heartbeats.collect_garbage();
-    let mdns_beating = heartbeats.start("mdns");
-    tokio::spawn(async move {
-        // Not before the TSIG keys are known: a keyed pool's zones would
-        // transfer unsigned meanwhile.
-        if keys_known.await.is_err() {
-            tracing::error!("the TSIG keys were never loaded: MiniDNS does not serve");
-            return;
+impl Role {
+    const ALL: [Role; 3] = [Role::Mdns, Role::Api, Role::Controllers];
+
+    /// Its command's name.
+    fn name(self) -> &'static str {
+        match self {
+            Role::Api => "api",
+            Role::Controllers => "controllers",
+            Role::Mdns => "mdns",
         }
-        mdns.serve().await;
-        drop(mdns_beating);
-    });
-    // Signs (REST) and verifies (controllers) the privileges a zone was
-    // created with, such as an admin's blacklisted name.
-    let grant_key = designate_controllers::grant::load_or_create_key(&client, &settings.namespace)
-        .await
-        .context("loading the grant key")?;
-    let settings = Settings {
-        grant_key: Some(grant_key.clone()),
-        ..settings
-    };
-    let listener = tokio::net::TcpListener::bind(args.rest_listen)
-        .await
-        .with_context(|| format!("REST API listening on {}", args.rest_listen))?;
-    let rest = designate_rest::Settings {
-        central: settings.central.clone(),
-        empty_namespace_grace: args.empty_namespace_grace,
-        namespace: settings.namespace.clone(),
-        grant_key: Some(grant_key),
-        ..Default::default()
-    };
-    let api = designate_rest::Api::start(
-        client.clone(),
-        rest,
-        identity.auth,
-        identity.policy,
-        metrics.rest,
-    )
-    .await
-    .context("starting the REST API's caches")?;
-    println!("REST API:       http://{}", listener.local_addr()?);
-    let api_beating = heartbeats.start("api");
-    tokio::spawn(async move {
-        let _beating = api_beating;
-        if let Err(error) = designate_rest::serve(listener, api).await {
-            tracing::error!(reason = error.reason(), %error, "REST API stopped");
-        }
-    });
-    // Designate's central, worker and producer work is the controllers'.
-    let _controllers_beating = ["central", "worker", "producer"].map(|s| heartbeats.start(s));
-    designate_controllers::run(
-        client,
-        storage,
-        settings,
-        metrics.controllers,
-        shutdown_signal(),
-    )
-    .await;
-    Ok(())
-}
-
-/// The metrics of the roles: the controllers' and the REST API's.
-#[derive(Clone, Default)]
-struct RoleMetrics {
-    controllers: Arc<Metrics>,
-    rest: Arc<designate_rest::metrics::Metrics>,
-}
-
-impl RoleMetrics {
-    fn render(&self) -> String {
-        self.controllers.render() + &self.rest.render()
     }
 }
 
-/// Keeps MiniDNS's transfer allow-list in step with the pools' nameservers
-/// and targets as storage holds them.
-async fn keep_transfer_policy(storage: Storage, policy: PolicyHandle) {
-    let mut known = None;
-    loop {
-        match storage.pools().await {
-            Ok(pools) => {
-                let allowed = AllowList::from_pools(&pools);
-                if known.as_ref() != Some(&allowed) {
-                    // The keys are kept by their own watch.
-                    let new = allowed.clone();
-                    policy.update(|policy| policy.allowed = new);
-                    known = Some(allowed);
-                }
-            }
-            Err(error) => tracing::warn!(%error, "reading pools for MiniDNS's allow-list"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+async fn run_in_cluster(args: ClusterArgs, roles: &[Role]) -> Result<()> {
+    // The namespace the operator runs in (set by the chart from the pod's).
+    let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
+    // Refused before anything starts: a bad option is not a half-running service.
+    let settings = args.roles.settings(&namespace)?;
+    let identity = match roles.contains(&Role::Api) {
+        true => Some(args.roles.identity.build(args.roles.rest_listen)?),
+        false => None,
+    };
+    if roles.iter().any(|r| *r != Role::Api) && args.database_url.is_none() {
+        bail!(
+            "--database-url (or DESIGNATE_DATABASE_URL) is required by the controllers and MiniDNS"
+        );
+    }
+    let mut config = kube::Config::infer()
+        .await
+        .context("no Kubernetes cluster found (kubeconfig or in-cluster); try `designate-operator standalone`")?;
+    // Names the role to the embedded API's access log (the chart's RBAC
+    // test); a real API server ignores it.
+    let role = match roles {
+        [only] => only.name(),
+        _ => "all",
+    };
+    config.headers.push((
+        http::HeaderName::from_static(designate_apiserver::access::ROLE_HEADER),
+        http::HeaderValue::from_static(role),
+    ));
+    let client = kube::Client::try_from(config)?;
+    let shared = Shared {
+        heartbeats: heartbeat::Heartbeats::new(client.clone(), &namespace, &args.roles.heartbeat)?,
+        client,
+        settings,
+        metrics: RoleMetrics::default(),
+        health: Health::default(),
+    };
+    roles::serve_operations(
+        args.metrics_listen,
+        shared.metrics.clone(),
+        shared.health.clone(),
+    )
+    .await?;
+    run_roles(
+        &shared,
+        args.database_url.as_deref(),
+        &args.roles,
+        identity,
+        roles,
+        Some(&args.election),
+    )
+    .await
+}
+
+/// Starts `roles` and runs until shutdown: MiniDNS and the controllers
+/// need the database, each with a connection pool of its own (a DNS flood
+/// cannot stall the controllers), the REST API `identity`; `election`
+/// elects the controllers (standalone gives none: nothing to elect).
+async fn run_roles(
+    shared: &Shared,
+    database_url: Option<&str>,
+    args: &RoleArgs,
+    identity: Option<Identity>,
+    roles: &[Role],
+    election: Option<&ElectionArgs>,
+) -> Result<()> {
+    let storage = async || match database_url {
+        Some(url) => open_storage(url).await,
+        None => bail!("no database for MiniDNS and the controllers"),
+    };
+    if roles.contains(&Role::Mdns) {
+        roles::start_mdns(
+            shared,
+            storage().await?,
+            args.mdns_listen,
+            &args.mdns_allow_from,
+        )
+        .await?;
+    }
+    if roles.contains(&Role::Api) {
+        let identity = identity.context("no identity for the REST API")?;
+        roles::start_api(shared, args, identity).await?;
+    }
+    if roles.contains(&Role::Controllers) {
+        // One role collects the heartbeats of instances gone for good.
+        shared.heartbeats.collect_garbage();
+        roles::run_controllers(shared, storage().await?, election).await
+    } else {
+        shutdown_signal().await;
+        Ok(())
     }
 }
 
@@ -577,6 +646,40 @@ fn token(args: &ControlPlaneArgs) -> Result<Option<String>> {
     Ok(Some(generated))
 }
 
+fn parse_tls_san(name: &str) -> Result<String, String> {
+    Tls::check_name(name).map(|()| name.to_string())
+}
+
+/// Makes the data dir private (0700, files 0600), what an earlier version
+/// left readable included, and everything created from now on (SQLite's
+/// `-wal` and `-shm` too): it holds Secrets, keys and the token.
+fn make_private(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+        if dir.is_dir() {
+            restrict(dir)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn restrict(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            restrict(&entry.path())?;
+        } else if kind.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 fn uuid_like() -> String {
     use std::hash::{BuildHasher, RandomState};
     (0..4)
@@ -585,6 +688,8 @@ fn uuid_like() -> String {
 }
 
 async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> {
+    make_private(&args.data_dir)
+        .with_context(|| format!("making {} private", args.data_dir.display()))?;
     let token = token(&args)?;
     let metrics = RoleMetrics::default();
     let mut config = Config::new(&args.data_dir);
@@ -597,25 +702,32 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
         .await
         .with_context(|| format!("opening the data dir {}", args.data_dir.display()))?;
     server.install_crds(&designate_crd::crds()).await?;
-    let tls = if args.kube_tls || !args.kube_listen.ip().is_loopback() {
-        let mut hosts = vec![
-            "localhost".to_string(),
-            "127.0.0.1".to_string(),
-            "::1".to_string(),
-        ];
-        if !args.kube_listen.ip().is_unspecified() {
-            hosts.push(args.kube_listen.ip().to_string());
-        }
-        Some(Tls::load_or_create(&args.data_dir, &hosts)?)
-    } else {
-        None
+    if let Some(path) = args.record_access.clone() {
+        tokio::spawn(record_access(server.access_log().clone(), path));
+    }
+    let tls_names =
+        (args.kube_tls || !args.kube_listen.ip().is_loopback() || !args.tls_sans.is_empty())
+            .then(|| Tls::serving_names(args.kube_listen.ip(), &args.tls_sans));
+    let tls = match &tls_names {
+        Some(names) => Some(Tls::load_or_create(&args.data_dir, names)?),
+        None => None,
     };
     let (addr, serve) = server
         .bind(args.kube_listen, tls.as_ref())
         .await
         .with_context(|| format!("listening on {}", args.kube_listen))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let url = format!("{scheme}://{addr}");
+    // Listening on every address: the local kubeconfig goes by loopback.
+    let local = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    };
+    let url = format!("{scheme}://{local}");
     let kubeconfig = designate_apiserver::write_kubeconfig(
         &args.data_dir,
         &designate_apiserver::kubeconfig(
@@ -626,6 +738,12 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
         ),
     )?;
     println!("kubernetes API: {url}");
+    if local != addr {
+        println!("listening on:   {addr}");
+    }
+    if let Some(names) = &tls_names {
+        println!("certificate:    {}", names.join(", "));
+    }
     println!("kubeconfig:     {}", kubeconfig.display());
     println!(
         "try:            kubectl --kubeconfig {} get zones -A",
@@ -634,21 +752,31 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
     info!(%addr, data_dir = %args.data_dir.display(), "embedded control plane ready");
     let serving = tokio::spawn(serve);
     if let Some(roles) = roles {
-        let storage = open_storage(&roles.database_url).await?;
         // The controllers use the API in-process: same kube::Client, no socket.
         let client = kube::Client::new(server.router(), "default");
         ensure_default_pool(&client, &roles.default_ns_record).await?;
+        let shared = Shared {
+            heartbeats: heartbeat::Heartbeats::new(
+                client.clone(),
+                &roles.settings.namespace,
+                &roles.args.heartbeat,
+            )?,
+            client,
+            settings: roles.settings,
+            metrics,
+            health: Health::default(),
+        };
         tokio::spawn(async move {
-            if let Err(error) = run_roles(
-                client,
-                storage,
-                roles.settings,
-                metrics,
+            let started = run_roles(
+                &shared,
+                Some(&roles.database_url),
                 &roles.args,
-                roles.identity,
+                Some(roles.identity),
+                &Role::ALL,
+                None,
             )
-            .await
-            {
+            .await;
+            if let Err(error) = started {
                 tracing::error!("{error:#}");
                 std::process::exit(1);
             }
@@ -662,6 +790,24 @@ async fn standalone(args: ControlPlaneArgs, roles: Option<Roles>) -> Result<()> 
         () = shutdown_signal() => info!("shutting down"),
     }
     Ok(())
+}
+
+/// Writes the permissions the roles used to `path` as they grow.
+async fn record_access(log: Arc<designate_apiserver::access::AccessLog>, path: PathBuf) {
+    let mut written = 0;
+    loop {
+        let used = log.used();
+        if used.len() != written {
+            let json = serde_json::to_string_pretty(&used).unwrap_or_default();
+            match std::fs::write(&path, json) {
+                Ok(()) => written = used.len(),
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "writing the access log")
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn shutdown_signal() {

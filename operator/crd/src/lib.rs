@@ -11,6 +11,7 @@ mod blacklist;
 mod common;
 pub mod grant;
 mod input;
+pub mod lenient;
 mod pool;
 mod quota;
 mod recordset;

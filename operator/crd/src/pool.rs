@@ -8,7 +8,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::FQDN_PATTERN;
+use crate::common::{DESCRIPTION_MAX_LEN, FQDN_PATTERN, LIST_MAX, NAME_MAX_LEN, condition_bounds};
 
 /// Desired state of a pool.
 #[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -39,7 +39,7 @@ use crate::common::FQDN_PATTERN;
 pub struct PoolSpec {
     /// Free-form description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 160))]
+    #[schemars(length(max = DESCRIPTION_MAX_LEN))]
     pub description: Option<String>,
 
     /// Key/value attributes matched by the zone scheduler.
@@ -49,19 +49,22 @@ pub struct PoolSpec {
 
     /// NS records published at the apex of every zone in the pool; the lowest
     /// priority one is the SOA MNAME.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = LIST_MAX))]
     pub ns_records: Vec<PoolNsRecord>,
 
     /// Nameservers polled for the zone serial to decide when a change is live.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = LIST_MAX))]
     pub nameservers: Vec<HostPort>,
 
     /// Backends that create and delete zones on the nameservers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = LIST_MAX))]
     pub targets: Vec<PoolTarget>,
 
     /// Extra servers sent a NOTIFY after every zone change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = LIST_MAX))]
     pub also_notifies: Vec<HostPort>,
 }
 
@@ -70,11 +73,11 @@ pub struct PoolSpec {
 #[serde(rename_all = "camelCase")]
 pub struct PoolNsRecord {
     /// Nameserver host name with its trailing dot, e.g. `ns1.example.net.`.
-    #[schemars(length(min = 1, max = 255), pattern(FQDN_PATTERN))]
+    #[schemars(length(min = 1, max = NAME_MAX_LEN), pattern(FQDN_PATTERN))]
     pub hostname: String,
 
-    /// Ordering among the NS records; lowest first.
-    #[schemars(range(min = 0))]
+    /// Ordering among the NS records; lowest first (Designate: 1 to 10000).
+    #[schemars(range(min = 1, max = 10000))]
     pub priority: i32,
 }
 
@@ -83,7 +86,7 @@ pub struct PoolNsRecord {
 #[serde(rename_all = "camelCase")]
 pub struct HostPort {
     /// IP address or host name.
-    #[schemars(length(min = 1, max = 255))]
+    #[schemars(length(min = 1, max = NAME_MAX_LEN))]
     pub host: String,
 
     /// DNS port.
@@ -102,16 +105,18 @@ pub struct PoolTarget {
 
     /// Free-form description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 160))]
+    #[schemars(length(max = DESCRIPTION_MAX_LEN))]
     pub description: Option<String>,
 
     /// Servers the backend transfers zones from (the operator's MiniDNS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = LIST_MAX))]
     pub masters: Vec<HostPort>,
 
     /// Driver options, as in Designate (`rndc_host`, `rndc_port`, `rndc_key_file`,
     /// `api_endpoint`, `host`, `port`, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("additionalProperties" = {"type": "string", "maxLength": 255}, "maxProperties" = 64))]
     pub options: BTreeMap<String, String>,
 
     /// Secret whose keys are merged over `options`, for credentials such as
@@ -141,13 +146,16 @@ pub struct PoolStatus {
     /// Standard conditions (e.g. `Ready`), one per type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[schemars(transform = condition_bounds)]
     pub conditions: Vec<Condition>,
 
     /// `metadata.generation` this status was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = i64::MAX))]
     pub observed_generation: Option<i64>,
 
     /// Number of zones scheduled to this pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = i64::MAX))]
     pub zone_count: Option<i64>,
 }

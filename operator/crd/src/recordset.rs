@@ -5,11 +5,26 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{ResourceAction, ResourceStatus, nullable_enum};
+use crate::common::{
+    DESCRIPTION_MAX_LEN, NAME_MAX_LEN, ResourceAction, ResourceStatus, SERIAL_MAX, TTL_MAX,
+    condition_bounds, nullable_enum,
+};
 
 /// Like [`crate::common::FQDN_PATTERN`], plus Designate's optional leading `*` wildcard label.
 const RECORDSET_NAME_PATTERN: &str =
     r"^(?:\*\.)?(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)+$";
+
+/// Longest record data: Designate's `records.data` is a (MySQL) `Text` column.
+const RECORD_DATA_MAX_LEN: usize = 65535;
+
+/// Field transform of `type`: the record types Designate knows (those
+/// `[DEFAULT] supported_record_type` may name; SOA is refused by a rule).
+fn record_types(schema: &mut schemars::Schema) {
+    schema.insert(
+        "enum".into(),
+        designate_central::rdata::SUPPORTED_TYPES.into(),
+    );
+}
 
 /// Desired state of a recordset; the fields of a Designate v2 recordset.
 #[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -55,13 +70,13 @@ pub struct RecordsetSpec {
 
     /// Fully qualified owner name with its trailing dot, inside the zone
     /// (e.g. `www.example.com.`, `*.example.com.`). Immutable.
-    #[schemars(length(min = 1, max = 255), pattern(RECORDSET_NAME_PATTERN))]
+    #[schemars(length(min = 1, max = NAME_MAX_LEN), pattern(RECORDSET_NAME_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "name is immutable"}]))]
     pub name: String,
 
     /// Record type in upper case, e.g. `A`, `AAAA`, `MX`, `TXT`. SOA is managed by the zone. Immutable.
     #[serde(rename = "type")]
-    #[schemars(length(min = 1, max = 16), pattern(r"^[A-Z0-9]+$"))]
+    #[schemars(transform = record_types)]
     #[schemars(extend("x-kubernetes-validations" = [
         {"rule": "self == oldSelf", "message": "type is immutable"},
         {"rule": "self != 'SOA'", "message": "SOA records are managed by the zone"},
@@ -70,17 +85,20 @@ pub struct RecordsetSpec {
 
     /// TTL in seconds; the zone's TTL when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = TTL_MAX))]
     pub ttl: Option<i32>,
 
     /// Record data in presentation format, one entry per record (e.g. `10 mail.example.com.`).
     /// May be empty, as in Designate: the set exists but nothing is served.
+    // How many a set holds is the project's `recordset_records` quota,
+    // which Central checks: Designate states no fixed maximum.
     #[serde(default)]
+    #[schemars(inner(length(max = RECORD_DATA_MAX_LEN)))]
     pub records: Vec<String>,
 
     /// Free-form description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 160))]
+    #[schemars(length(max = DESCRIPTION_MAX_LEN))]
     pub description: Option<String>,
 }
 
@@ -100,15 +118,18 @@ pub struct RecordsetStatus {
 
     /// Zone serial that first contains the current records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = SERIAL_MAX))]
     pub serial: Option<i64>,
 
     /// Standard conditions (e.g. `Ready`), one per type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[schemars(transform = condition_bounds)]
     pub conditions: Vec<Condition>,
 
     /// `metadata.generation` this status was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = i64::MAX))]
     pub observed_generation: Option<i64>,
 
     /// When the records were first provisioned.

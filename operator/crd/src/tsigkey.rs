@@ -60,7 +60,7 @@ pub struct TsigKeySpec {
     pub scope: TsigScope,
 
     /// The id (uid) of the Pool (scope `POOL`) or Zone (scope `ZONE`).
-    #[schemars(pattern(UUID_PATTERN))]
+    #[schemars(length(max = 36), pattern(UUID_PATTERN))]
     pub resource_id: String,
 
     /// The Secret, in the operator's namespace, whose `secret` key holds the

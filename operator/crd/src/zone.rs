@@ -7,7 +7,10 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{FQDN_PATTERN, ResourceAction, ResourceStatus, nullable_enum};
+use crate::common::{
+    DESCRIPTION_MAX_LEN, FQDN_PATTERN, LIST_MAX, MESSAGE_MAX_LEN, NAME_MAX_LEN, ResourceAction,
+    ResourceStatus, SERIAL_MAX, TTL_MAX, condition_bounds, nullable_enum,
+};
 
 /// Desired state of a DNS zone; the fields of a Designate v2 zone.
 #[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -46,23 +49,23 @@ use crate::common::{FQDN_PATTERN, ResourceAction, ResourceStatus, nullable_enum}
 ]))]
 pub struct ZoneSpec {
     /// Fully qualified zone name with its trailing dot, e.g. `example.com.`. Immutable.
-    #[schemars(length(min = 1, max = 255), pattern(FQDN_PATTERN))]
+    #[schemars(length(min = 1, max = NAME_MAX_LEN), pattern(FQDN_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "name is immutable"}]))]
     pub name: String,
 
     /// Contact address for the SOA record (required for PRIMARY zones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255), pattern(r"^[^@\s]+@[^@\s]+$"))]
+    #[schemars(length(max = NAME_MAX_LEN), pattern(r"^[^@\s]+@[^@\s]+$"))]
     pub email: Option<String>,
 
     /// Default TTL of the zone's records, in seconds (Designate default: 3600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = TTL_MAX))]
     pub ttl: Option<i32>,
 
     /// Free-form description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 160))]
+    #[schemars(length(max = DESCRIPTION_MAX_LEN))]
     pub description: Option<String>,
 
     /// PRIMARY (records managed here) or SECONDARY (transferred from `masters`). Immutable.
@@ -72,7 +75,7 @@ pub struct ZoneSpec {
 
     /// Primary servers of a SECONDARY zone, as `host` or `host:port`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32), inner(length(min = 1, max = 255)))]
+    #[schemars(length(max = 32), inner(length(min = 1, max = NAME_MAX_LEN)))]
     pub masters: Vec<String>,
 
     /// Name of the Pool serving this zone; the default pool when unset.
@@ -82,7 +85,11 @@ pub struct ZoneSpec {
 
     /// Scheduler hints and other key/value attributes (Designate zone attributes).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("additionalProperties" = {"type": "string", "maxLength": 50}, "maxProperties" = 64))]
+    #[schemars(extend(
+        "additionalProperties" = {"type": "string", "maxLength": 50},
+        "maxProperties" = 64,
+        "x-kubernetes-validations" = [{"rule": "self.all(k, size(k) <= 50)", "message": "attribute keys are at most 50 characters"}],
+    ))]
     pub attributes: BTreeMap<String, String>,
 }
 
@@ -121,24 +128,29 @@ pub struct ZoneStatus {
 
     /// Current SOA serial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = SERIAL_MAX))]
     pub serial: Option<i64>,
 
     /// Name of the Pool the zone was scheduled to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
     pub pool: Option<String>,
 
     /// Per-nameserver propagation state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["host", "port"]))]
+    #[schemars(length(max = LIST_MAX))]
     pub nameservers: Vec<NameserverStatus>,
 
     /// Standard conditions (e.g. `Ready`), one per type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[schemars(transform = condition_bounds)]
     pub conditions: Vec<Condition>,
 
     /// `metadata.generation` this status was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = i64::MAX))]
     pub observed_generation: Option<i64>,
 
     /// When the zone was first provisioned.
@@ -155,13 +167,16 @@ pub struct ZoneStatus {
 #[serde(rename_all = "camelCase")]
 pub struct NameserverStatus {
     /// Nameserver address (IP or host name).
+    #[schemars(length(max = NAME_MAX_LEN))]
     pub host: String,
 
     /// Nameserver DNS port.
+    #[schemars(range(min = 1, max = 65535))]
     pub port: i32,
 
     /// SOA serial the nameserver last answered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = SERIAL_MAX))]
     pub serial: Option<i64>,
 
     /// Whether the nameserver serves the current serial.
@@ -171,5 +186,6 @@ pub struct NameserverStatus {
 
     /// Human-readable detail, e.g. the last error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MESSAGE_MAX_LEN))]
     pub message: Option<String>,
 }

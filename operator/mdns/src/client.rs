@@ -48,7 +48,9 @@ pub async fn notify(
 
 /// The serial of `zone` on nameserver `target` (an SOA query without
 /// recursion); `None` when the server does not serve it (NXDOMAIN, REFUSED,
-/// NOTAUTH, or no SOA in the answer). `timeout` is per try, up to 3 tries.
+/// NOTAUTH, or no SOA in the answer), and when it cannot (SERVFAIL: BIND's
+/// answer for a secondary zone it holds without data, as after a failed
+/// first transfer). `timeout` is per try, up to 3 tries.
 /// An answer that is not authoritative is an error, as in Designate.
 pub async fn soa_serial(
     target: SocketAddr,
@@ -68,7 +70,10 @@ pub async fn soa_serial(
     let answer = exchange(request, target, tsig, timeout).await?;
     match answer.response_code {
         ResponseCode::NoError => {}
-        ResponseCode::NXDomain | ResponseCode::Refused | ResponseCode::NotAuth => return Ok(None),
+        ResponseCode::NXDomain
+        | ResponseCode::Refused
+        | ResponseCode::NotAuth
+        | ResponseCode::ServFail => return Ok(None),
         rcode => return Err(Error::Rejected { target, rcode }),
     }
     let serial = answer

@@ -32,17 +32,32 @@ pub(crate) struct Context {
     pub(crate) policy: PolicyHandle,
     /// Zone transfers in progress, which read storage page after page.
     pub(crate) transfers: Arc<Semaphore>,
+    /// When the allow-list was last read from storage for a refused
+    /// transfer: at most once per [`RELOAD_AT_MOST_EVERY`], so that a flood
+    /// of refused requests does not become a flood of database reads.
+    pub(crate) reloaded_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// See [`Context::reloaded_at`].
+const RELOAD_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Context {
     /// The policy with the servers of the pools in storage added to its
-    /// allow-list, put in force and returned. Added, not replaced: sources
-    /// the operator allowed by hand stay allowed.
-    async fn reload_allow_list(&self) -> Result<Arc<TransferPolicy>, Error> {
+    /// allow-list, put in force and returned; `None` when it was read less
+    /// than [`RELOAD_AT_MOST_EVERY`] ago. Added, not replaced: sources the
+    /// operator allowed by hand stay allowed.
+    async fn reload_allow_list(&self) -> Result<Option<Arc<TransferPolicy>>, Error> {
+        {
+            let mut at = self.reloaded_at.lock().unwrap_or_else(|e| e.into_inner());
+            if at.is_some_and(|at| at.elapsed() < RELOAD_AT_MOST_EVERY) {
+                return Ok(None);
+            }
+            *at = Some(std::time::Instant::now());
+        }
         let pools = self.storage.pools().await?;
         let allowed = AllowList::from_pools(&pools);
         self.policy.update(|policy| policy.allowed.merge(allowed));
-        Ok(self.policy.get())
+        Ok(Some(self.policy.get()))
     }
 }
 
@@ -251,12 +266,17 @@ impl Asked<'_> {
         let reloaded;
         if !policy.permits(self.peer, self.signed) {
             // A pool added a moment ago (its first zone's transfer follows
-            // within milliseconds): look at the pools as storage has them now.
-            reloaded = self.ctx.reload_allow_list().await?;
-            policy = &*reloaded;
-            if !policy.permits(self.peer, self.signed) {
-                tracing::warn!(peer = %self.peer, zone = %name, "transfer refused: source not allowed and unsigned");
-                return Ok(None);
+            // within milliseconds): look at the pools as storage has them
+            // now, at most once a second.
+            match self.ctx.reload_allow_list().await? {
+                Some(fresh) if fresh.permits(self.peer, self.signed) => {
+                    reloaded = fresh;
+                    policy = &*reloaded;
+                }
+                _ => {
+                    tracing::warn!(peer = %self.peer, zone = %name, "transfer refused: source not allowed and unsigned");
+                    return Ok(None);
+                }
             }
         }
         let zones = self.ctx.storage.zones_by_name(&name.to_ascii()).await?;

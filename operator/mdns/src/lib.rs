@@ -32,7 +32,9 @@ use std::net::SocketAddr;
 
 pub use client::{notify, soa_serial};
 pub use hickory_proto::op::ResponseCode;
-pub use policy::{AllowList, KeyScope, TransferPolicy, TsigAlgorithm, TsigKey};
+pub use policy::{
+    AllowList, KeyScope, Network, TransferPolicy, TsigAlgorithm, TsigKey, pool_host_names,
+};
 pub use server::{DEFAULT_LISTEN, MiniDns, PolicyHandle};
 
 /// Errors of MiniDNS and its client; `reason()` is the stable label.

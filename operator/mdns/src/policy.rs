@@ -231,11 +231,65 @@ impl fmt::Debug for TsigKey {
     }
 }
 
+/// A network of sources (CIDR notation; an address alone is its own
+/// network), such as a cluster's pod network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Network {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (addr, prefix) = text.split_once('/').unwrap_or((text, ""));
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{text:?}: not an address or network"))?;
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            "" => bits,
+            digits => digits
+                .parse()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| format!("{text:?}: prefix length must be 0 to {bits}"))?,
+        };
+        Ok(Self {
+            addr: addr.to_canonical(),
+            prefix,
+        })
+    }
+}
+
+impl Network {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Source addresses allowed to transfer zones unsigned, each with the pools
-/// that list it (a requester's pools break ties between zones of one name).
+/// that list it (a requester's pools break ties between zones of one name),
+/// and whole networks the operator allows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllowList {
     sources: BTreeMap<IpAddr, BTreeSet<String>>,
+    networks: BTreeSet<Network>,
 }
 
 impl AllowList {
@@ -266,34 +320,31 @@ impl AllowList {
     pub fn from_pools(pools: &[PoolRecord]) -> Self {
         let mut list = Self::new();
         for pool in pools {
-            let hosts = pool
-                .nameservers
-                .iter()
-                .chain(&pool.also_notifies)
-                .map(|HostPort { host, .. }| host.clone())
-                .chain(target_hosts(&pool.targets));
-            for host in hosts {
-                let ips = host_ips(&host);
-                if ips.is_empty() {
-                    tracing::warn!(pool = %pool.name, %host, "not an address: left out of the transfer allow-list");
-                }
-                for ip in ips {
-                    list.allow_for_pool(ip, &pool.id);
-                }
+            // Host names are resolved by the caller (`pool_host_names`).
+            for ip in pool_hosts(pool).flat_map(|host| host_ips(&host)) {
+                list.allow_for_pool(ip, &pool.id);
             }
         }
         list
     }
 
-    /// Adds the sources of `other`, with their pools.
+    /// Allows every address of `network`.
+    pub fn allow_network(&mut self, network: Network) -> &mut Self {
+        self.networks.insert(network);
+        self
+    }
+
+    /// Adds the sources and networks of `other`, with their pools.
     pub fn merge(&mut self, other: AllowList) {
         for (ip, pools) in other.sources {
             self.sources.entry(ip).or_default().extend(pools);
         }
+        self.networks.extend(other.networks);
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.sources.contains_key(&ip.to_canonical())
+            || self.networks.iter().any(|network| network.contains(ip))
     }
 
     /// The pools that list `ip`.
@@ -369,6 +420,16 @@ impl TransferPolicy {
 }
 
 /// The `host` option of each target (Designate's NOTIFY destination).
+/// The servers of a pool: its nameservers (polled for serials), its
+/// also-notify servers and its targets' `host` option.
+fn pool_hosts(pool: &PoolRecord) -> impl Iterator<Item = String> + '_ {
+    pool.nameservers
+        .iter()
+        .chain(&pool.also_notifies)
+        .map(|HostPort { host, .. }| host.clone())
+        .chain(target_hosts(&pool.targets))
+}
+
 fn target_hosts(targets: &serde_json::Value) -> Vec<String> {
     let Some(targets) = targets.as_array() else {
         return Vec::new();
@@ -383,6 +444,19 @@ fn target_hosts(targets: &serde_json::Value) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// The hosts of the pools given by name (not an address, nor `localhost`),
+/// each with its pool's id: the caller resolves them and allows the
+/// addresses for the pool.
+pub fn pool_host_names(pools: &[PoolRecord]) -> Vec<(String, String)> {
+    let mut names = Vec::new();
+    for pool in pools {
+        for host in pool_hosts(pool).filter(|host| host_ips(host).is_empty()) {
+            names.push((host, pool.id.clone()));
+        }
+    }
+    names
 }
 
 /// The addresses a pool host stands for: an IP literal (IPv6 possibly in
@@ -651,5 +725,48 @@ mod tests {
             "z-p1"
         );
         assert!(policy.choose(&[], ip("192.0.2.3")).is_none());
+    }
+
+    #[test]
+    fn networks_allow_every_address_in_them() {
+        let mut list = AllowList::new();
+        list.allow_network("10.244.0.0/16".parse().unwrap());
+        list.allow_network("2001:db8::/32".parse().unwrap());
+        list.allow_network("192.0.2.7".parse().unwrap());
+        for inside in [
+            "10.244.3.9",
+            "2001:db8::1",
+            "192.0.2.7",
+            "::ffff:10.244.0.1",
+        ] {
+            assert!(list.contains(inside.parse().unwrap()), "{inside}");
+        }
+        for outside in ["10.245.0.1", "2001:db9::1", "192.0.2.8"] {
+            assert!(!list.contains(outside.parse().unwrap()), "{outside}");
+        }
+        assert!(
+            "0.0.0.0/0"
+                .parse::<Network>()
+                .unwrap()
+                .contains("203.0.113.1".parse().unwrap())
+        );
+        for bad in ["10.0.0.0/33", "example.net", "10.0.0.0/x"] {
+            assert!(bad.parse::<Network>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pool_hosts_given_by_name_are_left_to_resolve() {
+        let pools = [pool(
+            "p1",
+            &["ns1.example.net", "192.0.2.1", "localhost"],
+            serde_json::json!([]),
+        )];
+        assert_eq!(
+            pool_host_names(&pools),
+            [("ns1.example.net".to_string(), "p1".to_string())]
+        );
+        let list = AllowList::from_pools(&pools);
+        assert!(list.contains("192.0.2.1".parse().unwrap()));
     }
 }

@@ -1,15 +1,16 @@
 //! The sockets: UDP and TCP on one address, a task per request or
 //! connection, bounded in number and in time.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::sync::{Arc, RwLock};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use designate_storage::Storage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tracing::Instrument;
@@ -24,8 +25,13 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr
 
 /// UDP requests answered at once; more are dropped (clients retry).
 const MAX_UDP_IN_FLIGHT: usize = 256;
-/// TCP connections served at once; more wait in the listen backlog.
-const MAX_TCP_CONNECTIONS: usize = 128;
+/// TCP connections served at once from the pools' servers (the
+/// allow-list), and from anyone else; more are closed. Apart, so that
+/// strangers holding connections open never lock the nameservers out.
+const MAX_TCP_ALLOWED: usize = 64;
+const MAX_TCP_OTHERS: usize = 64;
+/// TCP connections one other source may hold at once.
+const MAX_TCP_PER_SOURCE: usize = 8;
 /// Zone transfers at once (BIND's `transfers-out` default); more wait.
 const MAX_TRANSFERS: usize = 10;
 /// How long an open TCP connection may wait for its next request.
@@ -87,6 +93,7 @@ impl MiniDns {
                 storage,
                 policy: handle,
                 transfers: Arc::new(Semaphore::new(MAX_TRANSFERS)),
+                reloaded_at: std::sync::Mutex::default(),
             }),
         })
     }
@@ -106,7 +113,7 @@ impl MiniDns {
     pub async fn serve(self) {
         tracing::info!(addr = %self.local_addr(), "MiniDNS serving");
         let udp_slots = Arc::new(Semaphore::new(MAX_UDP_IN_FLIGHT));
-        let tcp_slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
+        let tcp_slots = TcpSlots::default();
         let mut tasks = JoinSet::new();
         let mut buf = vec![0u8; usize::from(u16::MAX)];
         loop {
@@ -141,8 +148,9 @@ impl MiniDns {
                             continue;
                         }
                     };
-                    let Ok(slot) = tcp_slots.clone().try_acquire_owned() else {
-                        tracing::debug!(%peer, "busy: TCP connection closed");
+                    let allowed = self.context.policy.get().allowed.contains(peer.ip());
+                    let Some(slot) = tcp_slots.take(peer.ip(), allowed) else {
+                        tracing::debug!(%peer, allowed, "busy: TCP connection closed");
                         continue;
                     };
                     let context = self.context.clone();
@@ -157,6 +165,71 @@ impl MiniDns {
                     {
                         tracing::error!(%error, "a request handler panicked");
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Connections held by each source that is not on the allow-list.
+type PerSource = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// The TCP connection slots (see [`MAX_TCP_ALLOWED`]).
+struct TcpSlots {
+    allowed: Arc<Semaphore>,
+    others: Arc<Semaphore>,
+    per_source: PerSource,
+}
+
+impl Default for TcpSlots {
+    fn default() -> Self {
+        Self {
+            allowed: Arc::new(Semaphore::new(MAX_TCP_ALLOWED)),
+            others: Arc::new(Semaphore::new(MAX_TCP_OTHERS)),
+            per_source: Arc::default(),
+        }
+    }
+}
+
+/// A connection's slot, given back when dropped.
+struct TcpSlot {
+    _permit: OwnedSemaphorePermit,
+    /// The other source whose count it holds.
+    source: Option<(IpAddr, PerSource)>,
+}
+
+impl TcpSlots {
+    /// A slot for a connection from `ip`, if one is free.
+    fn take(&self, ip: IpAddr, allowed: bool) -> Option<TcpSlot> {
+        if allowed {
+            let permit = self.allowed.clone().try_acquire_owned().ok()?;
+            return Some(TcpSlot {
+                _permit: permit,
+                source: None,
+            });
+        }
+        let mut held = self.per_source.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(ip).or_default();
+        if *count >= MAX_TCP_PER_SOURCE {
+            return None;
+        }
+        let permit = self.others.clone().try_acquire_owned().ok()?;
+        *count += 1;
+        Some(TcpSlot {
+            _permit: permit,
+            source: Some((ip, self.per_source.clone())),
+        })
+    }
+}
+
+impl Drop for TcpSlot {
+    fn drop(&mut self) {
+        if let Some((ip, per_source)) = &self.source {
+            let mut held = per_source.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(count) = held.get_mut(ip) {
+                *count -= 1;
+                if *count == 0 {
+                    held.remove(ip);
                 }
             }
         }

@@ -115,28 +115,48 @@ pub fn string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, 
     }
 }
 
-/// An optional integer field; Central checks its range.
+/// An optional integer field, coerced as Designate's adapters coerce it
+/// (`"300"` and `300.5` are 300); Central checks its range.
 pub fn integer(body: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| invalid(field, "an integer")),
-        Some(_) => Err(invalid(field, "an integer")),
-    }
+    body.get(field).map_or(Ok(None), crate::fields::coerce_int)
 }
 
-/// The records of a recordset body: a list of strings, each kept once
-/// (Designate's adapter reads them into a set).
+/// The records of a recordset body as Designate's adapter reads them: a
+/// list (anything else, `null` too, is a schema error), each item kept once
+/// (it reads them into a set) and made a string as the `Record.data` field
+/// coerces it.
 pub fn records(body: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
-    Ok(strings(body, "records")?.map(|records| {
-        let mut seen = std::collections::HashSet::new();
-        records
-            .into_iter()
-            .filter(|r| seen.insert(r.clone()))
-            .collect()
-    }))
+    let items = match body.get("records") {
+        None => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(ApiError::schema(
+                serde_json::json!(["records"]),
+                format!(
+                    "'{}' is not a valid list of records",
+                    crate::fields::python_text(other)
+                ),
+                "type",
+                serde_json::json!(["list"]),
+            ));
+        }
+    };
+    if let Some(unhashable) = items.iter().find(|v| v.is_array() || v.is_object()) {
+        return Err(ApiError::invalid_object(format!(
+            "Provided object is not valid. Got a TypeError with message unhashable type: '{}'",
+            crate::fields::python_type(unhashable)
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut records = Vec::with_capacity(items.len());
+    for item in items {
+        let data = crate::fields::coerce_string("data", item)?
+            .ok_or_else(|| crate::fields::value_error("Field `data' cannot be None"))?;
+        if seen.insert(data.clone()) {
+            records.push(data);
+        }
+    }
+    Ok(Some(records))
 }
 
 /// An optional list of strings.
@@ -185,6 +205,26 @@ mod tests {
         );
         let same = || serde_json::json!({"name": "a.", "type": "A"});
         assert!(only_or_unchanged(&body, &["ttl"], same, "recordset").is_ok());
+    }
+
+    #[test]
+    fn records_are_read_as_the_adapter_reads_them() {
+        let read = |text: &str| {
+            let body: Map<String, Value> = serde_json::from_str(text).unwrap();
+            records(&body)
+        };
+        assert_eq!(
+            read(r#"{"records": [5, "5", true]}"#).unwrap().unwrap(),
+            ["5", "True"]
+        );
+        let error = read(r#"{"records": "192.0.2.1"}"#).unwrap_err();
+        assert_eq!(
+            error.body("r")["errors"]["errors"][0],
+            serde_json::json!({"path": ["records"], "validator": "type", "validator_value": ["list"],
+                               "message": "'192.0.2.1' is not a valid list of records"})
+        );
+        assert!(read(r#"{"records": null}"#).is_err());
+        assert!(read(r#"{"records": [["a"]]}"#).is_err());
     }
 
     #[test]

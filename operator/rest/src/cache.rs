@@ -9,6 +9,7 @@ use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use designate_crd::lenient::{Lenient, Undecodable, decoded};
 use designate_crd::{Blacklist, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneType};
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
@@ -16,6 +17,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
@@ -487,16 +489,16 @@ impl<K: Resource> State<K> {
 
 impl<K> Mirror<K>
 where
-    K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
-    K::DynamicType: Default,
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
 {
-    fn start(api: Api<K>, kind: &'static str, index: Index<K>) -> Self {
+    fn start(api: Api<Lenient<K>>, kind: &'static str, index: Index<K>) -> Self {
         Self::start_with(api, kind, index, watcher::Config::default())
     }
 
-    /// A mirror of the objects `config` selects.
+    /// A mirror of the objects `config` selects; those the types cannot
+    /// hold are left out (the controllers report them).
     fn start_with(
-        api: Api<K>,
+        api: Api<Lenient<K>>,
         kind: &'static str,
         index: Index<K>,
         config: watcher::Config,
@@ -515,7 +517,14 @@ where
         let (tx, changed) = watch::channel(0u64);
         let writer = state.clone();
         tokio::spawn(async move {
-            let mut events = watcher::watcher(api, config.any_semantic()).boxed();
+            // Backing off: a list that fails again at once (an object the
+            // type cannot hold) must not spin.
+            let config = config.any_semantic();
+            let mut events = decoded(
+                move || watcher::watcher(api.clone(), config.clone()).default_backoff(),
+                move |bad: &Undecodable| tracing::warn!(kind, "{bad}; left out"),
+            )
+            .boxed();
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {
@@ -786,12 +795,17 @@ where
         object: &K,
         spec: Value,
     ) -> Result<K, kube::Error> {
+        self.patch(client, object, json!({ "spec": spec })).await
+    }
+
+    /// A JSON merge patch of the object: one write, all or nothing.
+    pub async fn patch(&self, client: &Client, object: &K, patch: Value) -> Result<K, kube::Error> {
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..PatchParams::default()
         };
         let name = object.meta().name.clone().unwrap_or_default();
-        let patch = Patch::Merge(json!({ "spec": spec }));
+        let patch = Patch::Merge(patch);
         let patched = Self::api(client, object)
             .patch(&name, &params, &patch)
             .await?;
@@ -845,6 +859,13 @@ impl From<kube::Error> for ApiError {
             }
             kube::Error::Api(status) if status.code == 409 => {
                 ApiError::new(409, "duplicate", status.message)
+            }
+            kube::Error::Api(status) if matches!(status.code, 503 | 504) => {
+                ApiError::store_unavailable(status.message)
+            }
+            // Not answered at all: down, or unreachable.
+            other @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => {
+                ApiError::store_unavailable(other)
             }
             other => ApiError::unknown(other),
         }

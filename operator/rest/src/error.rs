@@ -120,6 +120,21 @@ impl ApiError {
         )
     }
 
+    /// The Kubernetes API could not be reached: the client may retry.
+    pub fn store_unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(%detail, reason = "StoreUnavailable", "request refused");
+        Self::new(
+            503,
+            "service_unavailable",
+            "The Kubernetes API is unavailable; try again later.",
+        )
+    }
+
+    /// No answer in time: Designate's answer to an RPC timeout.
+    pub fn timeout() -> Self {
+        Self::bare(504, "timeout")
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::bare(405, "method_not_allowed")
     }

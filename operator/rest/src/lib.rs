@@ -138,8 +138,7 @@ pub fn router(api: Arc<Api>) -> Router {
     let recordset = get(recordsets::show)
         .put(recordsets::update)
         .delete(recordsets::delete);
-    Router::new()
-        .route("/", get(versions))
+    let routes = Router::new()
         .route("/v2/zones", get(zones::list).merge(post(zones::create)))
         .route("/v2/zones/{zone_id}", zone)
         .route("/v2/zones/{zone_id}/nameservers", get(zones::nameservers))
@@ -196,6 +195,19 @@ pub fn router(api: Arc<Api>) -> Router {
                 .delete(blacklists::delete),
         )
         .route("/v2/limits", get(limits))
+        // Pecan's dispatch of a routed path: HEAD and the media type.
+        .route_layer(middleware::from_fn(negotiate))
+        // The versions document (a Flask app: HEAD and OPTIONS answered).
+        .route(
+            "/",
+            get(versions).options(|| async {
+                (
+                    StatusCode::OK,
+                    [(http::header::ALLOW, "GET, HEAD, OPTIONS")],
+                )
+            }),
+        )
+        .route("/healthcheck", get(healthcheck))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         // Every /v2 path, routed or not, is authenticated first (as
@@ -204,8 +216,159 @@ pub fn router(api: Arc<Api>) -> Router {
             api.clone(),
             auth::authenticate,
         ))
+        // oslo.middleware's size limit runs before authentication; bodies
+        // sent without a length are cut at the limit as they are read.
+        .layer(middleware::from_fn(limit_body))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_SIZE))
         .layer(middleware::from_fn_with_state(api.clone(), answer))
-        .with_state(api)
+        .with_state(api);
+    // Designate's NormalizeURIMiddleware: trailing slashes are dropped
+    // before routing (`/v2/zones/` is `/v2/zones`).
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::map_request(trim_trailing_slashes))
+}
+
+/// How long a request may take: oslo.messaging's `rpc_response_timeout`
+/// default, after which Designate's API answers 504 `timeout`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// oslo.middleware's `max_request_body_size` default, which Designate keeps.
+const MAX_REQUEST_BODY_SIZE: usize = 114_688;
+
+fn body_too_large() -> ApiError {
+    ApiError::new(
+        413,
+        "request_too_large",
+        format!(
+            "Request is too large. Larger than max_request_body_size ({MAX_REQUEST_BODY_SIZE})."
+        ),
+    )
+}
+
+/// Refuses a body whose stated length is past the limit, before anything
+/// reads it.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let length = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|length| length > MAX_REQUEST_BODY_SIZE as u64) {
+        return body_too_large().into_response();
+    }
+    next.run(request).await
+}
+
+/// The request with its path's trailing slashes removed (`/` stays).
+async fn trim_trailing_slashes(mut request: Request) -> Request {
+    let path = request.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || trimmed.is_empty() {
+        return request;
+    }
+    let uri = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_string(),
+    };
+    if let Ok(uri) = uri.parse::<http::Uri>() {
+        // Links are built from the original URI: the normalized one.
+        request
+            .extensions_mut()
+            .insert(axum::extract::OriginalUri(uri.clone()));
+        *request.uri_mut() = uri;
+    }
+    request
+}
+
+/// What pecan checks once a `/v2` path is routed, before the controller:
+/// its REST controllers have no HEAD (405), and they render JSON only, so
+/// an `Accept` that takes no JSON is 406.
+async fn negotiate(request: Request, next: Next) -> Response {
+    if request.method() == http::Method::HEAD {
+        return ApiError::method_not_allowed().into_response();
+    }
+    let accept = request
+        .headers()
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    if !accepts_json(&accept) {
+        return ApiError::new(
+            406,
+            "unsupported_accept",
+            "The resource could not be generated that was acceptable to your request.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether an `Accept` header takes `application/json`, as WebOb's
+/// `acceptable_offers` decides (the most specific range matching it must
+/// have `q` > 0; no header or an unreadable one takes anything), with
+/// pecan's fallback of a header that starts with the type.
+fn accepts_json(accept: &str) -> bool {
+    let accept = accept.trim();
+    if accept.is_empty() || accept.starts_with("application/json") {
+        return true;
+    }
+    let mut best: Option<(u8, f32)> = None;
+    for range in accept.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mut q = 1.0;
+        for param in parts {
+            if let Some((key, value)) = param.split_once('=')
+                && key.trim().eq_ignore_ascii_case("q")
+            {
+                match value.trim().parse::<f32>() {
+                    Ok(v) if (0.0..=1.0).contains(&v) => q = v,
+                    _ => return true,
+                }
+            }
+        }
+        let specificity = match media.as_str() {
+            "application/json" => 3,
+            "application/*" => 2,
+            "*/*" | "*" => 1,
+            _ => continue,
+        };
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, q));
+        }
+    }
+    best.is_some_and(|(_, q)| q > 0.0)
+}
+
+/// An error answered without Designate's shape (one of axum's own
+/// rejections, in plain text), in that shape.
+async fn designate_shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let error = match status.as_u16() {
+        404 => ApiError::not_found(),
+        405 => ApiError::method_not_allowed(),
+        406 => ApiError::new(406, "unsupported_accept", text),
+        413 => body_too_large(),
+        415 => ApiError::new(415, "unsupported_content_type", text),
+        code @ 400..=499 => ApiError::new(code, "bad_request", text),
+        code => ApiError::new(code, "unknown", text),
+    };
+    error.into_response()
 }
 
 /// Serves the API on `listener` until the process ends.
@@ -228,9 +391,17 @@ async fn answer(State(api): Shared, request: Request, next: Next) -> Response {
         request_id = %request_id,
     );
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let answered =
+        tokio::time::timeout(REQUEST_TIMEOUT, next.run(request).instrument(span.clone()));
+    let mut response = match answered.await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    };
     let status = response.status();
     let mut route_known = true;
+    if response.extensions().get::<ApiError>().is_none() {
+        response = designate_shape(response).await;
+    }
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
         route_known = error.type_ != "not_found";
         let body = axum::Json(error.body(&request_id));
@@ -328,6 +499,39 @@ async fn versions(headers: HeaderMap) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
+/// `/healthcheck`: oslo.middleware's healthcheck app as Designate's paste
+/// pipeline mounts it (its `disable_by_file` check, never disabled here):
+/// HEAD 204, GET `OK` in plain text, or in JSON for a client that asks
+/// for JSON only.
+async fn healthcheck(method: http::Method, headers: HeaderMap) -> Response {
+    if method == http::Method::HEAD {
+        return (
+            StatusCode::NO_CONTENT,
+            [(http::header::CONTENT_TYPE, "text/plain; charset=UTF-8")],
+        )
+            .into_response();
+    }
+    let accept = headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if accept.contains("application/json") && !accept.contains("text/") && !accept.contains("*/*") {
+        let body = "{\n    \"detailed\": false,\n    \"reasons\": [\n        \"OK\"\n    ]\n}";
+        return (
+            StatusCode::OK,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    (
+        StatusCode::OK,
+        [(http::header::CONTENT_TYPE, "text/plain; charset=UTF-8")],
+        "OK",
+    )
+        .into_response()
+}
+
 /// `GET /v2/limits`: the caller's (sudo) project's quotas and the API's limits.
 /// Any authenticated caller: Central's `get_absolute_limits` reads the
 /// quotas without a policy check.
@@ -345,4 +549,32 @@ async fn limits(State(api): Shared, caller: Caller) -> Result<Response, ApiError
         "max_page_limit": list::MAX_LIMIT,
     });
     Ok(axum::Json(body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_json;
+
+    #[test]
+    fn accept_headers_are_read_as_webob_reads_them() {
+        for takes in [
+            "",
+            "application/json",
+            "*/*",
+            "application/*",
+            "text/plain, application/json;q=0.1",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "text/plain;q=oops",
+        ] {
+            assert!(accepts_json(takes), "{takes}");
+        }
+        for refuses in [
+            "text/plain",
+            "text/dns",
+            "*/*;q=0",
+            "text/plain, application/json;q=0",
+        ] {
+            assert!(!accepts_json(refuses), "{refuses}");
+        }
+    }
 }

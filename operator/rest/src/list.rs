@@ -90,6 +90,20 @@ pub const TLDS: Collection = Collection {
     filters: &["name"],
 };
 
+/// Sort keys the API lets through to storage, which has no such column
+/// (`records` of a zone's recordsets): refused there, after the marker.
+const UNSORTABLE_KEYS: &[&str] = &["records"];
+
+/// Storage's refusal of a sort key (oslo.db's `InvalidSortKey`, raised
+/// without the key).
+fn unsortable() -> ApiError {
+    ApiError::new(
+        400,
+        "invalid_sort_key",
+        "Sort key supplied is invalid: None",
+    )
+}
+
 /// Query keys that are not filters.
 const PAGING_KEYS: &[&str] = &[
     "limit",
@@ -254,6 +268,9 @@ pub fn page<T: Listed>(mut items: Vec<T>, query: &Query) -> Result<Page<T>, ApiE
             .ok_or_else(ApiError::marker_not_found)?;
         let marker = items.swap_remove(at);
         items.retain(|item| order(item, &marker) == Ordering::Greater);
+    }
+    if UNSORTABLE_KEYS.contains(&query.sort_key.as_str()) {
+        return Err(unsortable());
     }
     if items.len() > query.limit {
         items.select_nth_unstable_by(query.limit - 1, order);
@@ -438,6 +455,9 @@ mod tests {
         assert_eq!(error(&[("limit", "0")]), "invalid_limit");
         assert_eq!(error(&[("limit", "abc")]), "invalid_limit");
         assert_eq!(error(&[("sort_key", "bogus")]), "invalid_sort_key");
+        let pairs = [("sort_key".to_string(), "records".to_string())];
+        let records = Query::parse(&pairs, &RECORDSETS).unwrap();
+        assert_eq!(page(items(), &records).err(), Some(unsortable()));
         assert_eq!(error(&[("sort_dir", "up")]), "invalid_sort_dir");
         assert_eq!(error(&[("marker", "not-a-uuid")]), "invalid_marker");
         assert_eq!(error(&[("bogus", "1")]), "bad_request");

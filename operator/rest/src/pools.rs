@@ -105,26 +105,8 @@ fn domain_field(field: &str, value: &Value) -> Result<String, ApiError> {
 
 /// oslo's `IntegerField` (Python's `int()`), then Designate's bounds.
 fn priority_field(value: &Value) -> Result<i32, ApiError> {
-    let number = match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)),
-        Value::Bool(b) => Some(i64::from(*b)),
-        Value::String(s) => Some(s.trim().parse::<i64>().map_err(|_| {
-            value_error(&format!("invalid literal for int() with base 10: '{s}'"))
-        })?),
-        Value::Null => {
-            return Err(value_error("Field `priority' cannot be None"));
-        }
-        other => {
-            return Err(coerce_error(
-                "TypeError",
-                &format!(
-                    "int() argument must be a string, a bytes-like object or a real number, not '{}'",
-                    python_type(other)
-                ),
-            ));
-        }
-    }
-    .unwrap_or(i64::MAX);
+    let number = crate::fields::coerce_int(value)?
+        .ok_or_else(|| value_error("Field `priority' cannot be None"))?;
     if number < PRIORITY_RANGE.0 {
         return Err(value_error(&format!(
             "Value must be >= {} for field priority",

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Caller;
 use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
-use crate::fields::value_error;
+use crate::fields::{coerce_int, value_error};
 use crate::{Api, Shared, body};
 
 /// Designate's quota resources (`VALID_QUOTAS`), in the order it renders
@@ -118,90 +118,13 @@ fn object_name(project: &str) -> String {
     }
 }
 
-/// Python's `repr()` of a string, as `int()`'s error quotes it.
-fn py_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `int(text)` for base 10: surrounding whitespace, a sign,
-/// digits with single `_` between them. `None` when Python refuses it;
-/// values beyond `i64` saturate (they are out of range either way).
-fn py_int(text: &str) -> Option<i64> {
-    let trimmed = text.trim();
-    let (negative, digits) = match trimmed.as_bytes().first() {
-        Some(b'-') => (true, &trimmed[1..]),
-        Some(b'+') => (false, &trimmed[1..]),
-        _ => (false, trimmed),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-    {
-        return None;
-    }
-    let magnitude = digits
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    Some(if negative { -magnitude } else { magnitude })
-}
-
 /// `Quota.hard_limit`: `IntegerFields(nullable=True, minimum=-1,
 /// maximum=2147483647)`, whose `coerce()` is Python's `int()`.
 fn hard_limit(value: &Value) -> Result<i64, ApiError> {
-    let limit = match value {
-        Value::Bool(b) => i64::from(*b),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i,
-            (None, Some(_), _) => i64::MAX,
-            // `int()` of a float truncates toward zero.
-            (None, None, Some(f)) if f.is_finite() => f.trunc() as i64,
-            _ => return Err(value_error("cannot convert float infinity to integer")),
-        },
-        Value::String(s) => py_int(s).ok_or_else(|| {
-            value_error(&format!(
-                "invalid literal for int() with base 10: {}",
-                py_repr(s)
-            ))
-        })?,
-        // Designate stores NULL into a NOT NULL column and answers 500:
-        // refuse it as the bad input it is.
-        Value::Null => return Err(value_error("Field `hard_limit' cannot be None")),
-        Value::Array(_) | Value::Object(_) => {
-            let type_ = if value.is_array() { "list" } else { "dict" };
-            return Err(ApiError::invalid_object(format!(
-                "Provided object is not valid. Got a TypeError with message int() argument must be a string, a bytes-like object or a real number, not '{type_}'"
-            )));
-        }
-    };
+    // Designate stores NULL into a NOT NULL column and answers 500:
+    // refuse it as the bad input it is.
+    let limit =
+        coerce_int(value)?.ok_or_else(|| value_error("Field `hard_limit' cannot be None"))?;
     if limit < QUOTA_MIN {
         return Err(value_error(&format!(
             "Value must be >= {QUOTA_MIN} for field hard_limit"
@@ -446,9 +369,9 @@ mod tests {
                 ("zones", 7)
             ]
         );
-        assert_eq!(py_int("1_000"), Some(1000));
+        assert_eq!(crate::fields::py_int("1_000"), Some(1000));
         for bad in ["", "7.5", "_1", "1__0", "1_", "0x10", "- 1", "lots"] {
-            assert_eq!(py_int(bad), None, "{bad}");
+            assert_eq!(crate::fields::py_int(bad), None, "{bad}");
         }
     }
 

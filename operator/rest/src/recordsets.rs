@@ -114,7 +114,9 @@ fn validate(
     Ok(())
 }
 
-/// A Recordset object name: readable, unique.
+/// A Recordset object name: readable, and the same for the same name and
+/// type in a zone, so that the API server refuses a second one (two
+/// concurrent creates, a client's retry) where the cache cannot yet know.
 fn object_name(name: &str, zone: &str, type_: &str) -> String {
     let label: String = if name.eq_ignore_ascii_case(zone) {
         "apex".into()
@@ -130,8 +132,9 @@ fn object_name(name: &str, zone: &str, type_: &str) -> String {
     };
     let label = label.trim_matches('-');
     let label = if label.is_empty() { "rs" } else { label };
-    let unique = uuid::Uuid::new_v4().simple().to_string();
-    format!("{label}-{}-{}", type_.to_ascii_lowercase(), &unique[..8])
+    let identity = format!("{zone}/{name}/{type_}").to_ascii_lowercase();
+    let hash = crate::tenancy::fnv1a(identity.as_bytes());
+    format!("{label}-{}-{:08x}", type_.to_ascii_lowercase(), hash as u32)
 }
 
 fn render_page(
@@ -165,11 +168,13 @@ pub async fn list(
     Path(zone_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    // Central: the zone (get_zone), then find_recordsets.
+    // Designate: the paging parameters and filters (400), then Central's
+    // get_zone (404) and find_recordsets.
+    check_uuid("zone_id", &zone_id)?;
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::RECORDSETS)?;
     let zone = api.zone_for(&caller, &zone_id)?;
     caller.require("get_zone", &api.zone_target(&zone))?;
     caller.require_own("find_recordsets")?;
-    let query = Query::parse(&query_pairs(raw.as_deref()), &list::RECORDSETS)?;
     Ok(render_page(
         list::page(api.recordsets_of(&zone), &query)?,
         &headers,
@@ -406,7 +411,18 @@ pub async fn create(
         },
     );
     recordset.metadata.namespace = zone.zone.namespace();
-    let made = api.cache.recordsets.create(&api.client, &recordset).await?;
+    let made = match api.cache.recordsets.create(&api.client, &recordset).await {
+        Ok(made) => made,
+        // Same object name: another create of the same set won the race.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            return Err(ApiError::new(
+                409,
+                "duplicate_recordset",
+                "Duplicate RecordSet",
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
     let view = RecordsetView::new(Arc::new(made), zone.zone.clone(), zone.project.clone());
     // Designate: 201 for a set without records (ACTIVE at once), else 202.
     let status = if input.records.is_empty() {
@@ -530,7 +546,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn object_names_are_readable_and_unique() {
+    fn object_names_are_readable_and_one_per_set() {
         let www = object_name("www.example.org.", "example.org.", "A");
         assert!(
             www.starts_with("www-a-") && www.len() == "www-a-".len() + 8,
@@ -540,6 +556,8 @@ mod tests {
         assert!(
             object_name("_sip._tcp.example.org.", "example.org.", "SRV").starts_with("sip-srv-")
         );
-        assert_ne!(www, object_name("www.example.org.", "example.org.", "A"));
+        assert_eq!(www, object_name("WWW.example.org.", "example.org.", "A"));
+        assert_ne!(www, object_name("www.example.org.", "example.org.", "AAAA"));
+        assert_ne!(www, object_name("www.example.org.", "example.net.", "A"));
     }
 }

@@ -104,6 +104,10 @@ fn progress(
     action: Option<ResourceAction>,
 ) -> (&'static str, &'static str) {
     if deleting {
+        // A delete the backends refused shows as Designate shows it.
+        if status == Some(ResourceStatus::Error) && action == Some(ResourceAction::Delete) {
+            return ("ERROR", "DELETE");
+        }
         return ("PENDING", "DELETE");
     }
     match status {

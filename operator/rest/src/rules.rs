@@ -10,12 +10,8 @@ use std::ops::{Bound, ControlFlow};
 use designate_central::{Config, Privileges};
 use designate_crd::{Zone, grant};
 use kube::ResourceExt;
-use kube::api::{Patch, PatchParams};
-use serde_json::json;
 
 use crate::Api;
-use crate::cache::FIELD_MANAGER;
-use crate::error::ApiError;
 
 /// Central's [`Config`] for a request: as configured, with the TLD list of
 /// the `Tld` objects and the patterns of the `Blacklist` objects; borrowed
@@ -72,34 +68,27 @@ pub(crate) fn grant(
     grant::annotations(key, namespace, name, zone_name, privileges)
 }
 
-/// Before an update whose rules depend on the caller (a changed TTL and
-/// `use_low_ttl`): signs what this caller may do onto the Zone, so that the
-/// controllers plan the change as Central allowed it here. Nothing is
-/// written when the caller has no more than a member, or the zone already
-/// carries this grant.
-pub(crate) async fn carry_grant(
+/// For an update whose rules depend on the caller (a changed TTL and
+/// `use_low_ttl`): the annotations that sign what this caller may do onto
+/// the Zone, so that the controllers plan the change as Central allowed it
+/// here; written in the same patch as the change, so that a refused change
+/// leaves no grant behind. `None` when the caller has no more than a
+/// member, or the zone already carries this grant.
+pub(crate) fn grant_for_update(
     api: &Api,
     zone: &Zone,
     privileges: Privileges,
-) -> Result<(), ApiError> {
+) -> Option<BTreeMap<String, String>> {
     let namespace = zone.namespace().unwrap_or_default();
-    let name = zone.name_any();
-    let Some(annotations) = grant(api, &namespace, &name, &zone.spec.name, privileges) else {
-        return Ok(());
-    };
-    if annotations
+    let annotations = grant(
+        api,
+        &namespace,
+        &zone.name_any(),
+        &zone.spec.name,
+        privileges,
+    )?;
+    (!annotations
         .iter()
-        .all(|(k, v)| zone.annotations().get(k) == Some(v))
-    {
-        return Ok(());
-    }
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patch = json!({"metadata": {"annotations": annotations}});
-    kube::Api::<Zone>::namespaced(api.client.clone(), &namespace)
-        .patch(&name, &params, &Patch::Merge(&patch))
-        .await?;
-    Ok(())
+        .all(|(k, v)| zone.annotations().get(k) == Some(v)))
+    .then_some(annotations)
 }

@@ -419,20 +419,38 @@ fn zone_input(body: &Map<String, Value>, namespace: String) -> Result<ZoneInput,
     })
 }
 
+/// Designate's `ZoneAttribute` fields: `key` and `value`, at most 50
+/// characters each.
+const ATTRIBUTE_MAX_LEN: usize = 50;
+
 fn attributes(
     body: &Map<String, Value>,
 ) -> Result<Option<std::collections::BTreeMap<String, String>>, ApiError> {
+    let invalid = |message: &str| {
+        ApiError::invalid_object(format!(
+            "Provided object is not valid. Got a ValueError error with message {message}"
+        ))
+    };
     match body.get("attributes") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-            .collect::<Option<_>>()
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid_object("Provided object is not valid. Got a ValueError error with message attributes must be strings")),
-        Some(_) => Err(ApiError::invalid_object(
-            "Provided object is not valid. Got a ValueError error with message attributes must be an object",
-        )),
+        Some(Value::Object(map)) => {
+            let mut attributes = std::collections::BTreeMap::new();
+            for (key, value) in map {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| invalid("attributes must be strings"))?;
+                // The object's coercion, field by field, as Designate's
+                // StringFields(maxLength=50).
+                for (field, text) in [("key", key.as_str()), ("value", value)] {
+                    if text.chars().count() > ATTRIBUTE_MAX_LEN {
+                        return Err(invalid(&format!("Value too long for {field}")));
+                    }
+                }
+                attributes.insert(key.clone(), value.to_string());
+            }
+            Ok(Some(attributes))
+        }
+        Some(_) => Err(invalid("attributes must be an object")),
     }
 }
 
@@ -565,15 +583,14 @@ pub async fn update(
         0,
         &[],
     )?;
+    let mut patch = json!({ "spec": patch });
     // The controllers check a changed TTL again, with the zone's grant.
-    if changed.ttl != existing.ttl {
-        crate::rules::carry_grant(&api, &zone, caller.privileges()).await?;
+    if changed.ttl != existing.ttl
+        && let Some(grant) = crate::rules::grant_for_update(&api, &zone, caller.privileges())
+    {
+        patch["metadata"] = json!({ "annotations": grant });
     }
-    let patched = api
-        .cache
-        .zones
-        .patch_spec(&api.client, &zone, Value::Object(patch))
-        .await?;
+    let patched = api.cache.zones.patch(&api.client, &zone, patch).await?;
     let view = api.zone_view(Arc::new(patched));
     Ok(accepted_or_ok(
         view.is_pending(),

@@ -42,6 +42,9 @@ pub(crate) mod zone {
         pub id: String,
         pub project: String,
         pub name: String,
+        /// `name` in lower case: the indexed key lookups by name use
+        /// (DNS names compare ASCII case-insensitively).
+        pub name_key: String,
         pub pool_id: String,
         pub kind: String,
         pub ttl: i64,

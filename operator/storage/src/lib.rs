@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneOwner, ZoneRow};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database,
@@ -471,9 +471,9 @@ impl Storage {
     }
 }
 
-/// `LOWER(zones.name)`.
+/// The zones' lower-cased name, indexed.
 fn lower_name() -> Expr {
-    Expr::expr(Func::lower(Expr::col(zone::Column::Name)))
+    Expr::col(zone::Column::NameKey)
 }
 
 /// Commits on success, rolls back (and keeps the first error) on failure.

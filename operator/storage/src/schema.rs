@@ -1,9 +1,12 @@
 //! The schema: numbered migrations, applied once each and recorded in
-//! `designate_schema_migrations`. Every statement is `IF NOT EXISTS`, so a
-//! migration cut short (or run by two replicas at once) is simply run again.
+//! `designate_schema_migrations`, each in one transaction. Every statement
+//! is `IF NOT EXISTS` or, on MySQL (whose DDL commits at once), tolerated
+//! when already done, so a migration cut short (or run by two replicas at
+//! once) is simply run again.
 
 use sea_orm::sea_query::{
-    ColumnDef, ForeignKey, Index, IndexCreateStatement, IntoIden, Table, TableCreateStatement,
+    ColumnDef, Expr, ForeignKey, Func, Index, IndexCreateStatement, IntoIden, Query, Table,
+    TableCreateStatement,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QuerySelect, Set,
@@ -16,7 +19,7 @@ use crate::entity::{pool, record, record_change, recordset, schema_migration, zo
 type Migration = fn(DbBackend) -> Vec<Statement>;
 
 /// Schema versions in order; a new version appends here and never edits an old one.
-const MIGRATIONS: &[(i64, Migration)] = &[(1, v1)];
+const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2)];
 
 /// Ids are uuids (36 characters); some room for other stable ids.
 const ID_LEN: u32 = 64;
@@ -76,7 +79,10 @@ pub(crate) async fn migrate(db: &DatabaseConnection, now: i64) -> Result<(), DbE
         }
         tracing::info!(version, "applying schema migration");
         for statement in statements(backend) {
-            txn.execute_raw(statement).await?;
+            match txn.execute_raw(statement).await {
+                Err(error) if !done_already(backend, &error) => return Err(error),
+                _ => {}
+            }
         }
         schema_migration::Entity::insert(schema_migration::ActiveModel {
             version: Set(*version),
@@ -304,6 +310,43 @@ fn v1(backend: DbBackend) -> Vec<Statement> {
     );
 
     out
+}
+
+/// Version 2: the zones' lower-cased name, indexed, so that MiniDNS finds
+/// a zone by name without scanning the table (`LOWER(name)` cannot use an
+/// index on MariaDB).
+fn v2(backend: DbBackend) -> Vec<Statement> {
+    vec![
+        backend.build(
+            Table::alter()
+                .table(zone::Entity)
+                .add_column(string(zone::Column::NameKey, NAME_LEN).default("")),
+        ),
+        backend.build(Query::update().table(zone::Entity).value(
+            zone::Column::NameKey,
+            Expr::expr(Func::lower(Expr::col(zone::Column::Name))),
+        )),
+        {
+            let mut index = Index::create();
+            index
+                .name("ix_zones_name_key")
+                .table(zone::Entity)
+                .col(zone::Column::NameKey);
+            if backend != DbBackend::MySql {
+                index.if_not_exists();
+            }
+            backend.build(&index)
+        },
+    ]
+}
+
+/// MySQL commits each DDL statement at once, so a migration cut short
+/// there has made some of its changes: run again, those are refused as
+/// duplicates, and are done.
+fn done_already(backend: DbBackend, error: &DbErr) -> bool {
+    let message = error.to_string();
+    backend == DbBackend::MySql
+        && (message.contains("Duplicate column name") || message.contains("Duplicate key name"))
 }
 
 /// `CREATE TABLE IF NOT EXISTS` plus its plain indexes: inline on MySQL (which

@@ -55,6 +55,7 @@ on_every_backend!(
     history_lists_removed_and_added_records,
     history_is_bounded,
     related_zones_are_equal_ancestors_and_descendants,
+    zones_are_found_by_name_through_an_index,
     project_zones_are_counted,
     concurrent_writers_lose_nothing,
     concurrent_creators_one_wins,
@@ -690,6 +691,80 @@ async fn history_is_bounded(storage: Storage, _: String) {
             "serial {old}"
         );
     }
+}
+
+/// How the database reads the zones of one name: an index, not a scan
+/// (MiniDNS asks this for every query).
+async fn plan_of_lookup_by_name(url: &str) -> String {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, TransactionTrait};
+    let db = Database::connect(url).await.unwrap();
+    let backend = db.get_database_backend();
+    let txn = db.begin().await.unwrap();
+    let explain = match backend {
+        DbBackend::Sqlite => {
+            "EXPLAIN QUERY PLAN SELECT * FROM zones WHERE name_key = 'example.com.'"
+        }
+        DbBackend::MySql => "EXPLAIN SELECT * FROM zones WHERE name_key = 'example.com.'",
+        _ => {
+            // A table this small is read whole unless told otherwise.
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .unwrap();
+            "EXPLAIN SELECT * FROM zones WHERE name_key = 'example.com.'"
+        }
+    };
+    let rows = txn
+        .query_all_raw(sea_orm::Statement::from_string(backend, explain))
+        .await
+        .unwrap();
+    let plan = rows
+        .iter()
+        .map(|row| {
+            ["detail", "key", "QUERY PLAN"]
+                .iter()
+                .filter_map(|column| row.try_get::<Option<String>>("", column).ok().flatten())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    txn.rollback().await.unwrap();
+    db.close().await.unwrap();
+    plan
+}
+
+async fn zones_are_found_by_name_through_an_index(storage: Storage, url: String) {
+    let z = zone("z1", "Example.COM.", "p1", "a");
+    storage
+        .publish(&change(&z, None, vec![], &[]), T0)
+        .await
+        .unwrap();
+    let found = storage.zones_by_name("example.com.").await.unwrap();
+    assert_eq!(found.len(), 1);
+    let plan = plan_of_lookup_by_name(&url).await;
+    assert!(plan.contains("ix_zones_name_key"), "{plan}");
+
+    // A database made before the key existed gets it, filled in.
+    use sea_orm::{ConnectionTrait, Database, DbBackend};
+    let db = Database::connect(&url).await.unwrap();
+    let drop_index = match db.get_database_backend() {
+        DbBackend::MySql => "DROP INDEX ix_zones_name_key ON zones",
+        _ => "DROP INDEX ix_zones_name_key",
+    };
+    for sql in [
+        drop_index,
+        "ALTER TABLE zones DROP COLUMN name_key",
+        "DELETE FROM designate_schema_migrations WHERE version = 2",
+    ] {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    db.close().await.unwrap();
+    let migrated = Storage::connect(&url).await.unwrap();
+    assert_eq!(
+        migrated.zones_by_name("EXAMPLE.com.").await.unwrap().len(),
+        1
+    );
+    migrated.close().await.unwrap();
 }
 
 async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, _: String) {

@@ -33,6 +33,10 @@ pub(crate) struct App {
     pub metrics: Arc<Metrics>,
     pub token: Option<String>,
     pub bookmark_interval: std::time::Duration,
+    /// Records the permissions the operator's roles used.
+    pub access: Arc<crate::access::AccessLog>,
+    /// Whether this router serves in-process callers.
+    pub in_process: bool,
 }
 
 pub(crate) fn router(app: Arc<App>) -> axum::Router {
@@ -184,6 +188,18 @@ async fn dispatch(app: &App, request: Request) -> Result<Response, ApiError> {
             e.to_string(),
         )
     })?;
+    let role = match parts.headers.get(crate::access::ROLE_HEADER) {
+        Some(role) => role.to_str().ok(),
+        None => app.in_process.then_some(crate::access::IN_PROCESS),
+    };
+    if let Some(role) = role {
+        let (verb, _) = classify(&parts.method, &parts.uri);
+        let resource = match target.part {
+            Part::Main => target.rt.plural.clone(),
+            Part::Status => format!("{}/status", target.rt.plural),
+        };
+        app.access.record(role, verb, &target.rt.group, resource);
+    }
     let headers = parts.headers;
     match (parts.method, target.name.is_some()) {
         (Method::GET, true) => get(app, &target, &headers, &query),
@@ -342,11 +358,22 @@ fn list(
 ) -> Result<Response, ApiError> {
     let filter = filter(target, query)?;
     let limit = query.get("limit").and_then(|l| l.parse().ok());
-    if let Some(rv) = query.get("resourceVersion")
-        && query.get("resourceVersionMatch") == Some("Exact")
-        && rv.parse::<u64>().ok() != Some(app.store.resource_version())
-    {
-        return Err(ApiError::gone(format!("too old resource version: {rv}")));
+    // Only the current version is kept: an exact older one is gone, and
+    // one past it is from an earlier life of the store (never reissued).
+    if let Some(rv) = query.get("resourceVersion").filter(|rv| *rv != "0") {
+        let current = app.store.resource_version();
+        let exact = query.get("resourceVersionMatch") == Some("Exact");
+        match rv.parse::<u64>() {
+            Ok(rv) if rv > current || (exact && rv != current) => {
+                return Err(ApiError::gone(format!("too old resource version: {rv}")));
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "invalid resource version: {rv}"
+                )));
+            }
+        }
     }
     let page = app
         .store
@@ -518,7 +545,15 @@ async fn patch(
 }
 
 /// DeleteOptions from the body and query.
-fn delete_options(query: &Query, body: &Bytes) -> Result<(Preconditions, bool), ApiError> {
+/// What a DELETE asks beyond deleting: preconditions, a dry run, and
+/// whether the caller waits on dependents (`orphanDependents: false`).
+struct DeleteOptions {
+    pre: Preconditions,
+    dry_run: bool,
+    cascading: bool,
+}
+
+fn delete_options(query: &Query, body: &Bytes) -> Result<DeleteOptions, ApiError> {
     let options: Value = if body.is_empty() {
         json!({})
     } else {
@@ -540,7 +575,13 @@ fn delete_options(query: &Query, body: &Bytes) -> Result<(Preconditions, bool), 
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|d| d.iter().any(|v| v == "All"));
-    Ok((pre, dry_run))
+    let cascading = options.get("orphanDependents") == Some(&Value::Bool(false))
+        || query.get("orphanDependents") == Some("false");
+    Ok(DeleteOptions {
+        pre,
+        dry_run,
+        cascading,
+    })
 }
 
 async fn delete(
@@ -552,18 +593,21 @@ async fn delete(
     if target.part != Part::Main {
         return Err(ApiError::method_not_allowed());
     }
-    let (pre, dry_run) = delete_options(query, body)?;
+    let options = delete_options(query, body)?;
     let written = app
         .store
         .delete(
             &target.rt,
             target.namespace.as_deref(),
             name(target),
-            &pre,
-            dry_run,
+            &options.pre,
+            options.dry_run,
         )
         .await?;
-    let code = if written.flag {
+    // As kube-apiserver: 200, whether the object went or waits on its
+    // finalizers; 202 only for a delete kept waiting that asked to
+    // cascade (`orphanDependents: false`).
+    let code = if written.flag && options.cascading {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
@@ -577,7 +621,7 @@ async fn delete_collection(
     query: &Query,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    let (pre, dry_run) = delete_options(query, body)?;
+    let DeleteOptions { pre, dry_run, .. } = delete_options(query, body)?;
     let filter = filter(target, query)?;
     let page = app.store.list(&target.rt, &filter, None, None)?;
     let mut deleted: Vec<ObjectRef> = Vec::new();

@@ -145,18 +145,20 @@ pub fn serve(
             tokio::time::interval_at(Instant::now() + bookmark_interval, bookmark_interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
-            let Some(events) = store.events_after(last) else {
+            let Some((events, reached)) = store.events_after(&watch.target_key, last) else {
                 let _ = tx.send(Ok(expired(last))).await;
                 return;
             };
             for event in events {
-                last = event.resource_version;
                 if let Some(line) = watch.render(&event)
                     && tx.send(Ok(line)).await.is_err()
                 {
                     return;
                 }
             }
+            // Bookmarks carry the version reached, though no event of the
+            // kind came: a watch resumed from it skips nothing.
+            last = reached;
             tokio::select! {
                 changed = committed.changed() => if changed.is_err() { return },
                 _ = tokio::time::sleep_until(deadline) => return,

@@ -49,6 +49,12 @@ fn named_conf(dir: &Path, key_file: &Path, dns: u16, control: u16) -> String {
 	notify no;
 	allow-query {{ any; }};
 	allow-transfer {{ any; }};
+	// As a pool's BIND should be set for bulk changes: BIND's defaults
+	// (20 SOA checks a second, 2 transfers at once from one primary)
+	// hold a few hundred new zones back for tens of seconds.
+	serial-query-rate 500;
+	transfers-in 100;
+	transfers-per-ns 100;
 }};
 include "{key}";
 controls {{
@@ -118,12 +124,18 @@ impl Bind {
         Ok(bind)
     }
 
-    /// Kills the server, as a crash would, and starts it again on the same
-    /// ports and configuration but without the zones it was given (their
-    /// files and BIND's new-zone database are removed).
-    pub async fn restart_empty(&mut self) -> io::Result<()> {
+    /// Kills the server, as a crash would; [`Bind::restart_empty`] brings
+    /// it back.
+    pub fn kill(&mut self) {
         let _ = self.process.child.kill();
         let _ = self.process.child.wait();
+    }
+
+    /// Kills the server (if it runs), as a crash would, and starts it again
+    /// on the same ports and configuration but without the zones it was
+    /// given (their files and BIND's new-zone database are removed).
+    pub async fn restart_empty(&mut self) -> io::Result<()> {
+        self.kill();
         for entry in std::fs::read_dir(self.dir.path())? {
             let path = entry?.path();
             let name = path
@@ -240,14 +252,30 @@ impl Bind {
     pub async fn serve_primary(&self, zone: &str, serial: u32) -> io::Result<()> {
         let zone = zone.trim_end_matches('.');
         let file = format!("primary-{zone}.db");
-        std::fs::write(self.dir.path().join(&file), zone_file(zone, serial))?;
         let config = format!("{{ type primary; file \"{file}\"; }};");
-        match self.rndc(&["addzone", zone, &config]).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.to_string().contains("already exists") => {
-                self.rndc(&["reload", zone]).await.map(drop)
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            std::fs::write(self.dir.path().join(&file), zone_file(zone, serial))?;
+            match self.rndc(&["addzone", zone, &config]).await {
+                Ok(_) => {}
+                Err(e) if e.to_string().contains("already exists") => {
+                    self.rndc(&["reload", zone]).await?;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => Err(e),
+            // named compares file times by the second: a file rewritten in
+            // the second it was loaded reads as up to date, and the reload
+            // itself is queued. Served means answering the serial.
+            let answer = query_soa(self.dns, zone).await?;
+            if answer == super::SoaAnswer::Serial(serial) {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(io::Error::other(format!(
+                    "{zone} still answers {answer}, not serial {serial}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 }

@@ -60,6 +60,13 @@ fn pdns_conf(dir: &Path, db: &Path, dns: u16, api: u16, api_key: &str) -> String
     )
 }
 
+/// `pdns_server` on the configuration in `dir`.
+fn spawn_pdns(dir: &Path) -> io::Result<Process> {
+    let mut command = Command::new(PDNS_SERVER);
+    command.arg(format!("--config-dir={}", dir.display()));
+    Process::spawn("pdns_server", command, dir.join("pdns.log"))
+}
+
 impl PowerDns {
     /// Starts a server; waits until its API and DNS queries are answered.
     pub async fn start() -> io::Result<Self> {
@@ -78,25 +85,36 @@ impl PowerDns {
             dir.path().join("pdns.conf"),
             pdns_conf(dir.path(), &db, dns_port, api_port, &api_key),
         )?;
-        let mut command = Command::new(PDNS_SERVER);
-        command.arg(format!("--config-dir={}", dir.path().display()));
-        let process = Process::spawn("pdns_server", command, dir.path().join("pdns.log"))?;
         let mut pdns = Self {
-            process,
+            process: spawn_pdns(dir.path())?,
             dns: SocketAddr::from(([127, 0, 0, 1], dns_port)),
             api: SocketAddr::from(([127, 0, 0, 1], api_port)),
             api_key,
             dir,
         };
+        pdns.wait_ready().await?;
+        Ok(pdns)
+    }
+
+    /// Kills the server, as a crash would, and starts it again on the same
+    /// ports, configuration and database.
+    pub async fn restart(&mut self) -> io::Result<()> {
+        let _ = self.process.child.kill();
+        let _ = self.process.child.wait();
+        self.process = spawn_pdns(self.dir.path())?;
+        self.wait_ready().await
+    }
+
+    /// Waits until its API and DNS queries are answered.
+    async fn wait_ready(&mut self) -> io::Result<()> {
         // The driver's own client, on a target whose master is never used.
-        let client = crate::Pdns4::new(&pdns.target(&[pdns.dns])).map_err(io::Error::other)?;
-        let dns = pdns.dns;
-        pdns.process
+        let client = crate::Pdns4::new(&self.target(&[self.dns])).map_err(io::Error::other)?;
+        let dns = self.dns;
+        self.process
             .wait_ready(|| async {
                 client.server_info().await.is_ok() && query_soa(dns, ".").await.is_ok()
             })
-            .await?;
-        Ok(pdns)
+            .await
     }
 
     /// Its DNS address (UDP and TCP).

@@ -312,6 +312,26 @@ async fn the_client_retries_a_bounded_number_of_times() {
         .expect("acknowledged on the second try");
     responder.await.unwrap();
 
+    // A server that cannot serve the zone (SERVFAIL, as BIND answers for a
+    // secondary without data): not served, so the zone is driven again.
+    let failing = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let target = failing.local_addr().unwrap();
+    let responder = tokio::spawn(async move {
+        let mut buf = vec![0; 512];
+        let (len, peer) = failing.recv_from(&mut buf).await.unwrap();
+        let request = Message::from_vec(&buf[..len]).unwrap();
+        let mut answer = Message::response(request.id, OpCode::Query);
+        answer.add_queries(request.queries.clone());
+        answer.metadata.response_code = ResponseCode::ServFail;
+        failing
+            .send_to(&answer.to_vec().unwrap(), peer)
+            .await
+            .unwrap();
+    });
+    let served = soa_serial(target, "example.com.", None, Duration::from_millis(500)).await;
+    assert_eq!(served.unwrap(), None);
+    responder.await.unwrap();
+
     // Nobody listening at all: an error, not a hang.
     let closed = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let target = closed.local_addr().unwrap();

@@ -402,7 +402,15 @@ async fn servers_of_a_pool_stored_since_the_policy_was_set_may_transfer() {
         })
         .await
         .unwrap();
-    let messages = tcp_exchange(server.addr, &axfr).await;
+    // Storage is read again at most once a second on refusals.
+    let mut messages = tcp_exchange(server.addr, &axfr).await;
+    for _ in 0..30 {
+        if messages[0].response_code == ResponseCode::NoError {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        messages = tcp_exchange(server.addr, &axfr).await;
+    }
     assert_eq!(messages[0].response_code, ResponseCode::NoError);
     assert_eq!(messages.iter().map(|m| m.answers.len()).sum::<usize>(), 3);
     // The source allowed by hand still is.
@@ -501,5 +509,44 @@ async fn a_100k_record_zone_transfers_in_pages() {
     )
     .await;
     assert_eq!(messages.iter().map(|m| m.answers.len()).sum::<usize>(), 5);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_strangers_cannot_lock_the_nameservers_out() {
+    let server = Server::start(Backend::Sqlite, loopback_policy()).await;
+    let z = zone("z1", "example.com.");
+    publish(&server.storage, &z, None, vec![apex_ns(&z)], &[], T0).await;
+    // A stranger (127.0.0.2) opens 200 connections and sends nothing.
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        if let Ok(stream) = socket.connect(server.addr).await {
+            idle.push(stream);
+        }
+    }
+    // Most were closed at once: a stranger holds a few at most.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut open = 0;
+    for stream in &mut idle {
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(20),
+            tokio::io::AsyncReadExt::read(stream, &mut byte),
+        )
+        .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => {}
+            _ => open += 1,
+        }
+    }
+    assert!(open <= 8, "{open} idle connections of one stranger kept");
+    // The pool's server (127.0.0.1) still transfers.
+    let axfr = query("example.com.", RecordType::AXFR).to_vec().unwrap();
+    let messages = tcp_exchange(server.addr, &axfr).await;
+    assert_eq!(messages[0].response_code, ResponseCode::NoError);
+    assert!(messages[0].answers.len() >= 2, "{messages:?}");
+    drop(idle);
     server.stop().await;
 }

@@ -1,0 +1,116 @@
+//! Watches that go on past objects the operator cannot decode.
+//!
+//! An object stored before a CRD's schema was tightened, or written for a
+//! newer operator, would otherwise fail every list of its kind and stop its
+//! controller. It is left out of the caches instead, and reported: a log
+//! line always; from the one watch of each kind that reports, a Warning
+//! Event `Undecodable` and a `Ready` condition saying so.
+
+use std::fmt::Debug;
+
+use designate_crd::lenient::{Lenient, Undecodable, decoded};
+use futures::Stream;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::runtime::controller::Controller;
+use kube::runtime::reflector::{self, reflector};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::{WatchStreamExt, watcher::Config};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tracing::{debug, warn};
+
+use crate::FIELD_MANAGER;
+use crate::events::{Note, Recorder};
+
+/// The condition reason, Event reason and log word for such an object.
+pub(crate) const UNDECODABLE: &str = "Undecodable";
+
+/// What a watch does with an object it cannot decode, besides leaving it
+/// out.
+#[derive(Clone)]
+pub(crate) enum Reporting {
+    /// Logs it: another watch of the kind reports it.
+    Log,
+    /// Logs it, writes an Event and its condition.
+    Report(Client),
+}
+
+/// Every object of kind `K` that `config` selects, decoded one by one.
+pub(crate) fn watch<K>(
+    client: &Client,
+    config: Config,
+    reporting: Reporting,
+) -> impl Stream<Item = Result<Event<K>, watcher::Error>> + Send + 'static
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let api = Api::<Lenient<K>>::all(client.clone());
+    decoded(
+        move || watcher::watcher(api.clone(), config.clone()).default_backoff(),
+        move |bad: &Undecodable| report::<K>(bad, &reporting),
+    )
+}
+
+/// A controller of `K` whose watch goes on past undecodable objects and
+/// reports them.
+pub(crate) fn controller<K>(client: &Client, config: Config) -> Controller<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let objects = reflector(
+        writer,
+        watch(client, config, Reporting::Report(client.clone())),
+    )
+    .applied_objects();
+    Controller::for_stream(objects, reader)
+}
+
+fn report<K>(bad: &Undecodable, reporting: &Reporting)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let kind = K::kind(&());
+    warn!(%kind, reason = UNDECODABLE, "{bad}; left out until it is fixed");
+    let Reporting::Report(client) = reporting else {
+        return;
+    };
+    let message = format!(
+        "the operator cannot read this {kind}: {}; it is left out until it is fixed",
+        bad.error
+    );
+    Recorder::new(client.clone())
+        .publish_about::<K>(&bad.metadata, Note::warning(UNDECODABLE, message.clone()));
+    // Dynamic: the object cannot be read back as `K` either.
+    let resource = ApiResource::erase::<K>(&());
+    let api: Api<DynamicObject> = match &bad.metadata.namespace {
+        Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    };
+    let name = bad.metadata.name.clone().unwrap_or_default();
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": kind,
+        "status": {"conditions": [Condition {
+            type_: "Ready".into(),
+            status: "False".into(),
+            reason: UNDECODABLE.into(),
+            message,
+            last_transition_time: Time(Timestamp::now()),
+            observed_generation: bad.metadata.generation,
+        }]},
+    });
+    tokio::spawn(async move {
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        if let Err(error) = api
+            .patch_status(&name, &params, &Patch::Apply(&patch))
+            .await
+        {
+            // Kinds without a status, or a status the schema refuses.
+            debug!(%error, "condition not written");
+        }
+    });
+}

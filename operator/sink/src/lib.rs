@@ -1,0 +1,32 @@
+//! `designate-sink`: the Sink, which turns nova's and neutron's
+//! notifications into records. [`handlers`] holds Designate's two handlers
+//! (`nova_fixed`, `neutron_floatingip`) as pure plans: a notification in,
+//! the records to create or delete out, with Designate's formats
+//! ([`format`]: Python's `%(name)s`). The consumer on the bus and the
+//! writes of the planned records come next (issue 17).
+
+pub mod format;
+pub mod handlers;
+
+pub use handlers::{Action, Handler, Kind, Resource};
+
+/// Errors of the Sink; `reason()` is the stable label.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `formatv4`/`formatv6` string that the notification cannot fill.
+    #[error("format {format:?}: {message}")]
+    BadFormat { format: String, message: String },
+    /// A payload without what its event type carries.
+    #[error("not the payload the event type carries: {0}")]
+    BadPayload(String),
+}
+
+impl Error {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::BadFormat { .. } => "BadFormat",
+            Self::BadPayload(_) => "BadPayload",
+        }
+    }
+}
