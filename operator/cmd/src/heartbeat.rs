@@ -113,6 +113,11 @@ impl Heartbeats {
         })
     }
 
+    /// The host name the heartbeats report.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// Who this process is: its host and pid.
     pub fn identity(&self) -> String {
         self.identity.clone()

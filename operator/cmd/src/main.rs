@@ -23,6 +23,7 @@ use roles::{ElectionArgs, Health, RoleMetrics, Shared};
 
 mod conf;
 mod heartbeat;
+mod notifier;
 mod roles;
 
 #[derive(Parser)]
@@ -95,6 +96,8 @@ struct RoleArgs {
     heartbeat: heartbeat::HeartbeatArgs,
     #[command(flatten)]
     targets: TargetArgs,
+    #[command(flatten)]
+    bus: notifier::BusArgs,
 }
 
 /// Who may call the REST API: Designate's `[service:api] auth_strategy`,
@@ -565,7 +568,23 @@ async fn run_roles(
     if roles.contains(&Role::Controllers) {
         // One role collects the heartbeats of instances gone for good.
         shared.heartbeats.collect_garbage();
-        roles::run_controllers(shared, storage().await?, election).await
+        let mut storage = storage().await?;
+        // Notifications go out with the controllers (the leader's), from
+        // the outbox their storage transactions fill.
+        let relay = match args.bus.transport()? {
+            Some(url) => {
+                storage = storage.with_outbox();
+                let publisher = designate_bus::Publisher::new(
+                    url,
+                    &args.bus.control_exchange,
+                    &args.bus.notification_topic,
+                );
+                let publisher_id = format!("central.{}", shared.heartbeats.host());
+                Some(notifier::relay(storage.clone(), publisher, publisher_id))
+            }
+            None => None,
+        };
+        roles::run_controllers(shared, storage, election, relay).await
     } else {
         shutdown_signal().await;
         Ok(())

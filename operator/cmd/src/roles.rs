@@ -245,6 +245,7 @@ pub(crate) async fn run_controllers(
     shared: &Shared,
     storage: Storage,
     election: Option<&ElectionArgs>,
+    relay: Option<impl Future<Output = ()> + Send + 'static>,
 ) -> Result<()> {
     let ready = shared.health.register("controllers");
     let settings = shared.with_grant_key().await?;
@@ -257,6 +258,16 @@ pub(crate) async fn run_controllers(
         shared.metrics.controllers.clone(),
         shutdown_signal(),
     );
+    // The relay runs while the controllers do (while this replica leads).
+    let controllers = async move {
+        match relay {
+            Some(relay) => tokio::select! {
+                () = controllers => {}
+                () = relay => {}
+            },
+            None => controllers.await,
+        }
+    };
     let Some(election) = election.filter(|e| e.leader_elect) else {
         ready.set(true);
         controllers.await;

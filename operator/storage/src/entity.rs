@@ -174,6 +174,32 @@ pub(crate) mod record_change {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A notification waiting to be sent, written in the transaction of the
+/// change it tells of; removed once the broker confirmed it.
+pub(crate) mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notification_outbox")]
+    pub struct Model {
+        /// Commit order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// The notification's `message_id`, the same on every resend.
+        pub message_id: String,
+        pub event_type: String,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub payload: Json,
+        /// Unix microseconds of the commit.
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The schema versions applied to this database.
 pub(crate) mod schema_migration {
     use sea_orm::entity::prelude::*;

@@ -14,11 +14,13 @@
 //! secondary further behind transfers the whole zone.
 
 mod entity;
+mod outbox;
 mod publish;
 mod schema;
 mod serve;
 pub mod testing;
 
+pub use outbox::OutboxMessage;
 pub use serve::ZoneSnapshot;
 
 use std::collections::HashMap;
@@ -169,6 +171,8 @@ pub struct Storage {
     /// spinning on the database lock.
     writer: Option<Arc<Mutex<()>>>,
     history_limit: u64,
+    /// Set when notifications are written to the outbox; wakes the relay.
+    outbox: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Storage {
@@ -192,6 +196,7 @@ impl Storage {
             db,
             writer,
             history_limit: DEFAULT_HISTORY_LIMIT,
+            outbox: None,
         })
     }
 

@@ -18,6 +18,9 @@ use sea_orm::{
 };
 
 use crate::entity::{record, record_change, recordset, zone, zone_version};
+use crate::outbox::{
+    Happened, Notices, ZoneFacts, rrset_changed, stored_rrset, zone_fields_changed,
+};
 use crate::{Error, ResourceRecord, Storage, ZoneChange, finish, to_json};
 
 pub(crate) const OP_DEL: &str = "del";
@@ -55,8 +58,12 @@ impl Storage {
 
     async fn publish_once(&self, change: &ZoneChange, now: i64) -> Result<i64, Error> {
         let (_guard, txn) = self.begin_write().await?;
-        let result = apply(&txn, change, now, self.history_limit).await;
-        match finish(txn, result).await {
+        let result = apply(&txn, change, now, self.history_limit, self.outbox_enabled()).await;
+        let result = finish(txn, result).await;
+        if result.is_ok() {
+            self.outbox_written();
+        }
+        match result {
             // Creating: the unique key hit may be the id (another writer
             // created the zone first) rather than the name.
             Err(Error::NameTaken(name)) if change.base_serial.is_none() => {
@@ -99,9 +106,8 @@ impl Storage {
             let found = zone::Entity::find_by_id(id)
                 .lock_exclusive()
                 .one(&txn)
-                .await?
-                .is_some();
-            if found {
+                .await?;
+            if let Some(old) = &found {
                 record_change::Entity::delete_many()
                     .filter(record_change::Column::ZoneId.eq(id))
                     .exec(&txn)
@@ -119,11 +125,27 @@ impl Storage {
                     .exec(&txn)
                     .await?;
                 zone::Entity::delete_by_id(id).exec(&txn).await?;
+                let mut notices = Notices::default();
+                let row = crate::zone_head(old.clone())?.zone;
+                notices.zone(
+                    Happened::Deleted,
+                    &ZoneFacts {
+                        row: &row,
+                        serial: old.serial,
+                        created_at: old.created_at,
+                        updated_at: Some(crate::unix_now()),
+                    },
+                );
+                notices.write(&txn, self.outbox_enabled()).await?;
             }
-            Ok(found)
+            Ok(found.is_some())
         }
         .await;
-        finish(txn, result).await
+        let result = finish(txn, result).await;
+        if result.as_ref().is_ok_and(|found| *found) {
+            self.outbox_written();
+        }
+        result
     }
 }
 
@@ -133,9 +155,11 @@ async fn apply(
     change: &ZoneChange,
     now: i64,
     history_limit: u64,
+    outbox: bool,
 ) -> Result<i64, Error> {
     let zone = &change.zone;
     let soa_id = managed_rrset_id(&zone.id, "SOA");
+    let mut notices = Notices::default();
 
     // Lock (or create) the zone row and check the serial planned against.
     let (old_zone_ttl, serial) = match change.base_serial {
@@ -145,6 +169,13 @@ async fn apply(
                 .exec_without_returning(txn)
                 .await
                 .map_err(|e| name_taken(e, zone))?;
+            let facts = ZoneFacts {
+                row: zone,
+                serial,
+                created_at: now,
+                updated_at: None,
+            };
+            notices.zone(Happened::Created, &facts);
             (None, serial)
         }
         Some(base) => {
@@ -173,6 +204,15 @@ async fn apply(
                 .exec(txn)
                 .await
                 .map_err(|e| name_taken(e, zone))?;
+            if zone_fields_changed(&crate::zone_head(old.clone())?.zone, zone) {
+                let facts = ZoneFacts {
+                    row: zone,
+                    serial,
+                    created_at: old.created_at,
+                    updated_at: Some(now),
+                };
+                notices.zone(Happened::Updated, &facts);
+            }
             (Some(old.ttl), serial)
         }
     };
@@ -202,7 +242,15 @@ async fn apply(
         }
         if let Some(old) = old_sets.remove(id) {
             let ttl = old.ttl.unwrap_or(old_zone_ttl);
-            for record in old_records.remove(id).unwrap_or_default() {
+            let records = old_records.remove(id).unwrap_or_default();
+            let times = (old.created_at, Some(now));
+            notices.recordset(
+                Happened::Deleted,
+                zone,
+                &stored_rrset(&old, &records),
+                times,
+            );
+            for record in records {
                 plan.removed
                     .push(rr(&old.name, &old.rr_type, ttl, record.data));
             }
@@ -213,6 +261,14 @@ async fn apply(
         let old = old_sets
             .remove(&rrset.id)
             .map(|set| (old_records.remove(&set.id).unwrap_or_default(), set));
+        match &old {
+            None => notices.recordset(Happened::Created, zone, rrset, (now, None)),
+            Some(old) if rrset_changed(old, rrset) => {
+                let times = (old.1.created_at, Some(now));
+                notices.recordset(Happened::Updated, zone, rrset, times);
+            }
+            Some(_) => {}
+        }
         plan.rrset(rrset, old, true);
     }
     // The SOA changes with every version; each version stores it apart.
@@ -256,6 +312,7 @@ async fn apply(
         record_history(txn, &zone.id, serial, &plan.removed, &plan.added).await?;
         prune(txn, &zone.id, history_limit).await?;
     }
+    notices.write(txn, outbox).await?;
     tracing::debug!(
         zone = %zone.id,
         serial,

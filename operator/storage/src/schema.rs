@@ -13,13 +13,15 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
-use crate::entity::{pool, record, record_change, recordset, schema_migration, zone, zone_version};
+use crate::entity::{
+    outbox, pool, record, record_change, recordset, schema_migration, zone, zone_version,
+};
 
 /// The statements of one schema version, for a backend.
 type Migration = fn(DbBackend) -> Vec<Statement>;
 
 /// Schema versions in order; a new version appends here and never edits an old one.
-const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2)];
+const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2), (3, v3)];
 
 /// Ids are uuids (36 characters); some room for other stable ids.
 const ID_LEN: u32 = 64;
@@ -338,6 +340,32 @@ fn v2(backend: DbBackend) -> Vec<Statement> {
             backend.build(&index)
         },
     ]
+}
+
+/// Version 3: the outbox of notifications (`dns.zone.create`, ...), filled
+/// in the transactions of the changes and emptied by the relay to the bus.
+fn v3(backend: DbBackend) -> Vec<Statement> {
+    let mut out = Vec::new();
+    table(
+        backend,
+        &mut out,
+        Table::create()
+            .table(outbox::Entity)
+            .col(
+                ColumnDef::new(outbox::Column::Seq)
+                    .big_integer()
+                    .not_null()
+                    .auto_increment()
+                    .primary_key(),
+            )
+            .col(id(outbox::Column::MessageId))
+            .col(string(outbox::Column::EventType, 128))
+            .col(json(outbox::Column::Payload))
+            .col(int(outbox::Column::CreatedAt))
+            .take(),
+        vec![],
+    );
+    out
 }
 
 /// MySQL commits each DDL statement at once, so a migration cut short

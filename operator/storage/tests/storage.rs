@@ -61,6 +61,7 @@ on_every_backend!(
     concurrent_creators_one_wins,
     fingerprint_moves_without_a_new_serial,
     one_change_larger_than_a_statement_limit,
+    notifications_follow_committed_changes,
 );
 
 const T0: i64 = 1_700_000_000;
@@ -980,4 +981,121 @@ async fn concurrent_creators_one_wins(storage: Storage, _: String) {
         storage.zones_by_name("example.net.").await.unwrap().len(),
         1
     );
+}
+
+/// The outbox's events, in commit order, as (event_type, name); then empties it.
+async fn sent(storage: &Storage) -> Vec<(String, String)> {
+    let batch = storage.outbox(1000).await.unwrap();
+    let seqs: Vec<i64> = batch.iter().map(|m| m.seq).collect();
+    storage.outbox_done(&seqs).await.unwrap();
+    assert!(storage.outbox(1000).await.unwrap().is_empty());
+    batch
+        .into_iter()
+        .map(|m| {
+            let name = m.payload["name"].as_str().unwrap_or_default().to_string();
+            (m.event_type, name)
+        })
+        .collect()
+}
+
+fn events(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(e, n)| (e.to_string(), n.to_string()))
+        .collect()
+}
+
+async fn notifications_follow_committed_changes(storage: Storage, _: String) {
+    let zone_name = "example.com.";
+    let z = zone("z1", zone_name, "p1", "proj");
+    let www = rrset("rs-www", "www.example.com.", "A", None, &["192.0.2.1"]);
+    let mut ns = rrset("rs-ns", zone_name, "NS", None, &["ns1.example.org."]);
+    ns.managed = true;
+
+    // Without the outbox nothing is written.
+    let other = zone("z0", "example.net.", "p1", "proj");
+    storage
+        .publish(&change(&other, None, vec![], &[]), T0)
+        .await
+        .unwrap();
+    assert!(storage.outbox(10).await.unwrap().is_empty());
+
+    let storage = storage.with_outbox();
+    let s1 = storage
+        .publish(&change(&z, None, vec![www.clone(), ns.clone()], &[]), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent(&storage).await,
+        events(&[
+            ("dns.zone.create", zone_name),
+            ("dns.domain.create", zone_name),
+            ("dns.recordset.create", "www.example.com."),
+        ]),
+        "managed recordsets are not notified"
+    );
+
+    // The same content again: a new serial, nothing to tell.
+    let s2 = storage
+        .publish(&change(&z, Some(s1), vec![www.clone()], &[]), T0 + 1)
+        .await
+        .unwrap();
+    assert!(sent(&storage).await.is_empty());
+
+    // A change planned against an old serial commits nothing, notifies nothing.
+    let mut z2 = z.clone();
+    z2.description = Some("billing".into());
+    let www2 = rrset("rs-www", "www.example.com.", "A", None, &["192.0.2.2"]);
+    assert!(
+        storage
+            .publish(&change(&z2, Some(s1), vec![www2.clone()], &[]), T0 + 2)
+            .await
+            .is_err()
+    );
+    assert!(sent(&storage).await.is_empty());
+
+    let s3 = storage
+        .publish(&change(&z2, Some(s2), vec![www2], &[]), T0 + 2)
+        .await
+        .unwrap();
+    let batch = storage.outbox(10).await.unwrap();
+    let update = &batch[0].payload;
+    assert_eq!(
+        (update["serial"].as_i64(), update["description"].as_str()),
+        (Some(s3), Some("billing"))
+    );
+    assert_eq!(update["tenant_id"], "proj");
+    assert_eq!(batch[2].payload["records"][0]["data"], "192.0.2.2");
+    assert_eq!(
+        sent(&storage).await,
+        events(&[
+            ("dns.zone.update", zone_name),
+            ("dns.domain.update", zone_name),
+            ("dns.recordset.update", "www.example.com."),
+        ])
+    );
+
+    let s4 = storage
+        .publish(&change(&z2, Some(s3), vec![], &["rs-www"]), T0 + 3)
+        .await
+        .unwrap();
+    let batch = storage.outbox(10).await.unwrap();
+    assert_eq!(batch[0].payload["records"][0]["data"], "192.0.2.2");
+    assert_eq!(batch[0].payload["action"], "DELETE");
+    assert_eq!(
+        sent(&storage).await,
+        events(&[("dns.recordset.delete", "www.example.com.")])
+    );
+
+    assert!(storage.delete_zone("z1").await.unwrap());
+    let batch = storage.outbox(10).await.unwrap();
+    assert_eq!(batch[0].payload["serial"].as_i64(), Some(s4));
+    assert_eq!(
+        sent(&storage).await,
+        events(&[
+            ("dns.zone.delete", zone_name),
+            ("dns.domain.delete", zone_name),
+        ])
+    );
+    assert!(!storage.delete_zone("z1").await.unwrap());
+    assert!(sent(&storage).await.is_empty());
 }

@@ -1,0 +1,369 @@
+//! Notifications on the bus, end to end against the RabbitMQ this machine
+//! runs (127.0.0.1:5672, guest/guest; `.ci/run` starts it when down):
+//! `standalone --transport-url` sends one `dns.*` notification per zone and
+//! recordset create, update and delete, done by REST and by kubectl, in
+//! oslo's envelope with Designate's event types and payload fields, to the
+//! control exchange's default queue `<topic>.info`.
+//!
+//! Each test has an exchange and topic of its own (`--control-exchange`,
+//! `--notification-topic`; Designate's defaults are `designate` and
+//! `notifications`), removed at the end.
+//!
+//! Needs `cargo build -p designate-operator` first.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use designate_bus::Notification;
+use designate_e2e::{Kubectl, at, kubectl_for, rest_request, start_rest, wait_for};
+use lapin::options::{BasicAckOptions, BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::{Connection, ConnectionProperties};
+use serde_json::{Value, json};
+
+const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const TRANSPORT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
+
+/// How long the controllers may take to settle a change.
+const SETTLE: Duration = Duration::from_secs(60);
+/// How long to keep listening for a notification that should not come.
+const QUIET: Duration = Duration::from_secs(3);
+
+const PROJECT: [(&str, &str); 1] = [("X-Auth-Project-ID", "notify-project")];
+
+/// The test's exchange and topic, and the queue oslo's notifier declares.
+struct Bus {
+    exchange: String,
+    topic: String,
+}
+
+impl Bus {
+    fn new() -> Self {
+        let id = std::process::id();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        Self {
+            exchange: format!("designate-e2e-{id}-{nanos}"),
+            topic: format!("notifications-e2e-{id}-{nanos}"),
+        }
+    }
+
+    fn args(&self) -> Vec<&str> {
+        vec![
+            "--transport-url",
+            TRANSPORT_URL,
+            "--control-exchange",
+            &self.exchange,
+            "--notification-topic",
+            &self.topic,
+        ]
+    }
+
+    fn queue(&self) -> String {
+        format!("{}.info", self.topic)
+    }
+
+    /// Takes the notifications waiting, until `done` holds for all taken so
+    /// far (then `QUIET` more, to see any that should not come) or `within`.
+    fn take(&self, within: Duration, done: impl Fn(&[Notification]) -> bool) -> Vec<Notification> {
+        runtime().block_on(async {
+            let connection = Connection::connect(BROKER, ConnectionProperties::default())
+                .await
+                .expect("RabbitMQ at 127.0.0.1:5672");
+            let channel = connection.create_channel().await.unwrap();
+            let mut got = Vec::new();
+            let deadline = tokio::time::Instant::now() + within;
+            let mut quiet_until = None;
+            loop {
+                let now = tokio::time::Instant::now();
+                if quiet_until.is_some_and(|until| now >= until) || now >= deadline {
+                    return got;
+                }
+                // The queue exists from the first publish on.
+                let message = channel
+                    .basic_get(self.queue().as_str().into(), BasicGetOptions::default())
+                    .await
+                    .ok()
+                    .flatten();
+                match message {
+                    Some(message) => {
+                        let delivery = message.delivery;
+                        assert_eq!(delivery.properties.delivery_mode(), &Some(2), "persistent");
+                        got.push(Notification::from_body(&delivery.data).unwrap());
+                        delivery.ack(BasicAckOptions::default()).await.unwrap();
+                    }
+                    None => {
+                        if quiet_until.is_none() && done(&got) {
+                            quiet_until = Some(now + QUIET);
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = runtime().block_on(async {
+            let connection = Connection::connect(BROKER, ConnectionProperties::default()).await?;
+            let channel = connection.create_channel().await?;
+            let _ = channel
+                .queue_delete(self.queue().as_str().into(), QueueDeleteOptions::default())
+                .await;
+            channel
+                .exchange_delete(
+                    self.exchange.as_str().into(),
+                    ExchangeDeleteOptions::default(),
+                )
+                .await
+        });
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// (event_type, object name) → how many times.
+fn counts(notifications: &[Notification]) -> BTreeMap<(String, String), usize> {
+    let mut counts = BTreeMap::new();
+    for n in notifications {
+        let name = n.payload["name"].as_str().unwrap_or_default().to_string();
+        *counts.entry((n.event_type.clone(), name)).or_default() += 1;
+    }
+    counts
+}
+
+fn expected(events: &[(&str, &str)]) -> BTreeMap<(String, String), usize> {
+    let mut counts = BTreeMap::new();
+    for (event, name) in events {
+        *counts
+            .entry((event.to_string(), name.to_string()))
+            .or_default() += 1;
+    }
+    counts
+}
+
+fn payload<'a>(got: &'a [Notification], event: &str, name: &str) -> &'a Value {
+    &got.iter()
+        .find(|n| n.event_type == event && n.payload["name"] == name)
+        .unwrap_or_else(|| panic!("no {event} for {name}"))
+        .payload
+}
+
+fn wait_rest_status(base: &str, path: &str, status: &str) -> Value {
+    wait_for(SETTLE, &format!("{path} to be {status}"), || {
+        let answer = rest_request(base, "GET", path, &PROJECT, None);
+        let body = answer.json();
+        match body["status"].as_str() {
+            Some(s) if s == status => Ok(body),
+            _ => Err(answer.text()),
+        }
+    })
+}
+
+fn settled(kubectl: &Kubectl, kind: &str, name: &str, ns: &str) {
+    wait_for(SETTLE, &format!("{kind} {ns}/{name} to be ACTIVE"), || {
+        let object = kubectl.get_json(&[kind, name, "-n", ns]);
+        if at(&object, "/status/status") == "ACTIVE"
+            && at(&object, "/status/observedGeneration") == at(&object, "/metadata/generation")
+        {
+            Ok(())
+        } else {
+            Err(at(&object, "/status").to_string())
+        }
+    });
+}
+
+#[test]
+fn every_rest_change_is_notified_once_with_designates_event_and_payload() {
+    let bus = Bus::new();
+    let (_tmp, _standalone, base) = start_rest("designate-e2e-notify-rest-", &bus.args());
+    let zone = "notify-rest.test.";
+    let www = "www.notify-rest.test.";
+
+    let created = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &PROJECT,
+        Some(&json!({"name": zone, "email": "hostmaster@notify-rest.test", "ttl": 3600})),
+    );
+    assert_eq!(created.status, 202, "{}", created.text());
+    let zone_id = created.json()["id"].as_str().unwrap().to_string();
+    let zone_path = format!("/v2/zones/{zone_id}");
+    wait_rest_status(&base, &zone_path, "ACTIVE");
+
+    let rs = rest_request(
+        &base,
+        "POST",
+        &format!("{zone_path}/recordsets"),
+        &PROJECT,
+        Some(&json!({"name": www, "type": "A", "records": ["192.0.2.1"]})),
+    );
+    assert_eq!(rs.status, 202, "{}", rs.text());
+    let rs_path = format!(
+        "{zone_path}/recordsets/{}",
+        rs.json()["id"].as_str().unwrap()
+    );
+    wait_rest_status(&base, &rs_path, "ACTIVE");
+
+    let patched = rest_request(
+        &base,
+        "PATCH",
+        &zone_path,
+        &PROJECT,
+        Some(&json!({"description": "billing", "ttl": 600})),
+    );
+    assert_eq!(patched.status, 202, "{}", patched.text());
+    wait_rest_status(&base, &zone_path, "ACTIVE");
+    let put = rest_request(
+        &base,
+        "PUT",
+        &rs_path,
+        &PROJECT,
+        Some(&json!({"records": ["192.0.2.1", "192.0.2.2"]})),
+    );
+    assert_eq!(put.status, 202, "{}", put.text());
+    wait_rest_status(&base, &rs_path, "ACTIVE");
+    // A write that changes nothing notifies nothing.
+    let same = rest_request(
+        &base,
+        "PUT",
+        &rs_path,
+        &PROJECT,
+        Some(&json!({"records": ["192.0.2.1", "192.0.2.2"]})),
+    );
+    assert!(matches!(same.status, 200 | 202), "{}", same.text());
+    wait_rest_status(&base, &rs_path, "ACTIVE");
+    let gone = rest_request(&base, "DELETE", &rs_path, &PROJECT, None);
+    assert_eq!(gone.status, 202, "{}", gone.text());
+    let gone = rest_request(&base, "DELETE", &zone_path, &PROJECT, None);
+    assert_eq!(gone.status, 202, "{}", gone.text());
+
+    let want = expected(&[
+        ("dns.zone.create", zone),
+        ("dns.domain.create", zone),
+        ("dns.recordset.create", www),
+        ("dns.zone.update", zone),
+        ("dns.domain.update", zone),
+        ("dns.recordset.update", www),
+        ("dns.recordset.delete", www),
+        ("dns.zone.delete", zone),
+        ("dns.domain.delete", zone),
+    ]);
+    let got = bus.take(SETTLE, |got| counts(got) == want);
+    assert_eq!(counts(&got), want, "{got:#?}");
+
+    for n in &got {
+        assert_eq!(n.priority, "INFO");
+        assert!(n.publisher_id.starts_with("central."), "{}", n.publisher_id);
+        assert_eq!(n.payload["tenant_id"], "notify-project", "{n:?}");
+    }
+    let ids: std::collections::HashSet<_> = got.iter().map(|n| n.message_id).collect();
+    assert_eq!(ids.len(), got.len(), "message ids are unique");
+
+    let create = payload(&got, "dns.zone.create", zone);
+    assert_eq!(create["id"], zone_id.as_str());
+    assert_eq!(create["email"], "hostmaster@notify-rest.test");
+    assert_eq!(create["ttl"], 3600);
+    assert_eq!(
+        (create["status"].as_str(), create["action"].as_str()),
+        (Some("PENDING"), Some("CREATE"))
+    );
+    assert_eq!(create["type"], "PRIMARY");
+    assert!(create["serial"].as_i64().unwrap() > 0, "{create}");
+    assert!(create["pool_id"].is_string(), "{create}");
+    let update = payload(&got, "dns.zone.update", zone);
+    assert_eq!(
+        (
+            update["description"].as_str(),
+            update["ttl"].as_i64(),
+            update["action"].as_str()
+        ),
+        (Some("billing"), Some(600), Some("UPDATE"))
+    );
+    assert!(
+        update["serial"].as_i64() > create["serial"].as_i64(),
+        "{update}"
+    );
+    let delete = payload(&got, "dns.zone.delete", zone);
+    assert_eq!(delete["action"], "DELETE");
+
+    let rs_create = payload(&got, "dns.recordset.create", www);
+    assert_eq!(
+        (
+            rs_create["type"].as_str(),
+            rs_create["zone_id"].as_str(),
+            rs_create["zone_name"].as_str()
+        ),
+        (Some("A"), Some(zone_id.as_str()), Some(zone))
+    );
+    let data = |p: &Value| -> Vec<String> {
+        p["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["data"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(data(rs_create), ["192.0.2.1"]);
+    assert_eq!(
+        data(payload(&got, "dns.recordset.update", www)),
+        ["192.0.2.1", "192.0.2.2"]
+    );
+    assert_eq!(
+        payload(&got, "dns.recordset.delete", www)["action"],
+        "DELETE"
+    );
+}
+
+#[test]
+fn kubectl_changes_are_notified_once_each() {
+    let bus = Bus::new();
+    let (tmp, standalone, _base) = start_rest("designate-e2e-notify-kubectl-", &bus.args());
+    let kubectl = kubectl_for(&standalone, tmp.path());
+    let ns = "notify-team";
+    kubectl.ok(&["create", "namespace", ns]);
+    let zone = "notify-kubectl.test.";
+    let api = "api.notify-kubectl.test.";
+    let manifest = |ttl: u32, records: &str| {
+        format!(
+            "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: zone\n  namespace: {ns}\nspec:\n  name: {zone}\n  email: admin@notify-kubectl.test\n  ttl: {ttl}\n---\napiVersion: designate.openstack.org/v1alpha1\nkind: Recordset\nmetadata:\n  name: api\n  namespace: {ns}\nspec:\n  zoneRef: zone\n  name: {api}\n  type: A\n  records: [{records}]\n"
+        )
+    };
+    let file = tmp.path().join("zone.yaml");
+    std::fs::write(&file, manifest(600, "\"192.0.2.10\"")).unwrap();
+    kubectl.ok(&["apply", "-f", file.to_str().unwrap()]);
+    settled(&kubectl, "zone", "zone", ns);
+    settled(&kubectl, "recordset", "api", ns);
+    std::fs::write(&file, manifest(900, "\"192.0.2.11\"")).unwrap();
+    kubectl.ok(&["apply", "-f", file.to_str().unwrap()]);
+    settled(&kubectl, "zone", "zone", ns);
+    settled(&kubectl, "recordset", "api", ns);
+    kubectl.ok(&["delete", "recordset", "api", "-n", ns]);
+    kubectl.ok(&["delete", "zone", "zone", "-n", ns]);
+
+    let want = expected(&[
+        ("dns.zone.create", zone),
+        ("dns.domain.create", zone),
+        ("dns.recordset.create", api),
+        ("dns.zone.update", zone),
+        ("dns.domain.update", zone),
+        ("dns.recordset.update", api),
+        ("dns.recordset.delete", api),
+        ("dns.zone.delete", zone),
+        ("dns.domain.delete", zone),
+    ]);
+    let got = bus.take(SETTLE, |got| counts(got) == want);
+    assert_eq!(counts(&got), want, "{got:#?}");
+    assert_eq!(payload(&got, "dns.zone.update", zone)["ttl"], 900);
+    // The project of a kubectl user is the namespace.
+    assert_eq!(payload(&got, "dns.zone.create", zone)["tenant_id"], ns);
+}

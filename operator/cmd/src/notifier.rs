@@ -1,0 +1,123 @@
+//! The relay from storage's notification outbox to the bus: sends what
+//! committed changes wrote there, in commit order, and removes it once the
+//! broker confirmed it. A broker outage delays notifications and loses
+//! none; a crash between the confirm and the removal sends a batch again
+//! (at least once, with the same `message_id`s).
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use designate_bus::{Notification, Publisher, TransportUrl};
+use designate_storage::{OutboxMessage, Storage};
+use serde_json::{Map, Value};
+use tracing::{info, warn};
+
+/// Notifications per confirmed batch.
+const BATCH: u64 = 256;
+/// How often the outbox is read when nothing woke the relay: rows other
+/// processes wrote (a controllers replica that lost its lease).
+const POLL: Duration = Duration::from_secs(1);
+/// Bounds of the wait after a failure, doubling from the first.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// The bus options of every role that uses it.
+#[derive(clap::Args, Clone)]
+pub(crate) struct BusArgs {
+    /// oslo.messaging's transport URL of the message bus
+    /// (`rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost`);
+    /// without it no notification is sent.
+    #[arg(long, env = "DESIGNATE_TRANSPORT_URL", hide_env_values = true)]
+    pub transport_url: Option<String>,
+    /// Designate's `control_exchange`: where notifications go.
+    #[arg(long, default_value = "designate")]
+    pub control_exchange: String,
+    /// Designate's `notification_topics`.
+    #[arg(long, default_value = "notifications")]
+    pub notification_topic: String,
+}
+
+impl BusArgs {
+    /// The parsed transport URL, when one is given (refused at start when bad).
+    pub fn transport(&self) -> anyhow::Result<Option<TransportUrl>> {
+        self.transport_url
+            .as_deref()
+            .map(TransportUrl::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--transport-url: {e}"))
+    }
+}
+
+/// Sends the outbox to the bus until the future is dropped.
+pub(crate) async fn relay(storage: Storage, publisher: Publisher, publisher_id: String) {
+    info!(%publisher_id, "notifications relayed to the bus");
+    let mut retry = RETRY_FIRST;
+    loop {
+        match relay_once(&storage, &publisher, &publisher_id).await {
+            Ok(0) => {
+                retry = RETRY_FIRST;
+                tokio::select! {
+                    () = storage.outbox_changed() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
+            }
+            Ok(_) => retry = RETRY_FIRST,
+            Err((reason, error)) => {
+                warn!(reason, %error, retry_in = ?retry, "notifications not sent");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
+/// Sends one batch; how many notifications it held.
+async fn relay_once(
+    storage: &Storage,
+    publisher: &Publisher,
+    publisher_id: &str,
+) -> Result<usize, (&'static str, String)> {
+    let batch = storage
+        .outbox(BATCH)
+        .await
+        .map_err(|e| (e.reason(), e.to_string()))?;
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let notifications: Vec<Notification> = batch
+        .iter()
+        .map(|message| notification(message, publisher_id))
+        .collect();
+    publisher
+        .publish(&notifications)
+        .await
+        .map_err(|e| (e.reason(), e.to_string()))?;
+    let seqs: Vec<i64> = batch.iter().map(|m| m.seq).collect();
+    storage
+        .outbox_done(&seqs)
+        .await
+        .map_err(|e| (e.reason(), e.to_string()))?;
+    Ok(batch.len())
+}
+
+/// An outbox row as Designate's notifier sends it; the context names the
+/// object's project, as the request context of the change would.
+fn notification(message: &OutboxMessage, publisher_id: &str) -> Notification {
+    let mut context = Map::new();
+    if let Some(project) = message.payload.get("tenant_id").and_then(Value::as_str) {
+        context.insert("project_id".into(), project.into());
+        context.insert("tenant".into(), project.into());
+    }
+    Notification {
+        message_id: message.message_id,
+        publisher_id: publisher_id.to_string(),
+        event_type: message.event_type.clone(),
+        priority: "INFO".into(),
+        payload: message.payload.clone(),
+        timestamp: Utc
+            .timestamp_micros(message.created_at)
+            .single()
+            .unwrap_or_default(),
+        context,
+    }
+}
