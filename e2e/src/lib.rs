@@ -19,6 +19,7 @@ pub mod bench;
 pub mod databases;
 pub mod keystone;
 pub mod openstack;
+pub mod rabbitmq;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};

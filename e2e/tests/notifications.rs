@@ -9,12 +9,16 @@
 //! `--notification-topic`; Designate's defaults are `designate` and
 //! `notifications`), removed at the end.
 //!
+//! The outage test runs a broker of its own (`designate_e2e::rabbitmq`),
+//! killed with `kill -9` for 30 s in the middle of 1,000 changes.
+//!
 //! Needs `cargo build -p designate-operator` first.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use designate_bus::Notification;
+use designate_e2e::rabbitmq::Broker;
 use designate_e2e::{Kubectl, at, kubectl_for, rest_request, start_rest, wait_for};
 use lapin::options::{BasicAckOptions, BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
@@ -30,29 +34,37 @@ const QUIET: Duration = Duration::from_secs(3);
 
 const PROJECT: [(&str, &str); 1] = [("X-Auth-Project-ID", "notify-project")];
 
-/// The test's exchange and topic, and the queue oslo's notifier declares.
+/// The test's exchange and topic on a broker, and the queue oslo's
+/// notifier declares.
 struct Bus {
+    amqp_url: String,
     exchange: String,
     topic: String,
 }
 
 impl Bus {
+    /// On the machine's broker.
     fn new() -> Self {
+        Self::on(BROKER)
+    }
+
+    fn on(amqp_url: &str) -> Self {
         let id = std::process::id();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .subsec_nanos();
         Self {
+            amqp_url: amqp_url.to_string(),
             exchange: format!("designate-e2e-{id}-{nanos}"),
             topic: format!("notifications-e2e-{id}-{nanos}"),
         }
     }
 
-    fn args(&self) -> Vec<&str> {
+    fn args<'a>(&'a self, transport_url: &'a str) -> Vec<&'a str> {
         vec![
             "--transport-url",
-            TRANSPORT_URL,
+            transport_url,
             "--control-exchange",
             &self.exchange,
             "--notification-topic",
@@ -68,9 +80,9 @@ impl Bus {
     /// far (then `QUIET` more, to see any that should not come) or `within`.
     fn take(&self, within: Duration, done: impl Fn(&[Notification]) -> bool) -> Vec<Notification> {
         runtime().block_on(async {
-            let connection = Connection::connect(BROKER, ConnectionProperties::default())
+            let connection = Connection::connect(&self.amqp_url, ConnectionProperties::default())
                 .await
-                .expect("RabbitMQ at 127.0.0.1:5672");
+                .expect("the test's RabbitMQ");
             let channel = connection.create_channel().await.unwrap();
             let mut got = Vec::new();
             let deadline = tokio::time::Instant::now() + within;
@@ -108,7 +120,8 @@ impl Bus {
 impl Drop for Bus {
     fn drop(&mut self) {
         let _ = runtime().block_on(async {
-            let connection = Connection::connect(BROKER, ConnectionProperties::default()).await?;
+            let connection =
+                Connection::connect(&self.amqp_url, ConnectionProperties::default()).await?;
             let channel = connection.create_channel().await?;
             let _ = channel
                 .queue_delete(self.queue().as_str().into(), QueueDeleteOptions::default())
@@ -184,7 +197,8 @@ fn settled(kubectl: &Kubectl, kind: &str, name: &str, ns: &str) {
 #[test]
 fn every_rest_change_is_notified_once_with_designates_event_and_payload() {
     let bus = Bus::new();
-    let (_tmp, _standalone, base) = start_rest("designate-e2e-notify-rest-", &bus.args());
+    let (_tmp, _standalone, base) =
+        start_rest("designate-e2e-notify-rest-", &bus.args(TRANSPORT_URL));
     let zone = "notify-rest.test.";
     let www = "www.notify-rest.test.";
 
@@ -327,7 +341,8 @@ fn every_rest_change_is_notified_once_with_designates_event_and_payload() {
 #[test]
 fn kubectl_changes_are_notified_once_each() {
     let bus = Bus::new();
-    let (tmp, standalone, _base) = start_rest("designate-e2e-notify-kubectl-", &bus.args());
+    let (tmp, standalone, _base) =
+        start_rest("designate-e2e-notify-kubectl-", &bus.args(TRANSPORT_URL));
     let kubectl = kubectl_for(&standalone, tmp.path());
     let ns = "notify-team";
     kubectl.ok(&["create", "namespace", ns]);
@@ -366,4 +381,97 @@ fn kubectl_changes_are_notified_once_each() {
     assert_eq!(payload(&got, "dns.zone.update", zone)["ttl"], 900);
     // The project of a kubectl user is the namespace.
     assert_eq!(payload(&got, "dns.zone.create", zone)["tenant_id"], ns);
+}
+
+#[test]
+fn a_broker_outage_delays_notifications_and_loses_none() {
+    const CHANGES: usize = 1000;
+    let mut broker = Broker::start().expect("a RabbitMQ of the test's own");
+    let bus = Bus::on(&broker.amqp_url());
+    // The first broker of the list is dead: the second one serves.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let transport = format!(
+        "rabbit://guest:guest@127.0.0.1:{dead},guest:guest@{}/",
+        broker.host_port()
+    );
+    let mut args = bus.args(&transport);
+    args.extend([
+        "--quota-zone-recordsets",
+        "100000",
+        "--quota-zone-records",
+        "100000",
+    ]);
+    let (_tmp, _standalone, base) = start_rest("designate-e2e-notify-outage-", &args);
+    let zone = "notify-outage.test.";
+    let created = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &PROJECT,
+        Some(&json!({"name": zone, "email": "hostmaster@notify-outage.test"})),
+    );
+    assert_eq!(created.status, 202, "{}", created.text());
+    let zone_path = format!("/v2/zones/{}", created.json()["id"].as_str().unwrap());
+    wait_rest_status(&base, &zone_path, "ACTIVE");
+
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = {
+        let (base, written) = (base.clone(), written.clone());
+        let path = format!("{zone_path}/recordsets");
+        std::thread::spawn(move || {
+            for i in 0..CHANGES {
+                let body =
+                    json!({"name": format!("r{i}.{zone}"), "type": "A", "records": ["192.0.2.1"]});
+                let answer = rest_request(&base, "POST", &path, &PROJECT, Some(&body));
+                assert_eq!(answer.status, 202, "{}", answer.text());
+                written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        })
+    };
+    wait_for(SETTLE, "300 changes", || {
+        match written.load(std::sync::atomic::Ordering::SeqCst) {
+            n if n >= 300 => Ok(()),
+            n => Err(n.to_string()),
+        }
+    });
+    broker.kill();
+    std::thread::sleep(Duration::from_secs(30));
+    broker.start_again().unwrap();
+    writer.join().unwrap();
+
+    let mut want: Vec<(String, String)> = vec![
+        ("dns.zone.create".into(), zone.into()),
+        ("dns.domain.create".into(), zone.into()),
+    ];
+    want.extend((0..CHANGES).map(|i| ("dns.recordset.create".into(), format!("r{i}.{zone}"))));
+    let want: std::collections::BTreeSet<(String, String)> = want.into_iter().collect();
+    let distinct = |got: &[Notification]| -> std::collections::BTreeSet<(String, String)> {
+        counts(got).into_keys().collect()
+    };
+    let got = bus.take(Duration::from_secs(180), |got| distinct(got) == want);
+    let received = distinct(&got);
+    let missing: Vec<_> = want.difference(&received).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} missing, e.g. {:?}",
+        missing.len(),
+        want.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert_eq!(received, want, "nothing but the changes made");
+    // At least once: a batch sent again after a lost confirm keeps its
+    // message ids, so a consumer can tell a resend from a change.
+    let ids: std::collections::HashSet<_> = got.iter().map(|n| n.message_id).collect();
+    assert_eq!(ids.len(), want.len(), "one message id per change");
+    eprintln!(
+        "broker outage: {} notifications for {} changes ({} resent)",
+        got.len(),
+        want.len(),
+        got.len() - want.len()
+    );
 }

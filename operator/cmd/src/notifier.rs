@@ -17,9 +17,10 @@ const BATCH: u64 = 256;
 /// How often the outbox is read when nothing woke the relay: rows other
 /// processes wrote (a controllers replica that lost its lease).
 const POLL: Duration = Duration::from_secs(1);
-/// Bounds of the wait after a failure, doubling from the first.
+/// Bounds of the wait after a failure, doubling from the first (short at
+/// the top: a broker back is used within seconds).
 const RETRY_FIRST: Duration = Duration::from_millis(500);
-const RETRY_MAX: Duration = Duration::from_secs(30);
+const RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// The bus options of every role that uses it.
 #[derive(clap::Args, Clone)]
