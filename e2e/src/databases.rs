@@ -68,9 +68,7 @@ impl DatabaseServer {
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             // Its own process group: PostgreSQL's backends go with it.
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", child.id())])
-                .status();
+            crate::kill_group(child.id());
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -755,10 +755,7 @@ exec "$TVENV/bin/gunicorn" --bind "127.0.0.1:$SECOND_PORT" --workers 1 --timeout
             .and_then(|text| text.trim().parse::<u32>().ok())
             .unwrap_or(child.id());
         for group in [pid, child.id()] {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{group}")])
-                .stderr(Stdio::null())
-                .status();
+            crate::kill_group(group);
         }
         let _ = child.kill();
         let _ = child.wait();

@@ -397,11 +397,13 @@ impl Standalone {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
-        let terminated = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status()
-            .is_ok_and(|status| status.success());
+        let terminated = i32::try_from(child.id()).is_ok_and(|pid| {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            )
+            .is_ok()
+        });
         if terminated {
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline {
@@ -928,6 +930,20 @@ fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>> {
         }
         out.extend_from_slice(&raw[..size]);
         raw = raw.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// SIGKILL to the process group `group` (a server started in a group of
+/// its own), through the system call: `/usr/bin/kill -KILL -PGID` has been
+/// seen here to kill every process of the machine instead.
+pub fn kill_group(group: u32) {
+    if let Ok(group) = i32::try_from(group)
+        && group > 1
+    {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(group),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }
 

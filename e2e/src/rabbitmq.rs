@@ -68,9 +68,7 @@ impl Broker {
     /// Kills the node, as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", child.id())])
-                .status();
+            crate::kill_group(child.id());
             let _ = child.kill();
             let _ = child.wait();
         }

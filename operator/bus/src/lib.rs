@@ -4,12 +4,16 @@
 //! TLS); [`notification`] is a notification in oslo's wire format (the v2
 //! envelope Designate sends and nova and neutron send to the Sink);
 //! [`publisher`] sends them with persistent messages and publisher
-//! confirms, failing over between the brokers.
+//! confirms, failing over between the brokers; [`consumer`] takes them
+//! from a queue bound on other services' exchanges (the Sink's input),
+//! acknowledging each once handled.
 
+pub mod consumer;
 pub mod notification;
 pub mod publisher;
 pub mod transport;
 
+pub use consumer::{Consumer, Handled};
 pub use notification::Notification;
 pub use publisher::Publisher;
 pub use transport::{Broker, TransportUrl};

@@ -20,8 +20,7 @@ use lapin::options::{
     QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
-use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{BasicProperties, Channel, Connection, ExchangeKind};
 use tokio::sync::Mutex;
 use tokio::time::timeout;
 use tracing::{info, warn};
@@ -164,28 +163,20 @@ impl Publisher {
 
 /// A connection to `broker` with a confirming channel, and the exchange.
 async fn open(broker: &Broker, exchange: &str) -> Result<(Connection, Channel), lapin::Error> {
-    let uri = AMQPUri {
-        scheme: if broker.tls {
-            AMQPScheme::AMQPS
-        } else {
-            AMQPScheme::AMQP
-        },
-        authority: AMQPAuthority {
-            userinfo: AMQPUserInfo {
-                username: broker.username.clone(),
-                password: broker.password.clone(),
-            },
-            host: broker.host.clone(),
-            port: broker.port,
-        },
-        vhost: broker.vhost.clone(),
-        query: AMQPQueryString::default(),
-    };
-    let connection = Connection::connect_uri(uri, ConnectionProperties::default()).await?;
+    let connection = broker.connect().await?;
     let channel = connection.create_channel().await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await?;
+    declare_exchange(&channel, exchange).await?;
+    Ok((connection, channel))
+}
+
+/// A durable topic exchange, as oslo declares its control exchanges.
+pub(crate) async fn declare_exchange(
+    channel: &Channel,
+    exchange: &str,
+) -> Result<(), lapin::Error> {
     channel
         .exchange_declare(
             exchange.into(),
@@ -196,13 +187,12 @@ async fn open(broker: &Broker, exchange: &str) -> Result<(Connection, Channel), 
             },
             FieldTable::default(),
         )
-        .await?;
-    Ok((connection, channel))
+        .await
 }
 
 /// oslo's default notification queue: named as its routing key, bound to
 /// the exchange with it, so notifications wait for a first consumer.
-async fn declare_default_queue(
+pub(crate) async fn declare_default_queue(
     channel: &Channel,
     exchange: &str,
     routing_key: &str,

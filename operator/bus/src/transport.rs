@@ -65,6 +65,31 @@ impl fmt::Display for Broker {
     }
 }
 
+impl Broker {
+    /// Opens an AMQP connection to it.
+    pub async fn connect(&self) -> Result<lapin::Connection, lapin::Error> {
+        use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
+        let uri = AMQPUri {
+            scheme: if self.tls {
+                AMQPScheme::AMQPS
+            } else {
+                AMQPScheme::AMQP
+            },
+            authority: AMQPAuthority {
+                userinfo: AMQPUserInfo {
+                    username: self.username.clone(),
+                    password: self.password.clone(),
+                },
+                host: self.host.clone(),
+                port: self.port,
+            },
+            vhost: self.vhost.clone(),
+            query: AMQPQueryString::default(),
+        };
+        lapin::Connection::connect_uri(uri, lapin::ConnectionProperties::default()).await
+    }
+}
+
 impl TransportUrl {
     /// Parses `url`; the error says what is wrong without repeating it
     /// (it may hold a password).

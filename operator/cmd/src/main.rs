@@ -25,6 +25,7 @@ mod conf;
 mod heartbeat;
 mod notifier;
 mod roles;
+mod sink;
 
 #[derive(Parser)]
 #[command(
@@ -98,6 +99,8 @@ struct RoleArgs {
     targets: TargetArgs,
     #[command(flatten)]
     bus: notifier::BusArgs,
+    #[command(flatten)]
+    sink: sink::SinkArgs,
 }
 
 /// Who may call the REST API: Designate's `[service:api] auth_strategy`,
@@ -361,6 +364,9 @@ enum Command {
     Controllers(Box<ClusterArgs>),
     /// Run MiniDNS against a cluster.
     Mdns(Box<ClusterArgs>),
+    /// Run only the Sink against a cluster: nova and neutron notifications
+    /// from the bus into records.
+    Sink(Box<ClusterArgs>),
     /// Migration from Designate: `pools import pools.yaml | kubectl apply -f -`.
     Pools {
         #[command(subcommand)]
@@ -402,6 +408,7 @@ async fn main() -> Result<()> {
         Some(Command::Api(args)) => run_in_cluster(*args, &[Role::Api]).await,
         Some(Command::Controllers(args)) => run_in_cluster(*args, &[Role::Controllers]).await,
         Some(Command::Mdns(args)) => run_in_cluster(*args, &[Role::Mdns]).await,
+        Some(Command::Sink(args)) => run_in_cluster(*args, &[Role::Sink]).await,
         Some(Command::Standalone(args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
                 format!(
@@ -469,6 +476,7 @@ enum Role {
     Api,
     Controllers,
     Mdns,
+    Sink,
 }
 
 impl Role {
@@ -480,6 +488,7 @@ impl Role {
             Role::Api => "api",
             Role::Controllers => "controllers",
             Role::Mdns => "mdns",
+            Role::Sink => "sink",
         }
     }
 }
@@ -493,7 +502,11 @@ async fn run_in_cluster(args: ClusterArgs, roles: &[Role]) -> Result<()> {
         true => Some(args.roles.identity.build(args.roles.rest_listen)?),
         false => None,
     };
-    if roles.iter().any(|r| *r != Role::Api) && args.database_url.is_none() {
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Controllers | Role::Mdns))
+        && args.database_url.is_none()
+    {
         bail!(
             "--database-url (or DESIGNATE_DATABASE_URL) is required by the controllers and MiniDNS"
         );
@@ -564,6 +577,11 @@ async fn run_roles(
     if roles.contains(&Role::Api) {
         let identity = identity.context("no identity for the REST API")?;
         roles::start_api(shared, args, identity).await?;
+    }
+    // The all-in-one processes run the Sink when it is configured.
+    if roles.contains(&Role::Sink) || (roles.contains(&Role::Controllers) && args.sink.configured())
+    {
+        sink::start(shared, &args.sink, &args.bus)?;
     }
     if roles.contains(&Role::Controllers) {
         // One role collects the heartbeats of instances gone for good.

@@ -36,6 +36,21 @@ impl Kind {
         }
     }
 
+    /// The handler of Designate's plugin `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::NovaFixed, Self::NeutronFloatingIp]
+            .into_iter()
+            .find(|kind| kind.plugin_name() == name)
+    }
+
+    /// The exchange its notifications come on (its `control_exchange`).
+    pub fn default_exchange(self) -> &'static str {
+        match self {
+            Self::NovaFixed => "nova",
+            Self::NeutronFloatingIp => "neutron",
+        }
+    }
+
     /// The event types it handles (others are ignored).
     pub fn event_types(self) -> &'static [&'static str] {
         match self {

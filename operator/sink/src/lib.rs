@@ -2,13 +2,17 @@
 //! notifications into records. [`handlers`] holds Designate's two handlers
 //! (`nova_fixed`, `neutron_floatingip`) as pure plans: a notification in,
 //! the records to create or delete out, with Designate's formats
-//! ([`format`]: Python's `%(name)s`). The consumer on the bus and the
-//! writes of the planned records come next (issue 17).
+//! ([`format`]: Python's `%(name)s`). [`records`] writes the plans as
+//! Recordsets the Sink manages; [`service`] ties both to notifications
+//! taken from the bus (`designate_bus::Consumer`).
 
 pub mod format;
 pub mod handlers;
+pub mod records;
+pub mod service;
 
 pub use handlers::{Action, Handler, Kind, Resource};
+pub use service::{HandlerConfig, Sink};
 
 /// Errors of the Sink; `reason()` is the stable label.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +24,11 @@ pub enum Error {
     /// A payload without what its event type carries.
     #[error("not the payload the event type carries: {0}")]
     BadPayload(String),
+    /// The handler's zone id names no zone.
+    #[error("no zone with id {0}")]
+    ZoneNotFound(String),
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
 }
 
 impl Error {
@@ -27,6 +36,8 @@ impl Error {
         match self {
             Self::BadFormat { .. } => "BadFormat",
             Self::BadPayload(_) => "BadPayload",
+            Self::ZoneNotFound(_) => "ZoneNotFound",
+            Self::Kube(_) => "KubeError",
         }
     }
 }

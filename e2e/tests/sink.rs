@@ -1,0 +1,148 @@
+//! The Sink end to end: nova's and neutron's notifications (the samples of
+//! Designate's own tests, `operator/sink/tests/fixtures`) published to a
+//! RabbitMQ of the test's own on the `nova` and `neutron` exchanges become
+//! records a real BIND answers, their delete notifications remove them,
+//! and a redelivered notification changes nothing twice.
+//!
+//! Needs `cargo build -p designate-operator` first, BIND (`named`, `rndc`)
+//! and rabbitmq-server.
+
+use std::time::{Duration, Instant};
+
+use designate_bus::{Notification, Publisher, TransportUrl};
+use designate_e2e::rabbitmq::Broker;
+use designate_e2e::{BindBacked, at, dig, rest_request, wait_for};
+use serde_json::json;
+
+/// How long a change may take to reach BIND.
+const SERVED: Duration = Duration::from_secs(30);
+const ZONE: &str = "sink.test.";
+const PROJECT: [(&str, &str); 1] = [("X-Auth-Project-ID", "sink-project")];
+
+fn fixture(name: &str) -> Notification {
+    let path =
+        designate_e2e::workspace_root().join(format!("operator/sink/tests/fixtures/{name}.json"));
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Notification::from_body(&body).unwrap()
+}
+
+fn publish(
+    runtime: &tokio::runtime::Runtime,
+    url: &TransportUrl,
+    exchange: &str,
+    notification: &Notification,
+) {
+    let publisher = Publisher::new(url.clone(), exchange, "notifications");
+    runtime
+        .block_on(publisher.publish(std::slice::from_ref(notification)))
+        .unwrap();
+}
+
+/// Waits until BIND answers `name` A with `want` (empty: NXDOMAIN).
+fn served(backed: &BindBacked, name: &str, want: &[&str]) -> Duration {
+    let start = Instant::now();
+    let bind = backed.nameserver.dns_addr();
+    wait_for(SERVED, &format!("{name} A to be {want:?} on BIND"), || {
+        let (rcode, answers) = dig(bind, name, "A");
+        let expected_rcode = if want.is_empty() {
+            "NXDOMAIN"
+        } else {
+            "NOERROR"
+        };
+        if rcode == expected_rcode && answers == want {
+            Ok(())
+        } else {
+            Err(format!("{rcode} {answers:?}"))
+        }
+    });
+    start.elapsed()
+}
+
+#[test]
+fn nova_and_neutron_notifications_become_records_bind_answers() {
+    let broker = Broker::start().expect("a RabbitMQ of the test's own");
+    let transport = format!("rabbit://guest:guest@{}/", broker.host_port());
+    let url = TransportUrl::parse(&transport).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-sink-")
+        .tempdir()
+        .unwrap();
+    let backed = BindBacked::start(
+        tmp.path(),
+        &[
+            "--transport-url",
+            &transport,
+            "--sink-handler",
+            &format!("nova_fixed:{ZONE}"),
+            "--sink-formatv4",
+            "nova_fixed=%(display_name)s.%(zone)s",
+            "--sink-handler",
+            &format!("neutron_floatingip:{ZONE}"),
+            "--sink-formatv4",
+            "neutron_floatingip=%(octet0)s-%(octet1)s-%(octet2)s-%(octet3)s.%(zone)s",
+        ],
+    );
+    let created = rest_request(
+        &backed.rest,
+        "POST",
+        "/v2/zones",
+        &PROJECT,
+        Some(&json!({"name": ZONE, "email": "hostmaster@sink.test"})),
+    );
+    assert_eq!(created.status, 202, "{}", created.text());
+    let bind = backed.nameserver.dns_addr();
+    wait_for(SERVED, "the zone on BIND", || {
+        match dig(bind, ZONE, "SOA") {
+            (rcode, answers) if rcode == "NOERROR" && !answers.is_empty() => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    // nova: the instance's fixed IP, named by the format.
+    let instance = fixture("compute.instance.create.end");
+    publish(&runtime, &url, "nova", &instance);
+    let took = served(&backed, "testinstance.sink.test.", &["172.16.0.14"]);
+    eprintln!("sink: nova notification to record served by BIND: {took:?}");
+    // Redelivered: still one record, one Recordset.
+    publish(&runtime, &url, "nova", &instance);
+    let neutron = fixture("floatingip.update.end_associate");
+    publish(&runtime, &url, "neutron", &neutron);
+    served(&backed, "192-0-2-201.sink.test.", &["192.0.2.201"]);
+    let sets = backed.kubectl.json(&[
+        "get",
+        "recordsets",
+        "-n",
+        "sink-project",
+        "-l",
+        "designate.openstack.org/managed-by=designate-sink",
+        "-o",
+        "json",
+    ]);
+    let items = at(&sets, "/items").as_array().unwrap();
+    assert_eq!(items.len(), 2, "{sets}");
+    for item in items {
+        assert_eq!(
+            at(item, "/spec/records").as_array().unwrap().len(),
+            1,
+            "{item}"
+        );
+    }
+    served(&backed, "testinstance.sink.test.", &["172.16.0.14"]);
+
+    // Their deletes take the records away.
+    publish(
+        &runtime,
+        &url,
+        "nova",
+        &fixture("compute.instance.delete.start"),
+    );
+    served(&backed, "testinstance.sink.test.", &[]);
+    publish(
+        &runtime,
+        &url,
+        "neutron",
+        &fixture("floatingip.delete.start"),
+    );
+    served(&backed, "192-0-2-201.sink.test.", &[]);
+}
