@@ -33,9 +33,11 @@ use serde_json::Value;
 
 const RELEASE: &str = "designate";
 const NAMESPACE: &str = "designate";
-const ROLES: [&str; 3] = ["api", "controllers", "mdns"];
+/// Every role the chart can install; the Sink only when enabled.
+const ROLES: [&str; 4] = ["api", "controllers", "mdns", "sink"];
 /// What `ci/ha-values.yaml` sets, checked where it lands.
 const HA_DATABASE_URL: &str = "mysql://designate:change-me@mariadb.designate.svc:3306/designate";
+const HA_TRANSPORT_URL: &str = "rabbit://designate:change-me@rabbitmq-0.rabbitmq.openstack.svc:5672,designate:change-me@rabbitmq-1.rabbitmq.openstack.svc:5672/";
 
 /// The Helm 4 executable: `$DESIGNATE_HELM`, else `helm` in PATH.
 fn helm_bin() -> PathBuf {
@@ -309,9 +311,20 @@ fn selects(labels: &Value, deployment: &Value) -> bool {
         .is_some_and(|labels| !labels.is_empty() && labels.iter().all(|(k, v)| pod[k] == *v))
 }
 
+/// The roles the rendered documents install.
+fn roles(docs: &[Value]) -> Vec<&'static str> {
+    ROLES
+        .into_iter()
+        .filter(|role| {
+            docs.iter()
+                .any(|d| d["kind"] == "Deployment" && name_of(d) == fullname(role))
+        })
+        .collect()
+}
+
 /// The roles are wired as the binary expects them.
 fn check_wiring(docs: &[Value], min_replicas: i64) {
-    for role in ROLES {
+    for role in roles(docs) {
         let deployment = find(docs, "Deployment", &fullname(role));
         let spec = &deployment["spec"];
         assert!(
@@ -369,8 +382,13 @@ fn check_wiring(docs: &[Value], min_replicas: i64) {
             env(container, "DESIGNATE_METRICS_LISTEN")["value"],
             "0.0.0.0:8080"
         );
-        let database = &env(container, "DESIGNATE_DATABASE_URL")["valueFrom"]["secretKeyRef"];
-        assert!(database["name"].is_string() && database["key"].is_string());
+        // The database's credentials only where the database is used.
+        if role == "sink" {
+            assert!(!has_env(container, "DESIGNATE_DATABASE_URL"), "{role}");
+        } else {
+            let database = &env(container, "DESIGNATE_DATABASE_URL")["valueFrom"]["secretKeyRef"];
+            assert!(database["name"].is_string() && database["key"].is_string());
+        }
 
         // Probes on the operations port.
         for (probe, path) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
@@ -530,6 +548,51 @@ fn ha_values_render_strict_manifests() {
         HA_DATABASE_URL
     );
 
+    // The transport URL reaches the controllers (notifications) and the
+    // Sink through its Secret; the Sink runs its handlers and formats.
+    for role in ["controllers", "sink"] {
+        let container = &find(&docs, "Deployment", &fullname(role))["spec"]["template"]["spec"]["containers"]
+            [0];
+        let reference = &env(container, "DESIGNATE_TRANSPORT_URL")["valueFrom"]["secretKeyRef"];
+        assert_eq!(
+            secret_value(
+                &docs,
+                reference["name"].as_str().unwrap(),
+                reference["key"].as_str().unwrap()
+            ),
+            HA_TRANSPORT_URL,
+            "{role}"
+        );
+    }
+    let sink =
+        &find(&docs, "Deployment", &fullname("sink"))["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<&str> = sink["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for pair in [
+        ["--sink-handler", "nova_fixed:vms.example.net."],
+        ["--sink-handler", "neutron_floatingip:fips.example.net."],
+        ["--sink-formatv4", "nova_fixed=%(hostname)s.%(zone)s"],
+        [
+            "--sink-formatv4",
+            "nova_fixed=%(octet0)s-%(octet1)s-%(octet2)s-%(octet3)s.%(zone)s",
+        ],
+        ["--sink-queue", "designate-sink"],
+    ] {
+        assert!(args.windows(2).any(|w| w == pair), "{pair:?} in {args:?}");
+    }
+    assert!(
+        !has_env(
+            &find(&docs, "Deployment", &fullname("api"))["spec"]["template"]["spec"]["containers"]
+                [0],
+            "DESIGNATE_TRANSPORT_URL"
+        ),
+        "only the roles on the bus hold its credentials"
+    );
+
     // Keystone's password is a file from its Secret.
     let api_pod = &find(&docs, "Deployment", &fullname("api"))["spec"]["template"]["spec"];
     let api = &api_pod["containers"][0];
@@ -687,6 +750,8 @@ fn the_schema_refuses_wrong_values_by_name() {
             "",
         ),
         ("database.url=redis://x", "/database/url", ""),
+        ("bus.transportUrl=amqp://x", "/bus/transportUrl", ""),
+        ("sink.handlers[0]=nova:zone.", "/sink/handlers/0", ""),
     ] {
         let output = helm(&["template", RELEASE, chart.to_str().unwrap(), "--set", set]);
         let stderr = text(&output.stderr);
@@ -971,7 +1036,7 @@ fn run_rendered_roles(docs: &[Value], kubeconfig: &Path, dir: &Path) -> Vec<Role
     let conf_path = dir.join("designate.conf");
     std::fs::write(&conf_path, conf).unwrap();
     let mut running = Vec::new();
-    for role in ROLES {
+    for role in roles(docs) {
         let deployment = find(docs, "Deployment", &fullname(role));
         let container = &deployment["spec"]["template"]["spec"]["containers"][0];
         let args: Vec<String> = container["args"]
@@ -1070,7 +1135,7 @@ fn granted(docs: &[Value], role: &str) -> BTreeSet<(String, String, String)> {
 /// Drives every path of the REST API's and the controllers' that touches
 /// the Kubernetes API: the admin objects, a zone and its recordsets from
 /// creation to deletion, pools.
-fn workload(rest: &str, kubectl: &designate_e2e::Kubectl) {
+fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::TransportUrl) {
     use serde_json::json;
     let admin = [("X-Auth-Project-ID", "rbac-admin"), ("X-Roles", "admin")];
     let call = |method: &str, path: &str, body: Option<Value>| {
@@ -1147,6 +1212,7 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl) {
     call("PUT", &rs_path, Some(json!({"records": ["192.0.2.2"]})));
     wait("the recordset ACTIVE again", &active(rs_path.clone()));
     call("DELETE", &rs_path, None);
+    sink_workload(rest, &zone_id, bus);
     // A zone applied with kubectl too.
     let manifest = std::env::temp_dir().join(format!("rbac-zone-{}.yaml", std::process::id()));
     std::fs::write(
@@ -1197,6 +1263,62 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl) {
     call("DELETE", "/v2/quotas/rbac-admin", None);
 }
 
+/// Two instances of one name come and go through the Sink: their records
+/// are made, shared by one recordset, and removed one after the other.
+fn sink_workload(rest: &str, zone_id: &str, bus: &designate_bus::TransportUrl) {
+    use designate_bus::{Notification, Publisher};
+    let fixture = |name: &str| {
+        let path = designate_e2e::workspace_root()
+            .join(format!("operator/sink/tests/fixtures/{name}.json"));
+        Notification::from_body(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let second = |mut n: Notification| {
+        n.message_id = uuid::Uuid::new_v4();
+        n.payload["instance_id"] = "0b6e2f25-8b1f-4a57-9c39-d6c1a1a2f7e0".into();
+        if let Some(ip) = n.payload["fixed_ips"].get_mut(0) {
+            ip["address"] = "172.16.0.15".into();
+        }
+        n
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let publisher = Publisher::new(bus.clone(), "nova", "notifications");
+    let publish = |n: Notification| {
+        runtime
+            .block_on(publisher.publish(std::slice::from_ref(&n)))
+            .unwrap();
+    };
+    let admin = [("X-Auth-Project-ID", "rbac-admin"), ("X-Roles", "admin")];
+    let records = || -> Vec<String> {
+        let path = format!("/v2/zones/{zone_id}/recordsets?name=testinstance.rbac.org.&type=A");
+        let listed = designate_e2e::rest_request(rest, "GET", &path, &admin, None).json();
+        let mut records: Vec<String> = listed["recordsets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|rs| rs["records"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect();
+        records.sort();
+        records
+    };
+    let expect = |what: &str, want: &[&str]| {
+        designate_e2e::wait_for(std::time::Duration::from_secs(30), what, || {
+            let got = records();
+            (got == want).then_some(()).ok_or(format!("{got:?}"))
+        });
+    };
+    let created = fixture("compute.instance.create.end");
+    let deleted = fixture("compute.instance.delete.start");
+    publish(created.clone());
+    expect("the Sink's record", &["172.16.0.14"]);
+    publish(second(created));
+    expect("both instances' records", &["172.16.0.14", "172.16.0.15"]);
+    publish(deleted.clone());
+    expect("the second instance's record alone", &["172.16.0.15"]);
+    publish(second(deleted));
+    expect("no record", &[]);
+}
+
 /// Permissions the chart grants a role that the workload above does not
 /// exercise, each with why it is needed all the same.
 const UNEXERCISED: &[(&str, &str, &str, &str, &str)] = &[
@@ -1240,13 +1362,26 @@ fn the_rendered_roles_run_and_use_exactly_what_the_chart_grants() {
         "sqlite://{}?mode=rwc",
         tmp.path().join("designate.db").display()
     );
+    // The bus on a RabbitMQ of the test's own: the controllers notify,
+    // the Sink consumes what the workload publishes.
+    let broker = designate_e2e::rabbitmq::Broker::start().expect("a RabbitMQ of the test's own");
+    let transport = format!("rabbit://guest:guest@{}/", broker.host_port());
     // noauth: no Keystone here.
     let docs = template(&[
         "--set",
         "identity.authStrategy=noauth",
         "--set",
         &format!("database.url={database}"),
+        "--set",
+        &format!("bus.transportUrl={transport}"),
+        "--set",
+        "sink.enabled=true",
+        "--set",
+        "sink.handlers[0]=nova_fixed:rbac.org.",
+        "--set",
+        "sink.formatv4.nova_fixed[0]=%(display_name)s.%(zone)s",
     ]);
+    assert_eq!(roles(&docs), ROLES, "every role runs");
     let apiserver = start_apiserver(tmp.path());
     let (_, kubectl_bin) = designate_e2e::kubectl_versions().pop().expect("a kubectl");
     let kubectl = designate_e2e::Kubectl::new(
@@ -1324,14 +1459,15 @@ fn the_rendered_roles_run_and_use_exactly_what_the_chart_grants() {
     kubectl.ok(&["apply", "-f", pool.to_str().unwrap()]);
     let api = running.iter().find(|r| r.role == "api").unwrap();
     let rest = format!("http://{}", api.listens["DESIGNATE_REST_LISTEN"]);
-    workload(&rest, &kubectl);
+    let bus = designate_bus::TransportUrl::parse(&transport).unwrap();
+    workload(&rest, &kubectl, &bus);
     // Every role renews its heartbeat (every 10 s) at least once.
     std::thread::sleep(std::time::Duration::from_secs(12).saturating_sub(started.elapsed()));
 
     let used: Vec<(String, String, String, String)> =
         serde_json::from_slice(&std::fs::read(&apiserver.access_log).unwrap()).unwrap();
     let mut report = Vec::new();
-    for role in ROLES {
+    for role in roles(&docs) {
         let used: BTreeSet<(String, String, String)> = used
             .iter()
             .filter(|(r, ..)| r == role)

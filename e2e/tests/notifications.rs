@@ -143,11 +143,32 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// (event_type, object name) → how many times.
+/// The zone and recordset notifications, as (event_type, object name) →
+/// how many times.
 fn counts(notifications: &[Notification]) -> BTreeMap<(String, String), usize> {
+    counts_of(notifications, of_zones)
+}
+
+/// A zone or recordset event (the process's own default pool is notified
+/// too).
+fn of_zones(event: &str) -> bool {
+    ["dns.zone.", "dns.domain.", "dns.recordset."]
+        .iter()
+        .any(|kind| event.starts_with(kind))
+}
+
+fn counts_of(
+    notifications: &[Notification],
+    counted: impl Fn(&str) -> bool,
+) -> BTreeMap<(String, String), usize> {
     let mut counts = BTreeMap::new();
-    for n in notifications {
-        let name = n.payload["name"].as_str().unwrap_or_default().to_string();
+    for n in notifications.iter().filter(|n| counted(&n.event_type)) {
+        // A blacklist has a pattern where others have a name.
+        let name = n.payload["name"]
+            .as_str()
+            .or(n.payload["pattern"].as_str())
+            .unwrap_or_default()
+            .to_string();
         *counts.entry((n.event_type.clone(), name)).or_default() += 1;
     }
     counts
@@ -275,6 +296,10 @@ fn every_rest_change_is_notified_once_with_designates_event_and_payload() {
     let got = bus.take(SETTLE, |got| counts(got) == want);
     assert_eq!(counts(&got), want, "{got:#?}");
 
+    let got: Vec<Notification> = got
+        .into_iter()
+        .filter(|n| of_zones(&n.event_type))
+        .collect();
     for n in &got {
         assert_eq!(n.priority, "INFO");
         assert!(n.publisher_id.starts_with("central."), "{}", n.publisher_id);
@@ -384,6 +409,128 @@ fn kubectl_changes_are_notified_once_each() {
 }
 
 #[test]
+fn admin_changes_are_notified_once_each() {
+    let bus = Bus::new();
+    let (tmp, standalone, base) =
+        start_rest("designate-e2e-notify-admin-", &bus.args(TRANSPORT_URL));
+    let admin = [("X-Auth-Project-ID", "notify-admin"), ("X-Roles", "admin")];
+    let call = |method: &str, path: &str, body: Option<Value>| {
+        let answer = rest_request(&base, method, path, &admin, body.as_ref());
+        assert!(answer.status < 300, "{method} {path}: {}", answer.text());
+        answer.json()
+    };
+    let pool_id = call("GET", "/v2/pools", None)["pools"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let tld = call(
+        "POST",
+        "/v2/tlds",
+        Some(json!({"name": "notifytld", "description": "first"})),
+    );
+    let tld_path = format!("/v2/tlds/{}", tld["id"].as_str().unwrap());
+    call("PATCH", &tld_path, Some(json!({"description": "second"})));
+    let pattern = "^evil\\.notify\\.$";
+    let blacklist = call("POST", "/v2/blacklists", Some(json!({"pattern": pattern})));
+    let blacklist_path = format!("/v2/blacklists/{}", blacklist["id"].as_str().unwrap());
+    call(
+        "PATCH",
+        &blacklist_path,
+        Some(json!({"description": "why"})),
+    );
+    let key = call(
+        "POST",
+        "/v2/tsigkeys",
+        Some(json!({"name": "notify-key", "algorithm": "hmac-sha256",
+                     "secret": "bm90aWZ5LXNlY3JldA==", "scope": "POOL", "resource_id": pool_id})),
+    );
+    let key_path = format!("/v2/tsigkeys/{}", key["id"].as_str().unwrap());
+    call("PATCH", &key_path, Some(json!({"name": "notify-key-2"})));
+    let pool = call(
+        "POST",
+        "/v2/pools",
+        Some(json!({"name": "notify-pool",
+                     "ns_records": [{"hostname": "ns1.notify.test.", "priority": 1}]})),
+    );
+    let pool_path = format!("/v2/pools/{}", pool["id"].as_str().unwrap());
+    call("PATCH", &pool_path, Some(json!({"description": "billing"})));
+    // A TLD made and removed with kubectl is notified the same.
+    let kubectl = kubectl_for(&standalone, tmp.path());
+    let file = tmp.path().join("tld.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Tld\nmetadata:\n  name: kubectltld\nspec:\n  name: kubectltld\n",
+    )
+    .unwrap();
+    kubectl.ok(&["apply", "-f", file.to_str().unwrap()]);
+    // Applied again unchanged: nothing to tell.
+    kubectl.ok(&["apply", "-f", file.to_str().unwrap()]);
+    kubectl.ok(&["delete", "-f", file.to_str().unwrap()]);
+    for path in [&pool_path, &key_path, &blacklist_path, &tld_path] {
+        let answer = rest_request(&base, "DELETE", path, &admin, None);
+        assert!(answer.status < 300, "DELETE {path}: {}", answer.text());
+    }
+
+    let admin_kinds = |event: &str| {
+        ["dns.tld.", "dns.blacklist.", "dns.tsigkey.", "dns.pool."]
+            .iter()
+            .any(|kind| event.starts_with(kind))
+    };
+    // The default pool's own creation may be notified too, as the process
+    // made it; it is not counted.
+    let admin_counts = |got: &[Notification]| {
+        let mut counts = counts_of(got, admin_kinds);
+        counts.retain(|(_, name), _| name != "default");
+        counts
+    };
+    let want = expected(&[
+        ("dns.tld.create", "notifytld"),
+        ("dns.tld.update", "notifytld"),
+        ("dns.tld.delete", "notifytld"),
+        ("dns.tld.create", "kubectltld"),
+        ("dns.tld.delete", "kubectltld"),
+        ("dns.blacklist.create", pattern),
+        ("dns.blacklist.update", pattern),
+        ("dns.blacklist.delete", pattern),
+        ("dns.tsigkey.create", "notify-key"),
+        ("dns.tsigkey.update", "notify-key-2"),
+        ("dns.tsigkey.delete", "notify-key-2"),
+        ("dns.pool.create", "notify-pool"),
+        ("dns.pool.update", "notify-pool"),
+        ("dns.pool.delete", "notify-pool"),
+    ]);
+    let got = bus.take(SETTLE, |got| admin_counts(got) == want);
+    assert_eq!(admin_counts(&got), want, "{got:#?}");
+
+    let tld_update = payload(&got, "dns.tld.update", "notifytld");
+    assert_eq!(tld_update["id"], tld["id"]);
+    assert_eq!(tld_update["description"], "second");
+    assert!(tld_update.get("links").is_none(), "{tld_update}");
+    let key_create = payload(&got, "dns.tsigkey.create", "notify-key");
+    assert_eq!(
+        (
+            key_create["algorithm"].as_str(),
+            key_create["scope"].as_str(),
+            key_create["resource_id"].as_str()
+        ),
+        (Some("hmac-sha256"), Some("POOL"), Some(pool_id.as_str()))
+    );
+    // The key's secret never leaves its Secret.
+    let secret_seen = got
+        .iter()
+        .any(|n| n.payload.to_string().contains("bm90aWZ5LXNlY3JldA"));
+    assert!(!secret_seen, "a notification carries the TSIG secret");
+    let pool_update = payload(&got, "dns.pool.update", "notify-pool");
+    assert_eq!(pool_update["description"], "billing");
+    assert_eq!(pool_update["ns_records"][0]["hostname"], "ns1.notify.test.");
+    for n in &got {
+        assert_eq!(n.priority, "INFO");
+        assert!(n.publisher_id.starts_with("central."), "{}", n.publisher_id);
+    }
+}
+
+#[test]
 fn a_broker_outage_delays_notifications_and_loses_none() {
     const CHANGES: usize = 1000;
     let mut broker = Broker::start().expect("a RabbitMQ of the test's own");
@@ -454,6 +601,10 @@ fn a_broker_outage_delays_notifications_and_loses_none() {
         counts(got).into_keys().collect()
     };
     let got = bus.take(Duration::from_secs(180), |got| distinct(got) == want);
+    let got: Vec<Notification> = got
+        .into_iter()
+        .filter(|n| of_zones(&n.event_type))
+        .collect();
     let received = distinct(&got);
     let missing: Vec<_> = want.difference(&received).collect();
     assert!(

@@ -46,6 +46,20 @@ app.kubernetes.io/component: {{ .role }}
 app.kubernetes.io/component: {{ .role }}
 {{- end }}
 
+{{/* The roles installed, space-separated: the Sink when enabled. */}}
+{{- define "designate.roles" -}}
+api controllers mdns{{ if .Values.sink.enabled }} sink{{ end }}
+{{- end }}
+
+{{/* Whether the bus is configured (a transport URL or its Secret). */}}
+{{- define "designate.bus" -}}
+{{- if or .Values.bus.transportUrl .Values.bus.secretName }}true{{ end }}
+{{- end }}
+
+{{- define "designate.busSecret" -}}
+{{ .Values.bus.secretName | default (printf "%s-bus" (include "designate.fullname" .)) }}
+{{- end }}
+
 {{/* A role's ServiceAccount. */}}
 {{- define "designate.serviceAccountName" -}}
 {{- if .ctx.Values.serviceAccount.create -}}

@@ -420,6 +420,7 @@ async fn main() -> Result<()> {
             // option is not a half-running service.
             let identity = args.roles.identity.build(args.roles.rest_listen)?;
             let settings = args.roles.settings("default")?;
+            args.roles.bus.transport()?;
             let roles = Roles {
                 database_url,
                 default_ns_record: args.default_ns_record,
@@ -498,6 +499,7 @@ async fn run_in_cluster(args: ClusterArgs, roles: &[Role]) -> Result<()> {
     let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
     // Refused before anything starts: a bad option is not a half-running service.
     let settings = args.roles.settings(&namespace)?;
+    args.roles.bus.transport()?;
     let identity = match roles.contains(&Role::Api) {
         true => Some(args.roles.identity.build(args.roles.rest_listen)?),
         false => None,
@@ -598,7 +600,12 @@ async fn run_roles(
                     &args.bus.notification_topic,
                 );
                 let publisher_id = format!("central.{}", shared.heartbeats.host());
-                Some(notifier::relay(storage.clone(), publisher, publisher_id))
+                Some(notifier::run(
+                    shared.client.clone(),
+                    storage.clone(),
+                    publisher,
+                    publisher_id,
+                ))
             }
             None => None,
         };

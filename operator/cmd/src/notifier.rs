@@ -3,12 +3,25 @@
 //! broker confirmed it. A broker outage delays notifications and loses
 //! none; a crash between the confirm and the removal sends a batch again
 //! (at least once, with the same `message_id`s).
+//!
+//! Zones and recordsets reach the outbox from storage's own transactions.
+//! The objects that live only in the Kubernetes API (TLDs, blacklists, TSIG
+//! keys, pools) are watched here and noted into storage, which writes their
+//! notifications when they differ from what it noted last.
 
+use std::fmt::Debug;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use designate_bus::{Notification, Publisher, TransportUrl};
-use designate_storage::{OutboxMessage, Storage};
+use designate_crd::{Blacklist, Pool, Tld, TsigKey};
+use designate_storage::{ListedObject, NotifiedKind, OutboxMessage, Storage};
+use futures::TryStreamExt;
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event, watcher};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tracing::{info, warn};
 
@@ -46,6 +59,115 @@ impl BusArgs {
             .map(TransportUrl::parse)
             .transpose()
             .map_err(|e| anyhow::anyhow!("--transport-url: {e}"))
+    }
+}
+
+/// The leader's notification work until the future is dropped: the
+/// Kubernetes-only objects noted, the outbox relayed.
+pub(crate) async fn run(
+    client: Client,
+    storage: Storage,
+    publisher: Publisher,
+    publisher_id: String,
+) {
+    use designate_rest::{blacklists, pools, tlds, tsigkeys};
+    // Creation times have whole seconds: an object of this second is recent.
+    let began = Timestamp::now().as_second();
+    let noting = |kind| Noting {
+        storage: &storage,
+        kind,
+        began,
+    };
+    let api = || client.clone();
+    // Boxed: five watch futures inline would make one very large future.
+    tokio::join!(
+        Box::pin(relay(storage.clone(), publisher, publisher_id)),
+        Box::pin(noting(NotifiedKind::Tld).run(Api::<Tld>::all(api()), tlds::notice)),
+        Box::pin(
+            noting(NotifiedKind::Blacklist).run(Api::<Blacklist>::all(api()), blacklists::notice)
+        ),
+        Box::pin(noting(NotifiedKind::TsigKey).run(Api::<TsigKey>::all(api()), tsigkeys::notice)),
+        Box::pin(noting(NotifiedKind::Pool).run(Api::<Pool>::all(api()), pools::notice)),
+    );
+}
+
+/// The watch that notes one kind's objects into storage.
+struct Noting<'a> {
+    storage: &'a Storage,
+    kind: NotifiedKind,
+    /// Unix seconds when this process began notifying.
+    began: i64,
+}
+
+impl Noting<'_> {
+    /// Notes every object of the kind as the watch sees it. A storage
+    /// failure starts the watch again: its relist notes everything anew,
+    /// and storage notifies only what differs.
+    async fn run<K>(self, api: Api<K>, notice: fn(&K) -> Value)
+    where
+        K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    {
+        let kind = self.kind.name();
+        let mut retry = RETRY_FIRST;
+        loop {
+            let events = watcher(api.clone(), watcher::Config::default()).default_backoff();
+            match self.note(events, notice).await {
+                Ok(()) => warn!(kind, "watch of notified objects ended"),
+                Err(error) => warn!(
+                    kind,
+                    reason = error.reason(),
+                    %error,
+                    retry_in = ?retry,
+                    "objects not noted for notifications"
+                ),
+            }
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(RETRY_MAX);
+        }
+    }
+
+    async fn note<K: Resource>(
+        &self,
+        events: impl futures::Stream<Item = Result<Event<K>, watcher::Error>>,
+        notice: fn(&K) -> Value,
+    ) -> Result<(), designate_storage::Error> {
+        let id = |object: &K| object.meta().uid.clone().unwrap_or_default();
+        let mut events = std::pin::pin!(events);
+        let mut listed = Vec::new();
+        loop {
+            let event = match events.try_next().await {
+                Ok(Some(event)) => event,
+                Ok(None) => return Ok(()),
+                // The watcher lists again by itself, after its backoff.
+                Err(error) => {
+                    warn!(kind = self.kind.name(), %error, "watch of notified objects failed");
+                    continue;
+                }
+            };
+            match event {
+                Event::Init => listed.clear(),
+                Event::InitApply(object) => listed.push(ListedObject {
+                    id: id(&object),
+                    payload: notice(&object),
+                    recent: object
+                        .meta()
+                        .creation_timestamp
+                        .as_ref()
+                        .is_none_or(|t| t.0.as_second() >= self.began),
+                }),
+                Event::InitDone => {
+                    let objects = std::mem::take(&mut listed);
+                    self.storage.note_listed(self.kind, objects).await?;
+                }
+                Event::Apply(object) => {
+                    let payload = notice(&object);
+                    self.storage
+                        .note_object(self.kind, &id(&object), payload)
+                        .await?;
+                }
+                Event::Delete(object) => self.storage.note_deleted(self.kind, &id(&object)).await?,
+            }
+        }
     }
 }
 

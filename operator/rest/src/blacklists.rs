@@ -27,7 +27,7 @@ use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
 use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
 use crate::list::{self, Query};
-use crate::render::{Links, datetime};
+use crate::render::{Links, datetime, notice_payload};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -182,6 +182,11 @@ struct BlacklistJson<'a> {
     created_at: Option<String>,
     updated_at: Option<String>,
     links: Links,
+}
+
+/// The blacklist in its `dns.blacklist.*` notifications.
+pub fn notice(blacklist: &Blacklist) -> Value {
+    notice_payload(render(blacklist, ""))
 }
 
 fn render<'a>(blacklist: &'a Blacklist, base: &str) -> BlacklistJson<'a> {

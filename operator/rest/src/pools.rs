@@ -31,7 +31,7 @@ use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
 use crate::fields::{UPDATED_AT, coerce_string, now, python_type, updated_at};
 use crate::list::{self, Query};
-use crate::render::{Links, datetime};
+use crate::render::{Links, datetime, notice_payload};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -381,6 +381,11 @@ fn render<'a>(pool: &'a Pool, base: &str) -> PoolJson<'a> {
             self_: format!("{base}/v2/pools/{id}"),
         },
     }
+}
+
+/// The pool in its `dns.pool.*` notifications.
+pub fn notice(pool: &Pool) -> Value {
+    notice_payload(render(pool, ""))
 }
 
 /// A pool as lists filter and sort it.

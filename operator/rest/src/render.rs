@@ -29,6 +29,16 @@ const RECORD_TYPES: &[&str] = &[
     "CERT", "TLSA", "HTTPS", "SVCB",
 ];
 
+/// An object as Designate's notifications carry it (`dns.tld.create`, ...):
+/// its fields as the API renders them, without the links.
+pub(crate) fn notice_payload(rendered: impl Serialize) -> Value {
+    let mut payload = serde_json::to_value(rendered).unwrap_or(Value::Null);
+    if let Some(fields) = payload.as_object_mut() {
+        fields.remove("links");
+    }
+    payload
+}
+
 /// Designate's datetime format (`%Y-%m-%dT%H:%M:%S.%f`, no zone).
 pub fn datetime(time: &Time) -> String {
     DesignateTime(time.0).to_string()

@@ -24,7 +24,7 @@ use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
 use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
 use crate::list::{self, Query};
-use crate::render::{Links, datetime};
+use crate::render::{Links, datetime, notice_payload};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -180,6 +180,11 @@ fn render<'a>(tld: &'a Tld, base: &str) -> TldJson<'a> {
             self_: format!("{base}/v2/tlds/{id}"),
         },
     }
+}
+
+/// The TLD in its `dns.tld.*` notifications.
+pub fn notice(tld: &Tld) -> Value {
+    notice_payload(render(tld, ""))
 }
 
 /// A TLD as lists filter and sort it.

@@ -34,7 +34,7 @@ use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
 use crate::fields::{UPDATED_AT, now, python_text, python_type, updated_at, value_error};
 use crate::list::{self, Collection, Query};
-use crate::render::{Links, datetime};
+use crate::render::{Links, datetime, notice_payload};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -448,6 +448,16 @@ fn render<'a>(key: &'a TsigKey, secret: Option<String>, base: &str) -> KeyJson<'
             self_: format!("{base}/v2/tsigkeys/{id}"),
         },
     }
+}
+
+/// The key in its `dns.tsigkey.*` notifications. Designate sends the
+/// secret too; here it never leaves its Secret.
+pub fn notice(key: &TsigKey) -> Value {
+    let mut payload = notice_payload(render(key, None, ""));
+    if let Some(fields) = payload.as_object_mut() {
+        fields.remove("secret");
+    }
+    payload
 }
 
 /// A key as lists filter and sort it.

@@ -200,6 +200,31 @@ pub(crate) mod outbox {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// What the notifications last said of an object that lives only in the
+/// Kubernetes API (a TLD, a blacklist, a TSIG key, a pool), so that a change
+/// is notified once and a delete missed while no leader ran still is.
+pub(crate) mod notified_object {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notified_objects")]
+    pub struct Model {
+        /// `tld`, `blacklist`, `tsigkey`, `pool`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        /// The object's id; `""` marks the kind as baselined.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub payload: Json,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The schema versions applied to this database.
 pub(crate) mod schema_migration {
     use sea_orm::entity::prelude::*;

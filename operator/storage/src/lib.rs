@@ -14,12 +14,14 @@
 //! secondary further behind transfers the whole zone.
 
 mod entity;
+mod noted;
 mod outbox;
 mod publish;
 mod schema;
 mod serve;
 pub mod testing;
 
+pub use noted::{ListedObject, NotifiedKind};
 pub use outbox::OutboxMessage;
 pub use serve::ZoneSnapshot;
 

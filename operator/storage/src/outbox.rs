@@ -70,6 +70,10 @@ pub(crate) struct ZoneFacts<'a> {
 }
 
 impl Notices {
+    pub(crate) fn push(&mut self, event_type: &'static str, payload: Value) {
+        self.0.push((event_type, payload));
+    }
+
     /// `dns.zone.<verb>` and its legacy twin `dns.domain.<verb>`.
     pub(crate) fn zone(&mut self, happened: Happened, zone: &ZoneFacts<'_>) {
         let payload = zone_payload(happened, zone);

@@ -14,14 +14,15 @@ use sea_orm::{
 };
 
 use crate::entity::{
-    outbox, pool, record, record_change, recordset, schema_migration, zone, zone_version,
+    notified_object, outbox, pool, record, record_change, recordset, schema_migration, zone,
+    zone_version,
 };
 
 /// The statements of one schema version, for a backend.
 type Migration = fn(DbBackend) -> Vec<Statement>;
 
 /// Schema versions in order; a new version appends here and never edits an old one.
-const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2), (3, v3)];
+const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2), (3, v3), (4, v4)];
 
 /// Ids are uuids (36 characters); some room for other stable ids.
 const ID_LEN: u32 = 64;
@@ -362,6 +363,29 @@ fn v3(backend: DbBackend) -> Vec<Statement> {
             .col(string(outbox::Column::EventType, 128))
             .col(json(outbox::Column::Payload))
             .col(int(outbox::Column::CreatedAt))
+            .take(),
+        vec![],
+    );
+    out
+}
+
+/// Version 4: what was last notified of the objects that live only in the
+/// Kubernetes API (TLDs, blacklists, TSIG keys, pools).
+fn v4(backend: DbBackend) -> Vec<Statement> {
+    let mut out = Vec::new();
+    table(
+        backend,
+        &mut out,
+        Table::create()
+            .table(notified_object::Entity)
+            .col(string(notified_object::Column::Kind, 32))
+            .col(id(notified_object::Column::Id))
+            .col(json(notified_object::Column::Payload))
+            .primary_key(
+                Index::create()
+                    .col(notified_object::Column::Kind)
+                    .col(notified_object::Column::Id),
+            )
             .take(),
         vec![],
     );

@@ -8,7 +8,8 @@ use designate_central::managed::{apex_ns_rrset, managed_rrset_id, soa_rdata};
 use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneOwner, ZoneRow};
 use designate_storage::testing::{Backend, TestDatabase};
 use designate_storage::{
-    Error, HostPort, PoolRecord, ResourceRecord, Storage, ZoneChange, ZoneState,
+    Error, HostPort, ListedObject, NotifiedKind, PoolRecord, ResourceRecord, Storage, ZoneChange,
+    ZoneState,
 };
 
 /// Runs `test` on a fresh database of `backend`, then drops the database.
@@ -62,6 +63,7 @@ on_every_backend!(
     fingerprint_moves_without_a_new_serial,
     one_change_larger_than_a_statement_limit,
     notifications_follow_committed_changes,
+    kube_only_objects_are_notified_once_per_change,
 );
 
 const T0: i64 = 1_700_000_000;
@@ -1098,4 +1100,100 @@ async fn notifications_follow_committed_changes(storage: Storage, _: String) {
     );
     assert!(!storage.delete_zone("z1").await.unwrap());
     assert!(sent(&storage).await.is_empty());
+}
+
+async fn kube_only_objects_are_notified_once_per_change(storage: Storage, _: String) {
+    let storage = storage.with_outbox();
+    let tld = |name: &str, description: &str| serde_json::json!({"id": "t1", "name": name, "description": description});
+    let listed = |id: &str, payload: serde_json::Value, recent: bool| ListedObject {
+        id: id.into(),
+        payload,
+        recent,
+    };
+    let kind = NotifiedKind::Tld;
+    // The first listing is the baseline: objects that predate the bus are
+    // noted, those made since notifications began notified.
+    storage
+        .note_listed(
+            kind,
+            vec![
+                listed("t1", tld("org", "a"), false),
+                listed("t0", serde_json::json!({"id": "t0", "name": "new"}), true),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent(&storage).await, events(&[("dns.tld.create", "new")]));
+    storage.note_deleted(kind, "t0").await.unwrap();
+    assert_eq!(sent(&storage).await, events(&[("dns.tld.delete", "new")]));
+
+    // Seen again unchanged (a watch event, a relist): nothing.
+    storage
+        .note_object(kind, "t1", tld("org", "a"))
+        .await
+        .unwrap();
+    storage
+        .note_listed(kind, vec![listed("t1", tld("org", "a"), true)])
+        .await
+        .unwrap();
+    assert_eq!(sent(&storage).await, events(&[]));
+
+    // Changed, made, and both seen twice: once each.
+    for _ in 0..2 {
+        storage
+            .note_object(kind, "t1", tld("org", "b"))
+            .await
+            .unwrap();
+        storage
+            .note_object(kind, "t2", serde_json::json!({"id": "t2", "name": "net"}))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        sent(&storage).await,
+        events(&[("dns.tld.update", "org"), ("dns.tld.create", "net")])
+    );
+
+    // Deleted: notified with what was last noted, once.
+    storage.note_deleted(kind, "t2").await.unwrap();
+    storage.note_deleted(kind, "t2").await.unwrap();
+    assert_eq!(sent(&storage).await, events(&[("dns.tld.delete", "net")]));
+
+    // Gone while nobody watched, and one made: found by the next listing.
+    storage
+        .note_listed(
+            kind,
+            vec![listed(
+                "t3",
+                serde_json::json!({"id": "t3", "name": "com"}),
+                false,
+            )],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        sent(&storage).await,
+        events(&[("dns.tld.create", "com"), ("dns.tld.delete", "org")])
+    );
+
+    // Kinds are apart: another kind's first listing is its own baseline.
+    storage
+        .note_listed(
+            NotifiedKind::Pool,
+            vec![listed(
+                "t3",
+                serde_json::json!({"id": "t3", "name": "default"}),
+                false,
+            )],
+        )
+        .await
+        .unwrap();
+    storage
+        .note_deleted(NotifiedKind::Pool, "t3")
+        .await
+        .unwrap();
+    assert_eq!(
+        sent(&storage).await,
+        events(&[("dns.pool.delete", "default")])
+    );
 }

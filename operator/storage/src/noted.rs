@@ -1,0 +1,228 @@
+//! Notifications of the objects that live only in the Kubernetes API (TLDs,
+//! blacklists, TSIG keys, pools): the leader watches them and notes each
+//! object as it now is; storage compares with what it noted last and writes
+//! `dns.<kind>.create/update/delete` into the outbox in the same
+//! transaction. So a change is notified once, however often it is seen
+//! again (relists, restarts, a new leader), and a delete made while no
+//! leader ran is notified at the next listing.
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use serde_json::Value;
+
+use crate::entity::notified_object;
+use crate::outbox::{Happened, Notices};
+use crate::{Error, Storage, finish};
+
+/// The marker row's id: the kind has been listed once (its baseline).
+const BASELINE: &str = "";
+
+/// The kinds whose changes Designate notifies and that storage does not
+/// otherwise hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifiedKind {
+    Tld,
+    Blacklist,
+    TsigKey,
+    Pool,
+}
+
+impl NotifiedKind {
+    /// Designate's name of the kind in its event types.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tld => "tld",
+            Self::Blacklist => "blacklist",
+            Self::TsigKey => "tsigkey",
+            Self::Pool => "pool",
+        }
+    }
+
+    fn event(self, happened: Happened) -> &'static str {
+        use Happened::{Created, Deleted, Updated};
+        match (self, happened) {
+            (Self::Tld, Created) => "dns.tld.create",
+            (Self::Tld, Updated) => "dns.tld.update",
+            (Self::Tld, Deleted) => "dns.tld.delete",
+            (Self::Blacklist, Created) => "dns.blacklist.create",
+            (Self::Blacklist, Updated) => "dns.blacklist.update",
+            (Self::Blacklist, Deleted) => "dns.blacklist.delete",
+            (Self::TsigKey, Created) => "dns.tsigkey.create",
+            (Self::TsigKey, Updated) => "dns.tsigkey.update",
+            (Self::TsigKey, Deleted) => "dns.tsigkey.delete",
+            (Self::Pool, Created) => "dns.pool.create",
+            (Self::Pool, Updated) => "dns.pool.update",
+            (Self::Pool, Deleted) => "dns.pool.delete",
+        }
+    }
+}
+
+/// An object as a listing of the Kubernetes API shows it.
+#[derive(Clone, Debug)]
+pub struct ListedObject {
+    pub id: String,
+    pub payload: Value,
+    /// Made since this process began notifying: notified as created even
+    /// by its kind's first listing.
+    pub recent: bool,
+}
+
+impl Storage {
+    /// Notes every object of `kind` the Kubernetes API lists now: new ones
+    /// are created, changed ones updated, noted ones no longer listed
+    /// deleted. The first listing of a kind ever is its baseline: noted,
+    /// and only its recent objects notified (the others predate the bus).
+    pub async fn note_listed(
+        &self,
+        kind: NotifiedKind,
+        listed: Vec<ListedObject>,
+    ) -> Result<(), Error> {
+        let (_guard, txn) = self.begin_write().await?;
+        let result = async {
+            let mut noted: HashMap<String, Value> = rows(&txn, kind)
+                .await?
+                .into_iter()
+                .map(|row| (row.id, row.payload))
+                .collect();
+            let baselined = noted.remove(BASELINE).is_some();
+            let mut notices = Notices::default();
+            for object in listed {
+                let before = noted.remove(&object.id);
+                if baselined || object.recent {
+                    note(&txn, kind, &object.id, before, object.payload, &mut notices).await?;
+                } else {
+                    insert(&txn, kind, &object.id, object.payload).await?;
+                }
+            }
+            for (id, payload) in noted {
+                forget(&txn, kind, &id).await?;
+                notices.push(kind.event(Happened::Deleted), payload);
+            }
+            if !baselined {
+                insert(&txn, kind, BASELINE, Value::Object(Default::default())).await?;
+            }
+            notices.write(&txn, self.outbox_enabled()).await?;
+            Ok(())
+        }
+        .await;
+        self.commit_notices(txn, result).await
+    }
+
+    /// Notes one object as it now is.
+    pub async fn note_object(
+        &self,
+        kind: NotifiedKind,
+        id: &str,
+        payload: Value,
+    ) -> Result<(), Error> {
+        let (_guard, txn) = self.begin_write().await?;
+        let result = async {
+            let before = notified_object::Entity::find_by_id((kind.name().to_string(), id.into()))
+                .one(&txn)
+                .await?
+                .map(|row| row.payload);
+            let mut notices = Notices::default();
+            note(&txn, kind, id, before, payload, &mut notices).await?;
+            notices.write(&txn, self.outbox_enabled()).await?;
+            Ok(())
+        }
+        .await;
+        self.commit_notices(txn, result).await
+    }
+
+    /// Notes an object deleted, notified with what was last noted of it.
+    pub async fn note_deleted(&self, kind: NotifiedKind, id: &str) -> Result<(), Error> {
+        let (_guard, txn) = self.begin_write().await?;
+        let result = async {
+            let before = notified_object::Entity::find_by_id((kind.name().to_string(), id.into()))
+                .one(&txn)
+                .await?;
+            if let Some(row) = before {
+                forget(&txn, kind, id).await?;
+                let mut notices = Notices::default();
+                notices.push(kind.event(Happened::Deleted), row.payload);
+                notices.write(&txn, self.outbox_enabled()).await?;
+            }
+            Ok(())
+        }
+        .await;
+        self.commit_notices(txn, result).await
+    }
+
+    async fn commit_notices(
+        &self,
+        txn: DatabaseTransaction,
+        result: Result<(), Error>,
+    ) -> Result<(), Error> {
+        let result = finish(txn, result).await;
+        if result.is_ok() {
+            self.outbox_written();
+        }
+        result
+    }
+}
+
+/// Stages the create or update `payload` is against `before`, and notes it.
+async fn note(
+    txn: &DatabaseTransaction,
+    kind: NotifiedKind,
+    id: &str,
+    before: Option<Value>,
+    payload: Value,
+    notices: &mut Notices,
+) -> Result<(), Error> {
+    match before {
+        None => {
+            insert(txn, kind, id, payload.clone()).await?;
+            notices.push(kind.event(Happened::Created), payload);
+        }
+        Some(before) if before != payload => {
+            notified_object::Entity::update_many()
+                .col_expr(
+                    notified_object::Column::Payload,
+                    sea_orm::sea_query::Expr::value(payload.clone()),
+                )
+                .filter(notified_object::Column::Kind.eq(kind.name()))
+                .filter(notified_object::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            notices.push(kind.event(Happened::Updated), payload);
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+async fn rows(
+    txn: &DatabaseTransaction,
+    kind: NotifiedKind,
+) -> Result<Vec<notified_object::Model>, Error> {
+    Ok(notified_object::Entity::find()
+        .filter(notified_object::Column::Kind.eq(kind.name()))
+        .all(txn)
+        .await?)
+}
+
+async fn insert(
+    txn: &DatabaseTransaction,
+    kind: NotifiedKind,
+    id: &str,
+    payload: Value,
+) -> Result<(), Error> {
+    notified_object::Entity::insert(notified_object::ActiveModel {
+        kind: Set(kind.name().into()),
+        id: Set(id.into()),
+        payload: Set(payload),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+async fn forget(txn: &DatabaseTransaction, kind: NotifiedKind, id: &str) -> Result<(), Error> {
+    notified_object::Entity::delete_by_id((kind.name().to_string(), id.to_string()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
