@@ -901,7 +901,7 @@ fn crds_rbac_and_configuration_apply_to_the_embedded_control_plane() {
         .iter()
         .filter(|d| d["kind"] == "CustomResourceDefinition")
         .collect();
-    assert_eq!(crds.len(), 7, "every CRD is rendered");
+    assert_eq!(crds.len(), 8, "every CRD is rendered");
     assert!(
         !kinds(None).contains("apiextensions.k8s.io/v1/CustomResourceDefinition"),
         "CRDs are served"
@@ -1317,6 +1317,55 @@ fn sink_workload(rest: &str, zone_id: &str, bus: &designate_bus::TransportUrl) {
     expect("the second instance's record alone", &["172.16.0.15"]);
     publish(second(deleted));
     expect("no record", &[]);
+
+    // A floating IP learned, moved to another address, given a PTR by its
+    // project, and deleted in neutron (its PTR with it).
+    let neutron = Publisher::new(bus.clone(), "neutron", "notifications");
+    let publish = |mut n: Notification| {
+        n.message_id = uuid::Uuid::new_v4();
+        runtime
+            .block_on(neutron.publish(std::slice::from_ref(&n)))
+            .unwrap();
+    };
+    let owner = [
+        ("X-Auth-Project-ID", "c97027dd880d4c129ae7a4ba7edade05"),
+        ("X-Roles", "member,reader"),
+    ];
+    let fips = || {
+        let listed =
+            designate_e2e::rest_request(rest, "GET", "/v2/reverse/floatingips", &owner, None);
+        listed.json()["floatingips"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut associated = fixture("floatingip.update.end_associate");
+    publish(associated.clone());
+    associated.payload["floatingip"]["floating_ip_address"] = "192.0.2.210".into();
+    publish(associated);
+    designate_e2e::wait_for(
+        std::time::Duration::from_secs(30),
+        "the floating IP",
+        || {
+            let fips = fips();
+            (fips.len() == 1 && fips[0]["address"] == "192.0.2.210")
+                .then_some(())
+                .ok_or(format!("{fips:?}"))
+        },
+    );
+    let key = "RegionOne:f38ff2b6-cd4d-433e-8a9c-9e00dfc05b1e";
+    let set = designate_e2e::rest_request(
+        rest,
+        "PATCH",
+        &format!("/v2/reverse/floatingips/{key}"),
+        &owner,
+        Some(&serde_json::json!({"ptrdname": "vm.rbac.org."})),
+    );
+    assert_eq!(set.status, 202, "{}", set.text());
+    publish(fixture("floatingip.delete.start"));
+    designate_e2e::wait_for(std::time::Duration::from_secs(30), "no floating IP", || {
+        fips().is_empty().then_some(()).ok_or("listed".to_string())
+    });
 }
 
 /// Permissions the chart grants a role that the workload above does not
@@ -1380,6 +1429,8 @@ fn the_rendered_roles_run_and_use_exactly_what_the_chart_grants() {
         "sink.handlers[0]=nova_fixed:rbac.org.",
         "--set",
         "sink.formatv4.nova_fixed[0]=%(display_name)s.%(zone)s",
+        "--set",
+        "sink.floatingipRegion=RegionOne",
     ]);
     assert_eq!(roles(&docs), ROLES, "every role runs");
     let apiserver = start_apiserver(tmp.path());

@@ -36,11 +36,17 @@ pub(crate) struct SinkArgs {
     /// exchanges (`nova`, `neutron`) with `notifications.info`.
     #[arg(long, default_value = "designate-sink")]
     pub sink_queue: String,
+    /// Keep the floating IPs of this region (neutron's `floatingip.*`
+    /// notifications) as FloatingIp objects, whose PTR records projects
+    /// set through `/v2/reverse/floatingips` (Designate asks Neutron's API
+    /// instead; `[network_api:neutron]`'s region).
+    #[arg(long)]
+    pub sink_floatingip_region: Option<String>,
 }
 
 impl SinkArgs {
     pub fn configured(&self) -> bool {
-        !self.handlers.is_empty()
+        !self.handlers.is_empty() || self.sink_floatingip_region.is_some()
     }
 
     /// The handlers with the formats given for them.
@@ -81,9 +87,15 @@ pub(crate) fn start(
         .transport()?
         .context("the Sink needs the bus: --transport-url (or DESIGNATE_TRANSPORT_URL)")?;
     if !args.configured() {
-        bail!("the Sink has no handler: --sink-handler nova_fixed:<zone id>");
+        bail!(
+            "the Sink has nothing to do: --sink-handler nova_fixed:<zone id> or --sink-floatingip-region"
+        );
     }
-    let sink = Sink::new(shared.client.clone(), args.handlers()?);
+    let sink = Sink::new(
+        shared.client.clone(),
+        args.handlers()?,
+        args.sink_floatingip_region.clone(),
+    );
     let consumer = Consumer::new(url, &args.sink_queue, &sink.exchanges(), SOURCE_TOPIC);
     let beating = shared.heartbeats.start("sink");
     info!(queue = %args.sink_queue, exchanges = ?sink.exchanges(), "sink started");

@@ -2,7 +2,7 @@
 //! and Designate's own, so the apiserver refuses at `kubectl apply` what the
 //! operator could not decode or Designate would not take.
 
-use designate_crd::{Blacklist, Pool, Quota, Recordset, Tld, TsigKey, Zone};
+use designate_crd::{Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
@@ -47,6 +47,7 @@ const DESIGNATE_STRINGS: &[(&str, &str, u64)] = &[
     ("blacklists", "spec.pattern", 255),
     ("blacklists", "spec.description", 160),
     ("tsigkeys", "spec.name", 160),
+    ("floatingips", "spec.region", 100),
 ];
 
 /// A field of a schema: its path (`spec.targets[].masters[].port`, `{}` for
@@ -327,7 +328,7 @@ fn decodes<K: DeserializeOwned>(value: Value) -> Result<(), String> {
 /// each enum value) decodes into the Rust type: the operator can hold it.
 #[test]
 fn what_the_schema_admits_the_rust_types_decode() {
-    let decode: [(&str, Decode); 7] = [
+    let decode: [(&str, Decode); 8] = [
         ("zones", decodes::<Zone>),
         ("recordsets", decodes::<Recordset>),
         ("pools", decodes::<Pool>),
@@ -335,6 +336,7 @@ fn what_the_schema_admits_the_rust_types_decode() {
         ("blacklists", decodes::<Blacklist>),
         ("quotas", decodes::<Quota>),
         ("tsigkeys", decodes::<TsigKey>),
+        ("floatingips", decodes::<FloatingIp>),
     ];
     let schemas = schemas();
     assert_eq!(schemas.len(), decode.len());

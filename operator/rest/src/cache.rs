@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
-use designate_crd::{Blacklist, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneType};
+use designate_crd::{Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneType};
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -53,6 +53,9 @@ pub struct Cache {
     pub tsig_secrets: Mirror<Secret>,
     /// Per-project quotas, found by the project they are for.
     pub quotas: Mirror<Quota>,
+    /// The floating IPs the Sink learned, grouped by project, found by
+    /// their key (`<region>:<id>`).
+    pub floating_ips: Mirror<FloatingIp>,
     recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
 
@@ -150,6 +153,15 @@ impl Cache {
                     ..Index::by_name()
                 },
             ),
+            floating_ips: Mirror::start(
+                Api::all(client.clone()),
+                "floatingips",
+                Index {
+                    group_of: |fip: &FloatingIp| fip.spec.project.clone(),
+                    tree_name: |fip: &FloatingIp| Some(fip.spec.key()),
+                    ..Index::by_name()
+                },
+            ),
             recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;
@@ -162,12 +174,13 @@ impl Cache {
         cache.tsigkeys.ready().await?;
         cache.tsig_secrets.ready().await?;
         cache.quotas.ready().await?;
+        cache.floating_ips.ready().await?;
         Ok(cache)
     }
 }
 
 /// The group of a zone (by its object name) and of its recordsets.
-fn zone_key(namespace: Option<&str>, zone: &str) -> String {
+pub(crate) fn zone_key(namespace: Option<&str>, zone: &str) -> String {
     let namespace = namespace.unwrap_or_default();
     let mut key = String::with_capacity(namespace.len() + 1 + zone.len());
     key.push_str(namespace);
@@ -233,7 +246,7 @@ impl Cache {
 /// A DNS name as the zones mirror keeps it in order: lowercase, labels
 /// reversed (`www.example.org.` is `org.example.www.`), so that the names
 /// below a zone's share its key as a prefix.
-fn reversed_name(name: &str) -> String {
+pub(crate) fn reversed_name(name: &str) -> String {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     let mut reversed = name.rsplit('.').collect::<Vec<_>>().join(".");
     reversed.push('.');

@@ -21,6 +21,7 @@ pub mod blacklists;
 pub mod cache;
 pub mod error;
 mod fields;
+pub mod floatingips;
 pub mod list;
 pub mod metrics;
 pub mod pools;
@@ -195,6 +196,11 @@ pub fn router(api: Arc<Api>) -> Router {
                 .delete(blacklists::delete),
         )
         .route("/v2/limits", get(limits))
+        .route("/v2/reverse/floatingips", get(floatingips::list))
+        .route(
+            "/v2/reverse/floatingips/{fip_key}",
+            get(floatingips::show).patch(floatingips::update),
+        )
         // Pecan's dispatch of a routed path: HEAD and the media type.
         .route_layer(middleware::from_fn(negotiate))
         // The versions document (a Flask app: HEAD and OPTIONS answered).

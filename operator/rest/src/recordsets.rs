@@ -117,7 +117,7 @@ fn validate(
 /// A Recordset object name: readable, and the same for the same name and
 /// type in a zone, so that the API server refuses a second one (two
 /// concurrent creates, a client's retry) where the cache cannot yet know.
-fn object_name(name: &str, zone: &str, type_: &str) -> String {
+pub(crate) fn object_name(name: &str, zone: &str, type_: &str) -> String {
     let label: String = if name.eq_ignore_ascii_case(zone) {
         "apex".into()
     } else {

@@ -461,6 +461,14 @@ impl RecordsetView {
         matches!(self.source, Source::Managed { .. })
     }
 
+    pub fn status(&self) -> &'static str {
+        self.status
+    }
+
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
     pub fn type_(&self) -> &str {
         match &self.source {
             Source::Resource(rs) => &rs.spec.type_,

@@ -291,7 +291,7 @@ fn related(api: &Api, name: &str, except: Option<&str>) -> Vec<ZoneOwner> {
 }
 
 /// A Zone object's name for a DNS name.
-fn object_name(zone: &str) -> String {
+pub(crate) fn object_name(zone: &str) -> String {
     crate::object_name(zone.trim_end_matches('.'), "zone")
 }
 

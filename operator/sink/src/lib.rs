@@ -4,8 +4,11 @@
 //! the records to create or delete out, with Designate's formats
 //! ([`format`]: Python's `%(name)s`). [`records`] writes the plans as
 //! Recordsets the Sink manages; [`service`] ties both to notifications
-//! taken from the bus (`designate_bus::Consumer`).
+//! taken from the bus (`designate_bus::Consumer`). [`floating_ips`] keeps
+//! the floating IPs of projects (`FloatingIp` objects) from neutron's
+//! notifications, for `/v2/reverse/floatingips`.
 
+pub mod floating_ips;
 pub mod format;
 pub mod handlers;
 pub mod records;

@@ -12,11 +12,12 @@
 
 use std::collections::BTreeMap;
 
-use designate_crd::{Recordset, RecordsetSpec, Zone};
+use designate_crd::{FloatingIp, PTR_LABEL, Recordset, RecordsetSpec, Zone};
 use kube::api::{Api, DeleteParams, ListParams, PostParams, Preconditions};
 use kube::{Client, ResourceExt};
 use tracing::info;
 
+use crate::floating_ips::Learned;
 use crate::{Action, Error, Resource};
 
 /// The label every Recordset of the Sink carries.
@@ -183,6 +184,63 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Keeps the FloatingIp objects as neutron describes them. A floating
+    /// IP gone takes its PTR records with it: the address is no longer the
+    /// project's.
+    pub async fn learn(&self, learned: &Learned) -> Result<(), Error> {
+        let api = Api::<FloatingIp>::all(self.client.clone());
+        match learned {
+            Learned::Exists(spec) => {
+                let name = FloatingIp::object_name(&spec.region, &spec.floatingip_id);
+                retry_conflicts(|| async {
+                    match api.get_opt(&name).await? {
+                        Some(known) if known.spec == *spec => {}
+                        Some(mut known) => {
+                            known.spec = spec.clone();
+                            api.replace(&name, &PostParams::default(), &known).await?;
+                        }
+                        None => {
+                            let object = FloatingIp::new(&name, spec.clone());
+                            api.create(&PostParams::default(), &object).await?;
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
+                info!(floatingip = %spec.key(), address = %spec.address, project = %spec.project, "floating IP learned");
+            }
+            Learned::Gone { region, id } => {
+                let name = FloatingIp::object_name(region, id);
+                let ptrs = ListParams::default().labels(&format!("{PTR_LABEL}={name}"));
+                for ptr in Api::<Recordset>::all(self.client.clone())
+                    .list(&ptrs)
+                    .await?
+                {
+                    let namespace = ptr.namespace().unwrap_or_default();
+                    let recordsets = Api::<Recordset>::namespaced(self.client.clone(), &namespace);
+                    ignore_missing(
+                        recordsets
+                            .delete(&ptr.name_any(), &DeleteParams::default())
+                            .await,
+                    )?;
+                }
+                ignore_missing(api.delete(&name, &DeleteParams::default()).await)?;
+                info!(floatingip = %format!("{region}:{id}"), "floating IP gone");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A delete of what is already gone is done.
+fn ignore_missing<T>(result: Result<T, kube::Error>) -> Result<(), kube::Error> {
+    match result {
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        other => other.map(drop),
+    }
+}
+
 async fn create(
     api: &Api<Recordset>,
     zone: &ZoneTarget,
@@ -220,12 +278,7 @@ async fn delete(api: &Api<Recordset>, resource: &Resource) -> Result<(), kube::E
                     resource_version: recordset.resource_version(),
                     uid: None,
                 });
-                match api.delete(&name, &only_this).await {
-                    Err(kube::Error::Api(e)) if e.code == 404 => {}
-                    other => {
-                        other?;
-                    }
-                }
+                ignore_missing(api.delete(&name, &only_this).await)?;
             }
         }
         info!(recordset = %name, resource = %owner_key(resource), "sink records removed");

@@ -11,6 +11,7 @@ use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use tracing::{Instrument, debug, info_span, warn};
 
+use crate::floating_ips::{self, Learned};
 use crate::records::{Writer, ZoneTarget};
 use crate::{Error, Handler, Kind};
 
@@ -79,26 +80,37 @@ pub struct Sink {
     client: Client,
     writer: Writer,
     handlers: Vec<HandlerConfig>,
+    /// The region whose floating IPs are kept from neutron's notifications
+    /// (for `/v2/reverse/floatingips`); `None`: none are.
+    floating_ip_region: Option<String>,
     /// Zones found by id, so that each notification does not list them.
     zones: Mutex<HashMap<String, ZoneTarget>>,
 }
 
 impl Sink {
-    pub fn new(client: Client, handlers: Vec<HandlerConfig>) -> Self {
+    pub fn new(
+        client: Client,
+        handlers: Vec<HandlerConfig>,
+        floating_ip_region: Option<String>,
+    ) -> Self {
         Self {
             writer: Writer::new(client.clone()),
             client,
             handlers,
+            floating_ip_region,
             zones: Mutex::default(),
         }
     }
 
-    /// The exchanges its handlers listen on, each once.
+    /// The exchanges its handlers (and the floating IPs) listen on, each
+    /// once.
     pub fn exchanges(&self) -> Vec<String> {
         let mut exchanges: Vec<String> = Vec::new();
-        for handler in &self.handlers {
-            if !exchanges.contains(&handler.exchange) {
-                exchanges.push(handler.exchange.clone());
+        let floating_ips = self.floating_ip_region.as_ref().map(|_| "neutron");
+        let wanted = self.handlers.iter().map(|h| h.exchange.as_str());
+        for exchange in wanted.chain(floating_ips) {
+            if !exchanges.iter().any(|e| e == exchange) {
+                exchanges.push(exchange.to_string());
             }
         }
         exchanges
@@ -110,6 +122,13 @@ impl Sink {
     pub async fn handle(&self, notification: Notification) -> Handled {
         let span = info_span!("sink", event_type = %notification.event_type, message_id = %notification.message_id);
         async {
+            if let Err(error) = self.learn(&notification).await {
+                if matches!(error, Error::Kube(_)) {
+                    warn!(reason = error.reason(), %error, "floating IP not kept: retried");
+                    return Handled::Retry;
+                }
+                warn!(reason = error.reason(), %error, "floating IP notification dropped");
+            }
             for config in &self.handlers {
                 if !config.kind.event_types().contains(&notification.event_type.as_str()) {
                     continue;
@@ -129,6 +148,27 @@ impl Sink {
         }
         .instrument(span)
         .await
+    }
+
+    /// Keeps the floating IP the notification tells of, when floating IPs
+    /// are kept.
+    async fn learn(&self, notification: &Notification) -> Result<(), Error> {
+        let Some(region) = &self.floating_ip_region else {
+            return Ok(());
+        };
+        if !floating_ips::EVENT_TYPES.contains(&notification.event_type.as_str()) {
+            return Ok(());
+        }
+        let learned: Option<Learned> = floating_ips::learn(
+            region,
+            &notification.event_type,
+            &notification.context,
+            &notification.payload,
+        )?;
+        match learned {
+            Some(learned) => self.writer.learn(&learned).await,
+            None => Ok(()),
+        }
     }
 
     async fn run(&self, config: &HandlerConfig, notification: &Notification) -> Result<(), Error> {
