@@ -15,7 +15,7 @@ use designate_crd::{
     NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction, ResourceStatus, Zone,
     ZoneStatus,
 };
-use designate_storage::{StoredZone, ZoneChange};
+use designate_storage::{StoredZone, ZoneChange, ZoneStatusNotice};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams};
@@ -476,6 +476,13 @@ async fn write_statuses(
     );
     let zone_write = zone.status.as_ref() != Some(&desired);
     if zone_write {
+        // Told on the bus before it shows: a crash in between tells it at
+        // the next reconcile, and storage tells each serial's status once.
+        if let (Some(serial), Some(notice)) = (zone_serial, status_notice(&desired, plan)) {
+            ctx.storage
+                .note_zone_status(&zone.uid().unwrap_or_default(), serial, notice)
+                .await?;
+        }
         ctx.write_status(CONTROLLER, api, &zone.name_any(), &desired)
             .await?;
         let current = zone.status.clone().unwrap_or_default();
@@ -544,6 +551,22 @@ async fn write_statuses(
     let writes = results.len() + usize::from(zone_write);
     results.into_iter().collect::<Result<(), Error>>()?;
     Ok(writes)
+}
+
+/// The status Designate's `update_status` would notify: the nameservers
+/// have the serial (ACTIVE), or failed it (ERROR). A refusal is Central's
+/// answer to a request, not the nameservers'.
+fn status_notice(desired: &ZoneStatus, plan: &Plan) -> Option<ZoneStatusNotice> {
+    match desired.status? {
+        ResourceStatus::Active => Some(ZoneStatusNotice::Active),
+        ResourceStatus::Error if plan.zone_error.is_none() => Some(ZoneStatusNotice::Error {
+            action: match desired.action {
+                Some(ResourceAction::Update) => "UPDATE",
+                _ => "CREATE",
+            },
+        }),
+        _ => None,
+    }
 }
 
 async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {

@@ -21,7 +21,7 @@ mod schema;
 mod serve;
 pub mod testing;
 
-pub use noted::{ListedObject, NotifiedKind};
+pub use noted::{ListedObject, NotifiedKind, ZoneStatusNotice};
 pub use outbox::OutboxMessage;
 pub use serve::ZoneSnapshot;
 

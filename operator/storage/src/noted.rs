@@ -5,15 +5,41 @@
 //! transaction. So a change is notified once, however often it is seen
 //! again (relists, restarts, a new leader), and a delete made while no
 //! leader ran is notified at the next listing.
+//!
+//! A zone's status is noted the same way: Designate's `update_status`
+//! notifies `dns.zone.update` once the nameservers have a serial (ACTIVE)
+//! or failed it (ERROR); [`Storage::note_zone_status`] writes that once per
+//! serial and status, however often the controllers reconcile.
 
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
-use crate::entity::notified_object;
-use crate::outbox::{Happened, Notices};
+use crate::entity::{notified_object, zone};
+use crate::outbox::{Happened, Notices, ZoneFacts};
 use crate::{Error, Storage, finish};
+
+/// The kind under which a zone's last notified status is kept.
+pub(crate) const ZONE_STATUS: &str = "zone_status";
+
+/// A zone status Designate's `update_status` notifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneStatusNotice {
+    /// Every nameserver has the serial: ACTIVE, action NONE.
+    Active,
+    /// The nameservers failed it: ERROR, the action it failed.
+    Error { action: &'static str },
+}
+
+impl ZoneStatusNotice {
+    fn status_action(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Active => ("ACTIVE", "NONE"),
+            Self::Error { action } => ("ERROR", action),
+        }
+    }
+}
 
 /// The marker row's id: the kind has been listed once (its baseline).
 const BASELINE: &str = "";
@@ -150,6 +176,63 @@ impl Storage {
         self.commit_notices(txn, result).await
     }
 
+    /// Notes that zone `id`'s `serial` reached `notice` on its
+    /// nameservers: `dns.zone.update` (and `dns.domain.update`) with the
+    /// zone's fields and that status, once per serial and status. Nothing
+    /// for a zone gone or already at another serial, or without a bus.
+    pub async fn note_zone_status(
+        &self,
+        id: &str,
+        serial: i64,
+        notice: ZoneStatusNotice,
+    ) -> Result<(), Error> {
+        if !self.outbox_enabled() {
+            return Ok(());
+        }
+        let (status, action) = notice.status_action();
+        let noted = serde_json::json!({"serial": serial, "status": status, "action": action});
+        let (_guard, txn) = self.begin_write().await?;
+        let result = async {
+            let Some(row) = zone::Entity::find_by_id(id).one(&txn).await? else {
+                return Ok(());
+            };
+            if row.serial != serial {
+                return Ok(());
+            }
+            let key = (ZONE_STATUS.to_string(), id.to_string());
+            let before = notified_object::Entity::find_by_id(key.clone())
+                .one(&txn)
+                .await?;
+            match before {
+                Some(before) if before.payload == noted => return Ok(()),
+                Some(_) => {
+                    notified_object::Entity::update_many()
+                        .col_expr(
+                            notified_object::Column::Payload,
+                            sea_orm::sea_query::Expr::value(noted),
+                        )
+                        .filter(notified_object::Column::Kind.eq(ZONE_STATUS))
+                        .filter(notified_object::Column::Id.eq(id))
+                        .exec(&txn)
+                        .await?;
+                }
+                None => insert_row(&txn, ZONE_STATUS, id, noted).await?,
+            }
+            let facts = ZoneFacts {
+                row: &crate::zone_head(row.clone())?.zone,
+                serial,
+                created_at: row.created_at,
+                updated_at: Some(row.updated_at),
+            };
+            let mut notices = Notices::default();
+            notices.zone_status(&facts, status, action);
+            notices.write(&txn, true).await?;
+            Ok(())
+        }
+        .await;
+        self.commit_notices(txn, result).await
+    }
+
     async fn commit_notices(
         &self,
         txn: DatabaseTransaction,
@@ -210,8 +293,17 @@ async fn insert(
     id: &str,
     payload: Value,
 ) -> Result<(), Error> {
+    insert_row(txn, kind.name(), id, payload).await
+}
+
+async fn insert_row(
+    txn: &DatabaseTransaction,
+    kind: &str,
+    id: &str,
+    payload: Value,
+) -> Result<(), Error> {
     notified_object::Entity::insert(notified_object::ActiveModel {
-        kind: Set(kind.name().into()),
+        kind: Set(kind.into()),
         id: Set(id.into()),
         payload: Set(payload),
     })

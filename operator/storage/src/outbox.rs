@@ -86,6 +86,16 @@ impl Notices {
         self.0.push((domain_event, payload));
     }
 
+    /// `dns.zone.update` (and its twin) of a status the nameservers
+    /// reached, as Designate's `update_status` sends it.
+    pub(crate) fn zone_status(&mut self, zone: &ZoneFacts<'_>, status: &str, action: &str) {
+        let mut payload = zone_payload(Happened::Updated, zone);
+        payload["status"] = json!(status);
+        payload["action"] = json!(action);
+        self.0.push(("dns.zone.update", payload.clone()));
+        self.0.push(("dns.domain.update", payload));
+    }
+
     /// `dns.recordset.<verb>`, unless the recordset is managed.
     pub(crate) fn recordset(
         &mut self,

@@ -125,6 +125,12 @@ impl Storage {
                     .exec(&txn)
                     .await?;
                 zone::Entity::delete_by_id(id).exec(&txn).await?;
+                crate::entity::notified_object::Entity::delete_by_id((
+                    crate::noted::ZONE_STATUS.to_string(),
+                    id.to_string(),
+                ))
+                .exec(&txn)
+                .await?;
                 let mut notices = Notices::default();
                 let row = crate::zone_head(old.clone())?.zone;
                 notices.zone(

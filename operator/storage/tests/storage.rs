@@ -9,7 +9,7 @@ use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneOwner, ZoneRow};
 use designate_storage::testing::{Backend, TestDatabase};
 use designate_storage::{
     Error, HostPort, ListedObject, NotifiedKind, PoolRecord, ResourceRecord, Storage, ZoneChange,
-    ZoneState,
+    ZoneState, ZoneStatusNotice,
 };
 
 /// Runs `test` on a fresh database of `backend`, then drops the database.
@@ -64,6 +64,7 @@ on_every_backend!(
     one_change_larger_than_a_statement_limit,
     notifications_follow_committed_changes,
     kube_only_objects_are_notified_once_per_change,
+    zone_statuses_are_notified_once_per_serial,
 );
 
 const T0: i64 = 1_700_000_000;
@@ -1196,4 +1197,89 @@ async fn kube_only_objects_are_notified_once_per_change(storage: Storage, _: Str
         sent(&storage).await,
         events(&[("dns.pool.delete", "default")])
     );
+}
+
+async fn zone_statuses_are_notified_once_per_serial(storage: Storage, _: String) {
+    let zone_name = "status.example.";
+    let z = zone("zs", zone_name, "p1", "proj");
+    // Without a bus nothing is noted.
+    let s0 = storage
+        .publish(&change(&z, None, vec![], &[]), T0)
+        .await
+        .unwrap();
+    storage
+        .note_zone_status("zs", s0, ZoneStatusNotice::Active)
+        .await
+        .unwrap();
+    assert!(storage.outbox(10).await.unwrap().is_empty());
+
+    let storage = storage.with_outbox();
+    for _ in 0..2 {
+        storage
+            .note_zone_status("zs", s0, ZoneStatusNotice::Active)
+            .await
+            .unwrap();
+    }
+    let batch = storage.outbox(10).await.unwrap();
+    assert_eq!(batch.len(), 2, "{batch:?}");
+    assert_eq!(
+        (
+            batch[0].event_type.as_str(),
+            batch[0].payload["status"].as_str(),
+            batch[0].payload["action"].as_str(),
+            batch[0].payload["serial"].as_i64()
+        ),
+        ("dns.zone.update", Some("ACTIVE"), Some("NONE"), Some(s0))
+    );
+    assert_eq!(
+        sent(&storage).await,
+        events(&[
+            ("dns.zone.update", zone_name),
+            ("dns.domain.update", zone_name)
+        ])
+    );
+
+    // A serial the zone is no longer at: nothing.
+    let www = rrset("rs-www2", "www.status.example.", "A", None, &["192.0.2.1"]);
+    let s1 = storage
+        .publish(&change(&z, Some(s0), vec![www], &[]), T0 + 1)
+        .await
+        .unwrap();
+    sent(&storage).await;
+    storage
+        .note_zone_status("zs", s0, ZoneStatusNotice::Error { action: "UPDATE" })
+        .await
+        .unwrap();
+    assert_eq!(sent(&storage).await, events(&[]));
+    // The new serial failed, then made it: each once.
+    for notice in [
+        ZoneStatusNotice::Error { action: "UPDATE" },
+        ZoneStatusNotice::Error { action: "UPDATE" },
+        ZoneStatusNotice::Active,
+    ] {
+        storage.note_zone_status("zs", s1, notice).await.unwrap();
+    }
+    let batch = storage.outbox(10).await.unwrap();
+    let statuses: Vec<_> = batch
+        .iter()
+        .filter(|m| m.event_type == "dns.zone.update")
+        .map(|m| (m.payload["status"].clone(), m.payload["action"].clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (serde_json::json!("ERROR"), serde_json::json!("UPDATE")),
+            (serde_json::json!("ACTIVE"), serde_json::json!("NONE"))
+        ]
+    );
+    sent(&storage).await;
+
+    // A zone deleted forgets its status; one gone notifies nothing.
+    assert!(storage.delete_zone("zs").await.unwrap());
+    sent(&storage).await;
+    storage
+        .note_zone_status("zs", s1, ZoneStatusNotice::Active)
+        .await
+        .unwrap();
+    assert_eq!(sent(&storage).await, events(&[]));
 }
