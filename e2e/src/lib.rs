@@ -54,6 +54,17 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| manifest.join(".."))
 }
 
+/// A sample notification of nova's or neutron's from Designate's own tests
+/// (`operator/sink/tests/fixtures/<name>.json`), with a message id of its
+/// own so that each publish is a new message.
+pub fn sample_notification(name: &str) -> designate_bus::Notification {
+    let path = workspace_root().join(format!("operator/sink/tests/fixtures/{name}.json"));
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut notification = designate_bus::Notification::from_body(&body).unwrap();
+    notification.message_id = uuid::Uuid::new_v4();
+    notification
+}
+
 /// A file under `e2e/fixtures/`.
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1267,11 +1267,7 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
 /// are made, shared by one recordset, and removed one after the other.
 fn sink_workload(rest: &str, zone_id: &str, bus: &designate_bus::TransportUrl) {
     use designate_bus::{Notification, Publisher};
-    let fixture = |name: &str| {
-        let path = designate_e2e::workspace_root()
-            .join(format!("operator/sink/tests/fixtures/{name}.json"));
-        Notification::from_body(&std::fs::read(path).unwrap()).unwrap()
-    };
+    let fixture = designate_e2e::sample_notification;
     let second = |mut n: Notification| {
         n.message_id = uuid::Uuid::new_v4();
         n.payload["instance_id"] = "0b6e2f25-8b1f-4a57-9c39-d6c1a1a2f7e0".into();

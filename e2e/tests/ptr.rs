@@ -23,12 +23,6 @@ const FIP_ID: &str = "f38ff2b6-cd4d-433e-8a9c-9e00dfc05b1e";
 const KEY: &str = "RegionOne:f38ff2b6-cd4d-433e-8a9c-9e00dfc05b1e";
 const PTR_NAME: &str = "201.2.0.192.in-addr.arpa.";
 
-fn fixture(name: &str) -> Notification {
-    let path =
-        designate_e2e::workspace_root().join(format!("operator/sink/tests/fixtures/{name}.json"));
-    Notification::from_body(&std::fs::read(&path).unwrap()).unwrap()
-}
-
 fn as_project(project: &str) -> [(&str, &str); 2] {
     [("X-Auth-Project-ID", project), ("X-Roles", "member,reader")]
 }
@@ -40,6 +34,7 @@ struct Neutron {
 
 impl Neutron {
     fn publish(&self, mut notification: Notification) {
+        // Each a message of its own, copies included.
         notification.message_id = uuid::Uuid::new_v4();
         self.runtime
             .block_on(self.publisher.publish(std::slice::from_ref(&notification)))
@@ -103,7 +98,7 @@ fn floating_ip_ptrs_are_set_shown_and_unset_by_their_project() {
     };
 
     // neutron tells of two floating IPs of two projects.
-    let associated = fixture("floatingip.update.end_associate");
+    let associated = designate_e2e::sample_notification("floatingip.update.end_associate");
     let mut other = associated.clone();
     other.payload["floatingip"]["id"] = json!("0c2b7e40-7a4f-4c29-9e4a-5d1f3c2b1a00");
     other.payload["floatingip"]["floating_ip_address"] = json!("192.0.2.202");
@@ -291,7 +286,7 @@ fn floating_ip_ptrs_are_set_shown_and_unset_by_their_project() {
     );
     assert_eq!(set.status, 202, "{}", set.text());
     served(&backed, &["vm1.example.org."]);
-    let mut deleted = fixture("floatingip.delete.start");
+    let mut deleted = designate_e2e::sample_notification("floatingip.delete.start");
     deleted.payload["floatingip_id"] = json!(FIP_ID);
     neutron.publish(deleted);
     wait_for(SETTLED, "the floating IP gone", || {

@@ -19,13 +19,6 @@ const SERVED: Duration = Duration::from_secs(30);
 const ZONE: &str = "sink.test.";
 const PROJECT: [(&str, &str); 1] = [("X-Auth-Project-ID", "sink-project")];
 
-fn fixture(name: &str) -> Notification {
-    let path =
-        designate_e2e::workspace_root().join(format!("operator/sink/tests/fixtures/{name}.json"));
-    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Notification::from_body(&body).unwrap()
-}
-
 fn publish(
     runtime: &tokio::runtime::Runtime,
     url: &TransportUrl,
@@ -100,13 +93,13 @@ fn nova_and_neutron_notifications_become_records_bind_answers() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
     // nova: the instance's fixed IP, named by the format.
-    let instance = fixture("compute.instance.create.end");
+    let instance = designate_e2e::sample_notification("compute.instance.create.end");
     publish(&runtime, &url, "nova", &instance);
     let took = served(&backed, "testinstance.sink.test.", &["172.16.0.14"]);
     eprintln!("sink: nova notification to record served by BIND: {took:?}");
     // Redelivered: still one record, one Recordset.
     publish(&runtime, &url, "nova", &instance);
-    let neutron = fixture("floatingip.update.end_associate");
+    let neutron = designate_e2e::sample_notification("floatingip.update.end_associate");
     publish(&runtime, &url, "neutron", &neutron);
     served(&backed, "192-0-2-201.sink.test.", &["192.0.2.201"]);
     let sets = backed.kubectl.json(&[
@@ -135,14 +128,14 @@ fn nova_and_neutron_notifications_become_records_bind_answers() {
         &runtime,
         &url,
         "nova",
-        &fixture("compute.instance.delete.start"),
+        &designate_e2e::sample_notification("compute.instance.delete.start"),
     );
     served(&backed, "testinstance.sink.test.", &[]);
     publish(
         &runtime,
         &url,
         "neutron",
-        &fixture("floatingip.delete.start"),
+        &designate_e2e::sample_notification("floatingip.delete.start"),
     );
     served(&backed, "192-0-2-201.sink.test.", &[]);
 }

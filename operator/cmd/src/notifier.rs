@@ -111,7 +111,13 @@ impl Noting<'_> {
         let mut retry = RETRY_FIRST;
         loop {
             let events = watcher(api.clone(), watcher::Config::default()).default_backoff();
-            match self.note(events, notice).await {
+            let started = std::time::Instant::now();
+            // A watch that ran a while failed anew, not again.
+            let outcome = self.note(events, notice).await;
+            if started.elapsed() > RETRY_MAX {
+                retry = RETRY_FIRST;
+            }
+            match outcome {
                 Ok(()) => warn!(kind, "watch of notified objects ended"),
                 Err(error) => warn!(
                     kind,

@@ -144,10 +144,7 @@ impl Storage {
     ) -> Result<(), Error> {
         let (_guard, txn) = self.begin_write().await?;
         let result = async {
-            let before = notified_object::Entity::find_by_id((kind.name().to_string(), id.into()))
-                .one(&txn)
-                .await?
-                .map(|row| row.payload);
+            let before = noted(&txn, kind.name(), id).await?;
             let mut notices = Notices::default();
             note(&txn, kind, id, before, payload, &mut notices).await?;
             notices.write(&txn, self.outbox_enabled()).await?;
@@ -161,13 +158,10 @@ impl Storage {
     pub async fn note_deleted(&self, kind: NotifiedKind, id: &str) -> Result<(), Error> {
         let (_guard, txn) = self.begin_write().await?;
         let result = async {
-            let before = notified_object::Entity::find_by_id((kind.name().to_string(), id.into()))
-                .one(&txn)
-                .await?;
-            if let Some(row) = before {
+            if let Some(before) = noted(&txn, kind.name(), id).await? {
                 forget(&txn, kind, id).await?;
                 let mut notices = Notices::default();
-                notices.push(kind.event(Happened::Deleted), row.payload);
+                notices.push(kind.event(Happened::Deleted), before);
                 notices.write(&txn, self.outbox_enabled()).await?;
             }
             Ok(())
@@ -190,7 +184,8 @@ impl Storage {
             return Ok(());
         }
         let (status, action) = notice.status_action();
-        let noted = serde_json::json!({"serial": serial, "status": status, "action": action});
+        let status_noted =
+            serde_json::json!({"serial": serial, "status": status, "action": action});
         let (_guard, txn) = self.begin_write().await?;
         let result = async {
             let Some(row) = zone::Entity::find_by_id(id).one(&txn).await? else {
@@ -199,24 +194,10 @@ impl Storage {
             if row.serial != serial {
                 return Ok(());
             }
-            let key = (ZONE_STATUS.to_string(), id.to_string());
-            let before = notified_object::Entity::find_by_id(key.clone())
-                .one(&txn)
-                .await?;
-            match before {
-                Some(before) if before.payload == noted => return Ok(()),
-                Some(_) => {
-                    notified_object::Entity::update_many()
-                        .col_expr(
-                            notified_object::Column::Payload,
-                            sea_orm::sea_query::Expr::value(noted),
-                        )
-                        .filter(notified_object::Column::Kind.eq(ZONE_STATUS))
-                        .filter(notified_object::Column::Id.eq(id))
-                        .exec(&txn)
-                        .await?;
-                }
-                None => insert_row(&txn, ZONE_STATUS, id, noted).await?,
+            let before = noted(&txn, ZONE_STATUS, id).await?;
+            if write_if_changed(&txn, ZONE_STATUS, id, before, status_noted).await? == Written::Same
+            {
+                return Ok(());
             }
             let facts = ZoneFacts {
                 row: &crate::zone_head(row.clone())?.zone,
@@ -255,26 +236,59 @@ async fn note(
     payload: Value,
     notices: &mut Notices,
 ) -> Result<(), Error> {
+    let happened = match write_if_changed(txn, kind.name(), id, before, payload.clone()).await? {
+        Written::Inserted => Happened::Created,
+        Written::Updated => Happened::Updated,
+        Written::Same => return Ok(()),
+    };
+    notices.push(kind.event(happened), payload);
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Written {
+    Inserted,
+    Updated,
+    Same,
+}
+
+/// Notes `payload` for `(kind, id)` unless `before` (what was noted) is it.
+async fn write_if_changed(
+    txn: &DatabaseTransaction,
+    kind: &str,
+    id: &str,
+    before: Option<Value>,
+    payload: Value,
+) -> Result<Written, Error> {
     match before {
         None => {
-            insert(txn, kind, id, payload.clone()).await?;
-            notices.push(kind.event(Happened::Created), payload);
+            insert_row(txn, kind, id, payload).await?;
+            Ok(Written::Inserted)
         }
         Some(before) if before != payload => {
             notified_object::Entity::update_many()
                 .col_expr(
                     notified_object::Column::Payload,
-                    sea_orm::sea_query::Expr::value(payload.clone()),
+                    sea_orm::sea_query::Expr::value(payload),
                 )
-                .filter(notified_object::Column::Kind.eq(kind.name()))
+                .filter(notified_object::Column::Kind.eq(kind))
                 .filter(notified_object::Column::Id.eq(id))
                 .exec(txn)
                 .await?;
-            notices.push(kind.event(Happened::Updated), payload);
+            Ok(Written::Updated)
         }
-        Some(_) => {}
+        Some(_) => Ok(Written::Same),
     }
-    Ok(())
+}
+
+/// What was last noted of `(kind, id)`.
+async fn noted(txn: &DatabaseTransaction, kind: &str, id: &str) -> Result<Option<Value>, Error> {
+    Ok(
+        notified_object::Entity::find_by_id((kind.to_string(), id.to_string()))
+            .one(txn)
+            .await?
+            .map(|row| row.payload),
+    )
 }
 
 async fn rows(
