@@ -66,12 +66,8 @@ impl DatabaseServer {
 
     /// Kills the server and every process it started, as a crash would.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // Its own process group: PostgreSQL's backends go with it.
-            crate::kill_group(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // Its own process group: PostgreSQL's backends go with it.
+        crate::crash(&mut self.child);
     }
 
     /// Starts the server on its data dir and port (after [`Self::kill`]:

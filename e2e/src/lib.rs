@@ -958,6 +958,17 @@ pub fn kill_group(group: u32) {
     }
 }
 
+/// Kills a server started in a process group of its own, and every
+/// process it started, as a crash would; waits for it. Nothing when it is
+/// not running.
+pub fn crash(child: &mut Option<std::process::Child>) {
+    if let Some(mut child) = child.take() {
+        kill_group(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// A JSON request to the Designate REST API at `base_url`: `Accept` and
 /// (with a body) `Content-Type` are `application/json`, plus `headers`
 /// (e.g. `X-Auth-Project-ID`, `X-Roles`). Panics if the server cannot be

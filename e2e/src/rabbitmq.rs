@@ -67,11 +67,8 @@ impl Broker {
 
     /// Kills the node, as a crash would.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            crate::kill_group(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // Its own process group: RabbitMQ's Erlang processes go with it.
+        crate::crash(&mut self.child);
     }
 
     /// Starts the node on its data dir and ports (after [`Self::kill`]: it

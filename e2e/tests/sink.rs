@@ -2,7 +2,8 @@
 //! Designate's own tests, `operator/sink/tests/fixtures`) published to a
 //! RabbitMQ of the test's own on the `nova` and `neutron` exchanges become
 //! records a real BIND answers, their delete notifications remove them,
-//! and a redelivered notification changes nothing twice.
+//! a redelivered notification changes nothing twice, and the Sink resumes
+//! by itself after the broker was killed and started again.
 //!
 //! Needs `cargo build -p designate-operator` first, BIND (`named`, `rndc`)
 //! and rabbitmq-server.
@@ -53,7 +54,7 @@ fn served(backed: &BindBacked, name: &str, want: &[&str]) -> Duration {
 
 #[test]
 fn nova_and_neutron_notifications_become_records_bind_answers() {
-    let broker = Broker::start().expect("a RabbitMQ of the test's own");
+    let mut broker = Broker::start().expect("a RabbitMQ of the test's own");
     let transport = format!("rabbit://guest:guest@{}/", broker.host_port());
     let url = TransportUrl::parse(&transport).unwrap();
     let tmp = tempfile::Builder::new()
@@ -122,6 +123,17 @@ fn nova_and_neutron_notifications_become_records_bind_answers() {
         );
     }
     served(&backed, "testinstance.sink.test.", &["172.16.0.14"]);
+
+    // The broker killed and back: the Sink resumes by itself, and what was
+    // published once the broker was back is handled.
+    broker.kill();
+    std::thread::sleep(Duration::from_secs(5));
+    broker.start_again().expect("the broker back");
+    let mut second = designate_e2e::sample_notification("compute.instance.create.end");
+    second.payload["instance_id"] = json!("7b1c2a54-0d0e-4f1a-9c55-2f4b7e0a9d11");
+    second.payload["display_name"] = json!("AfterOutage");
+    publish(&runtime, &url, "nova", &second);
+    served(&backed, "afteroutage.sink.test.", &["172.16.0.14"]);
 
     // Their deletes take the records away.
     publish(

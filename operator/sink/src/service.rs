@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use designate_bus::{Handled, Notification};
 use designate_crd::Zone;
@@ -14,6 +15,9 @@ use tracing::{Instrument, debug, info_span, warn};
 use crate::floating_ips::{self, Learned};
 use crate::records::{Writer, ZoneTarget};
 use crate::{Error, Handler, Kind};
+
+/// How long a handler's zone, once found, is used without looking again.
+const ZONE_CACHE_TIME: Duration = Duration::from_secs(30);
 
 /// One configured handler: Designate's `[handler:<name>]` section.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,8 +87,10 @@ pub struct Sink {
     /// The region whose floating IPs are kept from neutron's notifications
     /// (for `/v2/reverse/floatingips`); `None`: none are.
     floating_ip_region: Option<String>,
-    /// Zones found by id, so that each notification does not list them.
-    zones: Mutex<HashMap<String, ZoneTarget>>,
+    /// Zones found by id or name, and when, so that each notification
+    /// does not list them; kept for [`ZONE_CACHE_TIME`] (a zone made again
+    /// under its name is found anew).
+    zones: Mutex<HashMap<String, (ZoneTarget, Instant)>>,
 }
 
 impl Sink {
@@ -190,7 +196,9 @@ impl Sink {
 
     /// The zone of `id` (or DNS name), from the cache or the API.
     async fn zone(&self, id: &str) -> Result<ZoneTarget, Error> {
-        if let Some(zone) = self.zones.lock().expect("not poisoned").get(id) {
+        if let Some((zone, found)) = self.zones.lock().expect("not poisoned").get(id)
+            && found.elapsed() < ZONE_CACHE_TIME
+        {
             return Ok(zone.clone());
         }
         let zones = Api::<Zone>::all(self.client.clone())
@@ -208,7 +216,7 @@ impl Sink {
         self.zones
             .lock()
             .expect("not poisoned")
-            .insert(id.to_string(), zone.clone());
+            .insert(id.to_string(), (zone.clone(), Instant::now()));
         Ok(zone)
     }
 }
