@@ -404,30 +404,7 @@ impl Standalone {
     /// Sends SIGTERM and waits (up to 15 s, then SIGKILL) for the process to
     /// exit; returns its exit status. Idempotent: `None` once stopped.
     pub fn stop(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        let terminated = i32::try_from(child.id()).is_ok_and(|pid| {
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGTERM,
-            )
-            .is_ok()
-        });
-        if terminated {
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                match child.try_wait() {
-                    Ok(Some(status)) => return Some(status),
-                    Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                    Err(_) => break,
-                }
-            }
-            eprintln!("designate-operator standalone ignored SIGTERM for 15 s; killing it");
-        }
-        let _ = child.kill();
-        child.wait().ok()
+        terminate(self.child.take()?)
     }
 
     /// SIGKILL, as a crash or an OOM kill would: no shutdown code runs.
@@ -956,6 +933,37 @@ pub fn kill_group(group: u32) {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
+}
+
+/// A graceful stop: SIGTERM, then up to 15 s for the process to exit
+/// (SIGKILL after); its exit status.
+pub fn terminate(mut child: std::process::Child) -> Option<ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    let terminated = i32::try_from(child.id()).is_ok_and(|pid| {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .is_ok()
+    });
+    if terminated {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(_) => break,
+            }
+        }
+        eprintln!(
+            "process {} ignored SIGTERM for 15 s; killing it",
+            child.id()
+        );
+    }
+    let _ = child.kill();
+    child.wait().ok()
 }
 
 /// Kills a server started in a process group of its own, and every

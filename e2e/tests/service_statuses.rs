@@ -9,7 +9,8 @@
 //!   and `show`; the heartbeats are Leases kubectl lists;
 //! - a second instance (the roles against the standalone's API, as host
 //!   `beta`) shows UP beside it, and DOWN after it is killed (SIGKILL: no
-//!   shutdown code runs); `alpha` stays UP;
+//!   shutdown code runs); `alpha` stays UP; a third (`gamma`) stopped
+//!   gracefully (SIGTERM) shows `STOPPED`;
 //! - a restart on the same host takes its heartbeats up again, same ids.
 //!
 //! Waits are bounded generously and never assert on speed. Needs `cargo
@@ -298,6 +299,18 @@ fn roles_heartbeat_up_and_a_killed_instance_goes_down() {
     assert_eq!(ids(&wait_all(&base, "alpha", "UP")), alpha_ids);
     let down = get(&base, "/v2/service_statuses?status=DOWN&limit=100");
     assert_eq!(down["service_statuses"].as_array().unwrap().len(), 5);
+
+    // One stopped gracefully (SIGTERM) says so: STOPPED, and stays so.
+    let gamma = second_instance(&standalone, tmp.path(), "gamma");
+    let gamma_up = wait_all(&base, "gamma", "UP");
+    let exit = designate_e2e::terminate(gamma).expect("an exit status");
+    assert!(exit.success(), "gamma exited with {exit}");
+    let gamma_stopped = wait_all(&base, "gamma", "STOPPED");
+    assert_eq!(ids(&gamma_up), ids(&gamma_stopped), "same heartbeats");
+    std::thread::sleep(Duration::from_secs(4));
+    wait_all(&base, "gamma", "STOPPED");
+    let stopped = get(&base, "/v2/service_statuses?status=STOPPED&limit=100");
+    assert_eq!(stopped["service_statuses"].as_array().unwrap().len(), 5);
 
     // A restart on the same host renews the same heartbeats.
     standalone.stop();

@@ -19,8 +19,12 @@
 //! process holds it. Instances on one machine need a `--host` each. A
 //! role that stops (its task ends, the process exits or is killed) stops
 //! renewing, and shows `DOWN` once the timeout passed; Leases not renewed
-//! for `--heartbeat-gc-after` are deleted.
+//! for `--heartbeat-gc-after` are deleted. A graceful stop (SIGTERM)
+//! releases its Leases (no holder), which shows `STOPPED`, as Designate's
+//! heartbeat emitter sends on stop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -71,6 +75,10 @@ pub struct Heartbeats {
     interval: Duration,
     timeout_seconds: i32,
     gc_after: Duration,
+    /// The services this process started, released on a graceful stop.
+    started: Arc<Mutex<Vec<&'static str>>>,
+    /// Set once stopping: no heartbeat is sent after.
+    stopping: Arc<AtomicBool>,
 }
 
 /// A role's heartbeat: it beats until this is dropped.
@@ -110,6 +118,8 @@ impl Heartbeats {
             interval: args.heartbeat_interval,
             timeout_seconds,
             gc_after: args.heartbeat_gc_after,
+            started: Arc::default(),
+            stopping: Arc::default(),
         })
     }
 
@@ -128,11 +138,15 @@ impl Heartbeats {
         let this = self.clone();
         let name = lease_name(service, &self.host);
         info!(service, lease = %name, namespace = %self.namespace, "heartbeat started");
+        self.started.lock().expect("not poisoned").push(service);
         Beating(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(this.interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
+                if this.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
                 if let Err(error) = this.beat(&name, service).await {
                     warn!(service, %error, "heartbeat not written");
                 }
@@ -191,6 +205,54 @@ impl Heartbeats {
             .patch(name, &params, &Patch::Merge(&patch))
             .await
             .map(drop)
+    }
+
+    /// A graceful stop: no more heartbeats, and this process's Leases
+    /// released (no holder), which service statuses show `STOPPED`. A Lease
+    /// another instance took over meanwhile is left alone.
+    pub async fn release_all(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let services = self.started.lock().expect("not poisoned").clone();
+        for service in services {
+            let name = lease_name(service, &self.host);
+            if let Err(error) = self.release(&name).await {
+                warn!(service, %error, "heartbeat not released");
+            }
+        }
+    }
+
+    async fn release(&self, name: &str) -> Result<(), kube::Error> {
+        let Some(lease) = self.leases.get_opt(name).await? else {
+            return Ok(());
+        };
+        let holder = lease
+            .spec
+            .as_ref()
+            .and_then(|s| s.holder_identity.as_deref());
+        if holder != Some(self.identity.as_str()) {
+            return Ok(());
+        }
+        // Only the version read: a takeover since wins.
+        let patch = json!({
+            "metadata": {"resourceVersion": lease.metadata.resource_version},
+            "spec": {"holderIdentity": null},
+        });
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PatchParams::default()
+        };
+        match self
+            .leases
+            .patch(name, &params, &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => {
+                info!(lease = %name, "heartbeat released: STOPPED");
+                Ok(())
+            }
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     fn new_lease(&self, name: &str, service: &str, now: Timestamp) -> Lease {

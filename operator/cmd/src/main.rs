@@ -609,9 +609,13 @@ async fn run_roles(
             }
             None => None,
         };
-        roles::run_controllers(shared, storage, election, relay).await
+        let result = roles::run_controllers(shared, storage, election, relay).await;
+        shared.heartbeats.release_all().await;
+        result
     } else {
         shutdown_signal().await;
+        // A graceful stop says so, as Designate's heartbeat emitter does.
+        shared.heartbeats.release_all().await;
         Ok(())
     }
 }

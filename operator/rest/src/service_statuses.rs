@@ -111,7 +111,11 @@ impl Heartbeat {
             id: lease.metadata.uid.clone().unwrap_or_default(),
             service_name,
             hostname,
-            status: status_at(renewed, duration, now),
+            // Released by a graceful stop (no holder): STOPPED.
+            status: match spec.and_then(|s| s.holder_identity.as_deref()) {
+                None | Some("") => "STOPPED",
+                Some(_) => status_at(renewed, duration, now),
+            },
             heartbeated_at: renewed.map(to_second),
             created_at: lease.metadata.creation_timestamp.as_ref().map(|t| t.0),
         })
