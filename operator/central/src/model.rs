@@ -47,6 +47,9 @@ pub struct Config {
     pub quotas: Quotas,
     /// `[service:central] managed_resource_email`.
     pub managed_resource_email: String,
+    /// `[service:central] managed_resource_tenant_id`: the project of the
+    /// zones Designate makes itself (the reverse zones of floating IP PTRs).
+    pub managed_resource_tenant_id: String,
     /// SOA timers: `[DEFAULT] default_soa_refresh_min/max`, `_retry`, `_expire`, `_minimum`.
     pub soa_refresh_min: i64,
     pub soa_refresh_max: i64,
@@ -70,6 +73,7 @@ impl Default for Config {
             blacklists: Vec::new(),
             quotas: Quotas::default(),
             managed_resource_email: "hostmaster@example.com".into(),
+            managed_resource_tenant_id: "00000000-0000-0000-0000-000000000000".into(),
             soa_refresh_min: 3500,
             soa_refresh_max: 3600,
             soa_retry: 600,

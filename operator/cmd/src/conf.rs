@@ -23,6 +23,10 @@ pub struct CentralArgs {
     /// `[service:central] managed_resource_email`: RNAME of managed SOAs.
     #[arg(long)]
     pub managed_resource_email: Option<String>,
+    /// `[service:central] managed_resource_tenant_id`: the project of the
+    /// reverse zones made for floating IP PTRs.
+    #[arg(long)]
+    pub managed_resource_tenant_id: Option<String>,
     /// `[service:central] min_ttl`: lowest TTL a member may set.
     #[arg(long)]
     pub min_ttl: Option<i64>,
@@ -114,6 +118,10 @@ impl CentralArgs {
             &mut cfg.managed_resource_email,
             &self.managed_resource_email,
         );
+        set(
+            &mut cfg.managed_resource_tenant_id,
+            &self.managed_resource_tenant_id,
+        );
         set(&mut cfg.min_ttl, &self.min_ttl);
         set(&mut cfg.max_zone_name_len, &self.max_zone_name_len);
         set(
@@ -162,6 +170,9 @@ fn apply_file(cfg: &mut Config, file: &Ini) -> Result<()> {
     }
     if let Some(email) = file.get(&opt(CENTRAL, "managed_resource_email")) {
         cfg.managed_resource_email = email.to_string();
+    }
+    if let Some(tenant) = file.get(&opt(CENTRAL, "managed_resource_tenant_id")) {
+        cfg.managed_resource_tenant_id = tenant.to_string();
     }
     int(opt(CENTRAL, "min_ttl"), &mut cfg.min_ttl)?;
     int(opt(DEFAULT, "default_ttl"), &mut cfg.default_ttl)?;
@@ -227,6 +238,9 @@ fn check(cfg: &Config) -> Result<()> {
             cfg.soa_refresh_min,
             cfg.soa_refresh_max
         );
+    }
+    if cfg.managed_resource_tenant_id.trim().is_empty() {
+        bail!("managed_resource_tenant_id must not be empty");
     }
     if !cfg.managed_resource_email.contains('@') {
         bail!(
@@ -366,6 +380,7 @@ mod tests {
              quota_api_export_size = 50\n\
              [service:central]\n\
              managed_resource_email = \"dns@example.net\"\n\
+             managed_resource_tenant_id = ptr-owner\n\
              min_ttl = 300\n\
              max_record_name_len = 100\n\
              [storage:sqlalchemy]\n\
@@ -382,6 +397,7 @@ mod tests {
             "untouched: Designate's default"
         );
         assert_eq!(cfg.managed_resource_email, "dns@example.net");
+        assert_eq!(cfg.managed_resource_tenant_id, "ptr-owner");
         assert_eq!(cfg.min_ttl, 300);
         assert_eq!(cfg.max_recordset_name_len, 100, "deprecated name read");
         assert_eq!(cfg.max_zone_name_len, 255);

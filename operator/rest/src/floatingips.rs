@@ -5,7 +5,8 @@
 //! they are the FloatingIp objects the Sink keeps from neutron's
 //! notifications (`--sink-floatingip-region`). A PTR is a Recordset named
 //! after the address in the reverse zone `<c>.<b>.<a>.in-addr.arpa.`, made
-//! when missing and owned by Central's managed resource tenant, as
+//! when missing and owned by Central's managed resource tenant
+//! (`managed_resource_tenant_id`), as
 //! Designate makes it. The Recordset is labelled with its FloatingIp (the
 //! Sink removes it with the floating IP) and annotated with the project
 //! that set it; a PTR another project set is not this project's.
@@ -25,10 +26,6 @@ use serde_json::{Map, Value, json};
 use crate::auth::{self, Caller};
 use crate::render::{Links, RecordsetView};
 use crate::{Api, ApiError, Shared, base_url, body};
-
-/// Central's `managed_resource_tenant_id` default: the owner of the
-/// reverse zones made for PTRs.
-pub const MANAGED_TENANT: &str = "00000000-0000-0000-0000-000000000000";
 
 /// The project that set a PTR (Designate's `managed_tenant_id`).
 pub const PTR_PROJECT_ANNOTATION: &str = "designate.openstack.org/managed-tenant-id";
@@ -185,7 +182,11 @@ impl Api {
         }
         let namespace = self
             .tenancy
-            .ensure(&self.client, &self.cache, MANAGED_TENANT)
+            .ensure(
+                &self.client,
+                &self.cache,
+                &self.settings.central.managed_resource_tenant_id,
+            )
             .await?;
         let mut zone = Zone::new(
             &crate::zones::object_name(zone_name),
