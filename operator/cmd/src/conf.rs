@@ -97,15 +97,31 @@ impl CentralArgs {
     /// Designate's defaults, then the file's options, then the flags.
     pub fn config(&self) -> Result<Config> {
         let mut cfg = Config::default();
-        if let Some(path) = &self.config_file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let file = Ini::parse(&text).with_context(|| format!("{}", path.display()))?;
+        if let Some((path, file)) = self.file()? {
             apply_file(&mut cfg, &file).with_context(|| format!("{}", path.display()))?;
         }
         self.apply_flags(&mut cfg);
         check(&cfg)?;
         Ok(cfg)
+    }
+
+    /// The file's `[DEFAULT] transport_url` (oslo.messaging's), if any: a
+    /// `designate.conf` brings its bus along.
+    pub fn transport_url(&self) -> Result<Option<String>> {
+        Ok(self
+            .file()?
+            .and_then(|(_, file)| file.get(&opt(DEFAULT, "transport_url")).map(str::to_string)))
+    }
+
+    /// The configuration file, parsed, with its path.
+    fn file(&self) -> Result<Option<(&PathBuf, Ini)>> {
+        let Some(path) = &self.config_file else {
+            return Ok(None);
+        };
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let file = Ini::parse(&text).with_context(|| format!("{}", path.display()))?;
+        Ok(Some((path, file)))
     }
 
     fn apply_flags(&self, cfg: &mut Config) {
@@ -358,6 +374,27 @@ fn unquote(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bus_comes_with_the_file() {
+        let path = std::env::temp_dir().join(format!("designate-conf-{}.conf", std::process::id()));
+        std::fs::write(
+            &path,
+            "[DEFAULT]\ntransport_url = rabbit://u:p@mq1:5672,u:p@mq2:5672/\n",
+        )
+        .unwrap();
+        let args = CentralArgs {
+            config_file: Some(path.clone()),
+            ..CentralArgs::default()
+        };
+        let url = args.transport_url();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            url.unwrap().as_deref(),
+            Some("rabbit://u:p@mq1:5672,u:p@mq2:5672/")
+        );
+        assert_eq!(CentralArgs::default().transport_url().unwrap(), None);
+    }
 
     fn from(text: &str) -> Result<Config> {
         let mut cfg = Config::default();

@@ -237,6 +237,17 @@ impl IdentityArgs {
 }
 
 impl RoleArgs {
+    /// The bus: `--transport-url` (or `DESIGNATE_TRANSPORT_URL`), else the
+    /// configuration file's `[DEFAULT] transport_url`; a bad URL stops the
+    /// start before anything runs.
+    fn resolve_bus(&mut self) -> Result<()> {
+        if self.bus.transport_url.is_none() {
+            self.bus.transport_url = self.central.transport_url()?;
+        }
+        self.bus.transport()?;
+        Ok(())
+    }
+
     /// Central's rules, shared by the controllers and the REST API; a bad
     /// option stops the start.
     fn settings(&self, namespace: &str) -> Result<Settings> {
@@ -409,7 +420,7 @@ async fn main() -> Result<()> {
         Some(Command::Controllers(args)) => run_in_cluster(*args, &[Role::Controllers]).await,
         Some(Command::Mdns(args)) => run_in_cluster(*args, &[Role::Mdns]).await,
         Some(Command::Sink(args)) => run_in_cluster(*args, &[Role::Sink]).await,
-        Some(Command::Standalone(args)) => {
+        Some(Command::Standalone(mut args)) => {
             let database_url = args.database_url.clone().unwrap_or_else(|| {
                 format!(
                     "sqlite://{}?mode=rwc",
@@ -420,7 +431,7 @@ async fn main() -> Result<()> {
             // option is not a half-running service.
             let identity = args.roles.identity.build(args.roles.rest_listen)?;
             let settings = args.roles.settings("default")?;
-            args.roles.bus.transport()?;
+            args.roles.resolve_bus()?;
             let roles = Roles {
                 database_url,
                 default_ns_record: args.default_ns_record,
@@ -494,12 +505,12 @@ impl Role {
     }
 }
 
-async fn run_in_cluster(args: ClusterArgs, roles: &[Role]) -> Result<()> {
+async fn run_in_cluster(mut args: ClusterArgs, roles: &[Role]) -> Result<()> {
     // The namespace the operator runs in (set by the chart from the pod's).
     let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
     // Refused before anything starts: a bad option is not a half-running service.
     let settings = args.roles.settings(&namespace)?;
-    args.roles.bus.transport()?;
+    args.roles.resolve_bus()?;
     let identity = match roles.contains(&Role::Api) {
         true => Some(args.roles.identity.build(args.roles.rest_listen)?),
         false => None,
