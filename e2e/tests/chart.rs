@@ -303,6 +303,16 @@ fn secret_value(docs: &[Value], name: &str, key: &str) -> String {
     String::from_utf8(bytes.0).unwrap()
 }
 
+/// The value an env variable of `container` takes from a rendered Secret.
+fn secret_env(docs: &[Value], container: &Value, name: &str) -> String {
+    let reference = &env(container, name)["valueFrom"]["secretKeyRef"];
+    secret_value(
+        docs,
+        reference["name"].as_str().unwrap(),
+        reference["key"].as_str().unwrap(),
+    )
+}
+
 /// Whether `labels` select the pods of `deployment`.
 fn selects(labels: &Value, deployment: &Value) -> bool {
     let pod = &deployment["spec"]["template"]["metadata"]["labels"];
@@ -537,13 +547,11 @@ fn ha_values_render_strict_manifests() {
     // The database URL reaches the roles through the Secret it is put in.
     let controllers =
         &find(&docs, "Deployment", &fullname("controllers"))["spec"]["template"]["spec"];
-    let reference =
-        &env(&controllers["containers"][0], "DESIGNATE_DATABASE_URL")["valueFrom"]["secretKeyRef"];
     assert_eq!(
-        secret_value(
+        secret_env(
             &docs,
-            reference["name"].as_str().unwrap(),
-            reference["key"].as_str().unwrap()
+            &controllers["containers"][0],
+            "DESIGNATE_DATABASE_URL"
         ),
         HA_DATABASE_URL
     );
@@ -553,13 +561,8 @@ fn ha_values_render_strict_manifests() {
     for role in ["controllers", "sink"] {
         let container = &find(&docs, "Deployment", &fullname(role))["spec"]["template"]["spec"]["containers"]
             [0];
-        let reference = &env(container, "DESIGNATE_TRANSPORT_URL")["valueFrom"]["secretKeyRef"];
         assert_eq!(
-            secret_value(
-                &docs,
-                reference["name"].as_str().unwrap(),
-                reference["key"].as_str().unwrap()
-            ),
+            secret_env(&docs, container, "DESIGNATE_TRANSPORT_URL"),
             HA_TRANSPORT_URL,
             "{role}"
         );

@@ -96,17 +96,23 @@ impl Api {
     fn ptr_of(&self, fip: &FloatingIp, project: &str) -> Option<Ptr> {
         let (zone_name, ptr_name) = reverse_names(&fip.spec.address)?;
         let zone = self.reverse_zone(&zone_name)?;
-        let group = crate::cache::zone_key(zone.namespace().as_deref(), &zone.name_any());
-        let recordset = self.cache.recordsets.group(&group).into_iter().find(|rs| {
-            rs.spec.type_ == "PTR"
-                && rs.spec.name.eq_ignore_ascii_case(&ptr_name)
-                && rs
-                    .annotations()
-                    .get(PTR_PROJECT_ANNOTATION)
-                    .map(String::as_str)
-                    == Some(project)
+        let recordset = self.ptr_recordset(&zone, &ptr_name).filter(|rs| {
+            rs.annotations()
+                .get(PTR_PROJECT_ANNOTATION)
+                .map(String::as_str)
+                == Some(project)
         })?;
         Some(Ptr { recordset, zone })
+    }
+
+    /// The PTR recordset named `ptr_name` in the reverse zone, whoever set it.
+    fn ptr_recordset(&self, zone: &Zone, ptr_name: &str) -> Option<Arc<Recordset>> {
+        let group = crate::cache::zone_key(zone.namespace().as_deref(), &zone.name_any());
+        self.cache
+            .recordsets
+            .group(&group)
+            .into_iter()
+            .find(|rs| rs.spec.type_ == "PTR" && rs.spec.name.eq_ignore_ascii_case(ptr_name))
     }
 
     /// The caller's floating IP by its key.
@@ -367,15 +373,7 @@ pub async fn update(
             };
             let labels = json!({ PTR_LABEL: fip.name_any() });
             let annotations = json!({ PTR_PROJECT_ANNOTATION: caller.project });
-            let existing = api
-                .cache
-                .recordsets
-                .group(&crate::cache::zone_key(
-                    zone.namespace().as_deref(),
-                    &zone.name_any(),
-                ))
-                .into_iter()
-                .find(|rs| rs.spec.type_ == "PTR" && rs.spec.name.eq_ignore_ascii_case(&ptr_name));
+            let existing = api.ptr_recordset(&zone, &ptr_name);
             let written = match existing {
                 // Designate upserts the one PTR recordset of the name.
                 Some(rs) => {
