@@ -904,7 +904,11 @@ fn crds_rbac_and_configuration_apply_to_the_embedded_control_plane() {
         .iter()
         .filter(|d| d["kind"] == "CustomResourceDefinition")
         .collect();
-    assert_eq!(crds.len(), 8, "every CRD is rendered");
+    assert_eq!(
+        crds.len(),
+        designate_crd::crds().len(),
+        "every CRD is rendered"
+    );
     assert!(
         !kinds(None).contains("apiextensions.k8s.io/v1/CustomResourceDefinition"),
         "CRDs are served"
@@ -1215,6 +1219,19 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
     call("PUT", &rs_path, Some(json!({"records": ["192.0.2.2"]})));
     wait("the recordset ACTIVE again", &active(rs_path.clone()));
     call("DELETE", &rs_path, None);
+    // Shared with another project and unshared.
+    let shares = format!("/v2/zones/{zone_id}/shares");
+    let share = call(
+        "POST",
+        &shares,
+        Some(json!({"target_project_id": "rbac-other"})),
+    );
+    call("GET", &shares, None);
+    call(
+        "DELETE",
+        &format!("{shares}/{}", share["id"].as_str().unwrap()),
+        None,
+    );
     sink_workload(rest, &zone_id, bus);
     // A zone applied with kubectl too.
     let manifest = std::env::temp_dir().join(format!("rbac-zone-{}.yaml", std::process::id()));

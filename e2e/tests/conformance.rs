@@ -20,7 +20,7 @@ use std::process::Command;
 
 use designate_e2e::{BindBacked, workspace_root};
 
-const CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.(test_unauthed|test_zones|test_recordset|test_recordset_validation|test_designate_limits|test_enabled_api_version|test_tld|test_blacklists|test_quotas|test_service_statuses|test_pool)\.";
+const CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.(test_unauthed|test_zones|test_recordset|test_recordset_validation|test_designate_limits|test_enabled_api_version|test_tld|test_blacklists|test_quotas|test_service_statuses|test_pool|test_shared_zones)\.";
 
 /// Run after `CLASSES`, alone: these tests put POOL-scoped TSIG keys on the
 /// default pool, and while such a key exists MiniDNS refuses unsigned
@@ -30,20 +30,7 @@ const TSIG_CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.test_tsi
 
 /// Tests of `CLASSES` that need endpoints of later issues, with the
 /// endpoint each one calls.
-const EXPECTED_FAILURES: &[(&str, &str)] = &[
-    (
-        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_delete_zone_with_shares",
-        "POST /v2/zones/{zone_id}/shares (shared zones)",
-    ),
-    (
-        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_list_shared_zone",
-        "POST /v2/zones/{zone_id}/shares (shared zones)",
-    ),
-    (
-        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_show_shared_zone",
-        "POST /v2/zones/{zone_id}/shares (shared zones)",
-    ),
-];
+const EXPECTED_FAILURES: &[(&str, &str)] = &[];
 
 fn conformance_dir() -> PathBuf {
     std::env::var_os("DESIGNATE_CONFORMANCE_DIR")

@@ -175,10 +175,12 @@ fn counts_of(
 ) -> BTreeMap<(String, String), usize> {
     let mut counts = BTreeMap::new();
     for n in notifications.iter().filter(|n| counted(&n.event_type)) {
-        // A blacklist has a pattern where others have a name.
+        // A blacklist has a pattern where others have a name, a share
+        // its target project.
         let name = n.payload["name"]
             .as_str()
             .or(n.payload["pattern"].as_str())
+            .or(n.payload["target_project_id"].as_str())
             .unwrap_or_default()
             .to_string();
         *counts.entry((n.event_type.clone(), name)).or_default() += 1;
@@ -198,7 +200,11 @@ fn expected(events: &[(&str, &str)]) -> BTreeMap<(String, String), usize> {
 
 fn payload<'a>(got: &'a [Notification], event: &str, name: &str) -> &'a Value {
     &got.iter()
-        .find(|n| n.event_type == event && n.payload["name"] == name && !is_status_notice(n))
+        .find(|n| {
+            n.event_type == event
+                && (n.payload["name"] == name || n.payload["target_project_id"] == name)
+                && !is_status_notice(n)
+        })
         .unwrap_or_else(|| panic!("no {event} for {name}"))
         .payload
 }
@@ -488,6 +494,24 @@ fn admin_changes_are_notified_once_each() {
     );
     let pool_path = format!("/v2/pools/{}", pool["id"].as_str().unwrap());
     call("PATCH", &pool_path, Some(json!({"description": "billing"})));
+    // A zone shared and unshared.
+    let zone = call(
+        "POST",
+        "/v2/zones",
+        Some(json!({"name": "shared.notifytld.", "email": "admin@notify.test"})),
+    );
+    let zone_id = zone["id"].as_str().unwrap();
+    let shares = format!("/v2/zones/{zone_id}/shares");
+    let share = call(
+        "POST",
+        &shares,
+        Some(json!({"target_project_id": "notify-target"})),
+    );
+    call(
+        "DELETE",
+        &format!("{shares}/{}", share["id"].as_str().unwrap()),
+        None,
+    );
     // A TLD made and removed with kubectl is notified the same.
     let kubectl = kubectl_for(&standalone, tmp.path());
     let file = tmp.path().join("tld.yaml");
@@ -509,6 +533,8 @@ fn admin_changes_are_notified_once_each() {
         ["dns.tld.", "dns.blacklist.", "dns.tsigkey.", "dns.pool."]
             .iter()
             .any(|kind| event.starts_with(kind))
+            || event == "dns.zone.share"
+            || event == "dns.zone.unshare"
     };
     // The default pool's own creation may be notified too, as the process
     // made it; it is not counted.
@@ -532,6 +558,8 @@ fn admin_changes_are_notified_once_each() {
         ("dns.pool.create", "notify-pool"),
         ("dns.pool.update", "notify-pool"),
         ("dns.pool.delete", "notify-pool"),
+        ("dns.zone.share", "notify-target"),
+        ("dns.zone.unshare", "notify-target"),
     ]);
     let got = bus.take(SETTLE, |got| admin_counts(got) == want);
     assert_eq!(admin_counts(&got), want, "{got:#?}");
@@ -554,6 +582,16 @@ fn admin_changes_are_notified_once_each() {
         .iter()
         .any(|n| n.payload.to_string().contains("bm90aWZ5LXNlY3JldA"));
     assert!(!secret_seen, "a notification carries the TSIG secret");
+    let shared = payload(&got, "dns.zone.share", "notify-target");
+    assert_eq!(
+        (
+            &shared["id"],
+            shared["zone_id"].as_str(),
+            shared["project_id"].as_str()
+        ),
+        (&share["id"], Some(zone_id), Some("notify-admin")),
+        "{shared}"
+    );
     let pool_update = payload(&got, "dns.pool.update", "notify-pool");
     assert_eq!(pool_update["description"], "billing");
     assert_eq!(pool_update["ns_records"][0]["hostname"], "ns1.notify.test.");

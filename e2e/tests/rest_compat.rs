@@ -373,7 +373,6 @@ fn http_is_answered_as_designates_wsgi_stack() {
         "/v2/zones/tasks/exports",
         "/v2/zones/tasks/transfer_requests",
         "/v2/zones/tasks/transfer_accepts",
-        &format!("/v2/zones/{zone}/shares"),
         &format!("/v2/zones/{zone}/tasks/export"),
         "/v2/reverse",
         "/v2/zones/00000000-0000-4000-8000-000000000000/recordsets/x/y",

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use designate_bus::{Notification, Publisher, TransportUrl};
-use designate_crd::{Blacklist, Pool, Tld, TsigKey};
+use designate_crd::{Blacklist, Pool, Tld, TsigKey, ZoneShare};
 use designate_storage::{ListedObject, NotifiedKind, OutboxMessage, Storage};
 use futures::TryStreamExt;
 use k8s_openapi::jiff::Timestamp;
@@ -70,7 +70,7 @@ pub(crate) async fn run(
     publisher: Publisher,
     publisher_id: String,
 ) {
-    use designate_rest::{blacklists, pools, tlds, tsigkeys};
+    use designate_rest::{blacklists, pools, shares, tlds, tsigkeys};
     // Creation times have whole seconds: an object of this second is recent.
     let began = Timestamp::now().as_second();
     let noting = |kind| Noting {
@@ -79,7 +79,7 @@ pub(crate) async fn run(
         began,
     };
     let api = || client.clone();
-    // Boxed: five watch futures inline would make one very large future.
+    // Boxed: six watch futures inline would make one very large future.
     tokio::join!(
         Box::pin(relay(storage.clone(), publisher, publisher_id)),
         Box::pin(noting(NotifiedKind::Tld).run(Api::<Tld>::all(api()), tlds::notice)),
@@ -88,6 +88,7 @@ pub(crate) async fn run(
         ),
         Box::pin(noting(NotifiedKind::TsigKey).run(Api::<TsigKey>::all(api()), tsigkeys::notice)),
         Box::pin(noting(NotifiedKind::Pool).run(Api::<Pool>::all(api()), pools::notice)),
+        Box::pin(noting(NotifiedKind::ZoneShare).run(Api::<ZoneShare>::all(api()), shares::notice)),
     );
 }
 

@@ -70,6 +70,7 @@ fn files_are_named_after_the_crds_and_carry_the_header() {
             "quotas.designate.openstack.org.yaml",
             "tsigkeys.designate.openstack.org.yaml",
             "floatingips.designate.openstack.org.yaml",
+            "zoneshares.designate.openstack.org.yaml",
         ]
     );
     for (name, yaml) in designate_crd::crd_files() {

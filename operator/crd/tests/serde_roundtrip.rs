@@ -304,9 +304,12 @@ fn resource_identity() {
 
     let crds = designate_crd::crds();
     let scopes: Vec<&str> = crds.iter().map(|crd| crd.spec.scope.as_str()).collect();
-    // Zone and Recordset belong to a project; the other kinds are the operator's.
+    // Zone, Recordset and ZoneShare (last) belong to a project; the other
+    // kinds are the operator's.
+    let (shares, operators) = scopes[2..].split_last().unwrap();
     assert_eq!(scopes[..2], ["Namespaced", "Namespaced"]);
-    assert!(scopes[2..].iter().all(|s| *s == "Cluster"), "{scopes:?}");
+    assert_eq!(*shares, "Namespaced");
+    assert!(operators.iter().all(|s| *s == "Cluster"), "{scopes:?}");
     for crd in &crds {
         assert_eq!(
             crd.spec.names.categories.as_deref(),

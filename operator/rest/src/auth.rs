@@ -204,6 +204,8 @@ pub struct Caller {
     pub edit_managed_records: bool,
     /// `X-Designate-Hard-Delete`.
     pub hard_delete: bool,
+    /// `X-Designate-Delete-Shares`: a zone's delete removes its shares.
+    pub delete_shares: bool,
     /// The namespace the project owns; `None` until it has one (then it
     /// sees nothing).
     pub namespace: Option<String>,
@@ -235,6 +237,7 @@ impl Caller {
             all_projects: false,
             edit_managed_records: false,
             hard_delete: false,
+            delete_shares: false,
             namespace: None,
             policy,
         };
@@ -266,6 +269,8 @@ impl Caller {
         if caller.hard_delete {
             caller.require("hard_delete", &Target::new())?;
         }
+        // Designate checks no policy for it beyond `delete_zone`.
+        caller.delete_shares = header("X-Designate-Delete-Shares").is_some_and(truthy);
         Ok(caller)
     }
 
@@ -319,11 +324,11 @@ pub fn project_target(project: &str) -> Target {
 }
 
 /// Central's target for a zone's checks: its project, type and whether it
-/// is shared with the caller (no shares yet).
-pub fn zone_target(project: &str, zone_type: &str) -> Target {
+/// is shared with the caller.
+pub fn zone_target(project: &str, zone_type: &str, shared: bool) -> Target {
     let mut target = project_target(project);
     target.insert("zone_type", Value::Str(zone_type.to_string()));
-    target.insert("zone_shared", Value::Bool(false));
+    target.insert("zone_shared", Value::Bool(shared));
     target
 }
 

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
-use designate_crd::{Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneType};
+use designate_crd::{
+    Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare, ZoneType,
+};
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -56,6 +58,9 @@ pub struct Cache {
     /// The floating IPs the Sink learned, grouped by project, found by
     /// their key (`<region>:<id>`).
     pub floating_ips: Mirror<FloatingIp>,
+    /// Zone shares, grouped by their zone (`namespace/zoneRef`), found by
+    /// `<target project>/<namespace>/<zoneRef>` ([`share_key`]).
+    pub zone_shares: Mirror<ZoneShare>,
     recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
 
@@ -162,6 +167,23 @@ impl Cache {
                     ..Index::by_name()
                 },
             ),
+            zone_shares: Mirror::start(
+                Api::all(client.clone()),
+                "zoneshares",
+                Index {
+                    group_of: |share: &ZoneShare| {
+                        zone_key(share.meta().namespace.as_deref(), &share.spec.zone_ref)
+                    },
+                    tree_name: |share: &ZoneShare| {
+                        Some(share_key(
+                            &share.spec.target_project_id,
+                            share.meta().namespace.as_deref(),
+                            &share.spec.zone_ref,
+                        ))
+                    },
+                    ..Index::by_name()
+                },
+            ),
             recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;
@@ -175,6 +197,7 @@ impl Cache {
         cache.tsig_secrets.ready().await?;
         cache.quotas.ready().await?;
         cache.floating_ips.ready().await?;
+        cache.zone_shares.ready().await?;
         Ok(cache)
     }
 }
@@ -189,7 +212,51 @@ pub(crate) fn zone_key(namespace: Option<&str>, zone: &str) -> String {
     key
 }
 
+/// Where the shares of a zone with a project are found: by the project
+/// first, so that the zones shared with a project are a prefix.
+pub(crate) fn share_key(target_project: &str, namespace: Option<&str>, zone: &str) -> String {
+    format!("{target_project}/{}", zone_key(namespace, zone))
+}
+
 impl Cache {
+    /// Whether `zone` is shared with `project`.
+    pub fn shared_with(&self, zone: &Zone, project: &str) -> bool {
+        !self
+            .zone_shares
+            .tree_named(&share_key(
+                project,
+                zone.meta().namespace.as_deref(),
+                &zone.name_any(),
+            ))
+            .is_empty()
+    }
+
+    /// Whether `zone` is shared with any project.
+    pub fn is_shared(&self, zone: &Zone) -> bool {
+        self.zone_shares
+            .first_in_group(&zone_key(
+                zone.meta().namespace.as_deref(),
+                &zone.name_any(),
+            ))
+            .is_some()
+    }
+
+    /// The zones shared with `project`.
+    pub fn zones_shared_with(&self, project: &str) -> Vec<Arc<Zone>> {
+        let mut keys: Vec<String> = self
+            .zone_shares
+            .tree_prefixed(&format!("{project}/"))
+            .iter()
+            // A project id holding `/` must not reach another's shares.
+            .filter(|share| share.spec.target_project_id == project)
+            .map(|share| zone_key(share.meta().namespace.as_deref(), &share.spec.zone_ref))
+            .collect();
+        keys.dedup();
+        keys.iter()
+            .filter_map(|key| self.zones.first_in_group(key))
+            .collect()
+    }
+
     /// The zone a recordset belongs to.
     pub fn zone_of(&self, rs: &Recordset) -> Option<Arc<Zone>> {
         let key = zone_key(rs.meta().namespace.as_deref(), &rs.spec.zone_ref);

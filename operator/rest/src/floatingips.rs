@@ -332,7 +332,7 @@ pub async fn update(
     // a project member's write is what setting a record takes elsewhere.
     caller.require(
         "create_recordset",
-        &auth::zone_target(&caller.project, "PRIMARY"),
+        &auth::zone_target(&caller.project, "PRIMARY", false),
     )?;
     match change {
         Change::Nothing => Ok(StatusCode::ACCEPTED.into_response()),

@@ -30,6 +30,7 @@ pub mod recordsets;
 pub mod render;
 mod rules;
 pub mod service_statuses;
+pub mod shares;
 pub mod tenancy;
 pub mod tlds;
 pub mod tsigkeys;
@@ -148,6 +149,14 @@ pub fn router(api: Arc<Api>) -> Router {
             get(recordsets::list).post(recordsets::create),
         )
         .route("/v2/zones/{zone_id}/recordsets/{recordset_id}", recordset)
+        .route(
+            "/v2/zones/{zone_id}/shares",
+            get(shares::list).post(shares::create),
+        )
+        .route(
+            "/v2/zones/{zone_id}/shares/{zone_share_id}",
+            get(shares::show).delete(shares::delete),
+        )
         .route("/v2/recordsets", get(recordsets::list_all))
         .route("/v2/recordsets/{recordset_id}", get(recordsets::locate))
         .route("/v2/pools", get(pools::list).post(pools::create))

@@ -85,6 +85,11 @@ pub const POOLS: Collection = Collection {
     filters: &["name"],
 };
 
+pub const SHARES: Collection = Collection {
+    sort_keys: &["created_at", "updated_at"],
+    filters: &["target_project_id"],
+};
+
 pub const TLDS: Collection = Collection {
     sort_keys: &["created_at", "id", "updated_at", "name"],
     filters: &["name"],
@@ -209,6 +214,14 @@ impl Query {
     /// Whether the list is in Designate's default order (`created_at`, then
     /// id) and unfiltered: the order the mirrors keep, so a page costs only
     /// its own items.
+    /// The value a filter asks for.
+    pub fn filter(&self, key: &str) -> Option<&str> {
+        self.filters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn in_creation_order(&self) -> bool {
         self.sort_key == "created_at" && self.filters.is_empty()
     }

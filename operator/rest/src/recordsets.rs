@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{RecordsetInput, Rrset, rules};
-use designate_crd::{Recordset, RecordsetSpec, Zone};
+use designate_crd::{RECORDSET_PROJECT_ANNOTATION, Recordset, RecordsetSpec, Zone};
 use kube::ResourceExt;
 use serde_json::{Map, Value, json};
 
@@ -33,9 +33,25 @@ impl Api {
             self.cache
                 .recordsets_in(&zone.zone)
                 .into_iter()
-                .map(|rs| RecordsetView::new(rs, zone.zone.clone(), zone.project.clone())),
+                .map(|rs| self.recordset_view(rs, &zone.zone, &zone.project)),
         );
         views
+    }
+
+    /// A recordset as shown: its project is the zone's, or that of a
+    /// project the zone is shared with that made it (Designate's
+    /// recordset `tenant_id`), while the share lasts.
+    pub(crate) fn recordset_view(
+        &self,
+        rs: Arc<Recordset>,
+        zone: &Arc<Zone>,
+        zone_project: &Arc<str>,
+    ) -> RecordsetView {
+        let project = match rs.annotations().get(RECORDSET_PROJECT_ANNOTATION) {
+            Some(project) if self.cache.shared_with(zone, project) => Arc::from(project.as_str()),
+            _ => zone_project.clone(),
+        };
+        RecordsetView::new(rs, zone.clone(), project)
     }
 
     /// A recordset of a zone by id.
@@ -51,13 +67,12 @@ impl Api {
         Ok(self.zone_view(self.find_zone(caller, zone_id)?))
     }
 
-    /// Central's target for a change to a recordset of `zone` (ours are
-    /// always the zone's project's: no shared zones yet).
-    fn recordset_target(&self, zone: &ZoneView) -> Target {
-        let mut target = self.zone_target(zone);
+    /// Central's target for a change to a recordset of `zone`.
+    fn recordset_target(&self, caller: &Caller, zone: &ZoneView, rs: &RecordsetView) -> Target {
+        let mut target = self.zone_target(caller, zone);
         target.insert(
             "recordset_project_id",
-            PolicyValue::Str(zone.project.to_string()),
+            PolicyValue::Str(rs.project.to_string()),
         );
         target
     }
@@ -173,7 +188,7 @@ pub async fn list(
     check_uuid("zone_id", &zone_id)?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::RECORDSETS)?;
     let zone = api.zone_for(&caller, &zone_id)?;
-    caller.require("get_zone", &api.zone_target(&zone))?;
+    caller.require("get_zone", &api.zone_target(&caller, &zone))?;
     caller.require_own("find_recordsets")?;
     Ok(render_page(
         list::page(api.recordsets_of(&zone), &query)?,
@@ -215,7 +230,7 @@ fn all_in_creation_order(
         .map(|(_, entry)| match entry {
             Entry::Resource(rs, zone) => {
                 let project = viewer.project(&zone);
-                RecordsetView::new(rs, zone, project)
+                api.recordset_view(rs, &zone, &project)
             }
             Entry::Managed(zone, type_, id) => {
                 viewer
@@ -311,14 +326,22 @@ pub async fn list_all(
 ) -> Result<Response, ApiError> {
     caller.require_own("find_recordsets")?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::CROSS_ZONE_RECORDSETS)?;
-    let page = if query.in_creation_order() {
+    let page = if query.in_creation_order() && api.shares_no_zone_with(&caller) {
         all_in_creation_order(&api, &caller, &query)?
     } else {
         let mut viewer = ZoneViews::new(&api);
         let views = api
             .visible_zones(&caller)
             .into_iter()
-            .flat_map(|zone| api.recordsets_of(&viewer.view(zone)))
+            .flat_map(|zone| {
+                let zone = viewer.view(zone);
+                // In a zone shared with it, a project lists its own sets.
+                let shared = api.shared_with_caller(&caller, &zone);
+                let project = caller.project.as_str();
+                api.recordsets_of(&zone)
+                    .into_iter()
+                    .filter(move |rs| !shared || *rs.project == *project)
+            })
             .collect();
         list::page(views, &query)?
     };
@@ -333,7 +356,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let zone = api.zone_for(&caller, &zone_id)?;
     let rs = api.find_recordset(&zone, &id)?;
-    caller.require("get_recordset", &api.zone_target(&zone))?;
+    caller.require("get_recordset", &api.zone_target(&caller, &zone))?;
     Ok(axum::Json(rs.render(&base_url(&headers))).into_response())
 }
 
@@ -396,7 +419,8 @@ pub async fn create(
     body::only(&body, CREATE_KEYS, "recordset")?;
     let input = input(&body)?;
     let zone = api.zone_for(&caller, &zone_id)?;
-    caller.require("create_recordset", &api.zone_target(&zone))?;
+    let shared = api.shared_with_caller(&caller, &zone);
+    caller.require("create_recordset", &api.zone_target(&caller, &zone))?;
     refuse_deleting(&zone)?;
     validate(&api, &caller, &zone, &input, None)?;
     let mut recordset = Recordset::new(
@@ -411,6 +435,16 @@ pub async fn create(
         },
     );
     recordset.metadata.namespace = zone.zone.namespace();
+    if shared {
+        // Made by the project the zone is shared with: it owns the set.
+        recordset.metadata.annotations = Some(
+            [(
+                RECORDSET_PROJECT_ANNOTATION.to_string(),
+                caller.project.clone(),
+            )]
+            .into(),
+        );
+    }
     let made = match api.cache.recordsets.create(&api.client, &recordset).await {
         Ok(made) => made,
         // Same object name: another create of the same set won the race.
@@ -423,7 +457,7 @@ pub async fn create(
         }
         Err(error) => return Err(error.into()),
     };
-    let view = RecordsetView::new(Arc::new(made), zone.zone.clone(), zone.project.clone());
+    let view = api.recordset_view(Arc::new(made), &zone.zone, &zone.project);
     // Designate: 201 for a set without records (ACTIVE at once), else 202.
     let status = if input.records.is_empty() {
         StatusCode::CREATED
@@ -447,7 +481,7 @@ pub async fn update(
     let body = body::json(&headers, &payload)?;
     let zone = api.zone_for(&caller, &zone_id)?;
     let current = api.find_recordset(&zone, &id)?;
-    caller.require("get_recordset", &api.zone_target(&zone))?;
+    caller.require("get_recordset", &api.zone_target(&caller, &zone))?;
     if current.is_managed() {
         // Ours are the SOA and the apex NS, made from the zone and its pool.
         let message = if !caller.edit_managed_records {
@@ -467,7 +501,10 @@ pub async fn update(
         || serde_json::to_value(current.render(&base)).unwrap_or_default(),
         "recordset",
     )?;
-    caller.require("update_recordset", &api.recordset_target(&zone))?;
+    caller.require(
+        "update_recordset",
+        &api.recordset_target(&caller, &zone, &current),
+    )?;
     refuse_deleting(&zone)?;
     let mut changed = RecordsetInput {
         id: id.clone(),
@@ -495,7 +532,7 @@ pub async fn update(
         .recordsets
         .patch_spec(&api.client, rs, Value::Object(patch))
         .await?;
-    let view = RecordsetView::new(Arc::new(patched), zone.zone.clone(), zone.project.clone());
+    let view = api.recordset_view(Arc::new(patched), &zone.zone, &zone.project);
     Ok(accepted_or_ok(
         view.is_pending(),
         view.render(&base_url(&headers)),
@@ -522,7 +559,10 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let zone = api.zone_for(&caller, &zone_id)?;
     let current = api.find_recordset(&zone, &id)?;
-    caller.require("delete_recordset", &api.recordset_target(&zone))?;
+    caller.require(
+        "delete_recordset",
+        &api.recordset_target(&caller, &zone, &current),
+    )?;
     refuse_deleting(&zone)?;
     let Some(rs) = current.resource() else {
         let message = if current.type_() == "SOA" {
@@ -533,7 +573,7 @@ pub async fn delete(
         return Err(ApiError::bad_request(message));
     };
     let shown = api.cache.recordsets.delete(&api.client, rs).await?;
-    let view = RecordsetView::new(Arc::new(shown), zone.zone.clone(), zone.project.clone());
+    let view = api.recordset_view(Arc::new(shown), &zone.zone, &zone.project);
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(view.render(&base_url(&headers))),

@@ -144,6 +144,8 @@ pub struct ZoneView {
     pub zone: Arc<Zone>,
     pub project: Arc<str>,
     pub pool: Option<Arc<Pool>>,
+    /// Shared with any project.
+    pub shared: bool,
     status: &'static str,
     action: &'static str,
     // Kept as timestamps: lists sort by them, and only a page is rendered.
@@ -152,7 +154,7 @@ pub struct ZoneView {
 }
 
 impl ZoneView {
-    pub fn new(zone: Arc<Zone>, project: Arc<str>, pool: Option<Arc<Pool>>) -> Self {
+    pub fn new(zone: Arc<Zone>, project: Arc<str>, pool: Option<Arc<Pool>>, shared: bool) -> Self {
         let status = zone.status.as_ref();
         let (status_text, action) = progress(
             zone.metadata.deletion_timestamp.is_some(),
@@ -169,6 +171,7 @@ impl ZoneView {
             zone,
             project,
             pool,
+            shared,
         }
     }
 
@@ -295,7 +298,7 @@ impl ZoneView {
             description: spec.description.as_deref(),
             ttl: self.ttl(cfg),
             serial: self.serial(),
-            shared: false,
+            shared: self.shared,
             status: self.status,
             action: self.action,
             version: version(self.zone.metadata.generation, self.status),

@@ -45,13 +45,21 @@ impl Api {
             .unwrap_or_else(|| Arc::from(namespace))
     }
 
-    /// Central's target for checks on a zone.
-    pub(crate) fn zone_target(&self, zone: &ZoneView) -> Target {
+    /// Central's target for the caller's checks on a zone.
+    pub(crate) fn zone_target(&self, caller: &Caller, zone: &ZoneView) -> Target {
         let type_ = match zone.zone.spec.type_ {
             ZoneType::Primary => "PRIMARY",
             ZoneType::Secondary => "SECONDARY",
         };
-        auth::zone_target(&zone.project, type_)
+        auth::zone_target(&zone.project, type_, self.shared_with_caller(caller, zone))
+    }
+
+    /// Central's `_check_zone_share_permission`: the caller acts in a zone
+    /// of another project that shares it with the caller's.
+    pub(crate) fn shared_with_caller(&self, caller: &Caller, zone: &ZoneView) -> bool {
+        !caller.all_projects
+            && caller.project != *zone.project
+            && self.cache.shared_with(&zone.zone, &caller.project)
     }
 
     /// The name of the Pool a zone is (or will be) served by.
@@ -71,9 +79,30 @@ impl Api {
         ZoneViews::new(self).view(zone)
     }
 
-    /// Whether the caller may see (and, policy allowing, change) a zone.
+    /// Whether the caller may see (and, policy allowing, change) a zone:
+    /// its project's, or shared with its project.
     pub(crate) fn sees(&self, caller: &Caller, zone: &Zone) -> bool {
-        caller.all_projects || (caller.namespace.is_some() && zone.namespace() == caller.namespace)
+        caller.all_projects
+            || (caller.namespace.is_some() && zone.namespace() == caller.namespace)
+            || self.cache.shared_with(zone, &caller.project)
+    }
+
+    /// Whether no other project shares a zone with the caller's.
+    pub(crate) fn shares_no_zone_with(&self, caller: &Caller) -> bool {
+        self.shared_zones(caller).is_empty()
+    }
+
+    /// The zones other projects share with the caller's (none across all
+    /// projects: those lists hold every zone already).
+    fn shared_zones(&self, caller: &Caller) -> Vec<Arc<Zone>> {
+        if caller.all_projects {
+            return Vec::new();
+        }
+        self.cache
+            .zones_shared_with(&caller.project)
+            .into_iter()
+            .filter(|zone| caller.namespace.is_none() || zone.namespace() != caller.namespace)
+            .collect()
     }
 
     /// The namespace whose zones the caller sees (`None`: all of them).
@@ -86,7 +115,8 @@ impl Api {
         })
     }
 
-    /// The zones the caller sees, in creation order.
+    /// The zones the caller sees: its project's in creation order, then
+    /// those shared with it.
     pub(crate) fn visible_zones(&self, caller: &Caller) -> Vec<Arc<Zone>> {
         let mut zones = Vec::new();
         self.cache.zones.walk(
@@ -98,6 +128,7 @@ impl Api {
                 ControlFlow::Continue(())
             },
         );
+        zones.extend(self.shared_zones(caller));
         zones
     }
 
@@ -165,7 +196,8 @@ impl<'a> ZoneViews<'a> {
                 pool
             }
         };
-        ZoneView::new(zone, project, pool)
+        let shared = api.cache.is_shared(&zone);
+        ZoneView::new(zone, project, pool, shared)
     }
 }
 
@@ -341,7 +373,8 @@ pub async fn list(
     caller.require_own("find_zones")?;
     let query = Query::parse(&query_pairs(raw.as_deref()), &list::ZONES)?;
     let mut viewer = ZoneViews::new(&api);
-    let page = if query.in_creation_order() {
+    // Zones shared with the caller are few: merged by the full sort.
+    let page = if query.in_creation_order() && api.shares_no_zone_with(&caller) {
         zones_in_creation_order(&api, &caller, &query)?.map(|zone| viewer.view(zone))
     } else {
         let views = api
@@ -375,7 +408,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let view = api.zone_view(api.find_zone(&caller, &id)?);
-    caller.require("get_zone", &api.zone_target(&view))?;
+    caller.require("get_zone", &api.zone_target(&caller, &view))?;
     let body = view.render(&base_url(&headers), &api.settings.central);
     Ok(axum::Json(body).into_response())
 }
@@ -386,7 +419,7 @@ pub async fn nameservers(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let view = api.zone_view(api.find_zone(&caller, &id)?);
-    caller.require("get_zone_ns_records", &api.zone_target(&view))?;
+    caller.require("get_zone_ns_records", &api.zone_target(&caller, &view))?;
     let nameservers = view
         .pool
         .as_deref()
@@ -537,7 +570,7 @@ pub async fn update(
     let zone = api.find_zone(&caller, &id)?;
     caller.require(
         "update_zone",
-        &api.zone_target(&api.zone_view(zone.clone())),
+        &api.zone_target(&caller, &api.zone_view(zone.clone())),
     )?;
     let body = body::object(&headers, &payload)?;
     let base = base_url(&headers);
@@ -607,7 +640,7 @@ pub async fn delete(
     let zone = api.find_zone(&caller, &id)?;
     caller.require(
         "delete_zone",
-        &api.zone_target(&api.zone_view(zone.clone())),
+        &api.zone_target(&caller, &api.zone_view(zone.clone())),
     )?;
     let name = &zone.spec.name;
     let has_children = api
@@ -615,12 +648,23 @@ pub async fn delete(
         .zones_at_or_below(name)
         .iter()
         .any(|z| !z.spec.name.eq_ignore_ascii_case(name));
+    let shares = crate::shares::of_zone(&api, &zone);
+    if !shares.is_empty() && !caller.delete_shares {
+        return Err(ApiError::new(
+            400,
+            "zone_is_shared",
+            "This zone is shared with other projects, please remove these shares before deletion or use the delete-shares modifier to override this warning.",
+        ));
+    }
     if has_children {
         return Err(ApiError::new(
             400,
             "zone_has_sub_zone",
             "Please delete any subzones before deleting this zone",
         ));
+    }
+    for share in &shares {
+        crate::shares::remove(&api, share).await?;
     }
     // Gone at once (no finalizer) or going: either way Designate shows the
     // zone with action DELETE.

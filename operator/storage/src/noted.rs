@@ -52,6 +52,8 @@ pub enum NotifiedKind {
     Blacklist,
     TsigKey,
     Pool,
+    /// A zone shared with a project: shared and unshared, never updated.
+    ZoneShare,
 }
 
 impl NotifiedKind {
@@ -62,12 +64,14 @@ impl NotifiedKind {
             Self::Blacklist => "blacklist",
             Self::TsigKey => "tsigkey",
             Self::Pool => "pool",
+            Self::ZoneShare => "zone_share",
         }
     }
 
-    fn event(self, happened: Happened) -> &'static str {
+    /// The event of a change (`None`: Designate notifies none).
+    fn event(self, happened: Happened) -> Option<&'static str> {
         use Happened::{Created, Deleted, Updated};
-        match (self, happened) {
+        Some(match (self, happened) {
             (Self::Tld, Created) => "dns.tld.create",
             (Self::Tld, Updated) => "dns.tld.update",
             (Self::Tld, Deleted) => "dns.tld.delete",
@@ -80,7 +84,10 @@ impl NotifiedKind {
             (Self::Pool, Created) => "dns.pool.create",
             (Self::Pool, Updated) => "dns.pool.update",
             (Self::Pool, Deleted) => "dns.pool.delete",
-        }
+            (Self::ZoneShare, Created) => "dns.zone.share",
+            (Self::ZoneShare, Deleted) => "dns.zone.unshare",
+            (Self::ZoneShare, Updated) => return None,
+        })
     }
 }
 
@@ -123,7 +130,7 @@ impl Storage {
             }
             for (id, payload) in noted {
                 forget(&txn, kind, &id).await?;
-                notices.push(kind.event(Happened::Deleted), payload);
+                notices.push_event(kind.event(Happened::Deleted), payload);
             }
             if !baselined {
                 insert(&txn, kind, BASELINE, Value::Object(Default::default())).await?;
@@ -161,7 +168,7 @@ impl Storage {
             if let Some(before) = noted(&txn, kind.name(), id).await? {
                 forget(&txn, kind, id).await?;
                 let mut notices = Notices::default();
-                notices.push(kind.event(Happened::Deleted), before);
+                notices.push_event(kind.event(Happened::Deleted), before);
                 notices.write(&txn, self.outbox_enabled()).await?;
             }
             Ok(())
@@ -241,7 +248,7 @@ async fn note(
         Written::Updated => Happened::Updated,
         Written::Same => return Ok(()),
     };
-    notices.push(kind.event(happened), payload);
+    notices.push_event(kind.event(happened), payload);
     Ok(())
 }
 

@@ -74,6 +74,13 @@ impl Notices {
         self.0.push((event_type, payload));
     }
 
+    /// Pushes the notice of an event, if there is one.
+    pub(crate) fn push_event(&mut self, event_type: Option<&'static str>, payload: Value) {
+        if let Some(event_type) = event_type {
+            self.push(event_type, payload);
+        }
+    }
+
     /// `dns.zone.<verb>` and its legacy twin `dns.domain.<verb>`.
     pub(crate) fn zone(&mut self, happened: Happened, zone: &ZoneFacts<'_>) {
         let payload = zone_payload(happened, zone);

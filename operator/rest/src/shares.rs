@@ -1,0 +1,405 @@
+//! `/v2/zones/{zone_id}/shares`: Designate's shared zones (API 2.1), kept
+//! as `ZoneShare` objects in the zone's namespace (the id is the uid).
+//! The target project sees the zone (`shared: true`) and keeps recordsets
+//! of its own in it ([`crate::recordsets`]); a zone with shares is deleted
+//! only with `X-Designate-Delete-Shares`.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use designate_crd::{
+    RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, Zone, ZoneShare, ZoneShareSpec,
+};
+use designate_identity::policy::Target;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::auth::{Caller, project_target};
+use crate::cache::zone_key;
+use crate::error::ApiError;
+use crate::fields::{coerce_string, value_error};
+use crate::list::{self, Query};
+use crate::render::{datetime, notice_payload};
+use crate::zones::{check_uuid, created, page_answer, query_pairs};
+use crate::{Api, Shared, base_url, body};
+
+fn not_found() -> ApiError {
+    ApiError::new(404, "shared_zone_not_found", "Could not find SharedZone")
+}
+
+/// The shares of a zone, whoever made them.
+pub(crate) fn of_zone(api: &Api, zone: &Zone) -> Vec<Arc<ZoneShare>> {
+    api.cache.zone_shares.group(&zone_key(
+        zone.metadata.namespace.as_deref(),
+        &zone.name_any(),
+    ))
+}
+
+/// Removes a share and waits until the mirror no longer holds it.
+pub(crate) async fn remove(api: &Api, share: &ZoneShare) -> Result<(), ApiError> {
+    let uid = share.metadata.uid.clone().unwrap_or_default();
+    api.cache.zone_shares.delete(&api.client, share).await?;
+    api.cache.zone_shares.wait_for_delete(&uid, None).await;
+    Ok(())
+}
+
+/// A share with what it renders from: its zone's id and the project that
+/// made it.
+struct ShareView {
+    share: Arc<ZoneShare>,
+    zone_id: String,
+    project_id: Arc<str>,
+}
+
+impl ShareView {
+    fn new(api: &Api, share: Arc<ZoneShare>, zone: &Zone) -> Self {
+        let project_id = match &share.spec.project_id {
+            Some(project) => Arc::from(project.as_str()),
+            None => api.project_of(&share.namespace().unwrap_or_default()),
+        };
+        Self {
+            zone_id: zone.metadata.uid.clone().unwrap_or_default(),
+            share,
+            project_id,
+        }
+    }
+
+    /// Designate's `_find_shared_zones`: the projects on either side see a
+    /// share, and callers across all projects.
+    fn visible_to(&self, caller: &Caller) -> bool {
+        caller.all_projects
+            || *self.project_id == caller.project
+            || self.share.spec.target_project_id == caller.project
+    }
+
+    fn render(&self, base: &str) -> ShareJson<'_> {
+        let id = self.share.metadata.uid.as_deref().unwrap_or_default();
+        ShareJson {
+            id,
+            zone_id: &self.zone_id,
+            project_id: &self.project_id,
+            target_project_id: &self.share.spec.target_project_id,
+            created_at: self
+                .share
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(datetime),
+            // A share is never updated.
+            updated_at: None,
+            links: ShareLinks {
+                self_: format!("{base}/v2/zones/{}/shares/{id}", self.zone_id),
+                zone: format!("{base}/v2/zones/{}", self.zone_id),
+            },
+        }
+    }
+}
+
+impl list::Listed for ShareView {
+    fn id(&self) -> &str {
+        self.share.metadata.uid.as_deref().unwrap_or_default()
+    }
+
+    fn field(&self, key: &str) -> list::Field<'_> {
+        match key {
+            "id" => list::Field::Text(self.share.metadata.uid.as_deref()),
+            "target_project_id" => list::Field::Text(Some(&self.share.spec.target_project_id)),
+            "created_at" => list::Field::Int(
+                self.share
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.as_microsecond()),
+            ),
+            _ => list::Field::Text(None),
+        }
+    }
+}
+
+/// A share as Designate renders it.
+#[derive(Serialize)]
+struct ShareJson<'a> {
+    id: &'a str,
+    zone_id: &'a str,
+    project_id: &'a str,
+    target_project_id: &'a str,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    links: ShareLinks,
+}
+
+#[derive(Serialize)]
+struct ShareLinks {
+    #[serde(rename = "self")]
+    self_: String,
+    zone: String,
+}
+
+/// The share in its `dns.zone.share` and `dns.zone.unshare` notifications,
+/// from the share alone (the notifier has no mirrors): the zone's id from
+/// the owner reference the API sets.
+pub fn notice(share: &ZoneShare) -> Value {
+    let zone_id = share
+        .owner_references()
+        .iter()
+        .find(|owner| owner.kind == "Zone")
+        .map(|owner| owner.uid.clone())
+        .unwrap_or_default();
+    let view = ShareView {
+        share: Arc::new(share.clone()),
+        zone_id,
+        project_id: Arc::from(share.spec.project_id.as_deref().unwrap_or_default()),
+    };
+    notice_payload(view.render(""))
+}
+
+impl Api {
+    /// A share of a zone by the ids in a path, as the caller may see it.
+    fn find_share(&self, caller: &Caller, zone_id: &str, id: &str) -> Result<ShareView, ApiError> {
+        check_uuid("zone_id", zone_id)?;
+        check_uuid("zone_share_id", id)?;
+        let share = self.cache.zone_shares.get(id).ok_or_else(not_found)?;
+        let zone = self
+            .cache
+            .zones
+            .first_in_group(&zone_key(
+                share.metadata.namespace.as_deref(),
+                &share.spec.zone_ref,
+            ))
+            .filter(|zone| zone.metadata.uid.as_deref() == Some(zone_id))
+            .ok_or_else(not_found)?;
+        let view = ShareView::new(self, share, &zone);
+        if !view.visible_to(caller) {
+            return Err(not_found());
+        }
+        Ok(view)
+    }
+}
+
+/// `SharedZoneAPIv2Adapter.parse`: the target project, nothing else.
+fn parse(body: &Map<String, Value>) -> Result<String, ApiError> {
+    let refused: Vec<String> = body
+        .keys()
+        .filter(|key| *key != "target_project_id")
+        .map(|key| format!("'{key}'"))
+        .collect();
+    if !refused.is_empty() {
+        return Err(ApiError::invalid_object(format!(
+            "Provided object does not match schema. Keys [{}] are not valid for shared_zone",
+            refused.join(", ")
+        )));
+    }
+    let target = body
+        .get("target_project_id")
+        .map(|value| coerce_string("target_project_id", value))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| value_error("Field `target_project_id' cannot be None"))?;
+    if target.chars().count() > SHARE_PROJECT_MAX_LEN {
+        return Err(value_error("Value too long for target_project_id"));
+    }
+    Ok(target)
+}
+
+pub async fn list(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path(zone_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    check_uuid("zone_id", &zone_id)?;
+    let query = Query::parse(&query_pairs(raw.as_deref()), &list::SHARES)?;
+    caller.require("find_zone_shares", &Target::new())?;
+    if !caller.all_projects {
+        // Another project's shares are asked for by their target.
+        let target = query.filter("target_project_id").unwrap_or(&caller.project);
+        caller.require("find_project_zone_share", &project_target(target))?;
+    }
+    // Designate lists the shares it finds, of a zone it does not look up.
+    let views: Vec<ShareView> = match api.cache.zones.get(&zone_id) {
+        Some(zone) => of_zone(&api, &zone)
+            .into_iter()
+            .map(|share| ShareView::new(&api, share, &zone))
+            .filter(|view| view.visible_to(&caller))
+            .collect(),
+        None => Vec::new(),
+    };
+    let base = base_url(&headers);
+    page_answer("shared_zones", views, &query, &headers, &uri, |view| {
+        json!(view.render(&base))
+    })
+}
+
+pub async fn show(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((zone_id, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let view = api.find_share(&caller, &zone_id, &id)?;
+    caller.require("get_zone_share", &project_target(&view.project_id))?;
+    Ok(axum::Json(view.render(&base_url(&headers))).into_response())
+}
+
+pub async fn create(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(zone_id): Path<String>,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    check_uuid("zone_id", &zone_id)?;
+    let body = body::object(&headers, &payload)?;
+    // `keystone.verify_project_id` asks with the caller's token, which
+    // tells only those who may read other projects; we ask with the
+    // service user's, so only for callers across projects.
+    if caller.allowed("all_tenants", &Target::new())
+        && let Some(target) = body.get("target_project_id").and_then(Value::as_str)
+    {
+        match api.auth.project_exists(target).await {
+            Ok(Some(false)) => {
+                return Err(ApiError::new(
+                    400,
+                    "invalid_project",
+                    format!("{target} is not a valid project ID."),
+                ));
+            }
+            Ok(_) => {}
+            Err(refusal) => return Ok(refusal.into_response()),
+        }
+    }
+    let target = parse(&body)?;
+    let zone = api.find_zone(&caller, &zone_id)?;
+    let view = api.zone_view(zone.clone());
+    caller.require("share_zone", &project_target(&view.project))?;
+    if *view.project == target {
+        return Err(ApiError::bad_request(
+            "Cannot share the zone with the zone owner.",
+        ));
+    }
+    let zone_ref = zone.name_any();
+    let mut share = ZoneShare::new(
+        &object_name(&zone_ref, &target),
+        ZoneShareSpec {
+            zone_ref,
+            target_project_id: target,
+            project_id: Some(caller.project.clone()),
+        },
+    );
+    share.metadata.namespace = zone.namespace();
+    // The zone owns its shares: a cluster's garbage collector removes them
+    // with it, and notifications name it.
+    share.metadata.owner_references = zone.controller_owner_ref(&()).map(|owner| {
+        vec![OwnerReference {
+            controller: None,
+            ..owner
+        }]
+    });
+    let made = match api.cache.zone_shares.create(&api.client, &share).await {
+        Ok(made) => made,
+        // Same object name: the zone is shared with the project already.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            return Err(ApiError::new(
+                409,
+                "duplicate_shared_zone",
+                "Duplicate SharedZone",
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let view = ShareView::new(&api, Arc::new(made), &zone);
+    let body = view.render(&base_url(&headers));
+    let location = body.links.self_.clone();
+    Ok(created(
+        StatusCode::CREATED,
+        &crate::render::Links { self_: location },
+        &body,
+    ))
+}
+
+pub async fn delete(
+    State(api): Shared,
+    caller: Caller,
+    Path((zone_id, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let view = api.find_share(&caller, &zone_id, &id)?;
+    caller.require("unshare_zone", &project_target(&view.project_id))?;
+    let target = &view.share.spec.target_project_id;
+    let zone = api.cache.zones.get(&view.zone_id).ok_or_else(not_found)?;
+    let name = &zone.spec.name;
+    let target_owns_subzone = api.cache.zones_at_or_below(name).iter().any(|sub| {
+        !sub.spec.name.eq_ignore_ascii_case(name)
+            && *api.project_of(&sub.namespace().unwrap_or_default()) == **target
+    });
+    if target_owns_subzone {
+        return Err(ApiError::new(
+            400,
+            "shared_zone_has_sub_zone",
+            format!(
+                "Please delete all subzones owned by project {target} before unsharing this zone"
+            ),
+        ));
+    }
+    let target_owns_recordsets = api.cache.recordsets_in(&zone).iter().any(|rs| {
+        rs.annotations()
+            .get(RECORDSET_PROJECT_ANNOTATION)
+            .is_some_and(|owner| owner == target)
+    });
+    if target_owns_recordsets {
+        return Err(ApiError::new(
+            400,
+            "shared_zone_has_recordsets",
+            format!(
+                "Please delete all recordsets owned by project {target} before unsharing this zone."
+            ),
+        ));
+    }
+    remove(&api, &view.share).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A share's object name: one per zone and target project, so that the API
+/// server refuses a second (Designate's unique key).
+fn object_name(zone_ref: &str, target: &str) -> String {
+    let identity = format!("{zone_ref}/{target}");
+    format!("share-{:016x}", crate::tenancy::fnv1a(identity.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(text: &str) -> Map<String, Value> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn bodies_name_the_target_project_only() {
+        assert_eq!(
+            parse(&object(r#"{"target_project_id": "p2"}"#)).unwrap(),
+            "p2"
+        );
+        let extra = parse(&object(r#"{"target_project_id": "p2", "x": 1}"#)).unwrap_err();
+        assert_eq!(
+            extra.message.as_deref(),
+            Some("Provided object does not match schema. Keys ['x'] are not valid for shared_zone")
+        );
+        assert_eq!(parse(&object("{}")).unwrap_err().code, 400);
+        let long = format!(r#"{{"target_project_id": "{}"}}"#, "p".repeat(37));
+        assert_eq!(parse(&object(&long)).unwrap_err().code, 400);
+    }
+
+    #[test]
+    fn one_object_name_per_zone_and_target() {
+        assert_eq!(object_name("a.org", "p1"), object_name("a.org", "p1"));
+        assert_ne!(object_name("a.org", "p1"), object_name("a.org", "p2"));
+        assert_ne!(object_name("a.org", "p1"), object_name("b.org", "p1"));
+    }
+}
