@@ -868,6 +868,21 @@ where
         Ok(made)
     }
 
+    /// Creates the object, named so that the API server refuses a second
+    /// of the same thing (two concurrent creates, a client's retry): a
+    /// name taken is `duplicate`, Designate's 409.
+    pub async fn create_unique(
+        &self,
+        client: &Client,
+        object: &K,
+        duplicate: fn() -> ApiError,
+    ) -> Result<K, ApiError> {
+        match self.create(client, object).await {
+            Err(kube::Error::Api(e)) if e.code == 409 => Err(duplicate()),
+            made => Ok(made?),
+        }
+    }
+
     /// A JSON merge patch of the object's `spec`.
     pub async fn patch_spec(
         &self,

@@ -131,6 +131,22 @@ impl Api {
         });
         Ok(api)
     }
+
+    /// Designate's check of a project against the identity service: one it
+    /// does not know is 400 `invalid_project`; where it cannot tell
+    /// (noauth), the project passes. `Err` is the answer to give.
+    pub(crate) async fn verify_project(&self, project: &str) -> Result<(), Response> {
+        match self.auth.project_exists(project).await {
+            Ok(Some(false)) => Err(ApiError::new(
+                400,
+                "invalid_project",
+                format!("{project} is not a valid project ID."),
+            )
+            .into_response()),
+            Ok(_) => Ok(()),
+            Err(refusal) => Err(refusal.into_response()),
+        }
+    }
 }
 
 /// The routes of Designate's v2 API, answered from `api`.

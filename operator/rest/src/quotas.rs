@@ -227,18 +227,10 @@ pub async fn update(
     // know gets no quotas. Designate asks with the caller's token, which
     // only lets those who may set quotas learn whether a project exists;
     // we ask with the service user's, so only for them.
-    if caller.allowed("set_quota", &target(&project)) {
-        match api.auth.project_exists(&project).await {
-            Ok(Some(false)) => {
-                return Err(ApiError::new(
-                    400,
-                    "invalid_project",
-                    format!("{project} is not a valid project ID."),
-                ));
-            }
-            Ok(_) => {}
-            Err(refusal) => return Ok(refusal.into_response()),
-        }
+    if caller.allowed("set_quota", &target(&project))
+        && let Err(refused) = api.verify_project(&project).await
+    {
+        return Ok(refused);
     }
     let quotas = parse(&body::into_object(body)?)?;
     for (resource, limit) in &quotas {

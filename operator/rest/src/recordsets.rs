@@ -445,18 +445,13 @@ pub async fn create(
             .into(),
         );
     }
-    let made = match api.cache.recordsets.create(&api.client, &recordset).await {
-        Ok(made) => made,
-        // Same object name: another create of the same set won the race.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            return Err(ApiError::new(
-                409,
-                "duplicate_recordset",
-                "Duplicate RecordSet",
-            ));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let made = api
+        .cache
+        .recordsets
+        .create_unique(&api.client, &recordset, || {
+            ApiError::new(409, "duplicate_recordset", "Duplicate RecordSet")
+        })
+        .await?;
     let view = api.recordset_view(Arc::new(made), &zone.zone, &zone.project);
     // Designate: 201 for a set without records (ACTIVE at once), else 202.
     let status = if input.records.is_empty() {

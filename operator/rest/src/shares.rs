@@ -262,18 +262,9 @@ pub async fn create(
     // service user's, so only for callers across projects.
     if caller.allowed("all_tenants", &Target::new())
         && let Some(target) = body.get("target_project_id").and_then(Value::as_str)
+        && let Err(refused) = api.verify_project(target).await
     {
-        match api.auth.project_exists(target).await {
-            Ok(Some(false)) => {
-                return Err(ApiError::new(
-                    400,
-                    "invalid_project",
-                    format!("{target} is not a valid project ID."),
-                ));
-            }
-            Ok(_) => {}
-            Err(refusal) => return Ok(refusal.into_response()),
-        }
+        return Ok(refused);
     }
     let target = parse(&body)?;
     let zone = api.find_zone(&caller, &zone_id)?;
@@ -302,18 +293,13 @@ pub async fn create(
             ..owner
         }]
     });
-    let made = match api.cache.zone_shares.create(&api.client, &share).await {
-        Ok(made) => made,
-        // Same object name: the zone is shared with the project already.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            return Err(ApiError::new(
-                409,
-                "duplicate_shared_zone",
-                "Duplicate SharedZone",
-            ));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let made = api
+        .cache
+        .zone_shares
+        .create_unique(&api.client, &share, || {
+            ApiError::new(409, "duplicate_shared_zone", "Duplicate SharedZone")
+        })
+        .await?;
     let view = ShareView::new(&api, Arc::new(made), &zone);
     let body = view.render(&base_url(&headers));
     let location = body.links.self_.clone();

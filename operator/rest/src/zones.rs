@@ -547,14 +547,14 @@ pub async fn create(
         caller.privileges(),
     );
     zone.metadata.namespace = Some(namespace);
-    let made = match api.cache.zones.create(&api.client, &zone).await {
-        Ok(zone) => zone,
-        // Same object name: the same zone name in this project.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            return Err(ApiError::new(409, "duplicate_zone", "Duplicate Zone"));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    // Same object name: the same zone name in this project.
+    let made = api
+        .cache
+        .zones
+        .create_unique(&api.client, &zone, || {
+            ApiError::new(409, "duplicate_zone", "Duplicate Zone")
+        })
+        .await?;
     let view = api.zone_view(Arc::new(made));
     let body = view.render(&base_url(&headers), cfg);
     Ok(created(StatusCode::ACCEPTED, &body.links, &body))
