@@ -1232,6 +1232,35 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
         &format!("{shares}/{}", share["id"].as_str().unwrap()),
         None,
     );
+    // Exported and imported.
+    let export = call("POST", &format!("/v2/zones/{zone_id}/tasks/export"), None);
+    let export_path = format!("/v2/zones/tasks/exports/{}", export["id"].as_str().unwrap());
+    call("GET", "/v2/zones/tasks/exports", None);
+    call("DELETE", &export_path, None);
+    let zonefile = "$ORIGIN imported.org.\nimported.org. 300 IN SOA ns1.example.net. admin.imported.org. 1 3600 600 86400 300\nwww 300 IN A 192.0.2.5\n";
+    let import = designate_e2e::http_request(
+        rest,
+        "POST",
+        "/v2/zones/tasks/imports",
+        &[admin[0], admin[1], ("Content-Type", "text/dns")],
+        Some(zonefile.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(import.status, 202, "{}", import.text());
+    let import_path = format!(
+        "/v2/zones/tasks/imports/{}",
+        import.json()["id"].as_str().unwrap()
+    );
+    wait("the import COMPLETE", &|| {
+        designate_e2e::rest_request(rest, "GET", &import_path, &admin, None).json()["status"]
+            == "COMPLETE"
+    });
+    let imported = call("GET", &import_path, None)["zone_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call("DELETE", &import_path, None);
+    call("DELETE", &format!("/v2/zones/{imported}"), None);
     sink_workload(rest, &zone_id, bus);
     // A zone applied with kubectl too.
     let manifest = std::env::temp_dir().join(format!("rbac-zone-{}.yaml", std::process::id()));

@@ -369,11 +369,9 @@ fn http_is_answered_as_designates_wsgi_stack() {
         "/v2",
         "/v2/",
         "/v2/bogus",
-        "/v2/zones/tasks/imports",
-        "/v2/zones/tasks/exports",
         "/v2/zones/tasks/transfer_requests",
         "/v2/zones/tasks/transfer_accepts",
-        &format!("/v2/zones/{zone}/tasks/export"),
+        &format!("/v2/zones/{zone}/tasks/abandon"),
         "/v2/reverse",
         "/v2/zones/00000000-0000-4000-8000-000000000000/recordsets/x/y",
     ] {

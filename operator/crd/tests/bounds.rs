@@ -2,7 +2,9 @@
 //! and Designate's own, so the apiserver refuses at `kubectl apply` what the
 //! operator could not decode or Designate would not take.
 
-use designate_crd::{Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare};
+use designate_crd::{
+    Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare, ZoneTask,
+};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
@@ -328,7 +330,7 @@ fn decodes<K: DeserializeOwned>(value: Value) -> Result<(), String> {
 /// each enum value) decodes into the Rust type: the operator can hold it.
 #[test]
 fn what_the_schema_admits_the_rust_types_decode() {
-    let decode: [(&str, Decode); 9] = [
+    let decode: [(&str, Decode); 10] = [
         ("zones", decodes::<Zone>),
         ("recordsets", decodes::<Recordset>),
         ("pools", decodes::<Pool>),
@@ -338,6 +340,7 @@ fn what_the_schema_admits_the_rust_types_decode() {
         ("tsigkeys", decodes::<TsigKey>),
         ("floatingips", decodes::<FloatingIp>),
         ("zoneshares", decodes::<ZoneShare>),
+        ("zonetasks", decodes::<ZoneTask>),
     ];
     let schemas = schemas();
     assert_eq!(schemas.len(), decode.len());

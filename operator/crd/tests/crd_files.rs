@@ -71,6 +71,7 @@ fn files_are_named_after_the_crds_and_carry_the_header() {
             "tsigkeys.designate.openstack.org.yaml",
             "floatingips.designate.openstack.org.yaml",
             "zoneshares.designate.openstack.org.yaml",
+            "zonetasks.designate.openstack.org.yaml",
         ]
     );
     for (name, yaml) in designate_crd::crd_files() {

@@ -304,26 +304,26 @@ fn resource_identity() {
 
     let crds = designate_crd::crds();
     let scopes: Vec<&str> = crds.iter().map(|crd| crd.spec.scope.as_str()).collect();
-    // Zone, Recordset and ZoneShare (last) belong to a project; the other
-    // kinds are the operator's.
-    let (shares, operators) = scopes[2..].split_last().unwrap();
+    // Zone, Recordset, ZoneShare and ZoneTask (the last two) belong to a
+    // project; the other kinds are the operator's.
+    let (operators, projects) = scopes[2..].split_at(scopes.len() - 4);
     assert_eq!(scopes[..2], ["Namespaced", "Namespaced"]);
-    assert_eq!(*shares, "Namespaced");
+    assert_eq!(projects, ["Namespaced", "Namespaced"]);
     assert!(operators.iter().all(|s| *s == "Cluster"), "{scopes:?}");
     for crd in &crds {
         assert_eq!(
             crd.spec.names.categories.as_deref(),
             Some(&["designate".to_owned()][..])
         );
-        // Only reconciled kinds have a status: a TLD, a blacklist, ... are
-        // plain data.
+        // Only reconciled kinds and tasks have a status: a TLD, a
+        // blacklist, ... are plain data.
         let has_status = crd.spec.versions[0]
             .subresources
             .as_ref()
             .is_some_and(|s| s.status.is_some());
         assert_eq!(
             has_status,
-            ["Zone", "Recordset", "Pool"].contains(&crd.spec.names.kind.as_str()),
+            ["Zone", "Recordset", "Pool", "ZoneTask"].contains(&crd.spec.names.kind.as_str()),
             "{}",
             crd.spec.names.kind
         );

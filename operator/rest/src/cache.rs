@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
 use designate_crd::{
-    Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare, ZoneType,
+    Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare, ZoneTask,
+    ZoneType,
 };
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
@@ -61,6 +62,8 @@ pub struct Cache {
     /// Zone shares, grouped by their zone (`namespace/zoneRef`), found by
     /// `<target project>/<namespace>/<zoneRef>` ([`share_key`]).
     pub zone_shares: Mirror<ZoneShare>,
+    /// Zone exports and imports, in their projects' namespaces.
+    pub zone_tasks: Mirror<ZoneTask>,
     recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
 
@@ -184,6 +187,7 @@ impl Cache {
                     ..Index::by_name()
                 },
             ),
+            zone_tasks: Mirror::start(Api::all(client.clone()), "zonetasks", Index::by_name()),
             recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;
@@ -198,6 +202,7 @@ impl Cache {
         cache.quotas.ready().await?;
         cache.floating_ips.ready().await?;
         cache.zone_shares.ready().await?;
+        cache.zone_tasks.ready().await?;
         Ok(cache)
     }
 }

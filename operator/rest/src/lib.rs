@@ -31,6 +31,7 @@ pub mod render;
 mod rules;
 pub mod service_statuses;
 pub mod shares;
+pub mod tasks;
 pub mod tenancy;
 pub mod tlds;
 pub mod tsigkeys;
@@ -172,6 +173,27 @@ pub fn router(api: Arc<Api>) -> Router {
         .route(
             "/v2/zones/{zone_id}/shares/{zone_share_id}",
             get(shares::show).delete(shares::delete),
+        )
+        .route(
+            "/v2/zones/{zone_id}/tasks/export",
+            post(tasks::create_export),
+        )
+        .route("/v2/zones/tasks/exports", get(tasks::list_exports))
+        .route(
+            "/v2/zones/tasks/exports/{export_id}",
+            get(tasks::show_export).delete(tasks::delete_export),
+        )
+        .route(
+            "/v2/zones/tasks/exports/{export_id}/export",
+            get(tasks::export_file),
+        )
+        .route(
+            "/v2/zones/tasks/imports",
+            get(tasks::list_imports).post(tasks::create_import),
+        )
+        .route(
+            "/v2/zones/tasks/imports/{import_id}",
+            get(tasks::show_import).delete(tasks::delete_import),
         )
         .route("/v2/recordsets", get(recordsets::list_all))
         .route("/v2/recordsets/{recordset_id}", get(recordsets::locate))
@@ -326,7 +348,14 @@ async fn negotiate(request: Request, next: Next) -> Response {
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    if !accepts_json(&accept) {
+    // The export's zone file is pecan's `text/dns`; the rest is JSON.
+    let path = request.uri().path();
+    let media = if path.starts_with("/v2/zones/tasks/exports/") && path.ends_with("/export") {
+        "text/dns"
+    } else {
+        "application/json"
+    };
+    if !accepts(&accept, media) {
         return ApiError::new(
             406,
             "unsupported_accept",
@@ -337,19 +366,20 @@ async fn negotiate(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Whether an `Accept` header takes `application/json`, as WebOb's
+/// Whether an `Accept` header takes `media` (`type/subtype`), as WebOb's
 /// `acceptable_offers` decides (the most specific range matching it must
 /// have `q` > 0; no header or an unreadable one takes anything), with
 /// pecan's fallback of a header that starts with the type.
-fn accepts_json(accept: &str) -> bool {
+fn accepts(accept: &str, media: &str) -> bool {
     let accept = accept.trim();
-    if accept.is_empty() || accept.starts_with("application/json") {
+    if accept.is_empty() || accept.starts_with(media) {
         return true;
     }
+    let family = format!("{}/*", media.split('/').next().unwrap_or_default());
     let mut best: Option<(u8, f32)> = None;
     for range in accept.split(',').map(str::trim).filter(|r| !r.is_empty()) {
         let mut parts = range.split(';');
-        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let range_media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
         let mut q = 1.0;
         for param in parts {
             if let Some((key, value)) = param.split_once('=')
@@ -361,9 +391,9 @@ fn accepts_json(accept: &str) -> bool {
                 }
             }
         }
-        let specificity = match media.as_str() {
-            "application/json" => 3,
-            "application/*" => 2,
+        let specificity = match range_media.as_str() {
+            m if m == media => 3,
+            m if m == family => 2,
             "*/*" | "*" => 1,
             _ => continue,
         };
@@ -584,7 +614,7 @@ async fn limits(State(api): Shared, caller: Caller) -> Result<Response, ApiError
 
 #[cfg(test)]
 mod tests {
-    use super::accepts_json;
+    use super::accepts;
 
     #[test]
     fn accept_headers_are_read_as_webob_reads_them() {
@@ -597,7 +627,7 @@ mod tests {
             "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "text/plain;q=oops",
         ] {
-            assert!(accepts_json(takes), "{takes}");
+            assert!(accepts(takes, "application/json"), "{takes}");
         }
         for refuses in [
             "text/plain",
@@ -605,7 +635,10 @@ mod tests {
             "*/*;q=0",
             "text/plain, application/json;q=0",
         ] {
-            assert!(!accepts_json(refuses), "{refuses}");
+            assert!(!accepts(refuses, "application/json"), "{refuses}");
         }
+        assert!(accepts("text/dns", "text/dns"));
+        assert!(accepts("text/*", "text/dns"));
+        assert!(!accepts("image/jpeg", "text/dns"));
     }
 }

@@ -90,6 +90,11 @@ pub const SHARES: Collection = Collection {
     filters: &["target_project_id"],
 };
 
+pub const TASKS: Collection = Collection {
+    sort_keys: &["created_at", "id", "updated_at"],
+    filters: &["status", "message", "zone_id"],
+};
+
 pub const TLDS: Collection = Collection {
     sort_keys: &["created_at", "id", "updated_at", "name"],
     filters: &["name"],

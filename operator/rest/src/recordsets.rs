@@ -27,7 +27,7 @@ const UPDATE_KEYS: &[&str] = &["records", "ttl", "description"];
 
 impl Api {
     /// A zone's recordsets: the managed SOA and NS, then its resources.
-    fn recordsets_of(&self, zone: &ZoneView) -> Vec<RecordsetView> {
+    pub(crate) fn recordsets_of(&self, zone: &ZoneView) -> Vec<RecordsetView> {
         let mut views = zone.managed(&self.settings.central);
         views.extend(
             self.cache
@@ -419,10 +419,29 @@ pub async fn create(
     body::only(&body, CREATE_KEYS, "recordset")?;
     let input = input(&body)?;
     let zone = api.zone_for(&caller, &zone_id)?;
-    let shared = api.shared_with_caller(&caller, &zone);
-    caller.require("create_recordset", &api.zone_target(&caller, &zone))?;
-    refuse_deleting(&zone)?;
-    validate(&api, &caller, &zone, &input, None)?;
+    let view = create_recordset(&api, &caller, &zone, &input).await?;
+    // Designate: 201 for a set without records (ACTIVE at once), else 202.
+    let status = if input.records.is_empty() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let body = view.render(&base_url(&headers));
+    Ok(created(status, &body.links, &body))
+}
+
+/// Central's `create_recordset`: the policy, the rules, then the
+/// Recordset object in the zone's namespace.
+pub(crate) async fn create_recordset(
+    api: &Api,
+    caller: &Caller,
+    zone: &ZoneView,
+    input: &RecordsetInput,
+) -> Result<RecordsetView, ApiError> {
+    let shared = api.shared_with_caller(caller, zone);
+    caller.require("create_recordset", &api.zone_target(caller, zone))?;
+    refuse_deleting(zone)?;
+    validate(api, caller, zone, input, None)?;
     let mut recordset = Recordset::new(
         &object_name(&input.name, zone.name(), &input.type_),
         RecordsetSpec {
@@ -452,15 +471,7 @@ pub async fn create(
             ApiError::new(409, "duplicate_recordset", "Duplicate RecordSet")
         })
         .await?;
-    let view = api.recordset_view(Arc::new(made), &zone.zone, &zone.project);
-    // Designate: 201 for a set without records (ACTIVE at once), else 202.
-    let status = if input.records.is_empty() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::ACCEPTED
-    };
-    let body = view.render(&base_url(&headers));
-    Ok(created(status, &body.links, &body))
+    Ok(api.recordset_view(Arc::new(made), &zone.zone, &zone.project))
 }
 
 pub async fn update(

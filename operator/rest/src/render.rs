@@ -505,7 +505,7 @@ impl RecordsetView {
         }
     }
 
-    fn ttl(&self) -> Option<i64> {
+    pub(crate) fn ttl(&self) -> Option<i64> {
         self.resource().and_then(|rs| rs.spec.ttl).map(i64::from)
     }
 

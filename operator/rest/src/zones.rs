@@ -145,7 +145,7 @@ impl Api {
     /// The caller's namespace, made on its project's first accepted write.
     /// An admin's sudo project is taken on the admin's word, as Designate
     /// does (it checks a project against Keystone only for quotas).
-    async fn ensure_namespace(&self, caller: &Caller) -> Result<String, ApiError> {
+    pub(crate) async fn ensure_namespace(&self, caller: &Caller) -> Result<String, ApiError> {
         if let Some(namespace) = &caller.namespace {
             return Ok(namespace.clone());
         }
@@ -456,7 +456,7 @@ fn zone_input(body: &Map<String, Value>, namespace: String) -> Result<ZoneInput,
 /// characters each.
 const ATTRIBUTE_MAX_LEN: usize = 50;
 
-fn attributes(
+pub(crate) fn attributes(
     body: &Map<String, Value>,
 ) -> Result<Option<std::collections::BTreeMap<String, String>>, ApiError> {
     let invalid = |message: &str| {
@@ -487,6 +487,16 @@ fn attributes(
     }
 }
 
+/// The namespace a caller's project has, or the one it would get: before
+/// its first write a project has none, and that name stands in for
+/// Central's ownership and quota checks.
+pub(crate) fn planned_namespace(caller: &Caller) -> String {
+    caller
+        .namespace
+        .clone()
+        .unwrap_or_else(|| tenancy::derived_name(&caller.project))
+}
+
 pub async fn create(
     State(api): Shared,
     caller: Caller,
@@ -496,31 +506,38 @@ pub async fn create(
     // Designate: the body (400) before the policy (403).
     let body = body::object(&headers, &payload)?;
     body::only(&body, CREATE_KEYS, "zone")?;
-    // Before its first write a project has no namespace: the one it would
-    // get stands in for Central's ownership and quota checks.
-    let namespace = caller
-        .namespace
-        .clone()
-        .unwrap_or_else(|| tenancy::derived_name(&caller.project));
-    let input = zone_input(&body, namespace)?;
+    let input = zone_input(&body, planned_namespace(&caller))?;
     let attributes = attributes(&body)?.unwrap_or_default();
+    let made = create_zone(&api, &caller, &input, attributes).await?;
+    let view = api.zone_view(Arc::new(made));
+    let body = view.render(&base_url(&headers), &api.settings.central);
+    Ok(created(StatusCode::ACCEPTED, &body.links, &body))
+}
+
+/// Central's `create_zone`: the policy, the rules, then the Zone object in
+/// the caller's namespace (made on its project's first write).
+pub(crate) async fn create_zone(
+    api: &Api,
+    caller: &Caller,
+    input: &ZoneInput,
+    attributes: std::collections::BTreeMap<String, String>,
+) -> Result<Zone, ApiError> {
     caller.require_own("create_zone")?;
-    let cfg = &api.settings.central;
     let project_zones = caller
         .namespace
         .as_deref()
         .map_or(0, |ns| api.cache.zones.count(Some(ns))) as u64;
     rules::validate_zone(
-        &input,
+        input,
         None,
         // Central's TLD list is the Tld objects; the project's quotas.
-        &crate::quotas::for_project(&api, crate::rules::central_config(&api), &caller.project),
+        &crate::quotas::for_project(api, crate::rules::central_config(api), &caller.project),
         caller.privileges(),
         project_zones,
-        &related(&api, &input.name, None),
+        &related(api, &input.name, None),
     )?;
-    let namespace = api.ensure_namespace(&caller).await?;
-    let zone = Zone::new(
+    let namespace = api.ensure_namespace(caller).await?;
+    let mut zone = Zone::new(
         &object_name(&input.name),
         ZoneSpec {
             name: input.name.clone(),
@@ -536,11 +553,10 @@ pub async fn create(
             attributes,
         },
     );
-    let mut zone = zone;
     // What Central let this caller do beyond a member, signed for the
     // controllers, which plan the zone again without the caller.
     zone.metadata.annotations = crate::rules::grant(
-        &api,
+        api,
         &namespace,
         &zone.name_any(),
         &input.name,
@@ -548,16 +564,12 @@ pub async fn create(
     );
     zone.metadata.namespace = Some(namespace);
     // Same object name: the same zone name in this project.
-    let made = api
-        .cache
+    api.cache
         .zones
         .create_unique(&api.client, &zone, || {
             ApiError::new(409, "duplicate_zone", "Duplicate Zone")
         })
-        .await?;
-    let view = api.zone_view(Arc::new(made));
-    let body = view.render(&base_url(&headers), cfg);
-    Ok(created(StatusCode::ACCEPTED, &body.links, &body))
+        .await
 }
 
 pub async fn update(

@@ -1,0 +1,329 @@
+//! Zone exports and imports (`/v2/zones/{id}/tasks/export`,
+//! `/v2/zones/tasks/exports`, `/v2/zones/tasks/imports`) through REST in
+//! noauth mode, with BIND behind the default pool:
+//! - an export is `PENDING` as made, then `COMPLETE` with its zone file
+//!   (`text/dns`, Designate's layout; another `Accept` is 406); another
+//!   project sees neither the task nor the file;
+//! - that file imported under another name makes the zone and its
+//!   recordsets, which BIND answers;
+//! - what Designate refuses: a file without `$ORIGIN` first (an `ERROR`
+//!   task at once), `$INCLUDE`, an existing zone (`Duplicate zone.`), JSON
+//!   without `zonefile` (400), another content type (415);
+//! - tasks are `ZoneTask` objects kubectl shows;
+//! - the openstack CLI's `zone export create/showfile`, `zone import create`.
+//!
+//! Needs `cargo build -p designate-operator` first, and the OpenStack CLI
+//! (`$DESIGNATE_OPENSTACK`, as `openstack_cli.rs`).
+
+use std::time::Duration;
+
+use designate_e2e::openstack::Cli;
+use designate_e2e::{BindBacked, HttpResponse, dig, http_request, rest_request, wait_for};
+use serde_json::{Value, json};
+
+const SETTLED: Duration = Duration::from_secs(30);
+const OWNER: [(&str, &str); 2] = [
+    ("X-Auth-Project-ID", "tasks-owner"),
+    ("X-Roles", "member,reader"),
+];
+const OTHER: [(&str, &str); 2] = [
+    ("X-Auth-Project-ID", "tasks-other"),
+    ("X-Roles", "member,reader"),
+];
+
+fn expect(answer: &HttpResponse, status: u16, what: &str) -> Value {
+    assert_eq!(answer.status, status, "{what}: {}", answer.text());
+    answer.json()
+}
+
+fn import(base: &str, content_type: &str, body: &str) -> HttpResponse {
+    let headers = [OWNER[0], OWNER[1], ("Content-Type", content_type)];
+    http_request(
+        base,
+        "POST",
+        "/v2/zones/tasks/imports",
+        &headers,
+        Some(body.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// Waits until an import ended and returns it.
+fn ended(base: &str, id: &str) -> Value {
+    let path = format!("/v2/zones/tasks/imports/{id}");
+    wait_for(SETTLED, "the import to end", || {
+        let task = rest_request(base, "GET", &path, &OWNER, None).json();
+        (task["status"] != "PENDING")
+            .then_some(task.clone())
+            .ok_or(task.to_string())
+    })
+}
+
+#[test]
+fn zones_are_exported_and_imported_as_designate_does() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-zone-tasks-")
+        .tempdir()
+        .unwrap();
+    let backed = BindBacked::start(tmp.path(), &[]);
+    let base = backed.rest.clone();
+    let call = |method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>| {
+        rest_request(&base, method, path, headers, body.as_ref())
+    };
+
+    let zone = expect(
+        &call(
+            "POST",
+            "/v2/zones",
+            &OWNER,
+            Some(json!({"name": "export.example.org.", "email": "admin@example.org", "ttl": 600})),
+        ),
+        202,
+        "zone create",
+    );
+    let zone_id = zone["id"].as_str().unwrap().to_string();
+    let recordsets = format!("/v2/zones/{zone_id}/recordsets");
+    for body in [
+        json!({"name": "www.export.example.org.", "type": "A", "records": ["192.0.2.1", "192.0.2.2"], "ttl": 300}),
+        json!({"name": "export.example.org.", "type": "MX", "records": ["10 mail.export.example.org."]}),
+        json!({"name": "txt.export.example.org.", "type": "TXT", "records": ["\"hello world\""]}),
+    ] {
+        expect(
+            &call("POST", &recordsets, &OWNER, Some(body)),
+            202,
+            "recordset",
+        );
+    }
+
+    // The export: PENDING as made, then COMPLETE with its file.
+    let made = expect(
+        &call(
+            "POST",
+            &format!("/v2/zones/{zone_id}/tasks/export"),
+            &OWNER,
+            None,
+        ),
+        202,
+        "export create",
+    );
+    assert_eq!(
+        (
+            made["status"].as_str(),
+            made["version"].as_i64(),
+            made["location"].as_null()
+        ),
+        (Some("PENDING"), Some(1), Some(())),
+        "{made}"
+    );
+    let export_path = format!("/v2/zones/tasks/exports/{}", made["id"].as_str().unwrap());
+    let shown = expect(&call("GET", &export_path, &OWNER, None), 200, "export show");
+    assert_eq!(
+        (
+            shown["status"].as_str(),
+            shown["zone_id"].as_str(),
+            shown["version"].as_i64()
+        ),
+        (Some("COMPLETE"), Some(zone_id.as_str()), Some(2)),
+        "{shown}"
+    );
+    assert_eq!(
+        shown["location"].as_str(),
+        Some(format!("designate:/{export_path}/export").as_str())
+    );
+    let file_path = format!("{export_path}/export");
+    let file = http_request(
+        &base,
+        "GET",
+        &file_path,
+        &[OWNER[0], OWNER[1], ("Accept", "text/dns")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(file.status, 200, "{}", file.text());
+    assert_eq!(file.header("content-type"), Some("text/dns; charset=UTF-8"));
+    let text = file.text();
+    assert!(
+        text.starts_with("$ORIGIN export.example.org.\n$TTL 600\n\n"),
+        "{text}"
+    );
+    for line in [
+        "export.example.org.  IN SOA ",
+        "export.example.org.  IN NS ",
+        "www.export.example.org. 300 IN A 192.0.2.1\n",
+        "www.export.example.org. 300 IN A 192.0.2.2\n",
+        "export.example.org.  IN MX 10 mail.export.example.org.\n",
+        "txt.export.example.org.  IN TXT \"hello world\"\n",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    let jpeg = http_request(
+        &base,
+        "GET",
+        &file_path,
+        &[OWNER[0], OWNER[1], ("Accept", "image/jpeg")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(jpeg.status, 406, "{}", jpeg.text());
+    assert_eq!(
+        call("GET", &export_path, &OTHER, None).json()["type"],
+        "zone_export_not_found"
+    );
+    let others_file = http_request(
+        &base,
+        "GET",
+        &file_path,
+        &[OTHER[0], OTHER[1], ("Accept", "text/dns")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(others_file.status, 404, "{}", others_file.text());
+    let listed = expect(
+        &call("GET", "/v2/zones/tasks/exports", &OWNER, None),
+        200,
+        "exports",
+    );
+    assert_eq!(listed["exports"].as_array().unwrap().len(), 1, "{listed}");
+
+    // The file imported under another name: zone and records, served.
+    let copy = text.replace("export.example.org.", "copy.example.org.");
+    let task = expect(&import(&base, "text/dns", &copy), 202, "import");
+    assert_eq!(task["status"], "PENDING", "{task}");
+    let done = ended(&base, task["id"].as_str().unwrap());
+    assert_eq!(
+        (done["status"].as_str(), done["message"].as_str()),
+        (Some("COMPLETE"), Some("copy.example.org. imported")),
+        "{done}"
+    );
+    let copy_id = done["zone_id"].as_str().unwrap();
+    assert_eq!(
+        done["links"]["zone"].as_str(),
+        Some(format!("{base}/v2/zones/{copy_id}").as_str())
+    );
+    let copied = expect(
+        &call("GET", &format!("/v2/zones/{copy_id}"), &OWNER, None),
+        200,
+        "imported zone",
+    );
+    // The email from the SOA's rname, the TTL from the file's `$TTL`.
+    assert_eq!(
+        (copied["email"].as_str(), copied["ttl"].as_i64()),
+        (Some("admin@example.org"), Some(600))
+    );
+    let bind = backed.nameserver.dns_addr();
+    wait_for(SETTLED, "BIND answering the imported records", || {
+        let (rcode, mut answers) = dig(bind, "www.copy.example.org.", "A");
+        answers.sort();
+        (rcode == "NOERROR" && answers == ["192.0.2.1", "192.0.2.2"])
+            .then_some(())
+            .ok_or(format!("{rcode} {answers:?}"))
+    });
+    let mx = expect(
+        &call(
+            "GET",
+            &format!("/v2/zones/{copy_id}/recordsets?type=MX"),
+            &OWNER,
+            None,
+        ),
+        200,
+        "imported MX",
+    );
+    assert_eq!(
+        mx["recordsets"][0]["records"],
+        json!(["10 mail.copy.example.org."])
+    );
+
+    // What Designate refuses.
+    let bad = expect(
+        &import(&base, "text/dns", "this is not a zone file\n"),
+        202,
+        "bad file",
+    );
+    assert_eq!(
+        (bad["status"].as_str(), bad["message"].as_str()),
+        (
+            Some("ERROR"),
+            Some(
+                "The $ORIGIN statement is required and must be the first statement in the zonefile."
+            )
+        ),
+        "{bad}"
+    );
+    let include = expect(
+        &import(
+            &base,
+            "text/dns",
+            "$ORIGIN inc.example.org.\n$INCLUDE /etc/passwd\n",
+        ),
+        202,
+        "include",
+    );
+    assert_eq!(include["message"], "Malformed zonefile.");
+    let again = expect(&import(&base, "text/dns", &copy), 202, "import again");
+    let again = ended(&base, again["id"].as_str().unwrap());
+    assert_eq!(
+        (again["status"].as_str(), again["message"].as_str()),
+        (Some("ERROR"), Some("Duplicate zone.")),
+        "{again}"
+    );
+    let missing = import(&base, "application/json", r#"{"zone": "x"}"#);
+    assert_eq!(
+        (missing.status, missing.json()["message"].as_str()),
+        (
+            400,
+            Some("The \"zonefile\" field is required when using application/json content type")
+        )
+    );
+    assert_eq!(import(&base, "text/plain", &copy).status, 415);
+    let imports = expect(
+        &call("GET", "/v2/zones/tasks/imports", &OWNER, None),
+        200,
+        "imports",
+    );
+    assert_eq!(imports["imports"].as_array().unwrap().len(), 4, "{imports}");
+    let others = expect(
+        &call("GET", "/v2/zones/tasks/imports", &OTHER, None),
+        200,
+        "other's",
+    );
+    assert_eq!(others["imports"], json!([]));
+
+    // Tasks are objects kubectl shows.
+    let tasks = backed.kubectl.get_json(&["zonetasks", "-A"]);
+    assert_eq!(tasks["items"].as_array().unwrap().len(), 5, "{tasks}");
+
+    // The openstack CLI, as an admin for the owner.
+    let cli = Cli::noauth(&base, tmp.path(), "admin");
+    let sudo = ["--sudo-project-id", "tasks-owner", "-f", "json"];
+    let export = cli.json(
+        &[
+            &["zone", "export", "create", "export.example.org."][..],
+            &sudo,
+        ]
+        .concat(),
+    );
+    let export_id = export["id"].as_str().unwrap();
+    let shown = cli.json(&[&["zone", "export", "showfile", export_id][..], &sudo].concat());
+    assert!(
+        shown["data"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("www.export.example.org. 300 IN A"),
+        "{shown}"
+    );
+    let zonefile = tmp.path().join("cli.zone");
+    std::fs::write(
+        &zonefile,
+        text.replace("export.example.org.", "cli.example.org."),
+    )
+    .unwrap();
+    let imported = cli.json(
+        &[
+            &["zone", "import", "create", zonefile.to_str().unwrap()][..],
+            &sudo,
+        ]
+        .concat(),
+    );
+    let done = ended(&base, imported["id"].as_str().unwrap());
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+}
