@@ -367,10 +367,24 @@ pub async fn show_export(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_uuid("export_id", &id)?;
-    caller.require_own("get_zone_export")?;
-    let view = api.find_task(&caller, ZoneTaskType::Export, &id)?;
-    Ok(axum::Json(view.render(&base_url(&headers))).into_response())
+    show_task(&api, &caller, &headers, ZoneTaskType::Export, &id)
+}
+
+fn show_task(
+    api: &Api,
+    caller: &Caller,
+    headers: &HeaderMap,
+    type_: ZoneTaskType,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let (field, rule) = match type_ {
+        ZoneTaskType::Export => ("export_id", "get_zone_export"),
+        ZoneTaskType::Import => ("import_id", "get_zone_import"),
+    };
+    check_uuid(field, id)?;
+    caller.require_own(rule)?;
+    let view = api.find_task(caller, type_, id)?;
+    Ok(axum::Json(view.render(&base_url(headers))).into_response())
 }
 
 /// `GET /v2/zones/tasks/exports/{id}/export`: the zone file.
@@ -776,10 +790,7 @@ pub async fn show_import(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_uuid("import_id", &id)?;
-    caller.require_own("get_zone_import")?;
-    let view = api.find_task(&caller, ZoneTaskType::Import, &id)?;
-    Ok(axum::Json(view.render(&base_url(&headers))).into_response())
+    show_task(&api, &caller, &headers, ZoneTaskType::Import, &id)
 }
 
 pub async fn delete_import(
