@@ -512,6 +512,13 @@ fn admin_changes_are_notified_once_each() {
         &format!("{shares}/{}", share["id"].as_str().unwrap()),
         None,
     );
+    // An export made and deleted.
+    let export = call("POST", &format!("/v2/zones/{zone_id}/tasks/export"), None);
+    call(
+        "DELETE",
+        &format!("/v2/zones/tasks/exports/{}", export["id"].as_str().unwrap()),
+        None,
+    );
     // A TLD made and removed with kubectl is notified the same.
     let kubectl = kubectl_for(&standalone, tmp.path());
     let file = tmp.path().join("tld.yaml");
@@ -561,8 +568,44 @@ fn admin_changes_are_notified_once_each() {
         ("dns.zone.share", "notify-target"),
         ("dns.zone.unshare", "notify-target"),
     ]);
-    let got = bus.take(SETTLE, |got| admin_counts(got) == want);
+    let export_events = |got: &[Notification]| {
+        counts_of(got, |event| event.starts_with("dns.zone_export."))
+            .into_iter()
+            .map(|((event, _), n)| (event, n))
+            .collect::<BTreeMap<String, usize>>()
+    };
+    let got = bus.take(SETTLE, |got| {
+        admin_counts(got) == want && export_events(got).contains_key("dns.zone_export.delete")
+    });
     assert_eq!(admin_counts(&got), want, "{got:#?}");
+    // Made PENDING and ended at once: the watch may see it ended only, so
+    // an update is told at most once.
+    let exports = export_events(&got);
+    assert_eq!(
+        (
+            exports.get("dns.zone_export.create"),
+            exports.get("dns.zone_export.delete")
+        ),
+        (Some(&1), Some(&1)),
+        "{exports:?}"
+    );
+    assert!(
+        exports
+            .get("dns.zone_export.update")
+            .is_none_or(|n| *n == 1),
+        "{exports:?}"
+    );
+    let export_made = got
+        .iter()
+        .find(|n| n.event_type == "dns.zone_export.create")
+        .unwrap();
+    assert_eq!(
+        (
+            export_made.payload["id"].as_str(),
+            export_made.payload["zone_id"].as_str()
+        ),
+        (export["id"].as_str(), Some(zone_id))
+    );
 
     let tld_update = payload(&got, "dns.tld.update", "notifytld");
     assert_eq!(tld_update["id"], tld["id"]);

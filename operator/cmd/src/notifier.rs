@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use designate_bus::{Notification, Publisher, TransportUrl};
-use designate_crd::{Blacklist, Pool, Tld, TsigKey, ZoneShare};
+use designate_crd::{Blacklist, Pool, Tld, TsigKey, ZoneShare, ZoneTask};
 use designate_storage::{ListedObject, NotifiedKind, OutboxMessage, Storage};
 use futures::TryStreamExt;
 use k8s_openapi::jiff::Timestamp;
@@ -70,7 +70,7 @@ pub(crate) async fn run(
     publisher: Publisher,
     publisher_id: String,
 ) {
-    use designate_rest::{blacklists, pools, shares, tlds, tsigkeys};
+    use designate_rest::{blacklists, pools, shares, tasks, tlds, tsigkeys};
     // Creation times have whole seconds: an object of this second is recent.
     let began = Timestamp::now().as_second();
     let noting = |kind| Noting {
@@ -79,16 +79,35 @@ pub(crate) async fn run(
         began,
     };
     let api = || client.clone();
-    // Boxed: six watch futures inline would make one very large future.
+    // Boxed: eight watch futures inline would make one very large future.
     tokio::join!(
         Box::pin(relay(storage.clone(), publisher, publisher_id)),
-        Box::pin(noting(NotifiedKind::Tld).run(Api::<Tld>::all(api()), tlds::notice)),
+        Box::pin(noting(NotifiedKind::Tld).run(Api::<Tld>::all(api()), |o| Some(tlds::notice(o)))),
         Box::pin(
-            noting(NotifiedKind::Blacklist).run(Api::<Blacklist>::all(api()), blacklists::notice)
+            noting(NotifiedKind::Blacklist).run(Api::<Blacklist>::all(api()), |o| {
+                Some(blacklists::notice(o))
+            })
         ),
-        Box::pin(noting(NotifiedKind::TsigKey).run(Api::<TsigKey>::all(api()), tsigkeys::notice)),
-        Box::pin(noting(NotifiedKind::Pool).run(Api::<Pool>::all(api()), pools::notice)),
-        Box::pin(noting(NotifiedKind::ZoneShare).run(Api::<ZoneShare>::all(api()), shares::notice)),
+        Box::pin(
+            noting(NotifiedKind::TsigKey).run(Api::<TsigKey>::all(api()), |o| {
+                Some(tsigkeys::notice(o))
+            })
+        ),
+        Box::pin(
+            noting(NotifiedKind::Pool).run(Api::<Pool>::all(api()), |o| Some(pools::notice(o)))
+        ),
+        Box::pin(
+            noting(NotifiedKind::ZoneShare).run(Api::<ZoneShare>::all(api()), |o| {
+                Some(shares::notice(o))
+            })
+        ),
+        // One kind of object, two kinds of task: each watch notes its own.
+        Box::pin(
+            noting(NotifiedKind::ZoneExport).run(Api::<ZoneTask>::all(api()), tasks::export_notice)
+        ),
+        Box::pin(
+            noting(NotifiedKind::ZoneImport).run(Api::<ZoneTask>::all(api()), tasks::import_notice)
+        ),
     );
 }
 
@@ -104,7 +123,9 @@ impl Noting<'_> {
     /// Notes every object of the kind as the watch sees it. A storage
     /// failure starts the watch again: its relist notes everything anew,
     /// and storage notifies only what differs.
-    async fn run<K>(self, api: Api<K>, notice: fn(&K) -> Value)
+    /// `notice` is the object's payload, `None` for objects of another
+    /// kind the same watch sees.
+    async fn run<K>(self, api: Api<K>, notice: fn(&K) -> Option<Value>)
     where
         K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
@@ -136,7 +157,7 @@ impl Noting<'_> {
     async fn note<K: Resource>(
         &self,
         events: impl futures::Stream<Item = Result<Event<K>, watcher::Error>>,
-        notice: fn(&K) -> Value,
+        notice: fn(&K) -> Option<Value>,
     ) -> Result<(), designate_storage::Error> {
         let id = |object: &K| object.meta().uid.clone().unwrap_or_default();
         let mut events = std::pin::pin!(events);
@@ -153,24 +174,29 @@ impl Noting<'_> {
             };
             match event {
                 Event::Init => listed.clear(),
-                Event::InitApply(object) => listed.push(ListedObject {
-                    id: id(&object),
-                    payload: notice(&object),
-                    recent: object
-                        .meta()
-                        .creation_timestamp
-                        .as_ref()
-                        .is_none_or(|t| t.0.as_second() >= self.began),
-                }),
+                Event::InitApply(object) => {
+                    if let Some(payload) = notice(&object) {
+                        listed.push(ListedObject {
+                            id: id(&object),
+                            payload,
+                            recent: object
+                                .meta()
+                                .creation_timestamp
+                                .as_ref()
+                                .is_none_or(|t| t.0.as_second() >= self.began),
+                        });
+                    }
+                }
                 Event::InitDone => {
                     let objects = std::mem::take(&mut listed);
                     self.storage.note_listed(self.kind, objects).await?;
                 }
                 Event::Apply(object) => {
-                    let payload = notice(&object);
-                    self.storage
-                        .note_object(self.kind, &id(&object), payload)
-                        .await?;
+                    if let Some(payload) = notice(&object) {
+                        self.storage
+                            .note_object(self.kind, &id(&object), payload)
+                            .await?;
+                    }
                 }
                 Event::Delete(object) => self.storage.note_deleted(self.kind, &id(&object)).await?,
             }

@@ -79,6 +79,11 @@ pub struct ZoneTaskSpec {
     #[schemars(length(max = 36), pattern(UUID_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "zoneId is immutable"}]))]
     pub zone_id: Option<String>,
+    /// The project the task is for (Designate's `tenant_id`: the caller's);
+    /// the namespace's project when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub project_id: Option<String>,
 }
 
 /// How a task ended, once it did.

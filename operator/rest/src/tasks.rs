@@ -32,7 +32,7 @@ use crate::auth::{Caller, project_target};
 use crate::cache::{FIELD_MANAGER, order_key};
 use crate::error::ApiError;
 use crate::list::{self, Query};
-use crate::render::datetime;
+use crate::render::{datetime, notice_payload};
 use crate::zones::{check_uuid, list_answer, planned_namespace, query_pairs};
 use crate::{Api, Shared, base_url};
 
@@ -115,6 +115,27 @@ impl TaskView {
     }
 }
 
+/// An export in its `dns.zone_export.*` notifications (`None`: an import).
+pub fn export_notice(task: &ZoneTask) -> Option<Value> {
+    notice(task, ZoneTaskType::Export)
+}
+
+/// An import in its `dns.zone_import.*` notifications (`None`: an export).
+pub fn import_notice(task: &ZoneTask) -> Option<Value> {
+    notice(task, ZoneTaskType::Import)
+}
+
+/// From the task alone (the notifier has no mirrors).
+fn notice(task: &ZoneTask, type_: ZoneTaskType) -> Option<Value> {
+    (task.spec.task_type == type_).then(|| {
+        let view = TaskView {
+            task: Arc::new(task.clone()),
+            project: Arc::from(task.spec.project_id.as_deref().unwrap_or_default()),
+        };
+        notice_payload(view.render(""))
+    })
+}
+
 #[derive(Serialize)]
 struct TaskJson<'a> {
     id: &'a str,
@@ -162,7 +183,10 @@ impl list::Listed for TaskView {
 
 impl Api {
     fn task_view(&self, task: Arc<ZoneTask>) -> TaskView {
-        let project = self.project_of(&task.namespace().unwrap_or_default());
+        let project = match &task.spec.project_id {
+            Some(project) => Arc::from(project.as_str()),
+            None => self.project_of(&task.namespace().unwrap_or_default()),
+        };
         TaskView { task, project }
     }
 
@@ -335,6 +359,7 @@ pub async fn create_export(
             ZoneTaskSpec {
                 task_type: ZoneTaskType::Export,
                 zone_id: Some(zone_id.clone()),
+                project_id: Some(caller.project.clone()),
             },
         )
         .await?;
@@ -675,6 +700,7 @@ pub async fn create_import(
             ZoneTaskSpec {
                 task_type: ZoneTaskType::Import,
                 zone_id: None,
+                project_id: Some(caller.project.clone()),
             },
         )
         .await?;

@@ -54,6 +54,8 @@ pub enum NotifiedKind {
     Pool,
     /// A zone shared with a project: shared and unshared, never updated.
     ZoneShare,
+    ZoneExport,
+    ZoneImport,
 }
 
 impl NotifiedKind {
@@ -65,6 +67,8 @@ impl NotifiedKind {
             Self::TsigKey => "tsigkey",
             Self::Pool => "pool",
             Self::ZoneShare => "zone_share",
+            Self::ZoneExport => "zone_export",
+            Self::ZoneImport => "zone_import",
         }
     }
 
@@ -87,6 +91,12 @@ impl NotifiedKind {
             (Self::ZoneShare, Created) => "dns.zone.share",
             (Self::ZoneShare, Deleted) => "dns.zone.unshare",
             (Self::ZoneShare, Updated) => return None,
+            (Self::ZoneExport, Created) => "dns.zone_export.create",
+            (Self::ZoneExport, Updated) => "dns.zone_export.update",
+            (Self::ZoneExport, Deleted) => "dns.zone_export.delete",
+            (Self::ZoneImport, Created) => "dns.zone_import.create",
+            (Self::ZoneImport, Updated) => "dns.zone_import.update",
+            (Self::ZoneImport, Deleted) => "dns.zone_import.delete",
         })
     }
 }
