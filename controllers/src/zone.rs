@@ -573,7 +573,13 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     let id = zone.uid().unwrap_or_default();
     // Off every backend first; the finalizer holds the zone until then.
     let pool = ctx.pools.get(&ObjectRef::new(Context::pool_name(zone)));
+    // An admin's abandon leaves the zone on its nameservers (Designate's).
+    let abandoned = designate_crd::grant::abandoned(ctx.settings.grant_key.as_ref(), zone);
+    if abandoned {
+        info!("zone abandoned: left on its nameservers");
+    }
     if let Some(pool) = &pool
+        && !abandoned
         && ctx.storage.zone_state(&id).await?.is_some()
         && let Err(error) = unprovision(ctx, zone, pool).await
     {

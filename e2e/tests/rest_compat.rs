@@ -371,7 +371,6 @@ fn http_is_answered_as_designates_wsgi_stack() {
         "/v2/bogus",
         "/v2/zones/tasks/transfer_requests",
         "/v2/zones/tasks/transfer_accepts",
-        &format!("/v2/zones/{zone}/tasks/abandon"),
         "/v2/reverse",
         "/v2/zones/00000000-0000-4000-8000-000000000000/recordsets/x/y",
     ] {

@@ -10,7 +10,9 @@
 //!   task at once), `$INCLUDE`, an existing zone (`Duplicate zone.`), JSON
 //!   without `zonefile` (400), another content type (415);
 //! - tasks are `ZoneTask` objects kubectl shows;
-//! - the openstack CLI's `zone export create/showfile`, `zone import create`.
+//! - the openstack CLI's `zone export create/showfile`, `zone import create`;
+//! - an admin's abandon forgets a zone and leaves it on BIND; a member may
+//!   not, and an abandon mark a kubectl user writes does nothing.
 //!
 //! Needs `cargo build -p designate-operator` first, and the OpenStack CLI
 //! (`$DESIGNATE_OPENSTACK`, as `openstack_cli.rs`).
@@ -326,4 +328,103 @@ fn zones_are_exported_and_imported_as_designate_does() {
     );
     let done = ended(&base, imported["id"].as_str().unwrap());
     assert_eq!(done["status"], "COMPLETE", "{done}");
+}
+
+/// Waits until BIND answers `name` A with `want` (empty: not served).
+fn served(backed: &BindBacked, name: &str, want: &[&str]) {
+    let bind = backed.nameserver.dns_addr();
+    wait_for(SETTLED, &format!("{name} A {want:?} on BIND"), || {
+        let (rcode, answers) = dig(bind, name, "A");
+        let ok = if want.is_empty() {
+            rcode == "REFUSED" || rcode == "NXDOMAIN" || rcode == "SERVFAIL"
+        } else {
+            rcode == "NOERROR" && answers == want
+        };
+        ok.then_some(()).ok_or(format!("{rcode} {answers:?}"))
+    });
+}
+
+#[test]
+fn an_abandoned_zone_is_forgotten_and_left_on_its_nameservers() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-abandon-")
+        .tempdir()
+        .unwrap();
+    let backed = BindBacked::start(tmp.path(), &[]);
+    let base = backed.rest.clone();
+    let admin = [("X-Auth-Project-ID", "tasks-owner"), ("X-Roles", "admin")];
+    let make = |name: &str| {
+        let zone = expect(
+            &rest_request(
+                &base,
+                "POST",
+                "/v2/zones",
+                &OWNER,
+                Some(&json!({"name": name, "email": "admin@example.org"})),
+            ),
+            202,
+            "zone create",
+        );
+        let id = zone["id"].as_str().unwrap().to_string();
+        expect(
+            &rest_request(
+                &base,
+                "POST",
+                &format!("/v2/zones/{id}/recordsets"),
+                &OWNER,
+                Some(
+                    &json!({"name": format!("www.{name}"), "type": "A", "records": ["192.0.2.9"]}),
+                ),
+            ),
+            202,
+            "recordset",
+        );
+        served(&backed, &format!("www.{name}"), &["192.0.2.9"]);
+        id
+    };
+
+    let kept = make("kept.example.org.");
+    let abandon = format!("/v2/zones/{kept}/tasks/abandon");
+    let refused = rest_request(&base, "POST", &abandon, &OWNER, None);
+    assert_eq!(
+        (refused.status, refused.json()["type"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let done = rest_request(&base, "POST", &abandon, &admin, None);
+    assert_eq!(done.status, 204, "{}", done.text());
+    wait_for(SETTLED, "the abandoned zone gone", || {
+        let answer = rest_request(&base, "GET", &format!("/v2/zones/{kept}"), &OWNER, None);
+        (answer.status == 404).then_some(()).ok_or(answer.text())
+    });
+    // Gone from the API and the cluster, still on BIND.
+    let zones = backed.kubectl.get_json(&["zones", "-A"]);
+    assert_eq!(zones["items"], json!([]), "{zones}");
+    served(&backed, "www.kept.example.org.", &["192.0.2.9"]);
+
+    // A mark a kubectl user writes is no abandon: the zone leaves BIND.
+    let forged = make("forged.example.org.");
+    let namespace = backed.kubectl.get_json(&["zones", "-A"])["items"][0]["metadata"]["namespace"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    backed.kubectl.ok(&[
+        "annotate",
+        "zone",
+        "forged.example.org",
+        "-n",
+        &namespace,
+        &format!(
+            "designate.openstack.org/abandon-signature={}",
+            "0".repeat(64)
+        ),
+    ]);
+    let deleted = rest_request(
+        &base,
+        "DELETE",
+        &format!("/v2/zones/{forged}"),
+        &OWNER,
+        None,
+    );
+    assert_eq!(deleted.status, 202, "{}", deleted.text());
+    served(&backed, "www.forged.example.org.", &[]);
 }

@@ -182,10 +182,73 @@ pub fn verified(key: Option<&GrantKey>, zone: &Zone) -> (Privileges, Option<Refu
     }
 }
 
+/// A Zone abandoned by an admin (Designate's `tasks/abandon`): deleted
+/// without being taken off its nameservers. Signed like a grant and bound
+/// to the zone's uid, so that no kubectl user can abandon a zone (which
+/// would leave it served) nor copy the mark onto another.
+pub const ABANDON_ANNOTATION: &str = "designate.openstack.org/abandon-signature";
+
+/// What an abandon mark signs (a privileges text never reads `abandon`).
+fn abandon_message(zone: &Zone) -> Vec<u8> {
+    message(
+        zone.metadata.namespace.as_deref().unwrap_or_default(),
+        zone.metadata.name.as_deref().unwrap_or_default(),
+        zone.metadata.uid.as_deref().unwrap_or_default(),
+        "abandon",
+    )
+}
+
+/// The annotation that marks `zone` abandoned.
+pub fn abandon_annotation(key: &GrantKey, zone: &Zone) -> (String, String) {
+    let tag = hmac::sign(&key.0, &abandon_message(zone));
+    (ABANDON_ANNOTATION.to_string(), hex(tag.as_ref()))
+}
+
+/// Whether `zone` carries a valid abandon mark.
+pub fn abandoned(key: Option<&GrantKey>, zone: &Zone) -> bool {
+    let tag = zone
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ABANDON_ANNOTATION))
+        .and_then(|s| unhex(s));
+    match (key, tag) {
+        (Some(key), Some(tag)) => hmac::verify(&key.0, &abandon_message(zone), &tag).is_ok(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ZoneSpec;
+
+    #[test]
+    fn abandon_marks_hold_for_their_zone_only() {
+        let mut marked = zone("p1", "a-org", "a.org.");
+        marked.metadata.uid = Some("uid-1".into());
+        let (name, value) = abandon_annotation(&key(1), &marked);
+        marked
+            .metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(name.clone(), value.clone());
+        assert!(abandoned(Some(&key(1)), &marked));
+        assert!(!abandoned(Some(&key(2)), &marked), "another key");
+        assert!(!abandoned(None, &marked), "no key");
+        // Copied onto a zone made again under the same name: another uid.
+        let mut again = marked.clone();
+        again.metadata.uid = Some("uid-2".into());
+        assert!(!abandoned(Some(&key(1)), &again));
+        let mut forged = zone("p1", "a-org", "a.org.");
+        forged.metadata.uid = Some("uid-1".into());
+        forged
+            .metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(name, "00".repeat(32));
+        assert!(!abandoned(Some(&key(1)), &forged));
+    }
 
     fn key(byte: u8) -> GrantKey {
         GrantKey::new(&[byte; KEY_LEN]).unwrap()

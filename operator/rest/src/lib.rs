@@ -178,6 +178,7 @@ pub fn router(api: Arc<Api>) -> Router {
             "/v2/zones/{zone_id}/tasks/export",
             post(tasks::create_export),
         )
+        .route("/v2/zones/{zone_id}/tasks/abandon", post(zones::abandon))
         .route("/v2/zones/tasks/exports", get(tasks::list_exports))
         .route(
             "/v2/zones/tasks/exports/{export_id}",

@@ -643,6 +643,38 @@ pub async fn update(
     ))
 }
 
+/// Central's checks before a zone goes (deleted or abandoned): shares
+/// (unless the caller deletes them too), then subzones; the shares to
+/// remove with it.
+fn refuse_delete(
+    api: &Api,
+    caller: &Caller,
+    zone: &Zone,
+) -> Result<Vec<Arc<designate_crd::ZoneShare>>, ApiError> {
+    let shares = crate::shares::of_zone(api, zone);
+    if !shares.is_empty() && !caller.delete_shares {
+        return Err(ApiError::new(
+            400,
+            "zone_is_shared",
+            "This zone is shared with other projects, please remove these shares before deletion or use the delete-shares modifier to override this warning.",
+        ));
+    }
+    let name = &zone.spec.name;
+    let has_children = api
+        .cache
+        .zones_at_or_below(name)
+        .iter()
+        .any(|z| !z.spec.name.eq_ignore_ascii_case(name));
+    if has_children {
+        return Err(ApiError::new(
+            400,
+            "zone_has_sub_zone",
+            "Please delete any subzones before deleting this zone",
+        ));
+    }
+    Ok(shares)
+}
+
 pub async fn delete(
     State(api): Shared,
     caller: Caller,
@@ -654,28 +686,7 @@ pub async fn delete(
         "delete_zone",
         &api.zone_target(&caller, &api.zone_view(zone.clone())),
     )?;
-    let name = &zone.spec.name;
-    let has_children = api
-        .cache
-        .zones_at_or_below(name)
-        .iter()
-        .any(|z| !z.spec.name.eq_ignore_ascii_case(name));
-    let shares = crate::shares::of_zone(&api, &zone);
-    if !shares.is_empty() && !caller.delete_shares {
-        return Err(ApiError::new(
-            400,
-            "zone_is_shared",
-            "This zone is shared with other projects, please remove these shares before deletion or use the delete-shares modifier to override this warning.",
-        ));
-    }
-    if has_children {
-        return Err(ApiError::new(
-            400,
-            "zone_has_sub_zone",
-            "Please delete any subzones before deleting this zone",
-        ));
-    }
-    for share in &shares {
+    for share in &refuse_delete(&api, &caller, &zone)? {
         crate::shares::remove(&api, share).await?;
     }
     // Gone at once (no finalizer) or going: either way Designate shows the
@@ -684,6 +695,42 @@ pub async fn delete(
     let view = api.zone_view(Arc::new(shown));
     let body = view.render(&base_url(&headers), &api.settings.central);
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+/// `POST /v2/zones/{zone_id}/tasks/abandon`: the zone is forgotten, and
+/// left on its nameservers. The controllers honour only an abandon the
+/// operator's key signed for this zone.
+pub async fn abandon(
+    State(api): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let zone = api.find_zone(&caller, &id)?;
+    caller.require(
+        "abandon_zone",
+        &api.zone_target(&caller, &api.zone_view(zone.clone())),
+    )?;
+    let shares = refuse_delete(&api, &caller, &zone)?;
+    let key = api
+        .settings
+        .grant_key
+        .as_ref()
+        .ok_or_else(|| ApiError::unknown("no grant key to sign an abandon with"))?;
+    let (mark, signature) = designate_crd::grant::abandon_annotation(key, &zone);
+    let marked = api
+        .cache
+        .zones
+        .patch(
+            &api.client,
+            &zone,
+            json!({ "metadata": { "annotations": { mark: signature } } }),
+        )
+        .await?;
+    for share in &shares {
+        crate::shares::remove(&api, share).await?;
+    }
+    api.cache.zones.delete(&api.client, &marked).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]
