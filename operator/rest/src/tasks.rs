@@ -402,14 +402,26 @@ fn show_task(
     type_: ZoneTaskType,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let (field, rule) = match type_ {
+    let check = match type_ {
         ZoneTaskType::Export => ("export_id", "get_zone_export"),
         ZoneTaskType::Import => ("import_id", "get_zone_import"),
     };
+    let view = checked_task(api, caller, type_, id, check)?;
+    Ok(axum::Json(view.render(&base_url(headers))).into_response())
+}
+
+/// A task by the id in a path, after Designate's checks: the id's form
+/// (`field`), then the policy (`rule`), then the task itself.
+fn checked_task(
+    api: &Api,
+    caller: &Caller,
+    type_: ZoneTaskType,
+    id: &str,
+    (field, rule): (&str, &str),
+) -> Result<TaskView, ApiError> {
     check_uuid(field, id)?;
     caller.require_own(rule)?;
-    let view = api.find_task(caller, type_, id)?;
-    Ok(axum::Json(view.render(&base_url(headers))).into_response())
+    api.find_task(caller, type_, id)
 }
 
 /// `GET /v2/zones/tasks/exports/{id}/export`: the zone file.
@@ -418,9 +430,13 @@ pub async fn export_file(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_uuid("export_id", &id)?;
-    caller.require_own("zone_export")?;
-    let view = api.find_task(&caller, ZoneTaskType::Export, &id)?;
+    let view = checked_task(
+        &api,
+        &caller,
+        ZoneTaskType::Export,
+        &id,
+        ("export_id", "zone_export"),
+    )?;
     if view.location().is_none() {
         return Err(ApiError::bad_request(
             "Zone can not be exported synchronously",
@@ -465,13 +481,11 @@ async fn delete_task(
     type_: ZoneTaskType,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let (field, rule) = match type_ {
+    let check = match type_ {
         ZoneTaskType::Export => ("zone_export_id", "delete_zone_export"),
         ZoneTaskType::Import => ("zone_import_id", "delete_zone_import"),
     };
-    check_uuid(field, id)?;
-    caller.require_own(rule)?;
-    let view = api.find_task(caller, type_, id)?;
+    let view = checked_task(api, caller, type_, id, check)?;
     api.cache.zone_tasks.delete(&api.client, &view.task).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
