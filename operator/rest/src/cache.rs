@@ -248,18 +248,26 @@ impl Cache {
 
     /// The zones shared with `project`.
     pub fn zones_shared_with(&self, project: &str) -> Vec<Arc<Zone>> {
-        let mut keys: Vec<String> = self
+        let mut zones: Vec<Arc<Zone>> = self
             .zone_shares
             .tree_prefixed(&format!("{project}/"))
             .iter()
             // A project id holding `/` must not reach another's shares.
             .filter(|share| share.spec.target_project_id == project)
-            .map(|share| zone_key(share.meta().namespace.as_deref(), &share.spec.zone_ref))
+            .filter_map(|share| self.zone_of_share(share))
             .collect();
-        keys.dedup();
-        keys.iter()
-            .filter_map(|key| self.zones.first_in_group(key))
-            .collect()
+        // Found in key order: two shares of one zone with one project
+        // (kubectl may make them) stand side by side.
+        zones.dedup_by(|a, b| a.metadata.uid == b.metadata.uid);
+        zones
+    }
+
+    /// The zone a share is of.
+    pub fn zone_of_share(&self, share: &ZoneShare) -> Option<Arc<Zone>> {
+        self.zones.first_in_group(&zone_key(
+            share.meta().namespace.as_deref(),
+            &share.spec.zone_ref,
+        ))
     }
 
     /// The zone a recordset belongs to.

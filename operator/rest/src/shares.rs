@@ -166,11 +166,7 @@ impl Api {
         let share = self.cache.zone_shares.get(id).ok_or_else(not_found)?;
         let zone = self
             .cache
-            .zones
-            .first_in_group(&zone_key(
-                share.metadata.namespace.as_deref(),
-                &share.spec.zone_ref,
-            ))
+            .zone_of_share(&share)
             .filter(|zone| zone.metadata.uid.as_deref() == Some(zone_id))
             .ok_or_else(not_found)?;
         let view = ShareView::new(self, share, &zone);

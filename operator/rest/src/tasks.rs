@@ -342,7 +342,9 @@ pub async fn create_export(
     let zone = api.zone_view(api.find_zone(&caller, &zone_id)?);
     caller.require("create_zone_export", &project_target(&zone.project))?;
     // The export size quota, at once rather than in a task that fails.
-    let size = api.recordsets_of(&zone).len() as u64;
+    // Counted without building a view of each (the managed SOA and NS too).
+    let size = (zone.managed(&api.settings.central).len()
+        + api.cache.recordsets_in(&zone.zone).len()) as u64;
     let cfg = crate::quotas::for_project(
         &api,
         std::borrow::Cow::Borrowed(&api.settings.central),
@@ -732,11 +734,13 @@ pub async fn create_import(
                 ..s
             });
             let view = api.task_view(Arc::new(shown));
-            let mut body = serde_json::to_value(view.render(&base)).map_err(ApiError::unknown)?;
+            let rendered = view.render(&base);
+            let location = rendered.links.self_.clone();
+            let mut body = serde_json::to_value(rendered).map_err(ApiError::unknown)?;
             body["version"] = json!(1);
             Ok((
                 StatusCode::ACCEPTED,
-                [(header::LOCATION, view.render(&base).links.self_)],
+                [(header::LOCATION, location)],
                 axum::Json(body),
             )
                 .into_response())
