@@ -28,6 +28,9 @@ pub enum Error {
     /// A pool target names a Secret that is not there.
     #[error("the pool target's Secret {namespace}/{name} is not found")]
     SecretNotFound { namespace: String, name: String },
+    /// A transfer's copy cannot be made: another object has its name.
+    #[error("{namespace}/{name} exists and is not the transferred object")]
+    TransferBlocked { namespace: String, name: String },
 }
 
 impl Error {
@@ -57,6 +60,7 @@ impl Error {
             Error::StillServed { .. } => "ZoneStillServed",
             Error::GrantKey(_) => "GrantKeyInvalid",
             Error::SecretNotFound { .. } => "SecretNotFound",
+            Error::TransferBlocked { .. } => "TransferBlocked",
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use designate_crd::grant::GrantKey;
 use designate_crd::{Recordset, Zone};
 use futures::{Stream, StreamExt, stream};
 use kube::Client;
@@ -148,6 +149,7 @@ impl RecordsetIndex {
 pub fn feed(
     index: Arc<RecordsetIndex>,
     client: &Client,
+    ids: Option<GrantKey>,
 ) -> impl Stream<Item = ObjectRef<Zone>> + Send + 'static {
     let mut relist = None;
     // The Recordset controller reports what cannot be decoded.
@@ -155,6 +157,7 @@ pub fn feed(
         client,
         watcher::Config::default().any_semantic(),
         Reporting::Log,
+        ids,
     )
     .filter_map(|event| async move {
         event

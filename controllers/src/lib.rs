@@ -24,6 +24,7 @@ mod quotas;
 pub mod recordset;
 mod rules;
 pub mod status;
+mod transfer;
 pub mod tsig;
 mod watch;
 mod watchdog;
@@ -34,7 +35,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use designate_crd::grant::GrantKey;
+use designate_crd::grant::{DesignateId, GrantKey};
 use designate_crd::{Blacklist, Pool, Tld, Zone};
 use designate_storage::Storage;
 use futures::{FutureExt, StreamExt};
@@ -299,7 +300,7 @@ impl Context {
         {
             let mut watches = self.watches.lock().expect("watches lock");
             for zone in &zones {
-                if let Some(watch) = watches.get_mut(&zone.uid().unwrap_or_default()) {
+                if let Some(watch) = watches.get_mut(&zone.designate_id()) {
                     watch.next_check = None;
                 }
             }
@@ -374,7 +375,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.shared();
-    let zone_controller = zone::controller(&client);
+    let zone_controller = zone::controller(&client, settings.grant_key.clone());
     let (pools, pool_writer) = reflector::store::<Pool>();
     let (tlds, tld_writer) = reflector::store::<Tld>();
     let (blacklists, blacklist_writer) = reflector::store::<Blacklist>();
@@ -406,7 +407,7 @@ pub async fn run(
     // A pool change replans the zones it serves.
     let pool_triggers = {
         let context = context.clone();
-        watch::watch::<Pool>(&client, watcher::Config::default(), Reporting::Log)
+        watch::watch::<Pool>(&client, watcher::Config::default(), Reporting::Log, None)
             .reflect(pool_writer)
             .touched_objects()
             .filter_map(|pool| async move { pool.ok() })
@@ -423,12 +424,13 @@ pub async fn run(
             futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
         }
     };
-    let tld_triggers = watch::watch::<Tld>(&client, watcher::Config::default(), reporting.clone())
-        .reflect(tld_writer)
-        .filter_map(|event| async move { rules_changed(event) })
-        .flat_map(waiting_zones(context.clone()));
+    let tld_triggers =
+        watch::watch::<Tld>(&client, watcher::Config::default(), reporting.clone(), None)
+            .reflect(tld_writer)
+            .filter_map(|event| async move { rules_changed(event) })
+            .flat_map(waiting_zones(context.clone()));
     let blacklist_triggers =
-        watch::watch::<Blacklist>(&client, watcher::Config::default(), reporting.clone())
+        watch::watch::<Blacklist>(&client, watcher::Config::default(), reporting.clone(), None)
             .reflect(blacklist_writer)
             .filter_map(|event| async move { rules_changed(event) })
             .flat_map(waiting_zones(context.clone()));
@@ -441,13 +443,17 @@ pub async fn run(
     // instead of 1.5 s, and every zone reconcile waits for that list.
     let (touched, touched_zones) = mpsc::unbounded_channel();
     let feeding = tokio::spawn(
-        index::feed(context.recordsets.clone(), &client)
-            .take_until(shutdown.clone())
-            .for_each(move |zone| {
-                // Fails only once the Zone controller stopped.
-                let _ = touched.send(zone);
-                futures::future::ready(())
-            }),
+        index::feed(
+            context.recordsets.clone(),
+            &client,
+            context.settings.grant_key.clone(),
+        )
+        .take_until(shutdown.clone())
+        .for_each(move |zone| {
+            // Fails only once the Zone controller stopped.
+            let _ = touched.send(zone);
+            futures::future::ready(())
+        }),
     );
 
     tokio::join!(
@@ -465,6 +471,7 @@ pub async fn run(
         ),
         recordset::run(context.clone(), shutdown.clone()),
         watchdog::run(context.clone(), shutdown.clone()),
+        transfer::run(context.clone(), shutdown.clone()),
         pool::run(context, shutdown),
     );
     // The feed ends with `shutdown` too.

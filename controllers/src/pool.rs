@@ -38,15 +38,19 @@ pub(crate) async fn run(
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    crate::watch::controller::<Pool>(&context.client, watcher::Config::default().any_semantic())
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                debug!(%error, "pool reconcile failed");
-            }
-        })
-        .await;
+    crate::watch::controller::<Pool>(
+        &context.client,
+        watcher::Config::default().any_semantic(),
+        None,
+    )
+    .graceful_shutdown_on(shutdown)
+    .run(reconcile, error_policy, context)
+    .for_each(|result| async move {
+        if let Err(error) = result {
+            debug!(%error, "pool reconcile failed");
+        }
+    })
+    .await;
 }
 
 #[instrument(skip_all, fields(pool = %pool.name_any()))]

@@ -187,6 +187,7 @@ pub(crate) fn triggers(
             client,
             watcher::Config::default(),
             crate::watch::Reporting::Report(client.clone()),
+            None,
         )
         .reflect(writers.quotas)
         .touched_objects()

@@ -26,6 +26,7 @@ pub(crate) async fn run(
     crate::watch::controller::<Recordset>(
         &context.client,
         watcher::Config::default().any_semantic(),
+        context.settings.grant_key.clone(),
     )
     .with_config(crate::controller_config())
     .graceful_shutdown_on(shutdown)
@@ -58,6 +59,9 @@ async fn reconcile(rs: Arc<Recordset>, ctx: Arc<Context>) -> Result<Action, Erro
 async fn mark_orphan(rs: &Recordset, ctx: &Context) -> Result<Outcome, Error> {
     let namespace = rs.namespace().ok_or(Error::MissingNamespace)?;
     crate::store_ready(&ctx.zones).await?;
+    if designate_crd::grant::in_transfer(&rs.metadata) {
+        return Ok(Outcome::Unchanged);
+    }
     let zone = ObjectRef::<Zone>::new(&rs.spec.zone_ref).within(&namespace);
     if ctx.zones.get(&zone).is_some() || rs.metadata.deletion_timestamp.is_some() {
         // The Zone controller owns this recordset's status.

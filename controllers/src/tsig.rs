@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use designate_crd::Zone;
+use designate_crd::grant::DesignateId;
 use designate_crd::{TSIG_SECRET_KEY, TsigKey, TsigScope};
 use designate_mdns::{KeyScope, PolicyHandle};
 use futures::stream::BoxStream;
@@ -106,6 +107,7 @@ impl Keyring {
                 &client,
                 watcher::Config::default().any_semantic(),
                 crate::watch::Reporting::Report(client.clone()),
+                None,
             ),
         )
         .map(|event| event.map(|_| ()));
@@ -208,7 +210,7 @@ pub(crate) fn triggers(
                 else {
                     return false;
                 };
-                let id = zone.uid().unwrap_or_default();
+                let id = zone.designate_id();
                 let key = context
                     .keyring
                     .zone_key(&id, &pool.uid().unwrap_or_default());

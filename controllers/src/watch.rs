@@ -8,8 +8,9 @@
 
 use std::fmt::Debug;
 
+use designate_crd::grant::{self, GrantKey};
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
-use futures::Stream;
+use futures::{Stream, TryStreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -39,10 +40,13 @@ pub(crate) enum Reporting {
 }
 
 /// Every object of kind `K` that `config` selects, decoded one by one.
+/// Kinds with Designate ids (Zone, Recordset) pass the grant key: an id
+/// annotation it did not sign is dropped here, for every reader after.
 pub(crate) fn watch<K>(
     client: &Client,
     config: Config,
     reporting: Reporting,
+    ids: Option<GrantKey>,
 ) -> impl Stream<Item = Result<Event<K>, watcher::Error>> + Send + 'static
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -52,18 +56,25 @@ where
         move || watcher::watcher(api.clone(), config.clone()).default_backoff(),
         move |bad: &Undecodable| report::<K>(bad, &reporting),
     )
+    .map_ok(move |event| {
+        event.modify(|object| {
+            if grant::drop_unsigned_id(ids.as_ref(), object) {
+                warn!(kind = %K::kind(&()), name = object.meta().name.as_deref().unwrap_or_default(), "an id annotation the operator did not sign is ignored");
+            }
+        })
+    })
 }
 
 /// A controller of `K` whose watch goes on past undecodable objects and
 /// reports them.
-pub(crate) fn controller<K>(client: &Client, config: Config) -> Controller<K>
+pub(crate) fn controller<K>(client: &Client, config: Config, ids: Option<GrantKey>) -> Controller<K>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
     let objects = reflector(
         writer,
-        watch(client, config, Reporting::Report(client.clone())),
+        watch(client, config, Reporting::Report(client.clone()), ids),
     )
     .applied_objects();
     Controller::for_stream(objects, reader)

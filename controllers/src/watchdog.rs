@@ -10,6 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use designate_crd::grant::DesignateId;
 use designate_crd::{ResourceStatus, Zone};
 use futures::FutureExt;
 use kube::ResourceExt;
@@ -50,10 +51,9 @@ pub(crate) async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()>) {
             let turn = turns.entry(name.clone()).or_default();
             let zone = &served[*turn % served.len()];
             *turn = turn.wrapping_add(1);
-            let key = ctx.keyring.zone_key(
-                &zone.uid().unwrap_or_default(),
-                &pool.uid().unwrap_or_default(),
-            );
+            let key = ctx
+                .keyring
+                .zone_key(&zone.designate_id(), &pool.uid().unwrap_or_default());
             let observations = PoolServers::new(&pool)
                 .signed_with(key)
                 .observe(&ctx, &zone.spec.name)

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
 use designate_central::{Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
+use designate_crd::grant::{self, DesignateId, GrantKey, Mark};
 use designate_crd::{
     NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction, ResourceStatus, Zone,
     ZoneStatus,
@@ -52,8 +53,8 @@ const SECRET_RECHECK: Duration = Duration::from_secs(5);
 /// Status writes in flight at once for one zone's recordsets.
 const STATUS_WRITES: usize = 16;
 
-pub(crate) fn controller(client: &Client) -> Controller<Zone> {
-    crate::watch::controller(client, watcher::Config::default().any_semantic())
+pub(crate) fn controller(client: &Client, ids: Option<GrantKey>) -> Controller<Zone> {
+    crate::watch::controller(client, watcher::Config::default().any_semantic(), ids)
         .with_config(crate::controller_config())
 }
 
@@ -76,10 +77,19 @@ pub(crate) async fn run(
 #[instrument(skip_all, fields(zone = %zone.name_any(), namespace = zone.namespace().unwrap_or_default()))]
 async fn reconcile(zone: Arc<Zone>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = zone.namespace().ok_or(Error::MissingNamespace)?;
+    // A transfer's copy waiting for its move to commit is not the zone yet.
+    if grant::in_transfer(&zone.metadata) && zone.metadata.deletion_timestamp.is_none() {
+        return Ok(Action::await_change());
+    }
+    let moved = grant::marked(ctx.settings.grant_key.as_ref(), &zone, Mark::Moved);
     let api = Api::<Zone>::namespaced(ctx.client.clone(), &namespace);
     let started = Instant::now();
     let result = finalizer(&api, ZONE_FINALIZER, zone, |event| async {
         let done = match event {
+            // Its copy in the accepting project is the zone now.
+            Event::Apply(_) | Event::Cleanup(_) if moved => {
+                Ok((Action::await_change(), Outcome::Unchanged))
+            }
             Event::Apply(zone) => apply(&api, &zone, &ctx).await,
             Event::Cleanup(zone) => cleanup(&zone, &ctx).await,
         };
@@ -130,10 +140,17 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         return Ok((requeue_settled(&observed, ctx), Outcome::Unchanged));
     }
 
-    let stored = match state {
+    let mut stored = match state {
         Some(_) => ctx.storage.load_zone(&observed.zone.id).await?,
         None => None,
     };
+    // A zone that kept its id through a transfer (a signed id, checked on
+    // the way in) changed project: Central refuses that of any other.
+    if let Some(stored) = &mut stored
+        && zone.annotations().contains_key(grant::ID_ANNOTATION)
+    {
+        stored.zone.project.clone_from(&observed.zone.project);
+    }
     let related: Vec<ZoneOwner> = ctx
         .storage
         .related_zones(&observed.zone.name)
@@ -480,7 +497,7 @@ async fn write_statuses(
         // the next reconcile, and storage tells each serial's status once.
         if let (Some(serial), Some(notice)) = (zone_serial, status_notice(&desired, plan)) {
             ctx.storage
-                .note_zone_status(&zone.uid().unwrap_or_default(), serial, notice)
+                .note_zone_status(&zone.designate_id(), serial, notice)
                 .await?;
         }
         ctx.write_status(CONTROLLER, api, &zone.name_any(), &desired)
@@ -500,7 +517,7 @@ async fn write_statuses(
         .recordsets
         .iter()
         .filter_map(|rs| {
-            let id = rs.uid().unwrap_or_default();
+            let id = rs.designate_id();
             let serial = published.and_then(|p| p.rrset_serials.get(&id).copied());
             let outcome = match (plan.recordset_errors.get(&id), serial, zone_serial) {
                 (Some(refusal), serial, _) => RecordsetOutcome::Refused { refusal, serial },
@@ -570,7 +587,7 @@ fn status_notice(desired: &ZoneStatus, plan: &Plan) -> Option<ZoneStatusNotice> 
 }
 
 async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
-    let id = zone.uid().unwrap_or_default();
+    let id = zone.designate_id();
     // Off every backend first; the finalizer holds the zone until then.
     let pool = ctx.pools.get(&ObjectRef::new(Context::pool_name(zone)));
     // An admin's abandon leaves the zone on its nameservers (Designate's).
@@ -627,7 +644,7 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
 /// Takes the zone off the pool's targets and checks no nameserver serves
 /// it any more.
 async fn unprovision(ctx: &Context, zone: &Zone, pool: &Pool) -> Result<(), Error> {
-    let id = zone.uid().unwrap_or_default();
+    let id = zone.designate_id();
     let key = ctx.keyring.zone_key(&id, &pool.uid().unwrap_or_default());
     let servers = PoolServers::new(pool).signed_with(key);
     servers.unprovision(ctx, &zone.spec.name).await?;

@@ -20,7 +20,7 @@ use std::process::Command;
 
 use designate_e2e::{BindBacked, workspace_root};
 
-const CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.(test_unauthed|test_zones|test_recordset|test_recordset_validation|test_designate_limits|test_enabled_api_version|test_tld|test_blacklists|test_quotas|test_service_statuses|test_pool|test_shared_zones|test_zones_exports|test_zones_imports|test_zone_tasks)\.";
+const CLASSES: &str = r"^designate_tempest_plugin\.tests\.api\.v2\.(test_unauthed|test_zones|test_recordset|test_recordset_validation|test_designate_limits|test_enabled_api_version|test_tld|test_blacklists|test_quotas|test_service_statuses|test_pool|test_shared_zones|test_zones_exports|test_zones_imports|test_zone_tasks|test_transfer_request|test_transfer_accepts)\.";
 
 /// Run after `CLASSES`, alone: these tests put POOL-scoped TSIG keys on the
 /// default pool, and while such a key exists MiniDNS refuses unsigned

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use designate_central::Privileges;
+use kube::Resource;
+use kube::api::ObjectMeta;
 use ring::hmac;
 
 use crate::Zone;
@@ -188,34 +190,171 @@ pub fn verified(key: Option<&GrantKey>, zone: &Zone) -> (Privileges, Option<Refu
 /// would leave it served) nor copy the mark onto another.
 pub const ABANDON_ANNOTATION: &str = "designate.openstack.org/abandon-signature";
 
-/// What an abandon mark signs (a privileges text never reads `abandon`).
-fn abandon_message(zone: &Zone) -> Vec<u8> {
-    message(
-        zone.metadata.namespace.as_deref().unwrap_or_default(),
-        zone.metadata.name.as_deref().unwrap_or_default(),
-        zone.metadata.uid.as_deref().unwrap_or_default(),
-        "abandon",
-    )
+/// A Zone whose transfer to another project committed: its copy there is
+/// the zone now (same id, same published data), so this object is hidden,
+/// left alone by the controllers and deleted without touching nameservers
+/// or storage. Signed and bound to the uid like [`ABANDON_ANNOTATION`].
+pub const MOVED_ANNOTATION: &str = "designate.openstack.org/moved-signature";
+
+/// On the copies a transfer makes in the accepting namespace (value: the
+/// accept's name) until the move commits: hidden from the REST API and left
+/// alone by the controllers. Not signed: it only ever hides an object.
+pub const TRANSFER_ANNOTATION: &str = "designate.openstack.org/transfer";
+
+/// The Designate id of a Zone or Recordset that keeps an id it had before
+/// a move (a transfer to another project); the uid otherwise.
+pub const ID_ANNOTATION: &str = "designate.openstack.org/id";
+
+/// Hex HMAC-SHA256 over (kind, namespace, name, [`ID_ANNOTATION`]): an id
+/// holds only where the operator wrote it.
+pub const ID_SIGNATURE_ANNOTATION: &str = "designate.openstack.org/id-signature";
+
+/// The marks a zone's deletion may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Abandon,
+    Moved,
 }
 
-/// The annotation that marks `zone` abandoned.
-pub fn abandon_annotation(key: &GrantKey, zone: &Zone) -> (String, String) {
-    let tag = hmac::sign(&key.0, &abandon_message(zone));
-    (ABANDON_ANNOTATION.to_string(), hex(tag.as_ref()))
+impl Mark {
+    const fn annotation(self) -> &'static str {
+        match self {
+            Self::Abandon => ABANDON_ANNOTATION,
+            Self::Moved => MOVED_ANNOTATION,
+        }
+    }
+
+    /// What the mark signs (a privileges text never reads these words).
+    fn message(self, zone: &Zone) -> Vec<u8> {
+        message(
+            zone.metadata.namespace.as_deref().unwrap_or_default(),
+            zone.metadata.name.as_deref().unwrap_or_default(),
+            zone.metadata.uid.as_deref().unwrap_or_default(),
+            match self {
+                Self::Abandon => "abandon",
+                Self::Moved => "moved",
+            },
+        )
+    }
 }
 
-/// Whether `zone` carries a valid abandon mark.
-pub fn abandoned(key: Option<&GrantKey>, zone: &Zone) -> bool {
+/// The annotation that puts `mark` on `zone`.
+pub fn mark_annotation(key: &GrantKey, zone: &Zone, mark: Mark) -> (String, String) {
+    let tag = hmac::sign(&key.0, &mark.message(zone));
+    (mark.annotation().to_string(), hex(tag.as_ref()))
+}
+
+/// Whether `zone` carries a valid `mark`.
+pub fn marked(key: Option<&GrantKey>, zone: &Zone, mark: Mark) -> bool {
     let tag = zone
         .metadata
         .annotations
         .as_ref()
-        .and_then(|a| a.get(ABANDON_ANNOTATION))
+        .and_then(|a| a.get(mark.annotation()))
         .and_then(|s| unhex(s));
     match (key, tag) {
-        (Some(key), Some(tag)) => hmac::verify(&key.0, &abandon_message(zone), &tag).is_ok(),
+        (Some(key), Some(tag)) => hmac::verify(&key.0, &mark.message(zone), &tag).is_ok(),
         _ => false,
     }
+}
+
+/// The annotation that marks `zone` abandoned.
+pub fn abandon_annotation(key: &GrantKey, zone: &Zone) -> (String, String) {
+    mark_annotation(key, zone, Mark::Abandon)
+}
+
+/// Whether `zone` carries a valid abandon mark.
+pub fn abandoned(key: Option<&GrantKey>, zone: &Zone) -> bool {
+    marked(key, zone, Mark::Abandon)
+}
+
+/// Whether a transfer's copy waits for its move to commit.
+pub fn in_transfer(meta: &ObjectMeta) -> bool {
+    meta.annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(TRANSFER_ANNOTATION))
+}
+
+fn id_message(kind: &str, namespace: &str, name: &str, id: &str) -> Vec<u8> {
+    message(namespace, name, id, &format!("id:{kind}"))
+}
+
+/// The annotations that give the `kind` object `namespace/name` the
+/// Designate id `id`.
+pub fn id_annotations(
+    key: &GrantKey,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    id: &str,
+) -> [(String, String); 2] {
+    let tag = hmac::sign(&key.0, &id_message(kind, namespace, name, id));
+    [
+        (ID_ANNOTATION.to_string(), id.to_string()),
+        (ID_SIGNATURE_ANNOTATION.to_string(), hex(tag.as_ref())),
+    ]
+}
+
+/// Drops an id annotation the operator did not sign for this object (a
+/// kubectl user's, or one copied from elsewhere), so that every reader
+/// downstream may take [`DesignateId::designate_id`] as it is. True when
+/// one was dropped.
+pub fn drop_unsigned_id<K: Resource<DynamicType = ()>>(
+    key: Option<&GrantKey>,
+    object: &mut K,
+) -> bool {
+    let kind = K::kind(&());
+    let meta = object.meta_mut();
+    let Some(annotations) = meta.annotations.as_mut() else {
+        return false;
+    };
+    let Some(id) = annotations.get(ID_ANNOTATION) else {
+        return false;
+    };
+    let valid = match (
+        key,
+        annotations
+            .get(ID_SIGNATURE_ANNOTATION)
+            .and_then(|s| unhex(s)),
+    ) {
+        (Some(key), Some(tag)) => {
+            let signed = id_message(
+                &kind,
+                meta.namespace.as_deref().unwrap_or_default(),
+                meta.name.as_deref().unwrap_or_default(),
+                id,
+            );
+            hmac::verify(&key.0, &signed, &tag).is_ok()
+        }
+        _ => false,
+    };
+    if !valid {
+        annotations.remove(ID_ANNOTATION);
+        annotations.remove(ID_SIGNATURE_ANNOTATION);
+    }
+    !valid
+}
+
+/// The id Designate knows an object by.
+pub trait DesignateId {
+    fn designate_id(&self) -> String;
+}
+
+impl<K: Resource> DesignateId for K {
+    /// [`ID_ANNOTATION`] when the object has one (checked on the way in by
+    /// [`drop_unsigned_id`]), else the uid.
+    fn designate_id(&self) -> String {
+        id_of(self.meta()).to_owned()
+    }
+}
+
+/// [`DesignateId::designate_id`] from an object's metadata.
+pub fn id_of(meta: &ObjectMeta) -> &str {
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(ID_ANNOTATION))
+        .or(meta.uid.as_ref())
+        .map_or("", String::as_str)
 }
 
 #[cfg(test)]

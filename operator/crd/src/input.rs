@@ -4,13 +4,15 @@
 use designate_central::{NsRecord, RecordsetInput, ZoneInput, ZoneKind};
 use kube::ResourceExt;
 
+use crate::grant::DesignateId;
+
 use crate::{Pool, Recordset, Zone, ZoneType};
 
 impl Zone {
     /// The zone as Central sees it: its project is its namespace.
     pub fn to_input(&self) -> ZoneInput {
         ZoneInput {
-            id: self.uid().unwrap_or_default(),
+            id: self.designate_id(),
             project: self.namespace().unwrap_or_default(),
             name: self.spec.name.clone(),
             email: self.spec.email.clone(),
@@ -28,7 +30,7 @@ impl Zone {
 impl Recordset {
     pub fn to_input(&self) -> RecordsetInput {
         RecordsetInput {
-            id: self.uid().unwrap_or_default(),
+            id: self.designate_id(),
             name: self.spec.name.clone(),
             type_: self.spec.type_.clone(),
             ttl: self.spec.ttl.map(i64::from),

@@ -4,6 +4,7 @@
 
 use designate_crd::{
     Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare, ZoneTask,
+    ZoneTransferAccept, ZoneTransferRequest,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -330,7 +331,7 @@ fn decodes<K: DeserializeOwned>(value: Value) -> Result<(), String> {
 /// each enum value) decodes into the Rust type: the operator can hold it.
 #[test]
 fn what_the_schema_admits_the_rust_types_decode() {
-    let decode: [(&str, Decode); 10] = [
+    let decode: [(&str, Decode); 12] = [
         ("zones", decodes::<Zone>),
         ("recordsets", decodes::<Recordset>),
         ("pools", decodes::<Pool>),
@@ -341,6 +342,8 @@ fn what_the_schema_admits_the_rust_types_decode() {
         ("floatingips", decodes::<FloatingIp>),
         ("zoneshares", decodes::<ZoneShare>),
         ("zonetasks", decodes::<ZoneTask>),
+        ("zonetransferrequests", decodes::<ZoneTransferRequest>),
+        ("zonetransferaccepts", decodes::<ZoneTransferAccept>),
     ];
     let schemas = schemas();
     assert_eq!(schemas.len(), decode.len());

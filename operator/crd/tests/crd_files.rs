@@ -72,6 +72,8 @@ fn files_are_named_after_the_crds_and_carry_the_header() {
             "floatingips.designate.openstack.org.yaml",
             "zoneshares.designate.openstack.org.yaml",
             "zonetasks.designate.openstack.org.yaml",
+            "zonetransferrequests.designate.openstack.org.yaml",
+            "zonetransferaccepts.designate.openstack.org.yaml",
         ]
     );
     for (name, yaml) in designate_crd::crd_files() {

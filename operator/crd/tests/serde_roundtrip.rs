@@ -304,11 +304,11 @@ fn resource_identity() {
 
     let crds = designate_crd::crds();
     let scopes: Vec<&str> = crds.iter().map(|crd| crd.spec.scope.as_str()).collect();
-    // Zone, Recordset, ZoneShare and ZoneTask (the last two) belong to a
-    // project; the other kinds are the operator's.
-    let (operators, projects) = scopes[2..].split_at(scopes.len() - 4);
+    // Zone, Recordset, ZoneShare, ZoneTask and the transfer kinds (the last
+    // four) belong to a project; the other kinds are the operator's.
+    let (operators, projects) = scopes[2..].split_at(scopes.len() - 6);
     assert_eq!(scopes[..2], ["Namespaced", "Namespaced"]);
-    assert_eq!(projects, ["Namespaced", "Namespaced"]);
+    assert_eq!(projects, ["Namespaced"; 4]);
     assert!(operators.iter().all(|s| *s == "Cluster"), "{scopes:?}");
     for crd in &crds {
         assert_eq!(
@@ -323,7 +323,15 @@ fn resource_identity() {
             .is_some_and(|s| s.status.is_some());
         assert_eq!(
             has_status,
-            ["Zone", "Recordset", "Pool", "ZoneTask"].contains(&crd.spec.names.kind.as_str()),
+            [
+                "Zone",
+                "Recordset",
+                "Pool",
+                "ZoneTask",
+                "ZoneTransferRequest",
+                "ZoneTransferAccept"
+            ]
+            .contains(&crd.spec.names.kind.as_str()),
             "{}",
             crd.spec.names.kind
         );

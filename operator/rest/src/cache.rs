@@ -9,10 +9,11 @@ use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use designate_crd::grant::{self, GrantKey, Mark};
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
 use designate_crd::{
     Blacklist, FloatingIp, Pool, Quota, Recordset, Tld, TsigKey, Zone, ZoneShare, ZoneTask,
-    ZoneType,
+    ZoneTransferAccept, ZoneTransferRequest, ZoneType,
 };
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
@@ -64,6 +65,10 @@ pub struct Cache {
     pub zone_shares: Mirror<ZoneShare>,
     /// Zone exports and imports, in their projects' namespaces.
     pub zone_tasks: Mirror<ZoneTask>,
+    /// Zone transfer requests, in their zones' namespaces.
+    pub transfer_requests: Mirror<ZoneTransferRequest>,
+    /// Zone transfer accepts, in the accepting projects' namespaces.
+    pub transfer_accepts: Mirror<ZoneTransferAccept>,
     recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
 }
 
@@ -74,7 +79,11 @@ type CountedAt = ((u64, u64), usize);
 impl Cache {
     /// Starts the watches and waits for their first lists; `namespace` is
     /// the operator's, where services heartbeat.
-    pub async fn start(client: &Client, namespace: &str) -> Result<Self, Error> {
+    pub async fn start(
+        client: &Client,
+        namespace: &str,
+        key: Option<GrantKey>,
+    ) -> Result<Self, Error> {
         let cache = Self {
             zones: Mirror::start(
                 Api::all(client.clone()),
@@ -85,7 +94,11 @@ impl Cache {
                     listed: |_: &Zone| true,
                     aliases: managed_recordset_ids,
                     tree_name: |z: &Zone| Some(reversed_name(&z.spec.name)),
+                    hidden: |z: &Zone, key| {
+                        grant::in_transfer(&z.metadata) || grant::marked(key, z, Mark::Moved)
+                    },
                 },
+                key.clone(),
             ),
             recordsets: Mirror::start(
                 Api::all(client.clone()),
@@ -98,9 +111,16 @@ impl Cache {
                     listed: |rs: &Recordset| rs.metadata.deletion_timestamp.is_none(),
                     aliases: |_: &Recordset| Vec::new(),
                     tree_name: |_: &Recordset| None,
+                    hidden: |rs: &Recordset, _| grant::in_transfer(&rs.metadata),
                 },
+                key.clone(),
             ),
-            pools: Mirror::start(Api::all(client.clone()), "pools", Index::by_name()),
+            pools: Mirror::start(
+                Api::all(client.clone()),
+                "pools",
+                Index::by_name(),
+                key.clone(),
+            ),
             tlds: Mirror::start(
                 Api::all(client.clone()),
                 "tlds",
@@ -110,6 +130,7 @@ impl Cache {
                     tree_name: |tld: &Tld| Some(tld.spec.name.to_ascii_lowercase()),
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
             blacklists: Mirror::start(
                 Api::all(client.clone()),
@@ -120,6 +141,7 @@ impl Cache {
                     tree_name: |b: &Blacklist| Some(b.spec.pattern.to_lowercase()),
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
             namespaces: Mirror::start(
                 Api::all(client.clone()),
@@ -131,12 +153,14 @@ impl Cache {
                     },
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
             leases: Mirror::start_with(
                 Api::namespaced(client.clone(), namespace),
                 "leases",
                 Index::by_name(),
                 watcher::Config::default().labels(crate::service_statuses::SERVICE_LABEL),
+                key.clone(),
             ),
             tsigkeys: Mirror::start(
                 Api::all(client.clone()),
@@ -146,12 +170,14 @@ impl Cache {
                     tree_name: |key: &TsigKey| Some(key.spec.name.to_ascii_lowercase()),
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
             tsig_secrets: Mirror::start_with(
                 Api::namespaced(client.clone(), namespace),
                 "secrets",
                 Index::by_name(),
                 watcher::Config::default().labels(crate::tsigkeys::SECRET_LABEL),
+                key.clone(),
             ),
             quotas: Mirror::start(
                 Api::all(client.clone()),
@@ -160,6 +186,7 @@ impl Cache {
                     tree_name: |quota: &Quota| Some(quota.spec.project_id.clone()),
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
             floating_ips: Mirror::start(
                 Api::all(client.clone()),
@@ -169,6 +196,7 @@ impl Cache {
                     tree_name: |fip: &FloatingIp| Some(fip.spec.key()),
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
             zone_shares: Mirror::start(
                 Api::all(client.clone()),
@@ -186,8 +214,26 @@ impl Cache {
                     },
                     ..Index::by_name()
                 },
+                key.clone(),
             ),
-            zone_tasks: Mirror::start(Api::all(client.clone()), "zonetasks", Index::by_name()),
+            zone_tasks: Mirror::start(
+                Api::all(client.clone()),
+                "zonetasks",
+                Index::by_name(),
+                key.clone(),
+            ),
+            transfer_requests: Mirror::start(
+                Api::all(client.clone()),
+                "zonetransferrequests",
+                Index::by_name(),
+                key.clone(),
+            ),
+            transfer_accepts: Mirror::start(
+                Api::all(client.clone()),
+                "zonetransferaccepts",
+                Index::by_name(),
+                key.clone(),
+            ),
             recordset_totals: Arc::default(),
         };
         cache.zones.ready().await?;
@@ -203,6 +249,8 @@ impl Cache {
         cache.floating_ips.ready().await?;
         cache.zone_shares.ready().await?;
         cache.zone_tasks.ready().await?;
+        cache.transfer_requests.ready().await?;
+        cache.transfer_accepts.ready().await?;
         Ok(cache)
     }
 }
@@ -342,10 +390,10 @@ fn managed_recordset_ids(zone: &Zone) -> Vec<String> {
     if zone.spec.type_ == ZoneType::Secondary {
         return Vec::new();
     }
-    let uid = zone.uid().unwrap_or_default();
+    let id = grant::id_of(zone.meta());
     MANAGED_TYPES
         .iter()
-        .map(|type_| designate_central::managed::managed_rrset_id(&uid, type_))
+        .map(|type_| designate_central::managed::managed_rrset_id(id, type_))
         .collect()
 }
 
@@ -363,6 +411,10 @@ pub struct Index<K> {
     /// A name kept in order, so that the listed objects under a prefix are
     /// found by a range (a zone's DNS name with its labels reversed).
     pub tree_name: fn(&K) -> Option<String>,
+    /// Objects the API does not show at all (a transfer's copies before
+    /// their move commits, the zone left behind after); the grant key
+    /// checks the marks that must be signed.
+    pub hidden: fn(&K, Option<&GrantKey>) -> bool,
 }
 
 impl<K: Resource> Index<K> {
@@ -372,6 +424,7 @@ impl<K: Resource> Index<K> {
             listed: |_| true,
             aliases: |_| Vec::new(),
             tree_name: |_| None,
+            hidden: |_, _| false,
         }
     }
 }
@@ -383,10 +436,7 @@ pub type OrderKey = (i64, Arc<str>);
 /// An object's creation order key.
 pub fn order_key<K: Resource>(object: &K) -> OrderKey {
     let meta = object.meta();
-    (
-        created_micros(meta),
-        Arc::from(meta.uid.as_deref().unwrap_or_default()),
-    )
+    (created_micros(meta), Arc::from(grant::id_of(meta)))
 }
 
 /// `created_at` in microseconds; none sorts first, as MySQL's NULL.
@@ -474,7 +524,8 @@ impl Ordered {
 }
 
 struct State<K> {
-    by_uid: HashMap<String, Arc<K>>,
+    /// By Designate id: the uid, or the id an object kept through a move.
+    by_id: HashMap<String, Arc<K>>,
     groups: HashMap<String, BTreeSet<String>>,
     /// Alias to its object's uid and the alias's position among the
     /// object's aliases.
@@ -485,6 +536,7 @@ struct State<K> {
     order: Ordered,
     alias_order: Ordered,
     index: Index<K>,
+    grant_key: Option<GrantKey>,
     /// The objects of a relist being received (`Init` .. `InitDone`).
     relist: Option<Vec<K>>,
     ready: bool,
@@ -492,9 +544,14 @@ struct State<K> {
 
 impl<K: Resource> State<K> {
     fn insert(&mut self, mut object: K) {
-        let Some(uid) = object.meta().uid.clone() else {
+        if object.meta().uid.is_none() {
             return;
-        };
+        }
+        if (self.index.hidden)(&object, self.grant_key.as_ref()) {
+            self.remove_object(&object);
+            return;
+        }
+        let uid = grant::id_of(object.meta()).to_owned();
         // Never read here, and a real API server's are the bulk of small
         // objects.
         object.meta_mut().managed_fields = None;
@@ -519,11 +576,25 @@ impl<K: Resource> State<K> {
             }
             self.order.insert(namespace, key);
         }
-        self.by_uid.insert(uid, Arc::new(object));
+        self.by_id.insert(uid, Arc::new(object));
+    }
+
+    /// Removes what the mirror holds under `object`'s id if it is this very
+    /// object: a transfer's source and copy share an id, and the event of
+    /// one must not remove the other.
+    fn remove_object(&mut self, object: &K) {
+        let id = grant::id_of(object.meta()).to_owned();
+        if self
+            .by_id
+            .get(&id)
+            .is_some_and(|held| held.meta().uid == object.meta().uid)
+        {
+            self.remove(&id);
+        }
     }
 
     fn remove(&mut self, uid: &str) {
-        let Some(old) = self.by_uid.remove(uid) else {
+        let Some(old) = self.by_id.remove(uid) else {
             return;
         };
         let namespace = old.meta().namespace.as_deref().unwrap_or_default();
@@ -557,15 +628,11 @@ impl<K: Resource> State<K> {
     fn apply(&mut self, event: Event<K>) {
         match event {
             Event::Apply(object) => self.insert(object),
-            Event::Delete(object) => {
-                if let Some(uid) = object.meta().uid.as_deref() {
-                    self.remove(uid);
-                }
-            }
+            Event::Delete(object) => self.remove_object(&object),
             Event::Init => self.relist = Some(Vec::new()),
             Event::InitApply(object) => self.relist.get_or_insert_default().push(object),
             Event::InitDone => {
-                self.by_uid.clear();
+                self.by_id.clear();
                 self.groups.clear();
                 self.tree.clear();
                 self.aliases.clear();
@@ -584,8 +651,13 @@ impl<K> Mirror<K>
 where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
 {
-    fn start(api: Api<Lenient<K>>, kind: &'static str, index: Index<K>) -> Self {
-        Self::start_with(api, kind, index, watcher::Config::default())
+    fn start(
+        api: Api<Lenient<K>>,
+        kind: &'static str,
+        index: Index<K>,
+        grant_key: Option<GrantKey>,
+    ) -> Self {
+        Self::start_with(api, kind, index, watcher::Config::default(), grant_key)
     }
 
     /// A mirror of the objects `config` selects; those the types cannot
@@ -595,15 +667,17 @@ where
         kind: &'static str,
         index: Index<K>,
         config: watcher::Config,
+        grant_key: Option<GrantKey>,
     ) -> Self {
         let state = Arc::new(RwLock::new(State {
-            by_uid: HashMap::default(),
+            by_id: HashMap::default(),
             groups: HashMap::default(),
             tree: BTreeMap::new(),
             aliases: HashMap::default(),
             order: Ordered::default(),
             alias_order: Ordered::default(),
             index,
+            grant_key: grant_key.clone(),
             relist: None,
             ready: false,
         }));
@@ -621,6 +695,10 @@ where
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {
+                        // An id the operator did not sign is no id.
+                        let event = event.modify(|object| {
+                            grant::drop_unsigned_id(grant_key.as_ref(), object);
+                        });
                         writer.write().expect("cache lock").apply(event);
                         tx.send_modify(|n| *n += 1);
                     }
@@ -657,7 +735,7 @@ impl<K: Resource> Mirror<K> {
     pub fn first_in_group(&self, key: &str) -> Option<Arc<K>> {
         let state = self.state.read().expect("cache lock");
         let uid = state.groups.get(key)?.first()?;
-        state.by_uid.get(uid).cloned()
+        state.by_id.get(uid).cloned()
     }
 
     /// The listed objects whose tree name starts with `prefix`.
@@ -668,7 +746,7 @@ impl<K: Resource> Mirror<K> {
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
             .flat_map(|(_, uids)| uids)
-            .filter_map(|uid| state.by_uid.get(uid).cloned())
+            .filter_map(|uid| state.by_id.get(uid).cloned())
             .collect()
     }
 
@@ -680,7 +758,7 @@ impl<K: Resource> Mirror<K> {
             .get(name)
             .into_iter()
             .flatten()
-            .filter_map(|uid| state.by_uid.get(uid).cloned())
+            .filter_map(|uid| state.by_id.get(uid).cloned())
             .collect()
     }
 
@@ -697,7 +775,7 @@ impl<K: Resource> Mirror<K> {
         self.state
             .read()
             .expect("cache lock")
-            .by_uid
+            .by_id
             .get(uid)
             .cloned()
     }
@@ -707,7 +785,7 @@ impl<K: Resource> Mirror<K> {
         self.state
             .read()
             .expect("cache lock")
-            .by_uid
+            .by_id
             .values()
             .cloned()
             .collect()
@@ -717,7 +795,7 @@ impl<K: Resource> Mirror<K> {
     pub fn by_alias(&self, alias: &str) -> Option<Arc<K>> {
         let state = self.state.read().expect("cache lock");
         let (uid, _) = state.aliases.get(alias)?;
-        state.by_uid.get(uid).cloned()
+        state.by_id.get(uid).cloned()
     }
 
     /// How many listed objects a namespace holds (all namespaces: `None`).
@@ -750,7 +828,7 @@ impl<K: Resource> Mirror<K> {
     ) {
         let state = self.state.read().expect("cache lock");
         for key in state.order.range(namespace, start, descending) {
-            if let Some(object) = state.by_uid.get(key.1.as_ref())
+            if let Some(object) = state.by_id.get(key.1.as_ref())
                 && visit(key, object).is_break()
             {
                 return;
@@ -771,7 +849,7 @@ impl<K: Resource> Mirror<K> {
         let state = self.state.read().expect("cache lock");
         for key in state.alias_order.range(namespace, start, descending) {
             if let Some((uid, at)) = state.aliases.get(key.1.as_ref())
-                && let Some(object) = state.by_uid.get(uid)
+                && let Some(object) = state.by_id.get(uid)
                 && visit(key, object, *at).is_break()
             {
                 return;
@@ -789,7 +867,7 @@ impl<K: Resource> Mirror<K> {
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|uid| state.by_uid.get(uid).cloned())
+            .filter_map(|uid| state.by_id.get(uid).cloned())
             .collect()
     }
 
@@ -817,9 +895,20 @@ impl<K: Resource> Mirror<K> {
     /// Waits until `seen` holds of the resource version the mirror has of
     /// `uid` (`None`: not held). Gives up quietly after a while: the answer
     /// is right, only a read that follows at once could miss the write.
+    /// Waits until the object of `id` is there and `done` with it; the
+    /// caller bounds the wait.
+    pub async fn wait_for_state(&self, id: &str, done: impl Fn(&K) -> bool) {
+        let mut changed = self.changed.clone();
+        while !self.get(id).is_some_and(|object| done(&object)) {
+            if changed.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     async fn wait_until(&self, uid: &str, seen: impl Fn(Option<u64>) -> bool) {
         let held = |state: &State<K>| {
-            state.by_uid.get(uid).map(|object| {
+            state.by_id.get(uid).map(|object| {
                 rv_number(
                     object
                         .meta()
@@ -874,7 +963,7 @@ where
         };
         let made = Self::api(client, object).create(&params, object).await?;
         self.wait_for(
-            &made.meta().uid.clone().unwrap_or_default(),
+            grant::id_of(made.meta()),
             made.meta().resource_version.as_deref(),
         )
         .await;
@@ -918,7 +1007,7 @@ where
             .patch(&name, &params, &patch)
             .await?;
         self.wait_for(
-            &patched.meta().uid.clone().unwrap_or_default(),
+            grant::id_of(patched.meta()),
             patched.meta().resource_version.as_deref(),
         )
         .await;
@@ -937,7 +1026,7 @@ where
             Err(kube::Error::Api(e)) if e.code == 404 => None,
             Err(error) => return Err(error),
         };
-        let uid = object.meta().uid.clone().unwrap_or_default();
+        let uid = grant::id_of(object.meta()).to_owned();
         let version = deleting
             .as_ref()
             .and_then(|o| o.meta().resource_version.clone());

@@ -34,6 +34,7 @@ pub mod shares;
 pub mod tasks;
 pub mod tenancy;
 pub mod tlds;
+pub mod transfers;
 pub mod tsigkeys;
 pub mod zones;
 
@@ -113,7 +114,7 @@ impl Api {
         policy: Policy,
         metrics: Arc<metrics::Metrics>,
     ) -> Result<Arc<Self>, Error> {
-        let cache = Cache::start(&client, &settings.namespace).await?;
+        let cache = Cache::start(&client, &settings.namespace, settings.grant_key.clone()).await?;
         let api = Arc::new(Self {
             tenancy: Tenancy::new(settings.empty_namespace_grace),
             client,
@@ -195,6 +196,28 @@ pub fn router(api: Arc<Api>) -> Router {
         .route(
             "/v2/zones/tasks/imports/{import_id}",
             get(tasks::show_import).delete(tasks::delete_import),
+        )
+        .route(
+            "/v2/zones/{zone_id}/tasks/transfer_requests",
+            post(transfers::create_request),
+        )
+        .route(
+            "/v2/zones/tasks/transfer_requests",
+            get(transfers::list_requests),
+        )
+        .route(
+            "/v2/zones/tasks/transfer_requests/{request_id}",
+            get(transfers::show_request)
+                .patch(transfers::update_request)
+                .delete(transfers::delete_request),
+        )
+        .route(
+            "/v2/zones/tasks/transfer_accepts",
+            get(transfers::list_accepts).post(transfers::create_accept),
+        )
+        .route(
+            "/v2/zones/tasks/transfer_accepts/{accept_id}",
+            get(transfers::show_accept),
         )
         .route("/v2/recordsets", get(recordsets::list_all))
         .route("/v2/recordsets/{recordset_id}", get(recordsets::locate))

@@ -95,6 +95,11 @@ pub const TASKS: Collection = Collection {
     filters: &["status", "message", "zone_id"],
 };
 
+pub const TRANSFERS: Collection = Collection {
+    sort_keys: &["created_at", "id", "updated_at"],
+    filters: &["status"],
+};
+
 pub const TLDS: Collection = Collection {
     sort_keys: &["created_at", "id", "updated_at", "name"],
     filters: &["name"],

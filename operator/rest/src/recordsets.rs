@@ -1,5 +1,6 @@
 //! `/v2/zones/{zone_id}/recordsets` and `/v2/recordsets`.
 
+use designate_crd::grant::DesignateId;
 use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -380,7 +381,7 @@ pub async fn locate(
     if !api.sees(&caller, &zone) {
         return Err(ApiError::zone_not_found());
     }
-    let zone_id = zone.uid().unwrap_or_default();
+    let zone_id = zone.designate_id();
     let location = format!("{}/v2/zones/{zone_id}/recordsets/{id}", base_url(&headers));
     Ok((
         StatusCode::MOVED_PERMANENTLY,

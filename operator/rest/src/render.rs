@@ -4,6 +4,7 @@
 //! straight into the answer (no JSON tree in between: a page of 1000 is
 //! mostly that).
 
+use designate_crd::grant;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -176,7 +177,7 @@ impl ZoneView {
     }
 
     pub fn id(&self) -> String {
-        self.zone.uid().unwrap_or_default()
+        grant::id_of(&self.zone.metadata).to_owned()
     }
 
     pub fn name(&self) -> &str {
@@ -342,7 +343,7 @@ pub struct ZoneJson<'a> {
 
 impl Listed for ZoneView {
     fn id(&self) -> &str {
-        self.zone.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.zone.metadata)
     }
 
     fn field(&self, key: &str) -> Field<'_> {
@@ -358,7 +359,7 @@ impl Listed for ZoneView {
             "tenant_id" => Field::Text(Some(self.project.as_ref())),
             "created_at" => Field::Int(self.created_at.map(|t| t.as_microsecond())),
             "updated_at" => Field::Int(self.updated_at.map(|t| t.as_microsecond())),
-            "id" => Field::Text(self.zone.metadata.uid.as_deref()),
+            "id" => Field::Text(Some(grant::id_of(&self.zone.metadata))),
             _ => Field::Text(None),
         }
     }
@@ -451,7 +452,7 @@ impl RecordsetView {
 
     pub fn id(&self) -> &str {
         match &self.source {
-            Source::Resource(rs) => rs.metadata.uid.as_deref().unwrap_or_default(),
+            Source::Resource(rs) => grant::id_of(&rs.metadata),
             Source::Managed { id, .. } => id,
         }
     }
@@ -515,7 +516,7 @@ impl RecordsetView {
     }
 
     pub fn zone_id(&self) -> &str {
-        self.zone.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.zone.metadata)
     }
 
     pub fn render(&self, base: &str) -> RecordsetJson<'_> {

@@ -4,6 +4,7 @@
 //! of its own in it ([`crate::recordsets`]); a zone with shares is deleted
 //! only with `X-Designate-Delete-Shares`.
 
+use designate_crd::grant::DesignateId;
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -63,7 +64,7 @@ impl ShareView {
             None => api.project_of(&share.namespace().unwrap_or_default()),
         };
         Self {
-            zone_id: zone.metadata.uid.clone().unwrap_or_default(),
+            zone_id: zone.designate_id(),
             share,
             project_id,
         }
@@ -167,7 +168,7 @@ impl Api {
         let zone = self
             .cache
             .zone_of_share(&share)
-            .filter(|zone| zone.metadata.uid.as_deref() == Some(zone_id))
+            .filter(|zone| zone.designate_id() == zone_id)
             .ok_or_else(not_found)?;
         let view = ShareView::new(self, share, &zone);
         if !view.visible_to(caller) {

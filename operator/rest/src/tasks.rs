@@ -9,6 +9,7 @@
 //! an `ERROR` task at once), then makes the zone and its recordsets with
 //! Central's rules, as the caller, and ends the task `COMPLETE` or `ERROR`.
 
+use designate_crd::grant::DesignateId;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -790,7 +791,7 @@ async fn import(
             _ => undefined(&error),
         })?;
     let view = api.zone_view(Arc::new(zone));
-    let zone_id = view.zone.metadata.uid.clone().unwrap_or_default();
+    let zone_id = view.zone.designate_id();
     // The caller now has a namespace, where later checks look.
     let mut caller = caller.clone();
     caller.namespace = view.zone.namespace();

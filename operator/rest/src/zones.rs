@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
+use designate_crd::grant::{self, DesignateId};
 use designate_crd::{Pool, Zone, ZoneSpec, ZoneType};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -313,9 +314,9 @@ fn related(api: &Api, name: &str, except: Option<&str>) -> Vec<ZoneOwner> {
     zones.extend(api.cache.zones_above(name));
     zones
         .into_iter()
-        .filter(|z| z.metadata.uid.as_deref() != except)
+        .filter(|z| Some(grant::id_of(&z.metadata)) != except)
         .map(|z| ZoneOwner {
-            id: z.uid().unwrap_or_default(),
+            id: z.designate_id(),
             name: z.spec.name.clone(),
             project: z.namespace().unwrap_or_default(),
         })
