@@ -196,8 +196,9 @@ async fn drive(accept: &ZoneTransferAccept, ctx: &Context) -> Result<bool, Error
         }
     }
     info!(zone = %request.spec.zone_name, from = %source_namespace, to = %namespace, "zone transferred");
-    finish(ctx, &accepts, accept, Ok(&zone_id)).await?;
-    complete_request(ctx, &request, accept).await
+    // The request first: an accept shown COMPLETE has its request used.
+    complete_request(ctx, &request, accept).await?;
+    finish(ctx, &accepts, accept, Ok(&zone_id)).await
 }
 
 /// The request of id `id`, read from the API (not a cache: it may have been
@@ -262,7 +263,9 @@ async fn complete_request(
     accept: &ZoneTransferAccept,
 ) -> Result<bool, Error> {
     let status = request.status.clone().unwrap_or_default();
-    if status.status == Some(TransferState::Complete) || status.accepted_by != accept.uid() {
+    // Claimed a moment ago: the request read before holds no claim yet.
+    let claimed = status.accepted_by.is_none() || status.accepted_by == accept.uid();
+    if status.status == Some(TransferState::Complete) || !claimed {
         return Ok(false);
     }
     let api = Api::<ZoneTransferRequest>::namespaced(
@@ -359,9 +362,12 @@ impl Mover<'_> {
                     .map(|_| ()),
             )?;
         }
-        let copy = Api::<Zone>::namespaced(self.ctx.client.clone(), &self.target)
-            .get(&source.name_any())
-            .await?;
+        let copy = find_zone(self.ctx, &self.target, &source.designate_id())
+            .await?
+            .ok_or_else(|| Error::TransferBlocked {
+                name: source.name_any(),
+                namespace: self.target.clone(),
+            })?;
         self.unmark(&copy).await?;
         self.ctx.metrics.wrote(CONTROLLER);
         ignore_gone(
@@ -434,15 +440,23 @@ impl Mover<'_> {
         let made = match api.create(&PostParams::default(), &copy).await {
             Ok(made) => made,
             Err(kube::Error::Api(e)) if e.code == 409 => {
-                let mut held = api.get(&name).await?;
-                grant::drop_unsigned_id(Some(self.key), &mut held);
-                if held.designate_id() != source.designate_id() {
-                    return Err(Error::TransferBlocked {
-                        name,
-                        namespace: self.target.clone(),
-                    });
-                }
-                held
+                // Made before a crash: it must be this object's copy. (A
+                // list, not a get: the roles' permissions stay as few.)
+                let held = api
+                    .list(&ListParams::default())
+                    .await?
+                    .items
+                    .into_iter()
+                    .find(|held| held.name_any() == name)
+                    .map(|mut held| {
+                        grant::drop_unsigned_id(Some(self.key), &mut held);
+                        held
+                    })
+                    .filter(|held| held.designate_id() == source.designate_id());
+                held.ok_or_else(|| Error::TransferBlocked {
+                    name: name.clone(),
+                    namespace: self.target.clone(),
+                })?
             }
             Err(other) => return Err(other.into()),
         };

@@ -1261,6 +1261,7 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
         .to_string();
     call("DELETE", &import_path, None);
     call("DELETE", &format!("/v2/zones/{imported}"), None);
+    transfer_workload(rest, &call);
     sink_workload(rest, &zone_id, bus);
     // A zone applied with kubectl too.
     let manifest = std::env::temp_dir().join(format!("rbac-zone-{}.yaml", std::process::id()));
@@ -1310,6 +1311,68 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
     call("DELETE", &blacklist_path, None);
     call("DELETE", &tld_path, None);
     call("DELETE", "/v2/quotas/rbac-admin", None);
+}
+
+/// A transfer offered, changed and withdrawn, and one accepted: a zone
+/// with a recordset moves to another project, which then deletes it.
+fn transfer_workload(rest: &str, call: &dyn Fn(&str, &str, Option<Value>) -> Value) {
+    use serde_json::json;
+    let zone = call(
+        "POST",
+        "/v2/zones",
+        Some(json!({"name": "moving.org.", "email": "admin@rbac.org"})),
+    );
+    let zone_id = zone["id"].as_str().unwrap().to_string();
+    call(
+        "POST",
+        &format!("/v2/zones/{zone_id}/recordsets"),
+        Some(json!({"name": "www.moving.org.", "type": "A", "records": ["192.0.2.1"]})),
+    );
+    let requests = format!("/v2/zones/{zone_id}/tasks/transfer_requests");
+    let withdrawn = call(
+        "POST",
+        &requests,
+        Some(json!({"target_project_id": "rbac-taker"})),
+    );
+    let withdrawn_path = format!(
+        "/v2/zones/tasks/transfer_requests/{}",
+        withdrawn["id"].as_str().unwrap()
+    );
+    call(
+        "PATCH",
+        &withdrawn_path,
+        Some(json!({"description": "changed"})),
+    );
+    call("DELETE", &withdrawn_path, None);
+    let offered = call(
+        "POST",
+        &requests,
+        Some(json!({"target_project_id": "rbac-taker"})),
+    );
+    let taker = [
+        ("X-Auth-Project-ID", "rbac-taker"),
+        ("X-Roles", "member,reader"),
+    ];
+    let accepted = designate_e2e::rest_request(
+        rest,
+        "POST",
+        "/v2/zones/tasks/transfer_accepts",
+        &taker,
+        Some(&json!({"zone_transfer_request_id": offered["id"], "key": offered["key"]})),
+    );
+    assert_eq!(accepted.status, 201, "{}", accepted.text());
+    assert_eq!(accepted.json()["status"], "COMPLETE", "{}", accepted.text());
+    let path = format!("/v2/zones/{zone_id}");
+    let deleted = designate_e2e::rest_request(rest, "DELETE", &path, &taker, None);
+    assert!(deleted.status < 300, "{}", deleted.text());
+    designate_e2e::wait_for(
+        std::time::Duration::from_secs(30),
+        "the moved zone gone",
+        || {
+            let status = designate_e2e::rest_request(rest, "GET", &path, &taker, None).status;
+            (status == 404).then_some(()).ok_or(status.to_string())
+        },
+    );
 }
 
 /// Two instances of one name come and go through the Sink: their records

@@ -519,6 +519,41 @@ fn admin_changes_are_notified_once_each() {
         &format!("/v2/zones/tasks/exports/{}", export["id"].as_str().unwrap()),
         None,
     );
+    // A transfer offered, changed and withdrawn; another offered and
+    // accepted (the zone moves to the taker).
+    let requests = format!("/v2/zones/{zone_id}/tasks/transfer_requests");
+    let withdrawn = call(
+        "POST",
+        &requests,
+        Some(json!({"target_project_id": "notify-other"})),
+    );
+    let withdrawn_path = format!(
+        "/v2/zones/tasks/transfer_requests/{}",
+        withdrawn["id"].as_str().unwrap()
+    );
+    call(
+        "PATCH",
+        &withdrawn_path,
+        Some(json!({"description": "changed"})),
+    );
+    call("DELETE", &withdrawn_path, None);
+    let offered = call(
+        "POST",
+        &requests,
+        Some(json!({"target_project_id": "notify-taker"})),
+    );
+    let taker = [
+        ("X-Auth-Project-ID", "notify-taker"),
+        ("X-Roles", "member,reader"),
+    ];
+    let accepted = rest_request(
+        &base,
+        "POST",
+        "/v2/zones/tasks/transfer_accepts",
+        &taker,
+        Some(&json!({"zone_transfer_request_id": offered["id"], "key": offered["key"]})),
+    );
+    assert_eq!(accepted.status, 201, "{}", accepted.text());
     // A TLD made and removed with kubectl is notified the same.
     let kubectl = kubectl_for(&standalone, tmp.path());
     let file = tmp.path().join("tld.yaml");
@@ -574,9 +609,41 @@ fn admin_changes_are_notified_once_each() {
             .map(|((event, _), n)| (event, n))
             .collect::<BTreeMap<String, usize>>()
     };
+    let transfer_events =
+        |got: &[Notification]| counts_of(got, |event| event.starts_with("dns.zone_transfer_"));
+    let transfers_want = expected(&[
+        ("dns.zone_transfer_request.create", "notify-other"),
+        ("dns.zone_transfer_request.update", "notify-other"),
+        ("dns.zone_transfer_request.delete", "notify-other"),
+        ("dns.zone_transfer_request.create", "notify-taker"),
+        ("dns.zone_transfer_accept.create", ""),
+    ]);
+    // The used request's status (COMPLETE) may be told as an update.
+    let transfers_told = |got: &[Notification]| {
+        let mut counts = transfer_events(got);
+        counts.remove(&(
+            "dns.zone_transfer_request.update".to_string(),
+            "notify-taker".to_string(),
+        ));
+        counts
+    };
     let got = bus.take(SETTLE, |got| {
-        admin_counts(got) == want && export_events(got).contains_key("dns.zone_export.delete")
+        admin_counts(got) == want
+            && export_events(got).contains_key("dns.zone_export.delete")
+            && transfers_told(got) == transfers_want
     });
+    assert_eq!(transfers_told(&got), transfers_want, "{got:#?}");
+    let accept_made = got
+        .iter()
+        .find(|n| n.event_type == "dns.zone_transfer_accept.create")
+        .unwrap();
+    assert_eq!(
+        (
+            accept_made.payload["zone_transfer_request_id"].as_str(),
+            accept_made.payload["project_id"].as_str()
+        ),
+        (offered["id"].as_str(), Some("notify-taker"))
+    );
     assert_eq!(admin_counts(&got), want, "{got:#?}");
     // Made PENDING and ended at once: the watch may see it ended only, so
     // an update is told at most once.

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use designate_bus::{Notification, Publisher, TransportUrl};
-use designate_crd::{Blacklist, Pool, Tld, TsigKey, ZoneShare, ZoneTask};
+use designate_crd::{
+    Blacklist, Pool, Tld, TsigKey, ZoneShare, ZoneTask, ZoneTransferAccept, ZoneTransferRequest,
+};
 use designate_storage::{ListedObject, NotifiedKind, OutboxMessage, Storage};
 use futures::TryStreamExt;
 use k8s_openapi::jiff::Timestamp;
@@ -70,7 +72,7 @@ pub(crate) async fn run(
     publisher: Publisher,
     publisher_id: String,
 ) {
-    use designate_rest::{blacklists, pools, shares, tasks, tlds, tsigkeys};
+    use designate_rest::{blacklists, pools, shares, tasks, tlds, transfers, tsigkeys};
     // Creation times have whole seconds: an object of this second is recent.
     let began = Timestamp::now().as_second();
     let noting = |kind| Noting {
@@ -107,6 +109,18 @@ pub(crate) async fn run(
         ),
         Box::pin(
             noting(NotifiedKind::ZoneImport).run(Api::<ZoneTask>::all(api()), tasks::import_notice)
+        ),
+        Box::pin(
+            noting(NotifiedKind::ZoneTransferRequest)
+                .run(Api::<ZoneTransferRequest>::all(api()), |o| Some(
+                    transfers::request_notice(o)
+                ))
+        ),
+        Box::pin(
+            noting(NotifiedKind::ZoneTransferAccept)
+                .run(Api::<ZoneTransferAccept>::all(api()), |o| Some(
+                    transfers::accept_notice(o)
+                ))
         ),
     );
 }

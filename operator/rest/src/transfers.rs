@@ -26,7 +26,7 @@ use crate::auth::{Caller, project_target};
 use crate::error::ApiError;
 use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
 use crate::list::{self, Query};
-use crate::render::{Links, datetime};
+use crate::render::{Links, datetime, notice_payload};
 use crate::zones::{check_uuid, created, list_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -79,7 +79,6 @@ impl RequestView {
             .status
             .as_ref()
             .and_then(|s| s.status)
-            .filter(|s| *s != TransferState::Active || !self.claimed())
             .unwrap_or(TransferState::Active)
     }
 
@@ -303,6 +302,25 @@ impl Api {
             &project_target(&view.project),
         )
     }
+}
+
+/// A request in its `dns.zone_transfer_request.*` notifications, from the
+/// object alone (the notifier has no mirrors).
+pub fn request_notice(request: &ZoneTransferRequest) -> Value {
+    let view = RequestView {
+        request: Arc::new(request.clone()),
+        project: Arc::from(request.spec.project_id.as_deref().unwrap_or_default()),
+    };
+    notice_payload(view.render("", true))
+}
+
+/// An accept in its `dns.zone_transfer_accept.create` notification.
+pub fn accept_notice(accept: &ZoneTransferAccept) -> Value {
+    let view = AcceptView {
+        accept: Arc::new(accept.clone()),
+        project: Arc::from(accept.spec.project_id.as_deref().unwrap_or_default()),
+    };
+    notice_payload(view.render(""))
 }
 
 /// The request's fields a body may set (Designate's adapter: the rest are
@@ -642,6 +660,7 @@ pub async fn create_accept(
         .await
         .map_err(ApiError::from)?;
     let id = made.metadata.uid.clone().unwrap_or_default();
+    let request_id = request.id().to_string();
     let zone_id = request.request.spec.zone_id.clone();
     // Answered once the zone is in the caller's project, as Designate's
     // accept answers after its storage write.
@@ -654,6 +673,18 @@ pub async fn create_accept(
                     .as_ref()
                     .and_then(|s| s.status)
                     .is_some_and(|s| s != TransferState::Pending)
+            })
+            .await;
+        let complete = api.cache.transfer_accepts.get(&id).is_some_and(|accept| {
+            accept.status.as_ref().and_then(|s| s.status) == Some(TransferState::Complete)
+        });
+        if !complete {
+            return;
+        }
+        api.cache
+            .transfer_requests
+            .wait_for_state(&request_id, |request| {
+                request.status.as_ref().and_then(|s| s.status) != Some(TransferState::Active)
             })
             .await;
         api.cache

@@ -56,6 +56,10 @@ pub enum NotifiedKind {
     ZoneShare,
     ZoneExport,
     ZoneImport,
+    ZoneTransferRequest,
+    /// Notified when made only (Designate's accept is never updated by
+    /// its API).
+    ZoneTransferAccept,
 }
 
 impl NotifiedKind {
@@ -69,6 +73,8 @@ impl NotifiedKind {
             Self::ZoneShare => "zone_share",
             Self::ZoneExport => "zone_export",
             Self::ZoneImport => "zone_import",
+            Self::ZoneTransferRequest => "zone_transfer_request",
+            Self::ZoneTransferAccept => "zone_transfer_accept",
         }
     }
 
@@ -97,6 +103,11 @@ impl NotifiedKind {
             (Self::ZoneImport, Created) => "dns.zone_import.create",
             (Self::ZoneImport, Updated) => "dns.zone_import.update",
             (Self::ZoneImport, Deleted) => "dns.zone_import.delete",
+            (Self::ZoneTransferRequest, Created) => "dns.zone_transfer_request.create",
+            (Self::ZoneTransferRequest, Updated) => "dns.zone_transfer_request.update",
+            (Self::ZoneTransferRequest, Deleted) => "dns.zone_transfer_request.delete",
+            (Self::ZoneTransferAccept, Created) => "dns.zone_transfer_accept.create",
+            (Self::ZoneTransferAccept, Updated | Deleted) => return None,
         })
     }
 }
