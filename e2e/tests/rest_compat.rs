@@ -369,8 +369,8 @@ fn http_is_answered_as_designates_wsgi_stack() {
         "/v2",
         "/v2/",
         "/v2/bogus",
-        "/v2/zones/tasks/transfer_requests",
-        "/v2/zones/tasks/transfer_accepts",
+        "/v2/zones/tasks/bogus",
+        "/v2/zones/tasks/transfer_accepts/x/y",
         "/v2/reverse",
         "/v2/zones/00000000-0000-4000-8000-000000000000/recordsets/x/y",
     ] {
