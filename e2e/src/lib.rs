@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use designate_backends::testing::{Bind, PowerDns};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The kubectl minor versions every kubectl test runs with: the oldest and the
 /// newest one supported (their discovery and OpenAPI behaviour differ).
@@ -996,6 +996,54 @@ pub fn rest_request(
     let bytes = body.map(|body| body.to_string().into_bytes());
     http_request(base_url, method, path, &all, bytes.as_deref())
         .unwrap_or_else(|error| panic!("{method} {base_url}{path}: {error:#}"))
+}
+
+/// A zone's transfers as an admin (`admin`: its project's headers) and
+/// another project make them: one offered to `withdrawn_target`, changed
+/// and withdrawn; one offered to `taker` and accepted by it (the zone is
+/// `taker`'s then). The accepted request.
+pub fn transfer_zone(
+    base_url: &str,
+    admin: &[(&str, &str)],
+    zone_id: &str,
+    withdrawn_target: &str,
+    taker: &str,
+) -> Value {
+    let call = |method: &str, path: &str, body: Option<Value>| {
+        let answer = rest_request(base_url, method, path, admin, body.as_ref());
+        assert!(answer.status < 300, "{method} {path}: {}", answer.text());
+        answer.json()
+    };
+    let requests = format!("/v2/zones/{zone_id}/tasks/transfer_requests");
+    let offer = |target: &str| {
+        call(
+            "POST",
+            &requests,
+            Some(json!({"target_project_id": target})),
+        )
+    };
+    let withdrawn = offer(withdrawn_target);
+    let withdrawn_path = format!(
+        "/v2/zones/tasks/transfer_requests/{}",
+        withdrawn["id"].as_str().unwrap_or_default()
+    );
+    call(
+        "PATCH",
+        &withdrawn_path,
+        Some(json!({"description": "changed"})),
+    );
+    call("DELETE", &withdrawn_path, None);
+    let offered = offer(taker);
+    let accepted = rest_request(
+        base_url,
+        "POST",
+        "/v2/zones/tasks/transfer_accepts",
+        &[("X-Auth-Project-ID", taker), ("X-Roles", "member,reader")],
+        Some(&json!({"zone_transfer_request_id": offered["id"], "key": offered["key"]})),
+    );
+    assert_eq!(accepted.status, 201, "{}", accepted.text());
+    assert_eq!(accepted.json()["status"], "COMPLETE", "{}", accepted.text());
+    offered
 }
 
 /// `dig` of `name`/`type_` at `server` (no recursion): the rcode and the

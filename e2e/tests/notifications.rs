@@ -521,39 +521,8 @@ fn admin_changes_are_notified_once_each() {
     );
     // A transfer offered, changed and withdrawn; another offered and
     // accepted (the zone moves to the taker).
-    let requests = format!("/v2/zones/{zone_id}/tasks/transfer_requests");
-    let withdrawn = call(
-        "POST",
-        &requests,
-        Some(json!({"target_project_id": "notify-other"})),
-    );
-    let withdrawn_path = format!(
-        "/v2/zones/tasks/transfer_requests/{}",
-        withdrawn["id"].as_str().unwrap()
-    );
-    call(
-        "PATCH",
-        &withdrawn_path,
-        Some(json!({"description": "changed"})),
-    );
-    call("DELETE", &withdrawn_path, None);
-    let offered = call(
-        "POST",
-        &requests,
-        Some(json!({"target_project_id": "notify-taker"})),
-    );
-    let taker = [
-        ("X-Auth-Project-ID", "notify-taker"),
-        ("X-Roles", "member,reader"),
-    ];
-    let accepted = rest_request(
-        &base,
-        "POST",
-        "/v2/zones/tasks/transfer_accepts",
-        &taker,
-        Some(&json!({"zone_transfer_request_id": offered["id"], "key": offered["key"]})),
-    );
-    assert_eq!(accepted.status, 201, "{}", accepted.text());
+    let offered =
+        designate_e2e::transfer_zone(&base, &admin, zone_id, "notify-other", "notify-taker");
     // A TLD made and removed with kubectl is notified the same.
     let kubectl = kubectl_for(&standalone, tmp.path());
     let file = tmp.path().join("tld.yaml");

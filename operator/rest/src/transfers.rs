@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
 use crate::list::{self, Query};
 use crate::render::{Links, datetime, notice_payload};
-use crate::zones::{check_uuid, created, list_answer, query_pairs};
+use crate::zones::{check_uuid, counted_page_answer, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
 /// How long an accept's answer waits for the controllers to move the zone.
@@ -158,18 +158,7 @@ impl list::Listed for RequestView {
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
-        match key {
-            "id" => list::Field::Text(Some(self.id())),
-            "status" => list::Field::Text(Some(self.state().as_str())),
-            "created_at" => list::Field::Int(
-                self.request
-                    .metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0.as_microsecond()),
-            ),
-            _ => list::Field::Text(None),
-        }
+        field(key, self.id(), self.state(), &self.request.metadata)
     }
 }
 
@@ -230,18 +219,26 @@ impl list::Listed for AcceptView {
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
-        match key {
-            "id" => list::Field::Text(Some(self.id())),
-            "status" => list::Field::Text(Some(self.state().as_str())),
-            "created_at" => list::Field::Int(
-                self.accept
-                    .metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0.as_microsecond()),
-            ),
-            _ => list::Field::Text(None),
-        }
+        field(key, self.id(), self.state(), &self.accept.metadata)
+    }
+}
+
+/// What lists of requests and accepts filter and sort by.
+fn field<'a>(
+    key: &str,
+    id: &'a str,
+    state: TransferState,
+    meta: &kube::api::ObjectMeta,
+) -> list::Field<'a> {
+    match key {
+        "id" => list::Field::Text(Some(id)),
+        "status" => list::Field::Text(Some(state.as_str())),
+        "created_at" => list::Field::Int(
+            meta.creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_microsecond()),
+        ),
+        _ => list::Field::Text(None),
     }
 }
 
@@ -463,25 +460,10 @@ pub async fn list_requests(
         .map(|request| api.request_view(request))
         .filter(|view| view.listed_for(&caller))
         .collect();
-    let page = list::page(views, &query)?;
-    let next = page
-        .full
-        .then(|| page.items.last().map(|v| v.id().to_string()))
-        .flatten();
     let base = base_url(&headers);
-    let items: Vec<Value> = page
-        .items
-        .iter()
-        .map(|view| view.render(&base, api.detailed(&caller, view)))
-        .collect();
-    Ok(list_answer(
-        "transfer_requests",
-        items,
-        next.as_deref(),
-        None,
-        &headers,
-        &uri,
-    ))
+    page_answer("transfer_requests", views, &query, &headers, &uri, |view| {
+        view.render(&base, api.detailed(&caller, view))
+    })
 }
 
 pub async fn show_request(
@@ -746,21 +728,16 @@ pub async fn list_accepts(
         .into_iter()
         .filter(|view| caller.all_projects || *view.project == caller.project)
         .collect();
-    let page = list::page(views, &query)?;
-    let next = page
-        .full
-        .then(|| page.items.last().map(|v| v.id().to_string()))
-        .flatten();
     let base = base_url(&headers);
-    let items: Vec<AcceptJson<'_>> = page.items.iter().map(|view| view.render(&base)).collect();
-    Ok(list_answer(
+    counted_page_answer(
         "transfer_accepts",
-        items,
-        next.as_deref(),
+        views,
+        &query,
         Some(total),
         &headers,
         &uri,
-    ))
+        |view| json!(view.render(&base)),
+    )
 }
 
 pub async fn show_accept(

@@ -237,6 +237,19 @@ pub(crate) fn page_answer<V: list::Listed>(
     uri: &OriginalUri,
     render: impl Fn(&V) -> serde_json::Value,
 ) -> Result<Response, ApiError> {
+    counted_page_answer(collection, views, query, None, headers, uri, render)
+}
+
+/// [`page_answer`] with a `total_count`.
+pub(crate) fn counted_page_answer<V: list::Listed>(
+    collection: &'static str,
+    views: Vec<V>,
+    query: &list::Query,
+    total: Option<usize>,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+    render: impl Fn(&V) -> serde_json::Value,
+) -> Result<Response, ApiError> {
     let page = list::page(views, query)?;
     let next = page
         .full
@@ -247,7 +260,7 @@ pub(crate) fn page_answer<V: list::Listed>(
         collection,
         items,
         next.as_deref(),
-        None,
+        total,
         headers,
         uri,
     ))
