@@ -135,6 +135,7 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         && statuses_current(zone, &observed.recordsets, state.serial)
         && !check_due(ctx, &observed)
         && !provision_due(ctx, &observed)
+        && moving_from(zone, &observed).is_none()
     {
         debug!("zone unchanged");
         return Ok((requeue_settled(&observed, ctx), Outcome::Unchanged));
@@ -197,17 +198,40 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
 
     let serial_before = stored.as_ref().map(|s| s.serial);
     let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
+    let mut moving_from = moving_from(zone, &observed);
     let propagation = match &published {
         Some(publication) => {
-            propagate(ctx, zone, &observed, serial_before, publication.serial).await?
+            let moving = moving_from.is_some();
+            propagate(
+                ctx,
+                zone,
+                &observed,
+                serial_before,
+                publication.serial,
+                moving,
+            )
+            .await?
         }
         None => Propagation::default(),
     };
+    // A pool move: the zone leaves the old pool's nameservers once the new
+    // pool's serve it; until then the status names the old pool, so that a
+    // crash in between still knows where to take it off.
+    if let Some(old) = &moving_from
+        && propagation.verdict == Verdict::Confirmed
+    {
+        if let Some(old_pool) = ctx.pools.get(&ObjectRef::new(old)) {
+            unprovision(ctx, zone, &old_pool).await?;
+        }
+        info!(from = %old, "zone moved: off the old pool's nameservers");
+        moving_from = None;
+    }
     let writes = write_statuses(
         api,
         zone,
         ctx,
         &observed,
+        moving_from.as_deref(),
         &plan,
         published.as_ref(),
         &propagation,
@@ -326,6 +350,7 @@ async fn propagate(
     observed: &Observed,
     serial_before: Option<i64>,
     serial: i64,
+    moving: bool,
 ) -> Result<Propagation, Error> {
     let Some((view, pool)) = &observed.pool else {
         return Ok(Propagation::default());
@@ -333,7 +358,8 @@ async fn propagate(
     let id = &observed.zone.id;
     let key = ctx.keyring.zone_key(id, &view.id);
     let digest = tsig::key_digest(key.as_ref());
-    let provision_due = serial_before.is_none() || ctx.provision_due(id, digest);
+    // A zone moving to this pool is new to its targets.
+    let provision_due = serial_before.is_none() || moving || ctx.provision_due(id, digest);
     let servers = PoolServers::new(pool).signed_with(key);
     if servers.is_empty() {
         return Ok(Propagation {
@@ -426,6 +452,14 @@ fn recordset_event(
     events::transition(&(&current).into(), &desired.into(), &quiet)
 }
 
+/// The pool a zone is moving away from: the one its status names (where it
+/// was published and served) when the zone now names another.
+fn moving_from(zone: &Zone, observed: &Observed) -> Option<String> {
+    let shown = zone.status.as_ref()?.pool.as_deref()?;
+    let (view, _) = observed.pool.as_ref()?;
+    (shown != view.name).then(|| shown.to_string())
+}
+
 /// Whether a settled zone is due for a look at its nameservers.
 fn check_due(ctx: &Context, observed: &Observed) -> bool {
     let Some((_, pool)) = &observed.pool else {
@@ -459,11 +493,16 @@ fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
     }
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one status write, from everything the reconcile learned"
+)]
 async fn write_statuses(
     api: &Api<Zone>,
     zone: &Zone,
     ctx: &Context,
     observed: &Observed,
+    moving_from: Option<&str>,
     plan: &Plan,
     published: Option<&Publication>,
     propagation: &Propagation,
@@ -481,7 +520,7 @@ async fn write_statuses(
         ZoneOutcome {
             refusal: plan.zone_error.as_ref(),
             serial: zone_serial,
-            pool: observed.pool.as_ref().map(|(p, _)| p.name.as_str()),
+            pool: moving_from.or(observed.pool.as_ref().map(|(p, _)| p.name.as_str())),
             confirmation,
             nameservers: propagation.nameservers.clone(),
             blocked: propagation

@@ -1309,11 +1309,16 @@ fn replays_designate_golden_core() {
     replay_in_order(&dir.display().to_string(), &load_steps(&dir));
 }
 
-/// The admin endpoints this API serves (cases 105-162: TLDs, TSIG keys,
+/// The admin endpoints this API serves (cases 105-173: TLDs, TSIG keys,
 /// blacklists, quotas, service statuses, exports, imports, transfers,
-/// shares), replayed after the core
+/// shares, abandon, pool move, deletes), replayed after the core
 /// recording on the same instance, as they were recorded.
-const ADMIN_CASES: std::ops::RangeInclusive<u32> = 105..=162;
+const ADMIN_CASES: std::ops::RangeInclusive<u32> = 105..=173;
+
+/// Admin cases left out: the floating IPs (the recording asks a Neutron
+/// this machine has none of) and `tasks/xfr` (it comes with the transfer
+/// of secondary zones from their masters, not built yet).
+const ADMIN_CASES_LEFT_OUT: [u32; 4] = [163, 164, 166, 167];
 
 #[test]
 fn replays_designate_golden_admin() {
@@ -1322,7 +1327,10 @@ fn replays_designate_golden_admin() {
     steps.extend(
         load_steps(&golden.join("admin"))
             .into_iter()
-            .filter(|step| ADMIN_CASES.contains(&step_number(step))),
+            .filter(|step| {
+                let number = step_number(step);
+                ADMIN_CASES.contains(&number) && !ADMIN_CASES_LEFT_OUT.contains(&number)
+            }),
     );
     for (index, step) in steps.iter_mut().enumerate() {
         step.index = index;

@@ -180,6 +180,10 @@ pub fn router(api: Arc<Api>) -> Router {
             post(tasks::create_export),
         )
         .route("/v2/zones/{zone_id}/tasks/abandon", post(zones::abandon))
+        .route(
+            "/v2/zones/{zone_id}/tasks/pool_move",
+            post(zones::pool_move),
+        )
         .route("/v2/zones/tasks/exports", get(tasks::list_exports))
         .route(
             "/v2/zones/tasks/exports/{export_id}",

@@ -747,6 +747,66 @@ pub async fn abandon(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST /v2/zones/{zone_id}/tasks/pool_move` (admins): the zone to another
+/// pool, `pool_id` or the one the scheduler picks (the default pool). The
+/// controllers serve it from the new pool's nameservers before they take
+/// it off the old pool's.
+pub async fn pool_move(
+    State(api): Shared,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Bytes,
+) -> Result<Response, ApiError> {
+    let body = body::object(&headers, &payload)?;
+    let zone = api.find_zone(&caller, &id)?;
+    if zone.metadata.deletion_timestamp.is_some() {
+        return Err(ApiError::bad_request("Can not move a deleting zone"));
+    }
+    let current = api.pool_of(&zone);
+    let current_id = current
+        .as_ref()
+        .map(|p| grant::id_of(&p.metadata).to_owned());
+    let asked = body::string(&body, "pool_id")?;
+    body::only(&body, &["pool_id"], "zone")?;
+    if asked.is_some() && asked == current_id {
+        return Err(ApiError::bad_request(
+            "Target pool must be different for zone pool move",
+        ));
+    }
+    caller.require(
+        "pool_move_zone",
+        &crate::auth::project_target(&caller.project),
+    )?;
+    let target = match &asked {
+        Some(pool_id) => api
+            .cache
+            .pools
+            .get(pool_id)
+            .ok_or_else(|| ApiError::bad_request("Target pool does not exist"))?,
+        None => {
+            // Designate's default scheduler: the default pool.
+            let scheduled = api.cache.pools.first_in_group(&api.settings.default_pool);
+            match scheduled {
+                Some(pool) if Some(grant::id_of(&pool.metadata)) != current_id.as_deref() => pool,
+                _ => return Err(ApiError::bad_request("No valid pool selected")),
+            }
+        }
+    };
+    if target.spec.ns_records.is_empty() {
+        return Err(ApiError::new(
+            500,
+            "no_servers_configured",
+            "No servers configured",
+        ));
+    }
+    api.cache
+        .zones
+        .patch_spec(&api.client, &zone, json!({ "poolRef": target.name_any() }))
+        .await?;
+    Ok((StatusCode::ACCEPTED, "").into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
