@@ -60,12 +60,21 @@ impl<'a> PoolServers<'a> {
         Ok(())
     }
 
-    /// Removes the zone from every target.
-    pub(crate) async fn unprovision(&self, ctx: &Context, zone: &str) -> Result<(), Error> {
+    /// Removes the zone from every target; `purge`: with whatever they
+    /// kept of it (Designate's hard delete).
+    pub(crate) async fn unprovision(
+        &self,
+        ctx: &Context,
+        zone: &str,
+        purge: bool,
+    ) -> Result<(), Error> {
         for target in self.targets(ctx).await? {
-            designate_backends::backend(&target)?
-                .delete_zone(zone)
-                .await?;
+            let backend = designate_backends::backend(&target)?;
+            if purge {
+                backend.purge_zone(zone).await?;
+            } else {
+                backend.delete_zone(zone).await?;
+            }
         }
         Ok(())
     }

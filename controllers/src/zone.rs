@@ -221,7 +221,7 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         && propagation.verdict == Verdict::Confirmed
     {
         if let Some(old_pool) = ctx.pools.get(&ObjectRef::new(old)) {
-            unprovision(ctx, zone, &old_pool).await?;
+            unprovision(ctx, zone, &old_pool, false).await?;
         }
         info!(from = %old, "zone moved: off the old pool's nameservers");
         moving_from = None;
@@ -637,7 +637,7 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     if let Some(pool) = &pool
         && !abandoned
         && ctx.storage.zone_state(&id).await?.is_some()
-        && let Err(error) = unprovision(ctx, zone, pool).await
+        && let Err(error) = unprovision(ctx, zone, pool, zone.hard_delete()).await
     {
         // Shown (ERROR, DELETE, the reason) and tried again until it goes.
         let api =
@@ -680,13 +680,13 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     Ok((Action::await_change(), Outcome::Cleanup))
 }
 
-/// Takes the zone off the pool's targets and checks no nameserver serves
-/// it any more.
-async fn unprovision(ctx: &Context, zone: &Zone, pool: &Pool) -> Result<(), Error> {
+/// Takes the zone off the pool's targets (`purge`: with its files, a hard
+/// delete) and checks no nameserver serves it any more.
+async fn unprovision(ctx: &Context, zone: &Zone, pool: &Pool, purge: bool) -> Result<(), Error> {
     let id = zone.designate_id();
     let key = ctx.keyring.zone_key(&id, &pool.uid().unwrap_or_default());
     let servers = PoolServers::new(pool).signed_with(key);
-    servers.unprovision(ctx, &zone.spec.name).await?;
+    servers.unprovision(ctx, &zone.spec.name, purge).await?;
     let serving: Vec<String> = servers
         .observe(ctx, &zone.spec.name)
         .await

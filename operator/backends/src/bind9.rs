@@ -295,9 +295,10 @@ impl Settings {
         command
     }
 
-    pub(crate) fn delzone_command(&self, zone: &str) -> Vec<String> {
+    /// `clean`: the zone file goes too, whatever `clean_zonefile` says.
+    pub(crate) fn delzone_command(&self, zone: &str, clean: bool) -> Vec<String> {
         let mut command = vec!["delzone".to_string()];
-        if self.clean_zonefile {
+        if self.clean_zonefile || clean {
             command.push("-clean".into());
         }
         command.extend(self.zone_args(zone));
@@ -426,8 +427,17 @@ impl Bind9 {
     }
 
     pub async fn delete_zone(&self, zone: &str) -> Result<(), Error> {
+        self.delzone(zone, false).await
+    }
+
+    /// `delzone -clean`: the zone file goes too.
+    pub async fn purge_zone(&self, zone: &str) -> Result<(), Error> {
+        self.delzone(zone, true).await
+    }
+
+    async fn delzone(&self, zone: &str, clean: bool) -> Result<(), Error> {
         let zone = zone_name(zone)?;
-        let delete = self.settings.delzone_command(zone);
+        let delete = self.settings.delzone_command(zone, clean);
         self.rndc(delete, Some(Reply::Missing)).await?;
         Ok(())
     }
@@ -487,6 +497,10 @@ impl Backend for Bind9 {
 
     fn delete_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Bind9::delete_zone(self, zone))
+    }
+
+    fn purge_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Bind9::purge_zone(self, zone))
     }
 }
 
@@ -641,7 +655,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            s.delzone_command("a.test"),
+            s.delzone_command("a.test", false),
             strings(&["delzone", "-clean", "a.test", "in", "external"])
         );
         assert_eq!(
@@ -649,8 +663,12 @@ mod tests {
             strings(&["refresh", "a.test", "in", "external"])
         );
         assert_eq!(
-            settings(target()).delzone_command("a.test"),
+            settings(target()).delzone_command("a.test", false),
             strings(&["delzone", "a.test"])
+        );
+        assert_eq!(
+            settings(target()).delzone_command("a.test", true),
+            strings(&["delzone", "-clean", "a.test"])
         );
         let keyed = settings(target().option("tsigkey_name", "pool-key"));
         assert_eq!(

@@ -210,6 +210,11 @@ pub trait Backend: Send + Sync {
     fn update_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>>;
     /// Removes the zone; a zone that is not there is not an error.
     fn delete_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+    /// Removes the zone and whatever the nameserver kept of it (Designate's
+    /// hard delete: BIND's zone file too).
+    fn purge_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        self.delete_zone(zone)
+    }
     /// Whether the server transfers a new serial as soon as NOTIFY comes.
     /// One that queues NOTIFYs (PowerDNS checks its queue once a second) is
     /// sent [`Backend::update_zone`] beside each NOTIFY.

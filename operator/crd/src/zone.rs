@@ -102,6 +102,22 @@ pub enum ZoneType {
     Secondary,
 }
 
+/// On a Zone being deleted: its nameservers drop whatever they kept of it
+/// (Designate's `X-Designate-Hard-Delete`: BIND's zone file too). Not
+/// signed: it can only clean up after the zone's own delete.
+pub const HARD_DELETE_ANNOTATION: &str = "designate.openstack.org/hard-delete";
+
+impl Zone {
+    /// Whether its delete is a hard delete ([`HARD_DELETE_ANNOTATION`]).
+    pub fn hard_delete(&self) -> bool {
+        self.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(HARD_DELETE_ANNOTATION))
+            .is_some_and(|v| v == "true")
+    }
+}
+
 impl ZoneType {
     /// The wire (and Designate API) spelling.
     pub const fn as_str(self) -> &'static str {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
 use designate_crd::grant::{self, DesignateId};
-use designate_crd::{Pool, Zone, ZoneSpec, ZoneType};
+use designate_crd::{HARD_DELETE_ANNOTATION, Pool, Zone, ZoneSpec, ZoneType};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -703,6 +703,14 @@ pub async fn delete(
     for share in &refuse_delete(&api, &caller, &zone)? {
         crate::shares::remove(&api, share).await?;
     }
+    // A hard delete (the caller's policy was checked with the header): the
+    // nameservers drop the zone's files too.
+    let zone = if caller.hard_delete && !zone.hard_delete() {
+        let marked = json!({"metadata": {"annotations": {HARD_DELETE_ANNOTATION: "true"}}});
+        Arc::new(api.cache.zones.patch(&api.client, &zone, marked).await?)
+    } else {
+        zone
+    };
     // Gone at once (no finalizer) or going: either way Designate shows the
     // zone with action DELETE.
     let shown = api.cache.zones.delete(&api.client, &zone).await?;
