@@ -23,6 +23,7 @@ pub mod propagation;
 mod quotas;
 pub mod recordset;
 mod rules;
+mod secondary;
 pub mod status;
 mod transfer;
 pub mod tsig;
@@ -174,6 +175,8 @@ pub(crate) struct Context {
     provisioned: Mutex<HashMap<String, Provisioned>>,
     /// Writes the Events of Zones and Recordsets.
     events: events::Recorder,
+    /// When each secondary zone's masters are asked next.
+    secondaries: secondary::Secondaries,
 }
 
 /// Where one zone's propagation stands, in memory: after a restart it is
@@ -399,6 +402,7 @@ pub async fn run(
         keyring,
         provisioned: Mutex::default(),
         events: events::Recorder::new(client.clone()),
+        secondaries: secondary::Secondaries::default(),
     });
 
     // The one watch of each kind that reports what it cannot decode (the

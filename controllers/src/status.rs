@@ -69,6 +69,11 @@ pub struct ZoneOutcome<'a> {
     /// Why the nameservers cannot be asked to serve it yet (reason,
     /// message), while waiting.
     pub blocked: Option<(&'static str, String)>,
+    /// Why a secondary zone's masters did not give it (reason, message,
+    /// and whether it ever transferred): PENDING until its first transfer
+    /// (as Designate shows such a zone), ERROR once it had a copy (served
+    /// meanwhile).
+    pub transfer_failed: Option<(&'static str, String, bool)>,
 }
 
 pub fn zone_status(
@@ -94,6 +99,15 @@ pub fn zone_status(
             refusal.reason(),
             describe(refusal),
         ),
+        (None, _) if outcome.transfer_failed.is_some() => {
+            let (reason, message, had_copy) = outcome.transfer_failed.unwrap_or_default();
+            let status = if had_copy {
+                ResourceStatus::Error
+            } else {
+                ResourceStatus::Pending
+            };
+            (status, change, false, reason, message)
+        }
         (None, Some(serial)) => match outcome.confirmation {
             Confirmation::Confirmed => (
                 ResourceStatus::Active,
@@ -272,6 +286,20 @@ mod tests {
         Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())
     }
 
+    #[test]
+    fn a_secondary_that_cannot_transfer_is_pending_until_it_had_a_copy() {
+        let failed = |had_copy| ZoneOutcome {
+            transfer_failed: Some(("MastersUnreachable", "master down".into(), had_copy)),
+            ..published(1)
+        };
+        let never = zone_status(None, Some(1), failed(false), &at(1));
+        assert_eq!(never.status, Some(ResourceStatus::Pending));
+        assert_eq!(never.conditions[0].reason, "MastersUnreachable");
+        let lost = zone_status(None, Some(1), failed(true), &at(1));
+        assert_eq!(lost.status, Some(ResourceStatus::Error));
+        assert_eq!(lost.conditions[0].message, "master down");
+    }
+
     fn published(serial: i64) -> ZoneOutcome<'static> {
         ZoneOutcome {
             refusal: None,
@@ -280,6 +308,7 @@ mod tests {
             confirmation: Confirmation::Confirmed,
             nameservers: None,
             blocked: None,
+            transfer_failed: None,
         }
     }
 
@@ -315,6 +344,7 @@ mod tests {
                 confirmation: Confirmation::Confirmed,
                 nameservers: None,
                 blocked: None,
+                transfer_failed: None,
             },
             &at(1),
         );

@@ -9,8 +9,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use designate_central::managed::managed_rrset_id;
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
-use designate_central::{Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
+use designate_central::{
+    Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneKind, ZoneOwner,
+};
 use designate_crd::grant::{self, DesignateId, GrantKey, Mark};
 use designate_crd::{
     NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction, ResourceStatus, Zone,
@@ -32,7 +35,7 @@ use crate::nameservers::PoolServers;
 use crate::propagation::{Answer, Verdict, nameserver_statuses, verdict};
 use crate::status::{Confirmation, RecordsetOutcome, ZoneOutcome, recordset_status, zone_status};
 use crate::{Context, Error, Outcome};
-use crate::{events, tsig};
+use crate::{events, secondary, tsig};
 
 /// Finalizer holding a zone until its published data is removed.
 pub const ZONE_FINALIZER: &str = "zones.designate.openstack.org/cleanup";
@@ -136,6 +139,8 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         && !check_due(ctx, &observed)
         && !provision_due(ctx, &observed)
         && moving_from(zone, &observed).is_none()
+        && !(observed.zone.kind == ZoneKind::Secondary
+            && ctx.secondaries.due(&observed.zone.id, zone))
     {
         debug!("zone unchanged");
         return Ok((requeue_settled(&observed, ctx), Outcome::Unchanged));
@@ -196,10 +201,16 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         ),
     );
 
+    let transfer_failed = match observed.zone.kind {
+        ZoneKind::Secondary => {
+            secondary_content(ctx, zone, &observed, stored.as_ref(), &mut plan).await
+        }
+        ZoneKind::Primary => None,
+    };
     let serial_before = stored.as_ref().map(|s| s.serial);
     let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
     let mut moving_from = moving_from(zone, &observed);
-    let propagation = match &published {
+    let mut propagation = match &published {
         Some(publication) => {
             let moving = moving_from.is_some();
             propagate(
@@ -214,6 +225,7 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         }
         None => Propagation::default(),
     };
+    propagation.transfer_failed = transfer_failed;
     // A pool move: the zone leaves the old pool's nameservers once the new
     // pool's serve it; until then the status names the old pool, so that a
     // crash in between still knows where to take it off.
@@ -247,6 +259,65 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         _ => requeue_settled(&observed, ctx),
     };
     Ok((action, outcome))
+}
+
+/// A secondary zone's content is its master's, not Central's plan: the
+/// copy published last, or a new transfer when a check is due and the
+/// master's serial moved. The plan's SOA fields, records and serial are
+/// replaced with those; the check's failure, if any, is returned.
+async fn secondary_content(
+    ctx: &Context,
+    zone: &Zone,
+    observed: &Observed,
+    stored: Option<&StoredZone>,
+    plan: &mut Plan,
+) -> Option<(&'static str, String, bool)> {
+    let id = &observed.zone.id;
+    let row = plan.row.as_mut()?;
+    plan.upsert.clear();
+    plan.delete.clear();
+    if let Some(stored) = stored {
+        row.soa = stored.zone.soa.clone();
+    } else {
+        // Never transferred: serial 1 (as Designate's), below any master's.
+        plan.serial = Some(1);
+    }
+    if ctx.secondaries.due(id, zone) {
+        let known = ctx.secondaries.transferred_serial(id);
+        let pulled = secondary::pull(&observed.zone.masters, id, &observed.zone.name, known).await;
+        ctx.secondaries.checked(id, zone, &pulled);
+        match pulled {
+            secondary::Pulled::Transferred(transfer) => {
+                info!(
+                    serial = transfer.serial,
+                    rrsets = transfer.rrsets.len(),
+                    "zone transferred from its master"
+                );
+                row.soa = transfer.soa;
+                let kept: std::collections::HashSet<&str> =
+                    transfer.rrsets.iter().map(|r| r.id.as_str()).collect();
+                plan.delete = stored
+                    .into_iter()
+                    .flat_map(|s| &s.rrsets)
+                    .map(|r| r.rrset.id.as_str())
+                    .filter(|id| !kept.contains(id) && !id.is_empty())
+                    .filter(|rs_id| *rs_id != managed_rrset_id(id, "SOA"))
+                    .map(str::to_string)
+                    .collect();
+                plan.upsert = transfer.rrsets;
+                plan.serial = Some(transfer.serial);
+            }
+            secondary::Pulled::Unchanged => debug!("master's serial unchanged"),
+            secondary::Pulled::Failed(failure) => {
+                warn!(reason = failure.reason, message = %failure.message, "zone not transferred");
+            }
+        }
+    }
+    let had_copy = ctx.secondaries.transferred_serial(id).is_some()
+        || stored.is_some_and(|s| s.rrsets.iter().any(|r| r.rrset.type_ != "SOA"));
+    ctx.secondaries
+        .failure(id)
+        .map(|failure| (failure.reason, failure.message, had_copy))
 }
 
 /// What is published after acting: the zone's serial and the serial at
@@ -290,6 +361,7 @@ async fn publish(
         base_serial: stored.map(|s| s.serial),
         upsert: std::mem::take(&mut plan.upsert),
         delete: std::mem::take(&mut plan.delete),
+        serial: plan.serial,
     };
     match ctx.storage.publish(&change, unix_now()).await {
         Ok(serial) => {
@@ -325,6 +397,9 @@ async fn publish(
 /// Where a published serial stands on the pool's nameservers.
 struct Propagation {
     verdict: Verdict,
+    /// A secondary zone's failed transfer (reason, message, whether it
+    /// ever transferred).
+    transfer_failed: Option<(&'static str, String, bool)>,
     /// Per-nameserver lines; `None` when the nameservers were not asked.
     nameservers: Option<Vec<NameserverStatus>>,
     /// What keeps the change from the nameservers (while `Waiting`).
@@ -335,6 +410,7 @@ impl Default for Propagation {
     fn default() -> Self {
         Self {
             verdict: Verdict::Confirmed,
+            transfer_failed: None,
             nameservers: None,
             blocked: None,
         }
@@ -380,6 +456,7 @@ async fn propagate(
                     verdict: Verdict::Waiting(SECRET_RECHECK),
                     nameservers: None,
                     blocked: Some(error),
+                    transfer_failed: None,
                 });
             }
             Err(other) => return Err(other),
@@ -432,6 +509,7 @@ async fn propagate(
         )),
         verdict,
         blocked: None,
+        transfer_failed: None,
     })
 }
 
@@ -480,17 +558,22 @@ fn provision_due(ctx: &Context, observed: &Observed) -> bool {
 
 /// When to look at a settled zone again: at its next check.
 fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
-    match &observed.pool {
+    let after = match &observed.pool {
         Some((_, pool)) if !PoolServers::new(pool).is_empty() => {
             let next = ctx.check_in(&observed.zone.id);
-            Action::requeue(if next.is_zero() {
+            if next.is_zero() {
                 ctx.settings.propagation.heal_interval
             } else {
                 next
-            })
+            }
         }
-        _ => Action::requeue(RESYNC),
-    }
+        _ => RESYNC,
+    };
+    // A secondary zone's next check of its masters may come first.
+    Action::requeue(match observed.zone.kind {
+        ZoneKind::Secondary => after.min(ctx.secondaries.until_next(&observed.zone.id)),
+        ZoneKind::Primary => after,
+    })
 }
 
 #[allow(
@@ -527,6 +610,7 @@ async fn write_statuses(
                 .blocked
                 .as_ref()
                 .map(|error| (error.reason(), error.to_string())),
+            transfer_failed: propagation.transfer_failed.clone(),
         },
         &now,
     );
@@ -650,6 +734,7 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
         return Err(error);
     }
     ctx.forget_watch(&id);
+    ctx.secondaries.forget(&id);
     let removed = ctx.storage.delete_zone(&id).await?;
     // Designate deletes a zone's recordsets with it; so do we, so that a
     // zone created again under the same name starts empty.

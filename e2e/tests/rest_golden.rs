@@ -917,6 +917,10 @@ impl Replay {
 
     fn check_answer(&mut self, step: &Step, answer: &HttpResponse) {
         let mut body = answer.json();
+        // An empty body, recorded as "" (Designate's 202s with no body).
+        if body.is_null() && step.response.as_str() == Some("") {
+            body = Value::String(String::new());
+        }
         if let Some(want) = &step.content_type
             && !answer
                 .header("content-type")
@@ -1311,14 +1315,13 @@ fn replays_designate_golden_core() {
 
 /// The admin endpoints this API serves (cases 105-173: TLDs, TSIG keys,
 /// blacklists, quotas, service statuses, exports, imports, transfers,
-/// shares, abandon, pool move, deletes), replayed after the core
+/// shares, abandon, xfr, pool move, deletes), replayed after the core
 /// recording on the same instance, as they were recorded.
 const ADMIN_CASES: std::ops::RangeInclusive<u32> = 105..=173;
 
 /// Admin cases left out: the floating IPs (the recording asks a Neutron
-/// this machine has none of) and `tasks/xfr` (it comes with the transfer
-/// of secondary zones from their masters, not built yet).
-const ADMIN_CASES_LEFT_OUT: [u32; 4] = [163, 164, 166, 167];
+/// this machine has none of).
+const ADMIN_CASES_LEFT_OUT: [u32; 2] = [163, 164];
 
 #[test]
 fn replays_designate_golden_admin() {

@@ -591,6 +591,7 @@ async fn publish(
         base_serial: base,
         upsert,
         delete: Vec::new(),
+        serial: None,
     };
     Ok(storage.publish(&change, unix_now()).await?)
 }

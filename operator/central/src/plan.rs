@@ -64,6 +64,10 @@ pub struct Plan {
     pub delete: Vec<String>,
     /// Refused recordsets by id; a recordset absent here is published as asked.
     pub recordset_errors: HashMap<String, Error>,
+    /// The serial to publish at; storage's next one when `None`. Only a
+    /// secondary zone's content (its master's, at its master's serial) sets
+    /// it, and then it is a change by itself.
+    pub serial: Option<i64>,
 }
 
 impl Plan {
@@ -73,7 +77,10 @@ impl Plan {
             (None, _) => false,
             (Some(_), None) => true,
             (Some(row), Some(old)) => {
-                row != old || !self.upsert.is_empty() || !self.delete.is_empty()
+                row != old
+                    || !self.upsert.is_empty()
+                    || !self.delete.is_empty()
+                    || self.serial.is_some()
             }
         }
     }

@@ -47,7 +47,9 @@ pub use tsigkey::{
     TSIG_NAME_MAX_LEN, TSIG_SECRET_KEY, TSIG_SECRET_MAX_LEN, TsigAlgorithm, TsigKey, TsigKeySpec,
     TsigScope, TsigSecretRef,
 };
-pub use zone::{HARD_DELETE_ANNOTATION, NameserverStatus, Zone, ZoneSpec, ZoneStatus, ZoneType};
+pub use zone::{
+    HARD_DELETE_ANNOTATION, NameserverStatus, XFR_ANNOTATION, Zone, ZoneSpec, ZoneStatus, ZoneType,
+};
 pub use zoneshare::{
     RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, ZoneShare, ZoneShareSpec,
 };

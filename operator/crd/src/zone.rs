@@ -107,6 +107,10 @@ pub enum ZoneType {
 /// signed: it can only clean up after the zone's own delete.
 pub const HARD_DELETE_ANNOTATION: &str = "designate.openstack.org/hard-delete";
 
+/// On a SECONDARY Zone: when a transfer from its masters was last asked for
+/// (`tasks/xfr`); a new value makes the controllers check the masters now.
+pub const XFR_ANNOTATION: &str = "designate.openstack.org/xfr-requested";
+
 impl Zone {
     /// Whether its delete is a hard delete ([`HARD_DELETE_ANNOTATION`]).
     pub fn hard_delete(&self) -> bool {

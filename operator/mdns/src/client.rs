@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use tokio::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
 use crate::Error;
@@ -88,6 +89,91 @@ pub async fn soa_serial(
         }),
         serial => Ok(serial),
     }
+}
+
+/// One record of a transfer, as storage keeps records: owner name (with
+/// its trailing dot), type, TTL and rdata in presentation format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferredRecord {
+    pub name: String,
+    pub type_: String,
+    pub ttl: u32,
+    pub data: String,
+}
+
+/// The whole of `zone` from `master` by AXFR over TCP (RFC 5936): every
+/// record between the opening and the closing SOA, the SOA first.
+/// `timeout` bounds the connection and each message. Errors: the master
+/// refuses (`Rejected`), answers something else than the zone (`BadResponse`),
+/// or does not answer (`Timeout`, `Io`).
+pub async fn axfr(
+    master: SocketAddr,
+    zone: &str,
+    timeout: Duration,
+) -> Result<Vec<TransferredRecord>, Error> {
+    let zone = zone_name(zone)?;
+    let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+    request.add_query(Query::query(zone.clone(), RecordType::AXFR));
+    let bytes = request.to_vec()?;
+    let timed_out = || Error::Timeout {
+        target: master,
+        tries: 1,
+    };
+    let mut stream = tokio::time::timeout(timeout, TcpStream::connect(master))
+        .await
+        .map_err(|_| timed_out())??;
+    let mut framed = Vec::with_capacity(bytes.len() + 2);
+    framed.extend_from_slice(&u16::try_from(bytes.len()).unwrap_or(u16::MAX).to_be_bytes());
+    framed.extend_from_slice(&bytes);
+    stream.write_all(&framed).await?;
+    let bad = |reason: &str| Error::BadResponse {
+        target: master,
+        reason: reason.to_string(),
+    };
+    let mut records = Vec::new();
+    let mut soas = 0;
+    while soas < 2 {
+        let mut length = [0u8; 2];
+        tokio::time::timeout(timeout, stream.read_exact(&mut length))
+            .await
+            .map_err(|_| timed_out())??;
+        let mut message = vec![0u8; usize::from(u16::from_be_bytes(length))];
+        tokio::time::timeout(timeout, stream.read_exact(&mut message))
+            .await
+            .map_err(|_| timed_out())??;
+        let answer = Message::from_vec(&message).map_err(|e| bad(&format!("undecodable: {e}")))?;
+        if answer.id != request.id || answer.message_type != MessageType::Response {
+            return Err(bad("an answer to another request"));
+        }
+        if answer.response_code != ResponseCode::NoError {
+            return Err(Error::Rejected {
+                target: master,
+                rcode: answer.response_code,
+            });
+        }
+        if answer.answers.is_empty() {
+            return Err(bad("an empty transfer message"));
+        }
+        for record in &answer.answers {
+            let is_soa = record.record_type() == RecordType::SOA;
+            if records.is_empty() && !(is_soa && record.name.eq_ignore_root(&zone)) {
+                return Err(bad("a transfer that does not open with the zone's SOA"));
+            }
+            if is_soa {
+                soas += 1;
+                if soas == 2 {
+                    break;
+                }
+            }
+            records.push(TransferredRecord {
+                name: record.name.to_ascii(),
+                type_: record.record_type().to_string(),
+                ttl: record.ttl,
+                data: record.data.to_string(),
+            });
+        }
+    }
+    Ok(records)
 }
 
 fn zone_name(zone: &str) -> Result<Name, Error> {

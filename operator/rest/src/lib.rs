@@ -184,6 +184,7 @@ pub fn router(api: Arc<Api>) -> Router {
             "/v2/zones/{zone_id}/tasks/pool_move",
             post(zones::pool_move),
         )
+        .route("/v2/zones/{zone_id}/tasks/xfr", post(zones::xfr))
         .route("/v2/zones/tasks/exports", get(tasks::list_exports))
         .route(
             "/v2/zones/tasks/exports/{export_id}",

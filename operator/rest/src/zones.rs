@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
 use designate_crd::grant::{self, DesignateId};
-use designate_crd::{HARD_DELETE_ANNOTATION, Pool, Zone, ZoneSpec, ZoneType};
+use designate_crd::{HARD_DELETE_ANNOTATION, Pool, XFR_ANNOTATION, Zone, ZoneSpec, ZoneType};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -755,6 +755,37 @@ pub async fn abandon(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST /v2/zones/{zone_id}/tasks/xfr`: a secondary zone's masters are
+/// asked now (a new mark the controllers act on), not at the next refresh.
+pub async fn xfr(
+    State(api): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let zone = api.find_zone(&caller, &id)?;
+    let view = api.zone_view(zone.clone());
+    caller.require("xfr_zone", &crate::auth::project_target(&view.project))?;
+    if zone.spec.type_ != ZoneType::Secondary {
+        return Err(ApiError::bad_request("Can't XFR a non Secondary zone."));
+    }
+    let asked = k8s_openapi::jiff::Timestamp::now().to_string();
+    api.cache
+        .zones
+        .patch(
+            &api.client,
+            &zone,
+            json!({ "metadata": { "annotations": { XFR_ANNOTATION: asked } } }),
+        )
+        .await?;
+    // Designate answers an empty body, typed JSON.
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::CONTENT_TYPE, "application/json")],
+        "",
+    )
+        .into_response())
+}
+
 /// `POST /v2/zones/{zone_id}/tasks/pool_move` (admins): the zone to another
 /// pool, `pool_id` or the one the scheduler picks (the default pool). The
 /// controllers serve it from the new pool's nameservers before they take
@@ -812,7 +843,13 @@ pub async fn pool_move(
         .zones
         .patch_spec(&api.client, &zone, json!({ "poolRef": target.name_any() }))
         .await?;
-    Ok((StatusCode::ACCEPTED, "").into_response())
+    // Designate answers an empty body, typed JSON.
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::CONTENT_TYPE, "application/json")],
+        "",
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -128,6 +128,9 @@ pub struct ZoneChange {
     pub upsert: Vec<Rrset>,
     /// Ids of recordsets to remove.
     pub delete: Vec<String>,
+    /// The serial to publish at, instead of the next one storage would
+    /// stamp: a secondary zone serves its master's.
+    pub serial: Option<i64>,
 }
 
 /// One resource record as served, with its effective TTL.

@@ -39,7 +39,8 @@ const TRANSIENT_TRIES: u32 = 5;
 
 impl Storage {
     /// Applies one change in one transaction and returns the new serial
-    /// (`max(old + 1, now_unix)`).
+    /// (`max(old + 1, now_unix)`, or the change's own: a secondary zone's is
+    /// its master's).
     ///
     /// The SOA is storage's: it is re-rendered at the new serial, and SOA
     /// entries in `upsert` or `delete` are ignored.
@@ -170,7 +171,7 @@ async fn apply(
     // Lock (or create) the zone row and check the serial planned against.
     let (old_zone_ttl, serial) = match change.base_serial {
         None => {
-            let serial = next_serial(None, now);
+            let serial = change.serial.unwrap_or_else(|| next_serial(None, now));
             zone::Entity::insert(zone_row(change, serial, now)?.into_active_model())
                 .exec_without_returning(txn)
                 .await
@@ -199,7 +200,9 @@ async fn apply(
                     });
                 }
             };
-            let serial = next_serial(Some(old.serial), now);
+            let serial = change
+                .serial
+                .unwrap_or_else(|| next_serial(Some(old.serial), now));
             let mut row = zone_row(change, serial, now)?
                 .into_active_model()
                 .reset_all();

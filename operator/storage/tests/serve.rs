@@ -106,6 +106,7 @@ async fn publish(
         base_serial: base,
         upsert,
         delete: delete.iter().map(|d| d.to_string()).collect(),
+        serial: None,
     };
     storage.publish(&change, now).await.unwrap()
 }

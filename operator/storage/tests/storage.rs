@@ -132,6 +132,7 @@ fn change(
         base_serial,
         upsert,
         delete: delete.iter().map(|d| d.to_string()).collect(),
+        serial: None,
     }
 }
 

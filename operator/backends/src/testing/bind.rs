@@ -153,6 +153,14 @@ impl Bind {
         self.wait_ready().await
     }
 
+    /// Kills the server (if it runs) and starts it again on the same ports,
+    /// configuration and zones, as after an outage.
+    pub async fn restart(&mut self) -> io::Result<()> {
+        self.kill();
+        self.process = spawn_named(self.dir.path())?;
+        self.wait_ready().await
+    }
+
     /// Waits until rndc and DNS queries are answered.
     async fn wait_ready(&mut self) -> io::Result<()> {
         let (rndc, dns) = (self.rndc_argv(&["status"]), self.dns);
@@ -250,12 +258,24 @@ impl Bind {
     /// Serves `zone` as a primary at `serial`: writes its zone file, then
     /// adds the zone, or reloads it when it is already served.
     pub async fn serve_primary(&self, zone: &str, serial: u32) -> io::Result<()> {
+        let contents = zone_file(zone, serial);
+        self.serve_primary_file(zone, serial, &contents).await
+    }
+
+    /// [`Bind::serve_primary`] with the zone file's `contents` (whose SOA
+    /// has `serial`).
+    pub async fn serve_primary_file(
+        &self,
+        zone: &str,
+        serial: u32,
+        contents: &str,
+    ) -> io::Result<()> {
         let zone = zone.trim_end_matches('.');
         let file = format!("primary-{zone}.db");
         let config = format!("{{ type primary; file \"{file}\"; }};");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
-            std::fs::write(self.dir.path().join(&file), zone_file(zone, serial))?;
+            std::fs::write(self.dir.path().join(&file), contents)?;
             match self.rndc(&["addzone", zone, &config]).await {
                 Ok(_) => {}
                 Err(e) if e.to_string().contains("already exists") => {

@@ -214,6 +214,7 @@ pub async fn publish(
                 base_serial: base,
                 upsert,
                 delete: delete.iter().map(|d| d.to_string()).collect(),
+                serial: None,
             },
             now,
         )

@@ -1,0 +1,379 @@
+//! Secondary zones: their content is their masters'. The Zone controller
+//! asks a master for the zone's serial when a check is due (the SOA's
+//! refresh timer, its retry timer after a failure, at once when
+//! `tasks/xfr` asked), transfers the whole zone (AXFR) when the serial
+//! moved, and publishes it at the master's serial; MiniDNS then serves it
+//! to the pool like any zone. A failure leaves the last copy published and
+//! shows on the zone (`MastersUnreachable`, `TransferRefused`).
+//!
+//! `from_records` is pure; `pull` does the DNS; [`Secondaries`] keeps, in
+//! memory, when each zone is due (after a restart every secondary is
+//! checked once).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use designate_central::managed::managed_rrset_id;
+use designate_central::{Rrset, Soa};
+use designate_crd::{XFR_ANNOTATION, Zone};
+use designate_mdns::TransferredRecord;
+
+/// How long a master may take to answer a query, or one transfer message.
+const MASTER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The bounds of the timers a master's SOA sets (a zero refresh must not
+/// spin; an hour-long retry must not leave a fixed master unseen for long).
+const MIN_TIMER: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_secs(300);
+
+/// When a zone that never transferred tries again.
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+
+/// Why a zone's masters did not give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// The zone as its master served it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Transfer {
+    pub serial: i64,
+    pub soa: Soa,
+    pub rrsets: Vec<Rrset>,
+}
+
+/// What a check of the masters found.
+pub(crate) enum Pulled {
+    /// The serial last transferred is still the master's.
+    Unchanged,
+    Transferred(Transfer),
+    Failed(Failure),
+}
+
+/// Where each secondary zone's checks stand, by zone id.
+#[derive(Default)]
+pub(crate) struct Secondaries {
+    zones: Mutex<HashMap<String, Pull>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Pull {
+    next: Option<Instant>,
+    /// The `tasks/xfr` request last acted on.
+    xfr_seen: Option<String>,
+    /// The serial of the last transfer, and its SOA's timers.
+    transferred: Option<(i64, Duration, Duration)>,
+    failure: Option<Failure>,
+}
+
+fn xfr_requested(zone: &Zone) -> Option<String> {
+    zone.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(XFR_ANNOTATION))
+        .cloned()
+}
+
+impl Secondaries {
+    /// Whether the zone's masters are to be asked now.
+    pub(crate) fn due(&self, id: &str, zone: &Zone) -> bool {
+        let zones = self.zones.lock().expect("secondaries lock");
+        let Some(pull) = zones.get(id) else {
+            return true;
+        };
+        pull.next.is_none_or(|next| next <= Instant::now()) || pull.xfr_seen != xfr_requested(zone)
+    }
+
+    /// How long until the zone's next check.
+    pub(crate) fn until_next(&self, id: &str) -> Duration {
+        let zones = self.zones.lock().expect("secondaries lock");
+        zones
+            .get(id)
+            .and_then(|pull| pull.next)
+            .map_or(FIRST_RETRY, |next| {
+                next.saturating_duration_since(Instant::now())
+            })
+    }
+
+    /// The serial of the zone's last transfer, in this process.
+    pub(crate) fn transferred_serial(&self, id: &str) -> Option<i64> {
+        let zones = self.zones.lock().expect("secondaries lock");
+        zones.get(id)?.transferred.map(|(serial, _, _)| serial)
+    }
+
+    /// Why the last check failed, while no later one succeeded.
+    pub(crate) fn failure(&self, id: &str) -> Option<Failure> {
+        let zones = self.zones.lock().expect("secondaries lock");
+        zones.get(id)?.failure.clone()
+    }
+
+    /// Records a check's outcome and schedules the next: the SOA's refresh
+    /// after a success, its retry after a failure.
+    pub(crate) fn checked(&self, id: &str, zone: &Zone, pulled: &Pulled) {
+        let mut zones = self.zones.lock().expect("secondaries lock");
+        let pull = zones.entry(id.to_string()).or_default();
+        pull.xfr_seen = xfr_requested(zone);
+        let wait = match pulled {
+            Pulled::Transferred(transfer) => {
+                let timers = (
+                    timer(transfer.soa.refresh),
+                    timer(transfer.soa.retry).min(MAX_RETRY),
+                );
+                pull.transferred = Some((transfer.serial, timers.0, timers.1));
+                pull.failure = None;
+                timers.0
+            }
+            Pulled::Unchanged => {
+                pull.failure = None;
+                pull.transferred
+                    .map_or(FIRST_RETRY, |(_, refresh, _)| refresh)
+            }
+            Pulled::Failed(failure) => {
+                pull.failure = Some(failure.clone());
+                pull.transferred.map_or(FIRST_RETRY, |(_, _, retry)| retry)
+            }
+        };
+        pull.next = Some(Instant::now() + wait);
+    }
+
+    pub(crate) fn forget(&self, id: &str) {
+        self.zones.lock().expect("secondaries lock").remove(id);
+    }
+}
+
+fn timer(seconds: i64) -> Duration {
+    Duration::from_secs(u64::try_from(seconds).unwrap_or(0)).max(MIN_TIMER)
+}
+
+/// `host:port` (or `host`, port 53; `[v6]:port`) as a socket address;
+/// names are looked up.
+async fn master_addr(master: &str) -> Option<SocketAddr> {
+    if let Ok(addr) = master.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    let with_port =
+        if master.contains(':') && !master.starts_with('[') && master.matches(':').count() == 1 {
+            master.to_string()
+        } else if let Ok(ip) = master.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+            return Some(SocketAddr::new(ip, 53));
+        } else {
+            format!("{master}:53")
+        };
+    tokio::net::lookup_host(with_port).await.ok()?.next()
+}
+
+/// Asks the masters, in order, for the zone: its serial first, then the
+/// whole zone when it is not `known` (the serial last transferred).
+pub(crate) async fn pull(
+    masters: &[String],
+    zone_id: &str,
+    zone: &str,
+    known: Option<i64>,
+) -> Pulled {
+    let mut failure = Failure {
+        reason: "MastersUnreachable",
+        message: "the zone has no masters".into(),
+    };
+    for master in masters {
+        let Some(addr) = master_addr(master).await else {
+            failure = Failure {
+                reason: "MastersUnreachable",
+                message: format!("master {master} cannot be resolved"),
+            };
+            continue;
+        };
+        match designate_mdns::soa_serial(addr, zone, None, MASTER_TIMEOUT).await {
+            Ok(Some(serial)) if known == Some(i64::from(serial)) => return Pulled::Unchanged,
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                failure = Failure {
+                    reason: "TransferRefused",
+                    message: format!("master {master} does not serve {zone}"),
+                };
+                continue;
+            }
+            Err(error) => {
+                failure = unreachable(master, &error);
+                continue;
+            }
+        }
+        match designate_mdns::axfr(addr, zone, MASTER_TIMEOUT).await {
+            Ok(records) => match from_records(zone_id, zone, &records) {
+                Ok(transfer) => return Pulled::Transferred(transfer),
+                Err(message) => {
+                    failure = Failure {
+                        reason: "TransferFailed",
+                        message: format!("master {master}: {message}"),
+                    }
+                }
+            },
+            Err(error @ designate_mdns::Error::Rejected { .. }) => {
+                failure = Failure {
+                    reason: "TransferRefused",
+                    message: format!("master {master} refused the transfer: {error}"),
+                }
+            }
+            Err(error) => failure = unreachable(master, &error),
+        }
+    }
+    Pulled::Failed(failure)
+}
+
+fn unreachable(master: &str, error: &designate_mdns::Error) -> Failure {
+    Failure {
+        reason: "MastersUnreachable",
+        message: format!("master {master}: {error}"),
+    }
+}
+
+/// A transfer's records as the zone's published content: the SOA's fields
+/// and serial, and the other records grouped into RRsets (by owner and
+/// type, in the order they came), each with an id derived from the zone's.
+pub(crate) fn from_records(
+    zone_id: &str,
+    zone: &str,
+    records: &[TransferredRecord],
+) -> Result<Transfer, String> {
+    let (first, rest) = records.split_first().ok_or("an empty transfer")?;
+    if first.type_ != "SOA" || !first.name.eq_ignore_ascii_case(zone) {
+        return Err("the transfer does not open with the zone's SOA".into());
+    }
+    let fields: Vec<&str> = first.data.split_whitespace().collect();
+    let [mname, rname, serial, refresh, retry, expire, minimum] = fields[..] else {
+        return Err(format!("an SOA that does not read: {}", first.data));
+    };
+    let number = |text: &str| {
+        text.parse::<i64>()
+            .map_err(|_| format!("an SOA field that is not a number: {text}"))
+    };
+    let soa = Soa {
+        mname: mname.to_string(),
+        email: email_of(rname),
+        refresh: number(refresh)?,
+        retry: number(retry)?,
+        expire: number(expire)?,
+        minimum: number(minimum)?,
+    };
+    let mut rrsets: Vec<Rrset> = Vec::new();
+    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    for record in rest.iter().filter(|r| r.type_ != "SOA") {
+        let key = (record.name.to_ascii_lowercase(), record.type_.clone());
+        let index = *at.entry(key.clone()).or_insert_with(|| {
+            rrsets.push(Rrset {
+                id: managed_rrset_id(zone_id, &format!("{}/{}", key.0, key.1)),
+                name: record.name.clone(),
+                type_: record.type_.clone(),
+                ttl: Some(i64::from(record.ttl)),
+                records: Vec::new(),
+                description: None,
+                managed: true,
+            });
+            rrsets.len() - 1
+        });
+        rrsets[index].records.push(record.data.clone());
+    }
+    Ok(Transfer {
+        serial: number(serial)?,
+        soa,
+        rrsets,
+    })
+}
+
+/// The email an RNAME stands for (`admin.example.org.`: `admin@example.org`),
+/// which storage renders back into the same RNAME.
+fn email_of(rname: &str) -> String {
+    let rname = rname.trim_end_matches('.');
+    let mut local = String::new();
+    let mut chars = rname.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, escaped)) = chars.next() {
+                    local.push(escaped);
+                }
+            }
+            '.' => return format!("{local}@{}", &rname[i + 1..]),
+            c => local.push(c),
+        }
+    }
+    local
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rr(name: &str, type_: &str, ttl: u32, data: &str) -> TransferredRecord {
+        TransferredRecord {
+            name: name.into(),
+            type_: type_.into(),
+            ttl,
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn a_transfer_becomes_the_zones_soa_and_rrsets() {
+        let records = [
+            rr(
+                "example.org.",
+                "SOA",
+                300,
+                "ns1.example.org. first\\.last.example.org. 42 60 10 600 30",
+            ),
+            rr("example.org.", "NS", 300, "ns1.example.org."),
+            rr("www.example.org.", "A", 60, "192.0.2.1"),
+            rr("WWW.example.org.", "A", 60, "192.0.2.2"),
+            rr("example.org.", "MX", 300, "10 mail.example.org."),
+        ];
+        let transfer = from_records("z1", "example.org.", &records).unwrap();
+        assert_eq!(transfer.serial, 42);
+        assert_eq!(
+            (
+                transfer.soa.mname.as_str(),
+                transfer.soa.email.as_str(),
+                transfer.soa.refresh,
+                transfer.soa.retry
+            ),
+            ("ns1.example.org.", "first.last@example.org", 60, 10)
+        );
+        let sets: Vec<(&str, &str, Vec<&str>)> = transfer
+            .rrsets
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.type_.as_str(),
+                    r.records.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sets,
+            [
+                ("example.org.", "NS", vec!["ns1.example.org."]),
+                ("www.example.org.", "A", vec!["192.0.2.1", "192.0.2.2"]),
+                ("example.org.", "MX", vec!["10 mail.example.org."]),
+            ]
+        );
+        // Ids are stable across transfers and differ per set.
+        let again = from_records("z1", "example.org.", &records).unwrap();
+        assert_eq!(transfer.rrsets[1].id, again.rrsets[1].id);
+        assert_ne!(transfer.rrsets[0].id, transfer.rrsets[1].id);
+        assert!(from_records("z1", "example.org.", &records[1..]).is_err());
+        assert!(from_records("z1", "other.org.", &records).is_err());
+    }
+
+    #[test]
+    fn rnames_read_back_as_emails() {
+        assert_eq!(
+            email_of("hostmaster.example.org."),
+            "hostmaster@example.org"
+        );
+        assert_eq!(email_of("a\\.b.example.org."), "a.b@example.org");
+    }
+}

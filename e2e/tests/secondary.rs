@@ -1,0 +1,168 @@
+//! Secondary zones with a real BIND as their master: made by REST and by
+//! kubectl, transferred from the master and served by the pool's BIND at
+//! the master's serial; a change on the master is served after
+//! `tasks/xfr` at once, and by the SOA's refresh timer without it; the
+//! master down: the zone shows ERROR (`MastersUnreachable`) while the pool
+//! keeps serving the last copy; the master back: ACTIVE again with no one
+//! asking. `tasks/xfr` on a primary zone is Designate's 400.
+//!
+//! Needs `cargo build -p designate-operator` first.
+
+use std::time::Duration;
+
+use designate_backends::testing::Bind;
+use designate_e2e::{BindBacked, dig, rest_request, wait_for};
+use serde_json::{Value, json};
+
+const SETTLED: Duration = Duration::from_secs(30);
+const OWNER: [(&str, &str); 2] = [
+    ("X-Auth-Project-ID", "secondaries"),
+    ("X-Roles", "member,reader"),
+];
+
+/// The master's zone file: refresh 2 s and retry 1 s, so that the timers
+/// show within a test; `www` has `address`.
+fn zone_file(zone: &str, serial: u32, address: &str) -> String {
+    format!(
+        "$TTL 60\n\
+         @ IN SOA ns1.{zone}. admin.{zone}. ( {serial} 2 1 600 60 )\n\
+         @ IN NS ns1.{zone}.\n\
+         ns1 IN A 192.0.2.53\n\
+         www IN A {address}\n\
+         @ IN MX 10 mail.{zone}.\n\
+         @ IN TXT \"made on the master\"\n"
+    )
+}
+
+fn zone_json(base: &str, id: &str) -> Value {
+    rest_request(base, "GET", &format!("/v2/zones/{id}"), &OWNER, None).json()
+}
+
+#[test]
+fn a_secondary_zone_follows_its_master() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-secondary-")
+        .tempdir()
+        .unwrap();
+    let backed = BindBacked::start(tmp.path(), &[]);
+    let base = backed.rest.clone();
+    let pool_bind = backed.nameserver.dns_addr();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut master = runtime.block_on(Bind::start()).expect("the master BIND");
+    let zone = "follower.example.org";
+    runtime
+        .block_on(master.serve_primary_file(zone, 10, &zone_file(zone, 10, "192.0.2.10")))
+        .expect("the master serving the zone");
+    let masters = json!([master.dns_addr().to_string()]);
+
+    let made = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &OWNER,
+        Some(&json!({"name": format!("{zone}."), "type": "SECONDARY", "masters": masters})),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_string();
+    let served = |name: &str, type_: &str, want: &[&str]| {
+        wait_for(
+            SETTLED,
+            &format!("the pool's BIND answering {name} {type_}"),
+            || {
+                let (rcode, answers) = dig(pool_bind, name, type_);
+                (answers == want)
+                    .then_some(())
+                    .ok_or(format!("{rcode} {answers:?}"))
+            },
+        )
+    };
+    served(&format!("www.{zone}."), "A", &["192.0.2.10"]);
+    served(&format!("{zone}."), "MX", &["10"]);
+    wait_for(SETTLED, "the zone ACTIVE at the master's serial", || {
+        let shown = zone_json(&base, &id);
+        (shown["status"] == "ACTIVE" && shown["serial"] == 10)
+            .then_some(())
+            .ok_or(shown.to_string())
+    });
+
+    // A change on the master, asked for at once.
+    runtime
+        .block_on(master.serve_primary_file(zone, 11, &zone_file(zone, 11, "192.0.2.11")))
+        .unwrap();
+    let xfr = rest_request(
+        &base,
+        "POST",
+        &format!("/v2/zones/{id}/tasks/xfr"),
+        &OWNER,
+        None,
+    );
+    assert_eq!(xfr.status, 202, "{}", xfr.text());
+    served(&format!("www.{zone}."), "A", &["192.0.2.11"]);
+    // And one the refresh timer (2 s) finds by itself.
+    runtime
+        .block_on(master.serve_primary_file(zone, 12, &zone_file(zone, 12, "192.0.2.12")))
+        .unwrap();
+    served(&format!("www.{zone}."), "A", &["192.0.2.12"]);
+
+    // The master down: ERROR with the reason; the last copy still served.
+    master.kill();
+    wait_for(SETTLED, "the zone in ERROR", || {
+        let shown = zone_json(&base, &id);
+        (shown["status"] == "ERROR")
+            .then_some(())
+            .ok_or(shown.to_string())
+    });
+    let zone_object = backed
+        .kubectl
+        .get_json(&["zone", zone, "-n", "secondaries"]);
+    let condition = &zone_object["status"]["conditions"][0];
+    assert_eq!(condition["reason"], "MastersUnreachable", "{condition}");
+    let (_, answers) = dig(pool_bind, &format!("www.{zone}."), "A");
+    assert_eq!(answers, ["192.0.2.12"], "the last copy is served");
+    // Back: ACTIVE again, with no one asking.
+    runtime.block_on(master.restart()).unwrap();
+    wait_for(SETTLED, "the zone ACTIVE again", || {
+        let shown = zone_json(&base, &id);
+        (shown["status"] == "ACTIVE")
+            .then_some(())
+            .ok_or(shown.to_string())
+    });
+
+    // One made with kubectl is transferred the same.
+    let other = "kubectl-follower.example.org";
+    runtime
+        .block_on(master.serve_primary_file(other, 7, &zone_file(other, 7, "192.0.2.70")))
+        .unwrap();
+    let manifest = tmp.path().join("secondary.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: {other}\n  namespace: secondaries\nspec:\n  name: {other}.\n  type: SECONDARY\n  masters:\n  - \"{}\"\n",
+            master.dns_addr()
+        ),
+    )
+    .unwrap();
+    backed
+        .kubectl
+        .ok(&["apply", "-f", manifest.to_str().unwrap()]);
+    served(&format!("www.{other}."), "A", &["192.0.2.70"]);
+
+    // A primary zone has no masters to transfer from.
+    let primary = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &OWNER,
+        Some(&json!({"name": "leader.example.org.", "email": "admin@example.org"})),
+    );
+    let primary_id = primary.json()["id"].as_str().unwrap().to_string();
+    let refused = rest_request(
+        &base,
+        "POST",
+        &format!("/v2/zones/{primary_id}/tasks/xfr"),
+        &OWNER,
+        None,
+    );
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(refused.json()["message"], "Can't XFR a non Secondary zone.");
+}
