@@ -23,7 +23,7 @@ pub mod propagation;
 mod quotas;
 pub mod recordset;
 mod rules;
-mod secondary;
+pub mod secondary;
 pub mod status;
 mod transfer;
 pub mod tsig;

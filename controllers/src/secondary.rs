@@ -17,8 +17,14 @@ use std::time::{Duration, Instant};
 
 use designate_central::managed::managed_rrset_id;
 use designate_central::{Rrset, Soa};
+use designate_crd::grant;
 use designate_crd::{XFR_ANNOTATION, Zone};
-use designate_mdns::TransferredRecord;
+use designate_mdns::{SecondaryNotify, TransferredRecord};
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::{debug, warn};
 
 /// How long a master may take to answer a query, or one transfer message.
 const MASTER_TIMEOUT: Duration = Duration::from_secs(3);
@@ -30,6 +36,46 @@ const MAX_RETRY: Duration = Duration::from_secs(300);
 
 /// When a zone that never transferred tries again.
 const FIRST_RETRY: Duration = Duration::from_secs(5);
+
+/// Asks for a transfer of each secondary zone a master NOTIFYs MiniDNS of,
+/// as `tasks/xfr` does: the zone's `xfr-requested` mark, written through
+/// the Kubernetes API, so that whichever controllers replica leads acts on
+/// it (MiniDNS may run in another process).
+pub async fn ask_transfers(client: Client, mut notifies: UnboundedReceiver<SecondaryNotify>) {
+    while let Some(notify) = notifies.recv().await {
+        let api = Api::<Zone>::namespaced(client.clone(), &notify.project);
+        let zones = match api.list(&ListParams::default()).await {
+            Ok(list) => list.items,
+            Err(error) => {
+                warn!(%error, zone = %notify.zone_id, "a master's NOTIFY not acted on");
+                continue;
+            }
+        };
+        // The id only picks the zone to transfer now: unsigned ids are no
+        // risk here.
+        let Some(zone) = zones
+            .iter()
+            .find(|z| grant::id_of(&z.metadata) == notify.zone_id)
+        else {
+            continue;
+        };
+        let asked = k8s_openapi::jiff::Timestamp::now().to_string();
+        let patch = json!({"metadata": {"annotations": {XFR_ANNOTATION: asked}}});
+        match api
+            .patch(
+                &zone.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+        {
+            Ok(_) => {
+                debug!(zone = %zone.spec.name, serial = ?notify.serial, "transfer asked by a master's NOTIFY")
+            }
+            Err(error) => warn!(%error, zone = %zone.spec.name, "a master's NOTIFY not acted on"),
+        }
+    }
+}
 
 /// Why a zone's masters did not give it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1142,7 +1142,12 @@ fn granted(docs: &[Value], role: &str) -> BTreeSet<(String, String, String)> {
 /// Drives every path of the REST API's and the controllers' that touches
 /// the Kubernetes API: the admin objects, a zone and its recordsets from
 /// creation to deletion, pools.
-fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::TransportUrl) {
+fn workload(
+    rest: &str,
+    mdns: &str,
+    kubectl: &designate_e2e::Kubectl,
+    bus: &designate_bus::TransportUrl,
+) {
     use serde_json::json;
     let admin = [("X-Auth-Project-ID", "rbac-admin"), ("X-Roles", "admin")];
     let call = |method: &str, path: &str, body: Option<Value>| {
@@ -1262,6 +1267,7 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
     call("DELETE", &import_path, None);
     call("DELETE", &format!("/v2/zones/{imported}"), None);
     transfer_workload(rest, &call);
+    secondary_workload(mdns, kubectl, &call);
     sink_workload(rest, &zone_id, bus);
     // A zone applied with kubectl too.
     let manifest = std::env::temp_dir().join(format!("rbac-zone-{}.yaml", std::process::id()));
@@ -1311,6 +1317,45 @@ fn workload(rest: &str, kubectl: &designate_e2e::Kubectl, bus: &designate_bus::T
     call("DELETE", &blacklist_path, None);
     call("DELETE", &tld_path, None);
     call("DELETE", "/v2/quotas/rbac-admin", None);
+}
+
+/// A secondary zone whose master (here: any sender on 127.0.0.1) NOTIFYs
+/// MiniDNS: MiniDNS asks for its transfer through the Zone.
+fn secondary_workload(
+    mdns: &str,
+    kubectl: &designate_e2e::Kubectl,
+    call: &dyn Fn(&str, &str, Option<Value>) -> Value,
+) {
+    use serde_json::json;
+    let zone = call(
+        "POST",
+        "/v2/zones",
+        Some(json!({"name": "following.org.", "type": "SECONDARY", "masters": ["127.0.0.1:9"]})),
+    );
+    let path = format!("/v2/zones/{}", zone["id"].as_str().unwrap());
+    let mdns: std::net::SocketAddr = mdns.parse().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    designate_e2e::wait_for(
+        std::time::Duration::from_secs(30),
+        "MiniDNS acting on the NOTIFY",
+        || {
+            let told = runtime.block_on(designate_mdns::notify(
+                "following.org.",
+                2,
+                mdns,
+                None,
+                std::time::Duration::from_secs(1),
+            ));
+            let zones = kubectl.get_json(&["zones", "-A"]);
+            let asked = zones["items"].as_array().unwrap().iter().any(|z| {
+                z["spec"]["name"] == "following.org."
+                    && z["metadata"]["annotations"]["designate.openstack.org/xfr-requested"]
+                        .is_string()
+            });
+            asked.then_some(()).ok_or(format!("{told:?}"))
+        },
+    );
+    call("DELETE", &path, None);
 }
 
 /// A transfer offered, changed and withdrawn, and one accepted: a zone
@@ -1591,7 +1636,9 @@ fn the_rendered_roles_run_and_use_exactly_what_the_chart_grants() {
     let api = running.iter().find(|r| r.role == "api").unwrap();
     let rest = format!("http://{}", api.listens["DESIGNATE_REST_LISTEN"]);
     let bus = designate_bus::TransportUrl::parse(&transport).unwrap();
-    workload(&rest, &kubectl, &bus);
+    let mdns = running.iter().find(|r| r.role == "mdns").unwrap();
+    let mdns = mdns.listens["DESIGNATE_MDNS_LISTEN"].clone();
+    workload(&rest, &mdns, &kubectl, &bus);
     // Every role renews its heartbeat (every 10 s) at least once.
     std::thread::sleep(std::time::Duration::from_secs(12).saturating_sub(started.elapsed()));
 

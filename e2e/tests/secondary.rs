@@ -23,9 +23,14 @@ const OWNER: [(&str, &str); 2] = [
 /// The master's zone file: refresh 2 s and retry 1 s, so that the timers
 /// show within a test; `www` has `address`.
 fn zone_file(zone: &str, serial: u32, address: &str) -> String {
+    zone_file_timed(zone, serial, address, 2)
+}
+
+/// The same with the SOA's refresh `refresh` (and retry 1 s).
+fn zone_file_timed(zone: &str, serial: u32, address: &str, refresh: u32) -> String {
     format!(
         "$TTL 60\n\
-         @ IN SOA ns1.{zone}. admin.{zone}. ( {serial} 2 1 600 60 )\n\
+         @ IN SOA ns1.{zone}. admin.{zone}. ( {serial} {refresh} 1 600 60 )\n\
          @ IN NS ns1.{zone}.\n\
          ns1 IN A 192.0.2.53\n\
          www IN A {address}\n\
@@ -51,7 +56,7 @@ fn a_secondary_zone_follows_its_master() {
     let mut master = runtime.block_on(Bind::start()).expect("the master BIND");
     let zone = "follower.example.org";
     runtime
-        .block_on(master.serve_primary_file(zone, 10, &zone_file(zone, 10, "192.0.2.10")))
+        .block_on(master.serve_primary_file(zone, 10, &zone_file(zone, 10, "192.0.2.10"), None))
         .expect("the master serving the zone");
     let masters = json!([master.dns_addr().to_string()]);
 
@@ -87,7 +92,7 @@ fn a_secondary_zone_follows_its_master() {
 
     // A change on the master, asked for at once.
     runtime
-        .block_on(master.serve_primary_file(zone, 11, &zone_file(zone, 11, "192.0.2.11")))
+        .block_on(master.serve_primary_file(zone, 11, &zone_file(zone, 11, "192.0.2.11"), None))
         .unwrap();
     let xfr = rest_request(
         &base,
@@ -100,7 +105,7 @@ fn a_secondary_zone_follows_its_master() {
     served(&format!("www.{zone}."), "A", &["192.0.2.11"]);
     // And one the refresh timer (2 s) finds by itself.
     runtime
-        .block_on(master.serve_primary_file(zone, 12, &zone_file(zone, 12, "192.0.2.12")))
+        .block_on(master.serve_primary_file(zone, 12, &zone_file(zone, 12, "192.0.2.12"), None))
         .unwrap();
     served(&format!("www.{zone}."), "A", &["192.0.2.12"]);
 
@@ -131,7 +136,7 @@ fn a_secondary_zone_follows_its_master() {
     // One made with kubectl is transferred the same.
     let other = "kubectl-follower.example.org";
     runtime
-        .block_on(master.serve_primary_file(other, 7, &zone_file(other, 7, "192.0.2.70")))
+        .block_on(master.serve_primary_file(other, 7, &zone_file(other, 7, "192.0.2.70"), None))
         .unwrap();
     let manifest = tmp.path().join("secondary.yaml");
     std::fs::write(
@@ -146,6 +151,34 @@ fn a_secondary_zone_follows_its_master() {
         .kubectl
         .ok(&["apply", "-f", manifest.to_str().unwrap()]);
     served(&format!("www.{other}."), "A", &["192.0.2.70"]);
+
+    // A master's NOTIFY: transferred at once, not at the refresh (an
+    // hour here).
+    let mdns = backed.standalone.mdns_addr().expect("MiniDNS's address");
+    let notified = "notified.example.org";
+    let serve = |serial: u32, address: &str| {
+        let file = zone_file_timed(notified, serial, address, 3600);
+        runtime
+            .block_on(master.serve_primary_file(notified, serial, &file, Some(mdns)))
+            .unwrap();
+    };
+    serve(1, "192.0.2.100");
+    let made = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &OWNER,
+        Some(&json!({"name": format!("{notified}."), "type": "SECONDARY", "masters": masters})),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    served(&format!("www.{notified}."), "A", &["192.0.2.100"]);
+    serve(2, "192.0.2.101");
+    let changed = std::time::Instant::now();
+    served(&format!("www.{notified}."), "A", &["192.0.2.101"]);
+    eprintln!(
+        "master's change served by the pool {:?} after the master served it",
+        changed.elapsed()
+    );
 
     // A primary zone has no masters to transfer from.
     let primary = rest_request(

@@ -166,6 +166,11 @@ pub(crate) async fn start_mdns(
         mdns.policy(),
         Some(keys_loaded),
     ));
+    // A master's NOTIFY of a secondary zone: transferred now.
+    tokio::spawn(designate_controllers::secondary::ask_transfers(
+        shared.client.clone(),
+        mdns.secondary_notifies(),
+    ));
     let beating = shared.heartbeats.start("mdns");
     tokio::spawn(async move {
         // Not before the TSIG keys are known: a keyed pool's zones would

@@ -6,11 +6,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use designate_central::ZoneKind;
 use designate_central::managed::soa_rdata;
 use designate_storage::{ResourceRecord, Storage, ZoneHead, ZoneSnapshot};
 use hickory_proto::ProtoError;
 use hickory_proto::op::{Message, Metadata, Query, ResponseCode};
 use hickory_proto::rr::{Name, Record, RecordType};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::field::display;
 
@@ -36,6 +38,33 @@ pub(crate) struct Context {
     /// transfer: at most once per [`RELOAD_AT_MOST_EVERY`], so that a flood
     /// of refused requests does not become a flood of database reads.
     pub(crate) reloaded_at: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Where a master's NOTIFY of a secondary zone is told (see
+    /// [`crate::MiniDns::secondary_notifies`]).
+    pub(crate) secondary_notifies: std::sync::OnceLock<UnboundedSender<SecondaryNotify>>,
+}
+
+/// A master told MiniDNS that a secondary zone changed: the zone's masters
+/// are to be asked now, not at its next refresh.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecondaryNotify {
+    pub zone_id: String,
+    /// The zone's project (its namespace).
+    pub project: String,
+    pub serial: Option<u32>,
+}
+
+/// Whether `peer` is one of `masters` (`host:port`, `[v6]:port` or `host`;
+/// by address, any port: a master may NOTIFY from another port).
+fn is_master(masters: &[String], peer: IpAddr) -> bool {
+    masters.iter().any(|master| {
+        let host = match master.parse::<std::net::SocketAddr>() {
+            Ok(addr) => return addr.ip() == peer,
+            Err(_) => master
+                .rsplit_once(':')
+                .map_or(master.as_str(), |(host, _)| host),
+        };
+        host.trim_matches(['[', ']']).parse::<IpAddr>() == Ok(peer)
+    })
 }
 
 /// See [`Context::reloaded_at`].
@@ -388,6 +417,29 @@ impl Asked<'_> {
         let zones = self.ctx.storage.zones_by_name(&zone.to_ascii()).await?;
         if zones.is_empty() {
             return Ok(Outcome::Code(ResponseCode::NotAuth));
+        }
+        // A secondary zone's master: its change is transferred at once
+        // (Designate acts on NOTIFY for secondaries only).
+        let secondaries: Vec<&ZoneHead> = zones
+            .iter()
+            .filter(|z| z.zone.kind == ZoneKind::Secondary && is_master(&z.zone.masters, self.peer))
+            .collect();
+        if !secondaries.is_empty() {
+            tracing::info!(peer = %self.peer, %zone, ?serial, "NOTIFY from a master");
+            if let Some(told) = self.ctx.secondary_notifies.get() {
+                for head in secondaries {
+                    let _ = told.send(SecondaryNotify {
+                        zone_id: head.zone.id.clone(),
+                        project: head.zone.project.clone(),
+                        serial,
+                    });
+                }
+            }
+            return Ok(Outcome::Answer(wire::response(
+                self.request,
+                ResponseCode::NoError,
+                true,
+            )));
         }
         if !self.policy.permits(self.peer, self.signed) {
             tracing::warn!(peer = %self.peer, %zone, "NOTIFY refused: source not allowed and unsigned");

@@ -31,6 +31,7 @@ mod wire;
 use std::net::SocketAddr;
 
 pub use client::{TransferredRecord, axfr, notify, soa_serial};
+pub use handler::SecondaryNotify;
 pub use hickory_proto::op::ResponseCode;
 pub use policy::{
     AllowList, KeyScope, Network, TransferPolicy, TsigAlgorithm, TsigKey, pool_host_names,

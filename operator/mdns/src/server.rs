@@ -17,7 +17,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::Error;
-use crate::handler::{self, Context, Reply, Transfer, Transport};
+use crate::handler::{self, Context, Reply, SecondaryNotify, Transfer, Transport};
 use crate::policy::TransferPolicy;
 
 /// Designate's MiniDNS address (`[service:mdns] listen`), on loopback.
@@ -94,6 +94,7 @@ impl MiniDns {
                 policy: handle,
                 transfers: Arc::new(Semaphore::new(MAX_TRANSFERS)),
                 reloaded_at: std::sync::Mutex::default(),
+                secondary_notifies: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -101,6 +102,14 @@ impl MiniDns {
     /// The address bound (UDP and TCP).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The masters' NOTIFYs of secondary zones, as they come (one
+    /// receiver: a second call gets one that never receives).
+    pub fn secondary_notifies(&self) -> tokio::sync::mpsc::UnboundedReceiver<SecondaryNotify> {
+        let (told, notifies) = tokio::sync::mpsc::unbounded_channel();
+        let _ = self.context.secondary_notifies.set(told);
+        notifies
     }
 
     /// The policy in force, to replace while serving.

@@ -755,6 +755,16 @@ pub async fn abandon(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A task's 202: Designate answers an empty body, typed JSON.
+fn accepted_empty() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        [(header::CONTENT_TYPE, "application/json")],
+        "",
+    )
+        .into_response()
+}
+
 /// `POST /v2/zones/{zone_id}/tasks/xfr`: a secondary zone's masters are
 /// asked now (a new mark the controllers act on), not at the next refresh.
 pub async fn xfr(
@@ -777,13 +787,7 @@ pub async fn xfr(
             json!({ "metadata": { "annotations": { XFR_ANNOTATION: asked } } }),
         )
         .await?;
-    // Designate answers an empty body, typed JSON.
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::CONTENT_TYPE, "application/json")],
-        "",
-    )
-        .into_response())
+    Ok(accepted_empty())
 }
 
 /// `POST /v2/zones/{zone_id}/tasks/pool_move` (admins): the zone to another
@@ -843,13 +847,7 @@ pub async fn pool_move(
         .zones
         .patch_spec(&api.client, &zone, json!({ "poolRef": target.name_any() }))
         .await?;
-    // Designate answers an empty body, typed JSON.
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::CONTENT_TYPE, "application/json")],
-        "",
-    )
-        .into_response())
+    Ok(accepted_empty())
 }
 
 #[cfg(test)]

@@ -259,20 +259,30 @@ impl Bind {
     /// adds the zone, or reloads it when it is already served.
     pub async fn serve_primary(&self, zone: &str, serial: u32) -> io::Result<()> {
         let contents = zone_file(zone, serial);
-        self.serve_primary_file(zone, serial, &contents).await
+        self.serve_primary_file(zone, serial, &contents, None).await
     }
 
     /// [`Bind::serve_primary`] with the zone file's `contents` (whose SOA
-    /// has `serial`).
+    /// has `serial`); with `notify`, each new serial is NOTIFYed there.
     pub async fn serve_primary_file(
         &self,
         zone: &str,
         serial: u32,
         contents: &str,
+        notify: Option<SocketAddr>,
     ) -> io::Result<()> {
         let zone = zone.trim_end_matches('.');
         let file = format!("primary-{zone}.db");
-        let config = format!("{{ type primary; file \"{file}\"; }};");
+        let notify = notify
+            .map(|to| {
+                format!(
+                    " notify explicit; notify-delay 0; also-notify {{ {} port {}; }};",
+                    to.ip(),
+                    to.port()
+                )
+            })
+            .unwrap_or_default();
+        let config = format!("{{ type primary; file \"{file}\";{notify} }};");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             std::fs::write(self.dir.path().join(&file), contents)?;
