@@ -80,6 +80,10 @@ struct RoleArgs {
     /// holds nothing (e.g. `5m`).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     empty_namespace_grace: Duration,
+    /// oslo.middleware's `max_request_body_size` (bytes): the REST API
+    /// refuses larger bodies (413). Raise it to import large zone files.
+    #[arg(long, env = "DESIGNATE_MAX_REQUEST_BODY_SIZE", default_value_t = designate_rest::MAX_REQUEST_BODY_SIZE)]
+    max_request_body_size: usize,
     #[command(flatten)]
     central: conf::CentralArgs,
     /// Share of a pool's nameservers that must serve a change (percent).

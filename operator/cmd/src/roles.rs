@@ -196,6 +196,7 @@ pub(crate) async fn start_api(shared: &Shared, args: &RoleArgs, identity: Identi
     let rest = designate_rest::Settings {
         central: settings.central.clone(),
         empty_namespace_grace: args.empty_namespace_grace,
+        max_request_body_size: args.max_request_body_size,
         namespace: settings.namespace.clone(),
         grant_key: settings.grant_key,
         ..Default::default()

@@ -77,6 +77,9 @@ pub struct Settings {
     /// Signs the privileges a Zone is created with (a blacklisted name, a
     /// low TTL), for the controllers; `None`: none are carried over.
     pub grant_key: Option<designate_crd::grant::GrantKey>,
+    /// oslo.middleware's `max_request_body_size` (bytes): larger bodies are
+    /// refused with 413 before authentication.
+    pub max_request_body_size: usize,
 }
 
 impl Default for Settings {
@@ -87,6 +90,7 @@ impl Default for Settings {
             empty_namespace_grace: Duration::from_secs(300),
             namespace: "default".into(),
             grant_key: None,
+            max_request_body_size: MAX_REQUEST_BODY_SIZE,
         }
     }
 }
@@ -300,8 +304,10 @@ pub fn router(api: Arc<Api>) -> Router {
         ))
         // oslo.middleware's size limit runs before authentication; bodies
         // sent without a length are cut at the limit as they are read.
-        .layer(middleware::from_fn(limit_body))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_SIZE))
+        .layer(middleware::from_fn_with_state(api.clone(), limit_body))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            api.settings.max_request_body_size,
+        ))
         .layer(middleware::from_fn_with_state(api.clone(), answer))
         .with_state(api);
     // Designate's NormalizeURIMiddleware: trailing slashes are dropped
@@ -316,28 +322,27 @@ pub fn router(api: Arc<Api>) -> Router {
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// oslo.middleware's `max_request_body_size` default, which Designate keeps.
-const MAX_REQUEST_BODY_SIZE: usize = 114_688;
+pub const MAX_REQUEST_BODY_SIZE: usize = 114_688;
 
-fn body_too_large() -> ApiError {
+fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
         413,
         "request_too_large",
-        format!(
-            "Request is too large. Larger than max_request_body_size ({MAX_REQUEST_BODY_SIZE})."
-        ),
+        format!("Request is too large. Larger than max_request_body_size ({limit})."),
     )
 }
 
 /// Refuses a body whose stated length is past the limit, before anything
 /// reads it.
-async fn limit_body(request: Request, next: Next) -> Response {
+async fn limit_body(State(api): Shared, request: Request, next: Next) -> Response {
+    let limit = api.settings.max_request_body_size;
     let length = request
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if length.is_some_and(|length| length > MAX_REQUEST_BODY_SIZE as u64) {
-        return body_too_large().into_response();
+    if length.is_some_and(|length| length > limit as u64) {
+        return body_too_large(limit).into_response();
     }
     next.run(request).await
 }
@@ -435,7 +440,7 @@ fn accepts(accept: &str, media: &str) -> bool {
 
 /// An error answered without Designate's shape (one of axum's own
 /// rejections, in plain text), in that shape.
-async fn designate_shape(response: Response) -> Response {
+async fn designate_shape(response: Response, limit: usize) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
@@ -453,7 +458,7 @@ async fn designate_shape(response: Response) -> Response {
         404 => ApiError::not_found(),
         405 => ApiError::method_not_allowed(),
         406 => ApiError::new(406, "unsupported_accept", text),
-        413 => body_too_large(),
+        413 => body_too_large(limit),
         415 => ApiError::new(415, "unsupported_content_type", text),
         code @ 400..=499 => ApiError::new(code, "bad_request", text),
         code => ApiError::new(code, "unknown", text),
@@ -490,7 +495,7 @@ async fn answer(State(api): Shared, request: Request, next: Next) -> Response {
     let status = response.status();
     let mut route_known = true;
     if response.extensions().get::<ApiError>().is_none() {
-        response = designate_shape(response).await;
+        response = designate_shape(response, api.settings.max_request_body_size).await;
     }
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
         route_known = error.type_ != "not_found";
