@@ -276,11 +276,24 @@ async fn secondary_content(
     let row = plan.row.as_mut()?;
     plan.upsert.clear();
     plan.delete.clear();
-    if let Some(stored) = stored {
-        row.soa = stored.zone.soa.clone();
-    } else {
+    // Serials only go up, or the pool's nameservers stop following: the
+    // master's when it is above what is published, else one more.
+    let next_serial = |master: Option<i64>| match (stored.map(|s| s.serial), master) {
+        (Some(published), Some(master)) if master > published => master,
+        (Some(published), _) => published + 1,
         // Never transferred: serial 1 (as Designate's), below any master's.
-        plan.serial = Some(1);
+        (None, master) => master.unwrap_or(1),
+    };
+    match stored {
+        Some(stored) => {
+            row.soa = stored.zone.soa.clone();
+            // A change of the zone's own fields (a description) keeps the
+            // content, at a serial above the published one.
+            if *row != stored.zone {
+                plan.serial = Some(next_serial(None));
+            }
+        }
+        None => plan.serial = Some(next_serial(None)),
     }
     if ctx.secondaries.due(id, zone) {
         let known = ctx.secondaries.transferred_serial(id);
@@ -294,18 +307,18 @@ async fn secondary_content(
                     "zone transferred from its master"
                 );
                 row.soa = transfer.soa;
+                let soa_id = managed_rrset_id(id, "SOA");
                 let kept: std::collections::HashSet<&str> =
                     transfer.rrsets.iter().map(|r| r.id.as_str()).collect();
                 plan.delete = stored
                     .into_iter()
                     .flat_map(|s| &s.rrsets)
                     .map(|r| r.rrset.id.as_str())
-                    .filter(|id| !kept.contains(id) && !id.is_empty())
-                    .filter(|rs_id| *rs_id != managed_rrset_id(id, "SOA"))
+                    .filter(|rs_id| !kept.contains(rs_id) && *rs_id != soa_id)
                     .map(str::to_string)
                     .collect();
                 plan.upsert = transfer.rrsets;
-                plan.serial = Some(transfer.serial);
+                plan.serial = Some(next_serial(Some(transfer.serial)));
             }
             secondary::Pulled::Unchanged => debug!("master's serial unchanged"),
             secondary::Pulled::Failed(failure) => {

@@ -133,6 +133,21 @@ fn a_secondary_zone_follows_its_master() {
             .ok_or(shown.to_string())
     });
 
+    // Its own fields changed (a new serial above the master's), it still
+    // follows the master.
+    let patched = rest_request(
+        &base,
+        "PATCH",
+        &format!("/v2/zones/{id}"),
+        &OWNER,
+        Some(&json!({"description": "followed"})),
+    );
+    assert!(patched.status < 300, "{}", patched.text());
+    runtime
+        .block_on(master.serve_primary_file(zone, 20, &zone_file(zone, 20, "192.0.2.20"), None))
+        .unwrap();
+    served(&format!("www.{zone}."), "A", &["192.0.2.20"]);
+
     // One made with kubectl is transferred the same.
     let other = "kubectl-follower.example.org";
     runtime
