@@ -34,8 +34,17 @@ pub fn json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
             "Request Body is empty",
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|error| ApiError::new(400, "invalid_json", error.to_string()))
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| ApiError::new(400, "invalid_json", error.to_string()))?;
+    // `null` reads as nothing in Designate's `body_dict` too.
+    if value.is_null() {
+        return Err(ApiError::new(
+            400,
+            "empty_request_body",
+            "Request Body is empty",
+        ));
+    }
+    Ok(value)
 }
 
 /// The JSON object a body must be, once Designate's adapter reads it.

@@ -372,12 +372,12 @@ fn parse_request(
     })
 }
 
-/// The body of a create: Designate reads an empty one as `{}`.
+/// The body of a create: Designate reads an empty one (or `null`) as `{}`.
 fn object_or_empty(headers: &HeaderMap, payload: &Bytes) -> Result<Map<String, Value>, ApiError> {
-    if payload.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
+    match body::object(headers, payload) {
+        Err(error) if error.type_ == "empty_request_body" => Ok(Map::new()),
+        other => other,
     }
-    body::object(headers, payload)
 }
 
 pub async fn create_request(
@@ -795,6 +795,28 @@ mod tests {
         );
         let long = format!(r#"{{"description": "{}"}}"#, "d".repeat(161));
         assert_eq!(parse_request(&object(&long), None).unwrap_err().code, 400);
+    }
+
+    #[test]
+    fn an_empty_or_null_request_body_is_an_empty_object() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            "application/json".parse().unwrap(),
+        );
+        for body in ["", "null", " "] {
+            assert_eq!(
+                object_or_empty(&headers, &Bytes::from(body)).unwrap(),
+                Map::new(),
+                "{body:?}"
+            );
+        }
+        assert_eq!(
+            object_or_empty(&headers, &Bytes::from("[1]"))
+                .unwrap_err()
+                .code,
+            400
+        );
     }
 
     #[test]
