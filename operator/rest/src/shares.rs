@@ -59,10 +59,10 @@ struct ShareView {
 
 impl ShareView {
     fn new(api: &Api, share: Arc<ZoneShare>, zone: &Zone) -> Self {
-        let project_id = match &share.spec.project_id {
-            Some(project) => Arc::from(project.as_str()),
-            None => api.project_of(&share.namespace().unwrap_or_default()),
-        };
+        let project_id = api.project_named(
+            share.spec.project_id.as_deref(),
+            share.metadata.namespace.as_deref(),
+        );
         Self {
             zone_id: zone.designate_id(),
             share,

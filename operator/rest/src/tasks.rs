@@ -184,10 +184,10 @@ impl list::Listed for TaskView {
 
 impl Api {
     fn task_view(&self, task: Arc<ZoneTask>) -> TaskView {
-        let project = match &task.spec.project_id {
-            Some(project) => Arc::from(project.as_str()),
-            None => self.project_of(&task.namespace().unwrap_or_default()),
-        };
+        let project = self.project_named(
+            task.spec.project_id.as_deref(),
+            task.metadata.namespace.as_deref(),
+        );
         TaskView { task, project }
     }
 

@@ -264,18 +264,18 @@ struct AcceptLinks {
 
 impl Api {
     fn request_view(&self, request: Arc<ZoneTransferRequest>) -> RequestView {
-        let project = match &request.spec.project_id {
-            Some(project) => Arc::from(project.as_str()),
-            None => self.project_of(&request.namespace().unwrap_or_default()),
-        };
+        let project = self.project_named(
+            request.spec.project_id.as_deref(),
+            request.metadata.namespace.as_deref(),
+        );
         RequestView { request, project }
     }
 
     fn accept_view(&self, accept: Arc<ZoneTransferAccept>) -> AcceptView {
-        let project = match &accept.spec.project_id {
-            Some(project) => Arc::from(project.as_str()),
-            None => self.project_of(&accept.namespace().unwrap_or_default()),
-        };
+        let project = self.project_named(
+            accept.spec.project_id.as_deref(),
+            accept.metadata.namespace.as_deref(),
+        );
         AcceptView { accept, project }
     }
 

@@ -46,6 +46,15 @@ impl Api {
             .unwrap_or_else(|| Arc::from(namespace))
     }
 
+    /// The project an object names for itself (a task's, a share's,
+    /// a transfer's `projectId`), else its namespace's.
+    pub(crate) fn project_named(&self, named: Option<&str>, namespace: Option<&str>) -> Arc<str> {
+        match named {
+            Some(project) => Arc::from(project),
+            None => self.project_of(namespace.unwrap_or_default()),
+        }
+    }
+
     /// Central's target for the caller's checks on a zone.
     pub(crate) fn zone_target(&self, caller: &Caller, zone: &ZoneView) -> Target {
         let type_ = match zone.zone.spec.type_ {
