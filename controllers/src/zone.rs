@@ -22,7 +22,7 @@ use designate_crd::{
 use designate_storage::{StoredZone, ZoneChange, ZoneStatusNotice};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams};
+use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::reflector::ObjectRef;
@@ -748,14 +748,27 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     }
     ctx.forget_watch(&id);
     ctx.secondaries.forget(&id);
-    let removed = ctx.storage.delete_zone(&id).await?;
-    // Designate deletes a zone's recordsets with it; so do we, so that a
-    // zone created again under the same name starts empty.
+    // Read from the API server, not the index: a recordset deleted just
+    // before its zone may still be in the index, and its delete is notified
+    // only if storage learns it is gone.
     let namespace = zone.namespace().unwrap_or_default();
     let rs_api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
-    // Before its first list the index would say "no recordsets".
-    ctx.recordsets.ready().await;
-    for rs in ctx.recordsets.of_zone(&namespace, &zone.name_any()) {
+    let recordsets: Vec<Recordset> = rs_api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|rs| rs.spec.zone_ref == zone.name_any())
+        .map(|mut rs| {
+            grant::drop_unsigned_id(ctx.settings.grant_key.as_ref(), &mut rs);
+            rs
+        })
+        .collect();
+    let remaining = recordsets.iter().map(|rs| rs.designate_id()).collect();
+    let removed = ctx.storage.delete_zone(&id, &remaining).await?;
+    // Designate deletes a zone's recordsets with it; so do we, so that a
+    // zone created again under the same name starts empty.
+    for rs in recordsets {
         ctx.metrics.wrote(CONTROLLER);
         match rs_api
             .delete(&rs.name_any(), &DeleteParams::default())

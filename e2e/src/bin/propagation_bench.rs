@@ -664,7 +664,10 @@ async fn floor(world: &World, setting: &str, tag: &str) -> Result<Block> {
             world.pause().await;
             // Gone again, so that the nameservers hold only the operator's zones.
             backend.delete_zone(&name).await?;
-            world.storage.delete_zone(&zone.id).await?;
+            world
+                .storage
+                .delete_zone(&zone.id, &Default::default())
+                .await?;
         }
     }
     block.cpu = world.cores_since(cpu);
@@ -1018,7 +1021,10 @@ async fn transfers(world: &World) -> Result<(Duration, Vec<TransferRow>, String)
         (ixfr.records, ixfr.messages, ixfr.bytes) = (got.records, got.messages, got.bytes);
     }
     let cpu = world.cores_since(cpu);
-    world.storage.delete_zone(&zone.id).await?;
+    world
+        .storage
+        .delete_zone(&zone.id, &Default::default())
+        .await?;
     Ok((load, vec![axfr, ixfr], cpu))
 }
 

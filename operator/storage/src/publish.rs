@@ -5,7 +5,7 @@
 //! (plus the SOA of the version before them), pruned in the transaction that
 //! adds a version; a secondary further behind transfers the whole zone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 
 use designate_central::managed::{managed_rrset_id, soa_rrset};
@@ -101,7 +101,12 @@ impl Storage {
     }
 
     /// Removes a zone and everything published for it; `false` when absent.
-    pub async fn delete_zone(&self, id: &str) -> Result<bool, Error> {
+    ///
+    /// `remaining` are the ids of the zone's recordsets that still exist: a
+    /// published one not among them was deleted by its owner before the zone
+    /// and never republished, and is notified as deleted (Designate notifies
+    /// a recordset's delete when asked), where the zone's own take nothing.
+    pub async fn delete_zone(&self, id: &str, remaining: &HashSet<String>) -> Result<bool, Error> {
         let (_guard, txn) = self.begin_write().await?;
         let result = async {
             let found = zone::Entity::find_by_id(id)
@@ -109,6 +114,33 @@ impl Storage {
                 .one(&txn)
                 .await?;
             if let Some(old) = &found {
+                let row = crate::zone_head(old.clone())?.zone;
+                let mut notices = Notices::default();
+                if self.outbox_enabled() {
+                    let deleted: Vec<String> = recordset::Entity::find()
+                        .select_only()
+                        .column(recordset::Column::Id)
+                        .filter(recordset::Column::ZoneId.eq(id))
+                        .filter(recordset::Column::Managed.eq(false))
+                        .into_tuple::<String>()
+                        .all(&txn)
+                        .await?
+                        .into_iter()
+                        .filter(|set| !remaining.contains(set))
+                        .collect();
+                    let ids = deleted.iter().map(String::as_str).collect();
+                    let (sets, mut records) = published(&txn, id, ids, false).await?;
+                    let now = crate::unix_now();
+                    for set in sets.into_values() {
+                        let records = records.remove(&set.id).unwrap_or_default();
+                        notices.recordset(
+                            Happened::Deleted,
+                            &row,
+                            &stored_rrset(&set, &records),
+                            (set.created_at, Some(now)),
+                        );
+                    }
+                }
                 record_change::Entity::delete_many()
                     .filter(record_change::Column::ZoneId.eq(id))
                     .exec(&txn)
@@ -132,8 +164,6 @@ impl Storage {
                 ))
                 .exec(&txn)
                 .await?;
-                let mut notices = Notices::default();
-                let row = crate::zone_head(old.clone())?.zone;
                 notices.zone(
                     Happened::Deleted,
                     &ZoneFacts {

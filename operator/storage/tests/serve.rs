@@ -320,7 +320,12 @@ async fn a_snapshot_never_mixes_two_versions(storage: Storage) {
 
     // A zone deleted under a snapshot: the same.
     let mut snapshot = storage.zone_snapshot("z1", 3).await.unwrap().unwrap();
-    assert!(storage.delete_zone("z1").await.unwrap());
+    assert!(
+        storage
+            .delete_zone("z1", &Default::default())
+            .await
+            .unwrap()
+    );
     assert!(matches!(
         snapshot.next_page().await,
         Err(Error::Conflict { found: None, .. })

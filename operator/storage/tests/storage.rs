@@ -493,12 +493,22 @@ async fn delete_removes_the_zone_and_its_rows(storage: Storage, _: String) {
         .await
         .unwrap();
 
-    assert!(storage.delete_zone("z1").await.unwrap());
+    assert!(
+        storage
+            .delete_zone("z1", &Default::default())
+            .await
+            .unwrap()
+    );
     assert_eq!(storage.load_zone("z1").await.unwrap(), None);
     assert_eq!(storage.zone_state("z1").await.unwrap(), None);
     assert_eq!(storage.changes_since("z1", s1).await.unwrap(), None);
     assert_eq!(storage.count_project_zones("proj").await.unwrap(), 1);
-    assert!(!storage.delete_zone("z1").await.unwrap());
+    assert!(
+        !storage
+            .delete_zone("z1", &Default::default())
+            .await
+            .unwrap()
+    );
 
     // Nothing is left behind: the same ids publish again from scratch.
     let s = storage
@@ -843,7 +853,10 @@ async fn project_zones_are_counted(storage: Storage, _: String) {
     }
     assert_eq!(storage.count_project_zones("a").await.unwrap(), 2);
     assert_eq!(storage.count_project_zones("b").await.unwrap(), 1);
-    storage.delete_zone("z1").await.unwrap();
+    storage
+        .delete_zone("z1", &Default::default())
+        .await
+        .unwrap();
     assert_eq!(storage.count_project_zones("a").await.unwrap(), 1);
 }
 
@@ -1090,17 +1103,41 @@ async fn notifications_follow_committed_changes(storage: Storage, _: String) {
         events(&[("dns.recordset.delete", "www.example.com.")])
     );
 
-    assert!(storage.delete_zone("z1").await.unwrap());
-    let batch = storage.outbox(10).await.unwrap();
-    assert_eq!(batch[0].payload["serial"].as_i64(), Some(s4));
+    // Deleting the zone: a recordset still there goes with it unnotified;
+    // one already gone (deleted by its owner, never republished) is
+    // notified as deleted, before the zone.
+    let kept = rrset("rs-kept", "kept.example.com.", "A", None, &["192.0.2.3"]);
+    let gone = rrset("rs-gone", "gone.example.com.", "A", None, &["192.0.2.4"]);
+    let s5 = storage
+        .publish(&change(&z2, Some(s4), vec![kept, gone], &[]), T0 + 4)
+        .await
+        .unwrap();
     assert_eq!(
         sent(&storage).await,
         events(&[
+            ("dns.recordset.create", "kept.example.com."),
+            ("dns.recordset.create", "gone.example.com."),
+        ])
+    );
+    let remaining = ["rs-kept".to_string()].into_iter().collect();
+    assert!(storage.delete_zone("z1", &remaining).await.unwrap());
+    let batch = storage.outbox(10).await.unwrap();
+    assert_eq!(batch[0].payload["records"][0]["data"], "192.0.2.4");
+    assert_eq!(batch[1].payload["serial"].as_i64(), Some(s5));
+    assert_eq!(
+        sent(&storage).await,
+        events(&[
+            ("dns.recordset.delete", "gone.example.com."),
             ("dns.zone.delete", zone_name),
             ("dns.domain.delete", zone_name),
         ])
     );
-    assert!(!storage.delete_zone("z1").await.unwrap());
+    assert!(
+        !storage
+            .delete_zone("z1", &Default::default())
+            .await
+            .unwrap()
+    );
     assert!(sent(&storage).await.is_empty());
 }
 
@@ -1276,7 +1313,12 @@ async fn zone_statuses_are_notified_once_per_serial(storage: Storage, _: String)
     sent(&storage).await;
 
     // A zone deleted forgets its status; one gone notifies nothing.
-    assert!(storage.delete_zone("zs").await.unwrap());
+    assert!(
+        storage
+            .delete_zone("zs", &Default::default())
+            .await
+            .unwrap()
+    );
     sent(&storage).await;
     storage
         .note_zone_status("zs", s1, ZoneStatusNotice::Active)
