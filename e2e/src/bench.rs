@@ -1,7 +1,7 @@
 //! Helpers shared by the benchmark binaries: loopback `kube::Client`s,
 //! percentiles, this process's memory and the CPU used by it, by servers it
 //! started and by the rest of the machine (from /proc), and a driver of
-//! concurrent clients.
+//! concurrent clients, and zone files.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -259,4 +259,23 @@ where
         wall,
         latency: percentiles(latencies),
     }
+}
+
+/// A zone file of `zone` (no final dot) at `serial`: its SOA and NS (with
+/// the NS's address), then `records` A records `host<i>`.
+pub fn zone_file(zone: &str, serial: u32, records: u32) -> String {
+    use std::fmt::Write as _;
+    let mut file = format!(
+        "$ORIGIN {zone}.\n$TTL 300\n@ IN SOA ns1.{zone}. admin.{zone}. ( {serial} 3600 600 86400 300 )\n@ IN NS ns1.{zone}.\nns1 IN A 192.0.2.53\n"
+    );
+    for i in 0..records {
+        let _ = writeln!(
+            file,
+            "host{i} IN A 10.{}.{}.{}",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        );
+    }
+    file
 }

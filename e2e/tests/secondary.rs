@@ -4,14 +4,15 @@
 //! `tasks/xfr` at once, and by the SOA's refresh timer without it; the
 //! master down: the zone shows ERROR (`MastersUnreachable`) while the pool
 //! keeps serving the last copy; the master back: ACTIVE again with no one
-//! asking. `tasks/xfr` on a primary zone is Designate's 400.
+//! asking. `tasks/xfr` on a primary zone is Designate's 400. A PowerDNS
+//! pool serves a secondary zone the same.
 //!
 //! Needs `cargo build -p designate-operator` first.
 
 use std::time::Duration;
 
 use designate_backends::testing::Bind;
-use designate_e2e::{BindBacked, dig, rest_request, wait_for};
+use designate_e2e::{BindBacked, PowerDnsBacked, dig, rest_request, wait_for};
 use serde_json::{Value, json};
 
 const SETTLED: Duration = Duration::from_secs(30);
@@ -213,4 +214,62 @@ fn a_secondary_zone_follows_its_master() {
     );
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_eq!(refused.json()["message"], "Can't XFR a non Secondary zone.");
+}
+
+#[test]
+fn a_secondary_zone_is_served_by_a_powerdns_pool() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-secondary-pdns-")
+        .tempdir()
+        .unwrap();
+    let backed = PowerDnsBacked::start(tmp.path(), &[]);
+    let pdns = backed.nameserver.dns_addr();
+    let mdns = backed.standalone.mdns_addr().expect("MiniDNS's address");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let master = runtime.block_on(Bind::start()).expect("the master BIND");
+    let zone = "pdns-follower.example.org";
+    let serve = |serial: u32, address: &str| {
+        let file = zone_file_timed(zone, serial, address, 3600);
+        runtime
+            .block_on(master.serve_primary_file(zone, serial, &file, Some(mdns)))
+            .unwrap();
+    };
+    serve(5, "192.0.2.50");
+    let made = rest_request(
+        &backed.rest,
+        "POST",
+        "/v2/zones",
+        &OWNER,
+        Some(&json!({
+            "name": format!("{zone}."),
+            "type": "SECONDARY",
+            "masters": [master.dns_addr().to_string()],
+        })),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_string();
+    let served = |name: &str, type_: &str, want: &[&str]| {
+        wait_for(
+            SETTLED,
+            &format!("PowerDNS answering {name} {type_}"),
+            || {
+                let (rcode, answers) = dig(pdns, name, type_);
+                (answers == want)
+                    .then_some(())
+                    .ok_or(format!("{rcode} {answers:?}"))
+            },
+        )
+    };
+    served(&format!("www.{zone}."), "A", &["192.0.2.50"]);
+    served(&format!("{zone}."), "MX", &["10"]);
+    wait_for(SETTLED, "the zone ACTIVE at the master's serial", || {
+        let shown = zone_json(&backed.rest, &id);
+        (shown["status"] == "ACTIVE" && shown["serial"] == 5)
+            .then_some(())
+            .ok_or(shown.to_string())
+    });
+    // The master's change and its NOTIFY: served by PowerDNS (its refresh
+    // is an hour).
+    serve(6, "192.0.2.51");
+    served(&format!("www.{zone}."), "A", &["192.0.2.51"]);
 }

@@ -17,6 +17,7 @@ use crate::model::{
     ZoneRow,
 };
 use crate::rules::{is_within, validate_recordset, validate_zone};
+use crate::zone_sets::ZoneSets;
 
 /// The pool a zone is scheduled to, as the plan needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,7 +106,7 @@ pub fn plan(input: &PlanInput<'_>, cfg: &Config) -> Plan {
         .published
         .map(|p| p.rrsets.iter().map(|r| (r.id.as_str(), r)).collect())
         .unwrap_or_default();
-    let mut desired: Vec<Rrset> = Vec::with_capacity(input.recordsets.len() + 2);
+    let mut desired = ZoneSets::with_capacity(input.recordsets.len() + 2);
     // The SOA takes part in the zone-wide rules (quota counts, names in use);
     // its rdata is rendered by storage with the new serial.
     desired.push(soa_rrset(&row.id, &row.name, &row.soa, 0));
@@ -141,8 +142,6 @@ pub fn plan(input: &PlanInput<'_>, cfg: &Config) -> Plan {
         }
     }
 
-    let desired_ids: std::collections::HashSet<&str> =
-        desired.iter().map(|r| r.id.as_str()).collect();
     plan.upsert = desired
         .iter()
         .filter(|r| r.type_ != "SOA")
@@ -154,7 +153,7 @@ pub fn plan(input: &PlanInput<'_>, cfg: &Config) -> Plan {
         .map(|p| {
             p.rrsets
                 .iter()
-                .filter(|r| r.type_ != "SOA" && !desired_ids.contains(r.id.as_str()))
+                .filter(|r| r.type_ != "SOA" && !desired.contains(&r.id))
                 .map(|r| r.id.clone())
                 .collect()
         })

@@ -23,6 +23,7 @@ pub use names::split_host_port;
 
 use crate::error::{Error, QuotaResource};
 use crate::model::{Config, Privileges, RecordsetInput, Rrset, ZoneInput, ZoneOwner};
+use crate::zone_sets::ZoneSets;
 
 /// Validates a zone on create (`existing == None`) or update (`existing` is the
 /// zone as last accepted), in Designate's order:
@@ -68,7 +69,7 @@ pub fn validate_recordset(
     rs: &RecordsetInput,
     cfg: &Config,
     privileges: Privileges,
-    accepted: &[Rrset],
+    accepted: &ZoneSets,
     child_zones: &[String],
     existing: Option<&Rrset>,
 ) -> Result<Rrset, Error> {

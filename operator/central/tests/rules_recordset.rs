@@ -8,7 +8,7 @@ use designate_central::rdata::normalize_records;
 use designate_central::rules::validate_recordset;
 use designate_central::{
     Config, Error, NsRecord, Privileges, QuotaResource, RecordError, RecordsetInput, Rrset, Soa,
-    ZoneInput,
+    ZoneInput, ZoneSets,
 };
 
 const ZONE_ID: &str = "zone-1";
@@ -149,7 +149,7 @@ fn run(cases: Vec<Case>) {
             &c.rs,
             &c.cfg,
             c.privileges,
-            &c.accepted,
+            &ZoneSets::from(c.accepted.clone()),
             &c.child_zones,
             c.existing.as_ref(),
         )
@@ -182,7 +182,7 @@ fn returns_the_normalised_recordset() {
         &rs,
         &Config::default(),
         Privileges::default(),
-        &managed_sets(),
+        &ZoneSets::from(managed_sets()),
         &[],
         None,
     );

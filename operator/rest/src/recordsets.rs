@@ -9,8 +9,10 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use designate_central::{RecordsetInput, Rrset, rules};
+use designate_central::{RecordsetInput, Rrset, ZoneSets, rules};
 use designate_crd::{RECORDSET_PROJECT_ANNOTATION, Recordset, RecordsetSpec, Zone};
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use kube::ResourceExt;
 use serde_json::{Map, Value, json};
 
@@ -104,30 +106,31 @@ fn child_zones(api: &Api, zone: &Zone) -> Vec<String> {
 }
 
 /// Runs Central's recordset rules against the zone's other recordsets.
+/// The zone's recordsets as Central's zone-wide rules see them.
+fn zone_sets(api: &Api, zone: &ZoneView) -> ZoneSets {
+    api.recordsets_of(zone).iter().map(rrset).collect()
+}
+
+/// Central's rules for `input` among the zone's `accepted` sets (the set
+/// itself, when updated, among them).
 fn validate(
     api: &Api,
     caller: &Caller,
     zone: &ZoneView,
     input: &RecordsetInput,
     existing: Option<&RecordsetView>,
-) -> Result<(), ApiError> {
-    let accepted: Vec<Rrset> = api
-        .recordsets_of(zone)
-        .iter()
-        .filter(|rs| rs.id() != input.id)
-        .map(rrset)
-        .collect();
-    rules::validate_recordset(
+    accepted: &ZoneSets,
+) -> Result<Rrset, ApiError> {
+    Ok(rules::validate_recordset(
         &zone.zone.to_input(),
         input,
         // The quotas of the zone's project.
         &crate::quotas::for_project(api, Cow::Borrowed(&api.settings.central), &zone.project),
         caller.privileges(),
-        &accepted,
+        accepted,
         &child_zones(api, &zone.zone),
         existing.map(rrset).as_ref(),
-    )?;
-    Ok(())
+    )?)
 }
 
 /// A Recordset object name: readable, and the same for the same name and
@@ -439,10 +442,68 @@ pub(crate) async fn create_recordset(
     zone: &ZoneView,
     input: &RecordsetInput,
 ) -> Result<RecordsetView, ApiError> {
+    let mut created = create_recordsets(api, caller, zone, std::slice::from_ref(input)).await?;
+    Ok(created.remove(0))
+}
+
+/// How many of a batch's objects are written at once.
+const CREATES_IN_FLIGHT: usize = 16;
+
+/// [`create_recordset`] for many sets of one zone (an import): each is
+/// checked against the zone and the sets before it, all before the first
+/// is written, so a refused one leaves the zone as it was.
+pub(crate) async fn create_recordsets(
+    api: &Api,
+    caller: &Caller,
+    zone: &ZoneView,
+    inputs: &[RecordsetInput],
+) -> Result<Vec<RecordsetView>, ApiError> {
     let shared = api.shared_with_caller(caller, zone);
     caller.require("create_recordset", &api.zone_target(caller, zone))?;
     refuse_deleting(zone)?;
-    validate(api, caller, zone, input, None)?;
+    let mut accepted = zone_sets(api, zone);
+    let mut objects = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        accepted.push(validate(api, caller, zone, input, None, &accepted)?);
+        objects.push(recordset_object(caller, zone, input, shared));
+    }
+    // In order, a few at a time (a stream of borrowing closures would not
+    // be `Send` here).
+    let mut made = Vec::with_capacity(objects.len());
+    let mut writing = FuturesOrdered::new();
+    for object in &objects {
+        if writing.len() == CREATES_IN_FLIGHT
+            && let Some(next) = writing.next().await
+        {
+            made.push(next?);
+        }
+        writing.push_back(create_object(api, object));
+    }
+    while let Some(next) = writing.next().await {
+        made.push(next?);
+    }
+    Ok(made
+        .into_iter()
+        .map(|made| api.recordset_view(Arc::new(made), &zone.zone, &zone.project))
+        .collect())
+}
+
+async fn create_object(api: &Api, object: &Recordset) -> Result<Recordset, ApiError> {
+    api.cache
+        .recordsets
+        .create_unique(&api.client, object, || {
+            ApiError::new(409, "duplicate_recordset", "Duplicate RecordSet")
+        })
+        .await
+}
+
+/// The Recordset object `input` makes in the zone's namespace.
+fn recordset_object(
+    caller: &Caller,
+    zone: &ZoneView,
+    input: &RecordsetInput,
+    shared: bool,
+) -> Recordset {
     let mut recordset = Recordset::new(
         &object_name(&input.name, zone.name(), &input.type_),
         RecordsetSpec {
@@ -465,14 +526,7 @@ pub(crate) async fn create_recordset(
             .into(),
         );
     }
-    let made = api
-        .cache
-        .recordsets
-        .create_unique(&api.client, &recordset, || {
-            ApiError::new(409, "duplicate_recordset", "Duplicate RecordSet")
-        })
-        .await?;
-    Ok(api.recordset_view(Arc::new(made), &zone.zone, &zone.project))
+    recordset
 }
 
 pub async fn update(
@@ -530,7 +584,14 @@ pub async fn update(
         changed.description = body::string(&body, "description")?;
         patch.insert("description".into(), json!(changed.description));
     }
-    validate(&api, &caller, &zone, &changed, Some(&current))?;
+    validate(
+        &api,
+        &caller,
+        &zone,
+        &changed,
+        Some(&current),
+        &zone_sets(&api, &zone),
+    )?;
     let Some(rs) = current.resource() else {
         return Err(ApiError::bad_request("Managed records may not be updated"));
     };

@@ -795,11 +795,9 @@ async fn import(
     // The caller now has a namespace, where later checks look.
     let mut caller = caller.clone();
     caller.namespace = view.zone.namespace();
-    for recordset in &imported.recordsets {
-        crate::recordsets::create_recordset(api, &caller, &view, recordset)
-            .await
-            .map_err(|error| undefined(&error))?;
-    }
+    crate::recordsets::create_recordsets(api, &caller, &view, &imported.recordsets)
+        .await
+        .map_err(|error| undefined(&error))?;
     Ok((input.name, zone_id))
 }
 

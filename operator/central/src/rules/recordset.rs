@@ -10,20 +10,17 @@ use crate::error::{Error, QuotaResource};
 use crate::managed::managed_rrset_id;
 use crate::model::{Config, Privileges, RecordsetInput, Rrset, ZoneInput};
 use crate::rdata;
+use crate::zone_sets::ZoneSets;
 
 pub(super) fn validate(
     zone: &ZoneInput,
     rs: &RecordsetInput,
     cfg: &Config,
     privileges: Privileges,
-    accepted: &[Rrset],
+    accepted: &ZoneSets,
     child_zones: &[String],
     existing: Option<&Rrset>,
 ) -> Result<Rrset, Error> {
-    // The set itself, if the caller listed it, is not another recordset (as
-    // Designate's CNAME check skips the recordset's own id).
-    let others: Vec<&Rrset> = accepted.iter().filter(|r| r.id != rs.id).collect();
-
     check_managed_update(zone, rs, privileges)?;
 
     // API: the body's fields, in the order of Designate's examples.
@@ -53,14 +50,14 @@ pub(super) fn validate(
         check_quota(
             QuotaResource::ZoneRecordsets,
             cfg.quotas.zone_recordsets,
-            others.len() as u64 + 1,
+            accepted.count_except(&rs.id) as u64 + 1,
         )?;
     }
     if existing.is_none_or(|old| old.ttl != rs.ttl) {
         check_min_ttl(rs.ttl, cfg, privileges)?;
     }
     check_location(zone, rs, cfg)?;
-    check_cname_placement(zone, rs, &others)?;
+    check_cname_placement(zone, rs, accepted)?;
     check_child_zones(zone, rs, child_zones)?;
     if rs.type_ == "CNAME" && rs.records.len() > 1 {
         return Err(Error::BadRequest(
@@ -73,11 +70,7 @@ pub(super) fn validate(
     let records_changed = existing.is_none_or(|old| old.records != records);
     if !rs.records.is_empty() && records_changed {
         // Managed records (SOA, apex NS) are left out of record quotas.
-        let zone_records: usize = others
-            .iter()
-            .filter(|r| !r.managed)
-            .map(|r| r.records.len())
-            .sum();
+        let zone_records = accepted.records_except(&rs.id);
         check_quota(
             QuotaResource::ZoneRecords,
             cfg.quotas.zone_records,
@@ -93,9 +86,9 @@ pub(super) fn validate(
     // Storage: unique (zone, name, type), then unique record per set. The
     // REST API collapses repeated strings of a body before this point; a
     // repeat that reaches here is refused, not silently dropped.
-    if others
-        .iter()
-        .any(|r| r.type_ == rs.type_ && r.name.eq_ignore_ascii_case(&rs.name))
+    if accepted
+        .named_except(&rs.name, &rs.id)
+        .any(|r| r.type_ == rs.type_)
     {
         return Err(Error::DuplicateRecordset("Duplicate RecordSet".into()));
     }
@@ -192,7 +185,7 @@ fn check_location(zone: &ZoneInput, rs: &RecordsetInput, cfg: &Config) -> Result
 fn check_cname_placement(
     zone: &ZoneInput,
     rs: &RecordsetInput,
-    others: &[&Rrset],
+    accepted: &ZoneSets,
 ) -> Result<(), Error> {
     let is_cname = rs.type_ == "CNAME";
     if is_cname && rs.name == zone.name {
@@ -200,9 +193,11 @@ fn check_cname_placement(
             "CNAME recordsets may not be created at the zone apex".into(),
         ));
     }
-    if others
-        .iter()
-        .any(|r| (is_cname || r.type_ == "CNAME") && r.name.eq_ignore_ascii_case(&rs.name))
+    // The set itself is not another recordset (Designate's check skips
+    // the recordset's own id).
+    if accepted
+        .named_except(&rs.name, &rs.id)
+        .any(|r| is_cname || r.type_ == "CNAME")
     {
         return Err(Error::InvalidRecordsetLocation(
             "CNAME recordsets may not share a name with any other records".into(),
