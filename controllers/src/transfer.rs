@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use designate_crd::grant::{self, DesignateId, GrantKey, Mark};
 use designate_crd::{
-    Recordset, TransferState, Zone, ZoneTransferAccept, ZoneTransferAcceptStatus,
-    ZoneTransferRequest, ZoneTransferRequestStatus,
+    CREATED_AT_ANNOTATION, Recordset, TransferState, Zone, ZoneTransferAccept,
+    ZoneTransferAcceptStatus, ZoneTransferRequest, ZoneTransferRequestStatus,
 };
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -429,6 +429,10 @@ impl Mover<'_> {
             &source.designate_id(),
         ));
         annotations.insert(grant::TRANSFER_ANNOTATION.to_string(), self.mark.clone());
+        // Designate keeps `created_at` across a transfer.
+        if let Some(created) = designate_crd::created_at(source.meta()) {
+            annotations.insert(CREATED_AT_ANNOTATION.to_string(), created.to_string());
+        }
         *copy.meta_mut() = ObjectMeta {
             name: Some(name.clone()),
             namespace: Some(self.target.clone()),
@@ -463,10 +467,15 @@ impl Mover<'_> {
         if let Some(status) = status {
             // The copy is what the source was: as published and as served.
             let mut status = serde_json::to_value(status)?;
-            if let Some(object) = status.as_object_mut()
-                && object.contains_key("observedGeneration")
-            {
-                object.insert("observedGeneration".into(), json!(made.meta().generation));
+            if let Some(object) = status.as_object_mut() {
+                if object.contains_key("observedGeneration") {
+                    object.insert("observedGeneration".into(), json!(made.meta().generation));
+                }
+                // Designate's accept updates the zone (its `updated_at`).
+                if K::kind(&()) == "Zone" {
+                    let now = k8s_openapi::jiff::Timestamp::now();
+                    object.insert("updatedAt".into(), json!(Time(now)));
+                }
             }
             self.ctx.metrics.wrote(CONTROLLER);
             api.patch_status(

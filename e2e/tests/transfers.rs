@@ -172,6 +172,16 @@ fn an_accepted_transfer_moves_the_zone_with_its_ids() {
             .ok_or(format!("{rcode} {answers:?}"))
     });
 
+    let before = call(&base, "GET", &format!("/v2/zones/{zone_id}"), OWNER, None).json();
+    // A set of the owner's (not a managed one, made with the zone).
+    let host0 = |project: &str| {
+        let path = format!("/v2/zones/{zone_id}/recordsets?name=host0.{name}");
+        call(&base, "GET", &path, project, None).json()["recordsets"][0].clone()
+    };
+    let rs_before = host0(OWNER);
+    // Timestamps have seconds: the copies are made in a later second.
+    std::thread::sleep(Duration::from_millis(1100));
+
     let (request_id, key) = offer(&base, &zone_id, Some(TARGET));
     let request_path = format!("/v2/zones/tasks/transfer_requests/{request_id}");
     // The target sees the offer, without its key; a third project does not.
@@ -238,6 +248,20 @@ fn an_accepted_transfer_moves_the_zone_with_its_ids() {
     );
     assert_eq!(moved["project_id"], TARGET);
     assert_eq!(recordset_ids(&base, TARGET, &zone_id), Some(ids.clone()));
+    // As Designate: made when they were; the zone updated by the accept
+    // (its `transferred_at` Designate 23 leaves null).
+    assert_eq!(moved["created_at"], before["created_at"], "{moved}");
+    assert_eq!(moved["transferred_at"], Value::Null, "{moved}");
+    assert!(
+        moved["updated_at"].as_str().unwrap_or_default() > before["created_at"].as_str().unwrap(),
+        "{moved}"
+    );
+    let rs_moved = host0(TARGET);
+    assert_eq!(rs_moved["id"], rs_before["id"], "{rs_moved}");
+    assert_eq!(
+        rs_moved["created_at"], rs_before["created_at"],
+        "{rs_moved}"
+    );
     expect(
         &call(&base, "GET", &format!("/v2/zones/{zone_id}"), OWNER, None),
         404,

@@ -39,9 +39,9 @@ pub use quota::{QUOTA_MAX, QUOTA_MIN, Quota, QuotaSpec, effective_quotas};
 pub use recordset::{Recordset, RecordsetSpec, RecordsetStatus};
 pub use tld::{TLD_NAME_MAX_LEN, TLD_NAME_PATTERN, Tld, TldSpec};
 pub use transfer::{
-    TRANSFER_PROJECT_MAX_LEN, TRANSFER_TEXT_MAX_LEN, TransferState, ZoneTransferAccept,
-    ZoneTransferAcceptSpec, ZoneTransferAcceptStatus, ZoneTransferRequest, ZoneTransferRequestSpec,
-    ZoneTransferRequestStatus,
+    CREATED_AT_ANNOTATION, TRANSFER_PROJECT_MAX_LEN, TRANSFER_TEXT_MAX_LEN, TransferState,
+    ZoneTransferAccept, ZoneTransferAcceptSpec, ZoneTransferAcceptStatus, ZoneTransferRequest,
+    ZoneTransferRequestSpec, ZoneTransferRequestStatus, created_at,
 };
 pub use tsigkey::{
     TSIG_NAME_MAX_LEN, TSIG_SECRET_KEY, TSIG_SECRET_MAX_LEN, TsigAlgorithm, TsigKey, TsigKeySpec,

@@ -5,13 +5,30 @@
 //! controllers then move the Zone and its Recordsets into that namespace
 //! with the same ids (see [`crate::grant::TRANSFER_ANNOTATION`]).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::nullable_enum;
 use crate::tsigkey::UUID_PATTERN;
+
+/// When a moved object was first made (RFC 3339): its copy in the new
+/// project is a new object, and Designate keeps the zone's and recordsets'
+/// `created_at` across a transfer.
+pub const CREATED_AT_ANNOTATION: &str = "designate.openstack.org/created-at";
+
+/// An object's Designate `created_at`: before any move, else its creation.
+pub fn created_at(meta: &ObjectMeta) -> Option<Timestamp> {
+    let moved = meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(CREATED_AT_ANNOTATION));
+    moved
+        .and_then(|at| at.parse().ok())
+        .or(meta.creation_timestamp.as_ref().map(|t| t.0))
+}
 
 /// Designate's `key` and `description` (`StringFields(maxLength=160)`).
 pub const TRANSFER_TEXT_MAX_LEN: usize = 160;
@@ -184,4 +201,24 @@ pub struct ZoneTransferAcceptStatus {
     /// When the accept ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Time>,
+}
+
+#[cfg(test)]
+mod created_at_tests {
+    use super::*;
+
+    #[test]
+    fn a_moved_object_keeps_its_first_creation() {
+        let made: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+        let mut meta = ObjectMeta {
+            creation_timestamp: Some(Time("2026-12-01T00:00:00Z".parse().unwrap())),
+            ..ObjectMeta::default()
+        };
+        assert_eq!(
+            created_at(&meta),
+            meta.creation_timestamp.as_ref().map(|t| t.0)
+        );
+        meta.annotations = Some([(CREATED_AT_ANNOTATION.to_string(), made.to_string())].into());
+        assert_eq!(created_at(&meta), Some(made));
+    }
 }

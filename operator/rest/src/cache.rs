@@ -439,11 +439,10 @@ pub fn order_key<K: Resource>(object: &K) -> OrderKey {
     (created_micros(meta), Arc::from(grant::id_of(meta)))
 }
 
-/// `created_at` in microseconds; none sorts first, as MySQL's NULL.
+/// `created_at` in microseconds (kept across a transfer); none sorts
+/// first, as MySQL's NULL.
 pub fn created_micros(meta: &kube::api::ObjectMeta) -> i64 {
-    meta.creation_timestamp
-        .as_ref()
-        .map_or(i64::MIN, |t| t.0.as_microsecond())
+    designate_crd::created_at(meta).map_or(i64::MIN, |t| t.as_microsecond())
 }
 
 /// One kind's objects by uid, by group, by alias, and in creation order

@@ -165,7 +165,7 @@ impl ZoneView {
             status.and_then(|s| s.action),
         );
         Self {
-            created_at: zone.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            created_at: designate_crd::created_at(&zone.metadata),
             updated_at: status.and_then(|s| s.updated_at.as_ref()).map(|t| t.0),
             status: status_text,
             action,
@@ -308,6 +308,7 @@ impl ZoneView {
             masters: &spec.masters,
             created_at: self.created_at.map(DesignateTime),
             updated_at: self.updated_at.map(DesignateTime),
+            // Designate 23 leaves it null, transferred or not.
             transferred_at: None,
             links: Links {
                 self_: concat(&[base, "/v2/zones/", id]),
@@ -440,7 +441,7 @@ impl RecordsetView {
                 )
             };
         Self {
-            created_at: rs.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            created_at: designate_crd::created_at(&rs.metadata),
             updated_at: status.and_then(|s| s.updated_at.as_ref()).map(|t| t.0),
             status: status_text,
             action,
