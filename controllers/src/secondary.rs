@@ -198,18 +198,11 @@ fn timer(seconds: i64) -> Duration {
 /// `host:port` (or `host`, port 53; `[v6]:port`) as a socket address;
 /// names are looked up.
 async fn master_addr(master: &str) -> Option<SocketAddr> {
-    if let Ok(addr) = master.parse::<SocketAddr>() {
-        return Some(addr);
+    let (host, port) = designate_central::rules::master_endpoint(master);
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Some(SocketAddr::new(ip, port));
     }
-    let with_port =
-        if master.contains(':') && !master.starts_with('[') && master.matches(':').count() == 1 {
-            master.to_string()
-        } else if let Ok(ip) = master.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
-            return Some(SocketAddr::new(ip, 53));
-        } else {
-            format!("{master}:53")
-        };
-    tokio::net::lookup_host(with_port).await.ok()?.next()
+    tokio::net::lookup_host((host, port)).await.ok()?.next()
 }
 
 /// Asks the masters, in order, for the zone: its serial first, then the

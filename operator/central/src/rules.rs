@@ -19,7 +19,7 @@ mod names;
 mod recordset;
 mod zone;
 
-pub use names::split_host_port;
+pub use names::{master_endpoint, split_host_port};
 
 use crate::error::{Error, QuotaResource};
 use crate::model::{Config, Privileges, RecordsetInput, Rrset, ZoneInput, ZoneOwner};

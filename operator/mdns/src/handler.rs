@@ -57,13 +57,8 @@ pub struct SecondaryNotify {
 /// by address, any port: a master may NOTIFY from another port).
 fn is_master(masters: &[String], peer: IpAddr) -> bool {
     masters.iter().any(|master| {
-        let host = match master.parse::<std::net::SocketAddr>() {
-            Ok(addr) => return addr.ip() == peer,
-            Err(_) => master
-                .rsplit_once(':')
-                .map_or(master.as_str(), |(host, _)| host),
-        };
-        host.trim_matches(['[', ']']).parse::<IpAddr>() == Ok(peer)
+        let (host, _) = designate_central::rules::master_endpoint(master);
+        host.parse::<IpAddr>() == Ok(peer)
     })
 }
 

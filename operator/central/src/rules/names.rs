@@ -110,6 +110,24 @@ pub fn split_host_port(master: &str) -> (&str, i64) {
         .unwrap_or((master, 53))
 }
 
+/// Where a secondary zone's master is: its host (an address or a name,
+/// without brackets) and port (53 unless given), from `host:port`,
+/// `[v6]:port`, `host` or a bare IPv6 address.
+pub fn master_endpoint(master: &str) -> (&str, u16) {
+    if let Some((host, port)) = master
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+    {
+        let port = port.strip_prefix(':').and_then(|p| p.parse().ok());
+        return (host, port.unwrap_or(53));
+    }
+    match master.split_once(':') {
+        // One colon: a port; more: a bare IPv6 address.
+        Some((host, port)) if !port.contains(':') => (host, port.parse().unwrap_or(53)),
+        _ => (master, 53),
+    }
+}
+
 /// Designate's `_TLSA_NAME_RE` (`^_(\d{1,5})\._[a-zA-Z]+\.`): the port, or
 /// `None` when the name does not start with `_port._proto.`.
 pub(super) fn tlsa_port(name: &str) -> Option<u32> {
@@ -129,6 +147,21 @@ pub(super) fn tlsa_port(name: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn masters_are_hosts_and_ports() {
+        use super::master_endpoint;
+        assert_eq!(master_endpoint("192.0.2.1:5353"), ("192.0.2.1", 5353));
+        assert_eq!(master_endpoint("192.0.2.1"), ("192.0.2.1", 53));
+        assert_eq!(master_endpoint("[2001:db8::1]:5353"), ("2001:db8::1", 5353));
+        assert_eq!(master_endpoint("[2001:db8::1]"), ("2001:db8::1", 53));
+        assert_eq!(master_endpoint("2001:db8::1"), ("2001:db8::1", 53));
+        assert_eq!(
+            master_endpoint("ns1.example.net:54"),
+            ("ns1.example.net", 54)
+        );
+        assert_eq!(master_endpoint("ns1.example.net"), ("ns1.example.net", 53));
+    }
+
     use super::*;
 
     #[test]
