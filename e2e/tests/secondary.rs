@@ -40,6 +40,21 @@ fn zone_file_timed(zone: &str, serial: u32, address: &str, refresh: u32) -> Stri
     )
 }
 
+/// Waits until the pool's nameserver at `server` answers `want` for
+/// `name` `type_`.
+fn served_by(server: std::net::SocketAddr, name: &str, type_: &str, want: &[&str]) {
+    wait_for(
+        SETTLED,
+        &format!("{server} answering {name} {type_}"),
+        || {
+            let (rcode, answers) = dig(server, name, type_);
+            (answers == want)
+                .then_some(())
+                .ok_or(format!("{rcode} {answers:?}"))
+        },
+    )
+}
+
 fn zone_json(base: &str, id: &str) -> Value {
     rest_request(base, "GET", &format!("/v2/zones/{id}"), &OWNER, None).json()
 }
@@ -70,18 +85,7 @@ fn a_secondary_zone_follows_its_master() {
     );
     assert_eq!(made.status, 202, "{}", made.text());
     let id = made.json()["id"].as_str().unwrap().to_string();
-    let served = |name: &str, type_: &str, want: &[&str]| {
-        wait_for(
-            SETTLED,
-            &format!("the pool's BIND answering {name} {type_}"),
-            || {
-                let (rcode, answers) = dig(pool_bind, name, type_);
-                (answers == want)
-                    .then_some(())
-                    .ok_or(format!("{rcode} {answers:?}"))
-            },
-        )
-    };
+    let served = |name: &str, type_: &str, want: &[&str]| served_by(pool_bind, name, type_, want);
     served(&format!("www.{zone}."), "A", &["192.0.2.10"]);
     served(&format!("{zone}."), "MX", &["10"]);
     wait_for(SETTLED, "the zone ACTIVE at the master's serial", || {
@@ -248,18 +252,7 @@ fn a_secondary_zone_is_served_by_a_powerdns_pool() {
     );
     assert_eq!(made.status, 202, "{}", made.text());
     let id = made.json()["id"].as_str().unwrap().to_string();
-    let served = |name: &str, type_: &str, want: &[&str]| {
-        wait_for(
-            SETTLED,
-            &format!("PowerDNS answering {name} {type_}"),
-            || {
-                let (rcode, answers) = dig(pdns, name, type_);
-                (answers == want)
-                    .then_some(())
-                    .ok_or(format!("{rcode} {answers:?}"))
-            },
-        )
-    };
+    let served = |name: &str, type_: &str, want: &[&str]| served_by(pdns, name, type_, want);
     served(&format!("www.{zone}."), "A", &["192.0.2.50"]);
     served(&format!("{zone}."), "MX", &["10"]);
     wait_for(SETTLED, "the zone ACTIVE at the master's serial", || {
