@@ -105,7 +105,6 @@ fn child_zones(api: &Api, zone: &Zone) -> Vec<String> {
         .collect()
 }
 
-/// Runs Central's recordset rules against the zone's other recordsets.
 /// The zone's recordsets as Central's zone-wide rules see them.
 fn zone_sets(api: &Api, zone: &ZoneView) -> ZoneSets {
     api.recordsets_of(zone).iter().map(rrset).collect()
