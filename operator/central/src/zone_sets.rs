@@ -47,14 +47,6 @@ impl ZoneSets {
         self.sets.push(rrset);
     }
 
-    pub fn len(&self) -> usize {
-        self.sets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sets.is_empty()
-    }
-
     pub fn iter(&self) -> std::slice::Iter<'_, Rrset> {
         self.sets.iter()
     }

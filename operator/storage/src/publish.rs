@@ -131,7 +131,10 @@ impl Storage {
                     let ids = deleted.iter().map(String::as_str).collect();
                     let (sets, mut records) = published(&txn, id, ids, false).await?;
                     let now = crate::unix_now();
-                    for set in sets.into_values() {
+                    // In the order they were made, as a replay would send them.
+                    let mut sets: Vec<_> = sets.into_values().collect();
+                    sets.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+                    for set in sets {
                         let records = records.remove(&set.id).unwrap_or_default();
                         notices.recordset(
                             Happened::Deleted,

@@ -147,9 +147,10 @@ pub(super) fn tlsa_port(name: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn masters_are_hosts_and_ports() {
-        use super::master_endpoint;
         assert_eq!(master_endpoint("192.0.2.1:5353"), ("192.0.2.1", 5353));
         assert_eq!(master_endpoint("192.0.2.1"), ("192.0.2.1", 53));
         assert_eq!(master_endpoint("[2001:db8::1]:5353"), ("2001:db8::1", 5353));
@@ -161,8 +162,6 @@ mod tests {
         );
         assert_eq!(master_endpoint("ns1.example.net"), ("ns1.example.net", 53));
     }
-
-    use super::*;
 
     #[test]
     fn zone_and_host_regexes() {
