@@ -31,12 +31,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneOwner, ZoneRow};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::SqliteSynchronous;
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database,
-    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel,
-    IsolationLevel, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, ConnectionTrait,
+    Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    IntoActiveModel, IsolationLevel, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -186,14 +186,16 @@ impl Storage {
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
-            // WAL: readers never block the writer. FULL: a version lost to a
-            // power cut would have its serial handed out again.
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+            // FULL: a version lost to a power cut would have its serial
+            // handed out again. WAL is set below, once per file.
+            o.synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
         });
         let db = Database::connect(options).await?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            use_wal(&db).await?;
+        }
         schema::migrate(&db, unix_now()).await?;
         let writer =
             (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
@@ -588,6 +590,32 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, DbErr> {
 
 fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, DbErr> {
     serde_json::from_value(value).map_err(|e| DbErr::Json(e.to_string()))
+}
+
+/// Switches a SQLite file to WAL (readers never block the writer; the mode
+/// stays with the file). The switch takes the file's exclusive lock without
+/// SQLite's busy handler, so it fails at once while another process opening
+/// the same new file holds it: retried here for as long as a write would wait.
+async fn use_wal(db: &DatabaseConnection) -> Result<(), Error> {
+    let deadline = tokio::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    loop {
+        match db.execute_unprepared("PRAGMA journal_mode=WAL").await {
+            Err(e) if is_sqlite_busy(&e) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            result => return Ok(result.map(drop)?),
+        }
+    }
+}
+
+/// SQLITE_BUSY or one of its extended codes (the low byte is 5).
+fn is_sqlite_busy(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = error
+    else {
+        return false;
+    };
+    matches!(&**e, sea_orm::sqlx::Error::Database(db)
+        if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
 }
 
 fn unix_now() -> i64 {

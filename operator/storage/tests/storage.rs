@@ -69,6 +69,29 @@ on_every_backend!(
 
 const T0: i64 = 1_700_000_000;
 
+/// Every role process opens the database at start; the first opens of a new
+/// file race to create it, switch it to WAL and migrate it. None may fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_opens_all_succeed() {
+    for backend in Backend::ALL {
+        for _ in 0..10 {
+            let db = TestDatabase::create(backend).await.unwrap();
+            let mut opens = tokio::task::JoinSet::new();
+            for _ in 0..8 {
+                let url = db.url().to_string();
+                opens.spawn(async move { Storage::connect(&url).await });
+            }
+            while let Some(storage) = opens.join_next().await {
+                let storage = storage
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{backend}: {e}"));
+                storage.close().await.unwrap();
+            }
+            db.cleanup().await.unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode() {
     let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
