@@ -2,7 +2,8 @@
 //! asks a master for the zone's serial when a check is due (the SOA's
 //! refresh timer, its retry timer after a failure, at once when
 //! `tasks/xfr` asked), transfers the whole zone (AXFR) when the serial
-//! moved, and publishes it at the master's serial; MiniDNS then serves it
+//! moved (both signed with the zone's own TSIG key, when it has one), and
+//! publishes it at the master's serial; MiniDNS then serves it
 //! to the pool like any zone. A failure leaves the last copy published and
 //! shows on the zone (`MastersUnreachable`, `TransferRefused`).
 //!
@@ -98,6 +99,16 @@ pub(crate) enum Pulled {
     Unchanged,
     Transferred(Transfer),
     Failed(Failure),
+}
+
+/// What a reconcile's look at a secondary zone's masters found.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Checked {
+    /// Why the masters did not give the zone (reason, message, whether it
+    /// ever had a copy), while no later check succeeded.
+    pub failed: Option<(&'static str, String, bool)>,
+    /// A new copy came in.
+    pub transferred: bool,
 }
 
 /// Where each secondary zone's checks stand, by zone id.
@@ -206,12 +217,14 @@ async fn master_addr(master: &str) -> Option<SocketAddr> {
 }
 
 /// Asks the masters, in order, for the zone: its serial first, then the
-/// whole zone when it is not `known` (the serial last transferred).
+/// whole zone when it is not `known` (the serial last transferred); both
+/// signed with `key` when the zone has one.
 pub(crate) async fn pull(
     masters: &[String],
     zone_id: &str,
     zone: &str,
     known: Option<i64>,
+    key: Option<&designate_mdns::TsigKey>,
 ) -> Pulled {
     let mut failure = Failure {
         reason: "MastersUnreachable",
@@ -225,7 +238,7 @@ pub(crate) async fn pull(
             };
             continue;
         };
-        match designate_mdns::soa_serial(addr, zone, None, MASTER_TIMEOUT).await {
+        match designate_mdns::soa_serial(addr, zone, key, MASTER_TIMEOUT).await {
             Ok(Some(serial)) if known == Some(i64::from(serial)) => return Pulled::Unchanged,
             Ok(Some(_)) => {}
             Ok(None) => {
@@ -240,7 +253,7 @@ pub(crate) async fn pull(
                 continue;
             }
         }
-        match designate_mdns::axfr(addr, zone, MASTER_TIMEOUT).await {
+        match designate_mdns::axfr(addr, zone, key, MASTER_TIMEOUT).await {
             Ok(records) => match from_records(zone_id, zone, &records) {
                 Ok(transfer) => return Pulled::Transferred(transfer),
                 Err(message) => {

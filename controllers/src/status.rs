@@ -74,6 +74,8 @@ pub struct ZoneOutcome<'a> {
     /// (as Designate shows such a zone), ERROR once it had a copy (served
     /// meanwhile).
     pub transfer_failed: Option<(&'static str, String, bool)>,
+    /// A secondary zone's masters gave a new copy in this reconcile.
+    pub transferred: bool,
 }
 
 pub fn zone_status(
@@ -166,6 +168,11 @@ pub fn zone_status(
         observed_generation: generation,
         created_at: current.created_at.clone().or_else(|| Some(now.clone())),
         updated_at,
+        transferred_at: if outcome.transferred {
+            Some(now.clone())
+        } else {
+            current.transferred_at
+        },
         nameservers: outcome.nameservers.unwrap_or(current.nameservers),
     }
 }
@@ -300,6 +307,26 @@ mod tests {
         assert_eq!(lost.conditions[0].message, "master down");
     }
 
+    #[test]
+    fn transferred_at_moves_with_each_transfer_only() {
+        let transferred = ZoneOutcome {
+            transferred: true,
+            ..published(5)
+        };
+        let first = zone_status(None, Some(1), transferred.clone(), &at(10));
+        assert_eq!(first.transferred_at, Some(at(10)));
+        // A check that found the master's serial unchanged keeps it.
+        let checked = zone_status(Some(&first), Some(1), published(5), &at(20));
+        assert_eq!(checked, first);
+        let again = zone_status(Some(&first), Some(1), transferred, &at(30));
+        assert_eq!(again.transferred_at, Some(at(30)));
+        // A primary zone never has one.
+        assert_eq!(
+            zone_status(None, Some(1), published(1), &at(1)).transferred_at,
+            None
+        );
+    }
+
     fn published(serial: i64) -> ZoneOutcome<'static> {
         ZoneOutcome {
             refusal: None,
@@ -309,6 +336,7 @@ mod tests {
             nameservers: None,
             blocked: None,
             transfer_failed: None,
+            transferred: false,
         }
     }
 
@@ -345,6 +373,7 @@ mod tests {
                 nameservers: None,
                 blocked: None,
                 transfer_failed: None,
+                transferred: false,
             },
             &at(1),
         );

@@ -162,7 +162,19 @@ impl Keyring {
             &self.keys.state(),
             |name| self.secret_of()(name),
             zone_id,
-            pool_id,
+            Some(pool_id),
+        )
+    }
+
+    /// The key a secondary zone's pulls from its masters are signed with:
+    /// its own ZONE key only (a pool's key is between MiniDNS and the
+    /// pool's nameservers; a master outside knows none of it).
+    pub(crate) fn master_key(&self, zone_id: &str) -> Option<ZoneKey> {
+        zone_key(
+            &self.keys.state(),
+            |name| self.secret_of()(name),
+            zone_id,
+            None,
         )
     }
 }
@@ -220,12 +232,13 @@ pub(crate) fn triggers(
         })
 }
 
-/// [`Keyring::zone_key`] over `objects` (pure).
+/// [`Keyring::zone_key`] over `objects` (pure); without `pool_id`, the
+/// zone's own key only.
 fn zone_key(
     objects: &[Arc<TsigKey>],
     secret_of: impl Fn(&str) -> Option<String>,
     zone_id: &str,
-    pool_id: &str,
+    pool_id: Option<&str>,
 ) -> Option<ZoneKey> {
     let mut candidates: Vec<&Arc<TsigKey>> = objects
         .iter()
@@ -233,7 +246,7 @@ fn zone_key(
             let spec = &object.spec;
             match spec.scope {
                 TsigScope::Zone => spec.resource_id == zone_id,
-                TsigScope::Pool => spec.resource_id == pool_id,
+                TsigScope::Pool => pool_id == Some(spec.resource_id.as_str()),
             }
         })
         .collect();
@@ -389,12 +402,16 @@ mod tests {
             scoped("zone-key", TsigScope::Zone, "z1"),
         ];
         let secret = |_: &str| Some("c2VjcmV0".to_string());
-        let name = |zone: &str, pool: &str| zone_key(&objects, secret, zone, pool).map(|k| k.name);
-        assert_eq!(name("z1", "p1").as_deref(), Some("zone-key"));
-        assert_eq!(name("z2", "p1").as_deref(), Some("pool-a"));
-        assert_eq!(name("z2", "p2"), None);
+        let name =
+            |zone: &str, pool: Option<&str>| zone_key(&objects, secret, zone, pool).map(|k| k.name);
+        assert_eq!(name("z1", Some("p1")).as_deref(), Some("zone-key"));
+        assert_eq!(name("z2", Some("p1")).as_deref(), Some("pool-a"));
+        assert_eq!(name("z2", Some("p2")), None);
+        // Pulls from masters: the zone's own key, never its pool's.
+        assert_eq!(name("z1", None).as_deref(), Some("zone-key"));
+        assert_eq!(name("z2", None), None);
         // Without its Secret the key signs nothing (MiniDNS refuses the
         // zone's transfers then anyway).
-        assert!(zone_key(&objects, |_| None, "z1", "p1").is_none());
+        assert!(zone_key(&objects, |_| None, "z1", Some("p1")).is_none());
     }
 }

@@ -201,11 +201,11 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         ),
     );
 
-    let transfer_failed = match observed.zone.kind {
+    let masters = match observed.zone.kind {
         ZoneKind::Secondary => {
             secondary_content(ctx, zone, &observed, stored.as_ref(), &mut plan).await
         }
-        ZoneKind::Primary => None,
+        ZoneKind::Primary => secondary::Checked::default(),
     };
     let serial_before = stored.as_ref().map(|s| s.serial);
     let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
@@ -225,7 +225,7 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         }
         None => Propagation::default(),
     };
-    propagation.transfer_failed = transfer_failed;
+    propagation.masters = masters;
     // A pool move: the zone leaves the old pool's nameservers once the new
     // pool's serve it; until then the status names the old pool, so that a
     // crash in between still knows where to take it off.
@@ -264,16 +264,19 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
 /// A secondary zone's content is its master's, not Central's plan: the
 /// copy published last, or a new transfer when a check is due and the
 /// master's serial moved. The plan's SOA fields, records and serial are
-/// replaced with those; the check's failure, if any, is returned.
+/// replaced with those.
 async fn secondary_content(
     ctx: &Context,
     zone: &Zone,
     observed: &Observed,
     stored: Option<&StoredZone>,
     plan: &mut Plan,
-) -> Option<(&'static str, String, bool)> {
+) -> secondary::Checked {
     let id = &observed.zone.id;
-    let row = plan.row.as_mut()?;
+    let Some(row) = plan.row.as_mut() else {
+        return secondary::Checked::default();
+    };
+    let mut transferred = false;
     plan.upsert.clear();
     plan.delete.clear();
     // Serials only go up, or the pool's nameservers stop following: the
@@ -297,7 +300,15 @@ async fn secondary_content(
     }
     if ctx.secondaries.due(id, zone) {
         let known = ctx.secondaries.transferred_serial(id);
-        let pulled = secondary::pull(&observed.zone.masters, id, &observed.zone.name, known).await;
+        let key = ctx.keyring.master_key(id);
+        let pulled = secondary::pull(
+            &observed.zone.masters,
+            id,
+            &observed.zone.name,
+            known,
+            key.as_ref().map(|k| &k.signer),
+        )
+        .await;
         ctx.secondaries.checked(id, zone, &pulled);
         match pulled {
             secondary::Pulled::Transferred(transfer) => {
@@ -319,6 +330,7 @@ async fn secondary_content(
                     .collect();
                 plan.upsert = transfer.rrsets;
                 plan.serial = Some(next_serial(Some(transfer.serial)));
+                transferred = true;
             }
             secondary::Pulled::Unchanged => debug!("master's serial unchanged"),
             secondary::Pulled::Failed(failure) => {
@@ -328,9 +340,13 @@ async fn secondary_content(
     }
     let had_copy = ctx.secondaries.transferred_serial(id).is_some()
         || stored.is_some_and(|s| s.rrsets.iter().any(|r| r.rrset.type_ != "SOA"));
-    ctx.secondaries
-        .failure(id)
-        .map(|failure| (failure.reason, failure.message, had_copy))
+    secondary::Checked {
+        failed: ctx
+            .secondaries
+            .failure(id)
+            .map(|failure| (failure.reason, failure.message, had_copy)),
+        transferred,
+    }
 }
 
 /// What is published after acting: the zone's serial and the serial at
@@ -410,9 +426,8 @@ async fn publish(
 /// Where a published serial stands on the pool's nameservers.
 struct Propagation {
     verdict: Verdict,
-    /// A secondary zone's failed transfer (reason, message, whether it
-    /// ever transferred).
-    transfer_failed: Option<(&'static str, String, bool)>,
+    /// What a secondary zone's masters gave in this reconcile.
+    masters: secondary::Checked,
     /// Per-nameserver lines; `None` when the nameservers were not asked.
     nameservers: Option<Vec<NameserverStatus>>,
     /// What keeps the change from the nameservers (while `Waiting`).
@@ -423,7 +438,7 @@ impl Default for Propagation {
     fn default() -> Self {
         Self {
             verdict: Verdict::Confirmed,
-            transfer_failed: None,
+            masters: secondary::Checked::default(),
             nameservers: None,
             blocked: None,
         }
@@ -469,7 +484,7 @@ async fn propagate(
                     verdict: Verdict::Waiting(SECRET_RECHECK),
                     nameservers: None,
                     blocked: Some(error),
-                    transfer_failed: None,
+                    masters: secondary::Checked::default(),
                 });
             }
             Err(other) => return Err(other),
@@ -522,7 +537,7 @@ async fn propagate(
         )),
         verdict,
         blocked: None,
-        transfer_failed: None,
+        masters: secondary::Checked::default(),
     })
 }
 
@@ -623,7 +638,8 @@ async fn write_statuses(
                 .blocked
                 .as_ref()
                 .map(|error| (error.reason(), error.to_string())),
-            transfer_failed: propagation.transfer_failed.clone(),
+            transfer_failed: propagation.masters.failed.clone(),
+            transferred: propagation.masters.transferred,
         },
         &now,
     );

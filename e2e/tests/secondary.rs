@@ -5,7 +5,9 @@
 //! master down: the zone shows ERROR (`MastersUnreachable`) while the pool
 //! keeps serving the last copy; the master back: ACTIVE again with no one
 //! asking. `tasks/xfr` on a primary zone is Designate's 400. A PowerDNS
-//! pool serves a secondary zone the same.
+//! pool serves a secondary zone the same, from a master that transfers it
+//! only signed with the zone's TSIG key; `transferred_at` tells each
+//! transfer.
 //!
 //! Needs `cargo build -p designate-operator` first.
 
@@ -221,7 +223,7 @@ fn a_secondary_zone_follows_its_master() {
 }
 
 #[test]
-fn a_secondary_zone_is_served_by_a_powerdns_pool() {
+fn a_keyed_secondary_zone_is_served_by_a_powerdns_pool() {
     let tmp = tempfile::Builder::new()
         .prefix("designate-e2e-secondary-pdns-")
         .tempdir()
@@ -232,10 +234,11 @@ fn a_secondary_zone_is_served_by_a_powerdns_pool() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let master = runtime.block_on(Bind::start()).expect("the master BIND");
     let zone = "pdns-follower.example.org";
+    // The master transfers the zone only to requests signed with its key.
     let serve = |serial: u32, address: &str| {
         let file = zone_file_timed(zone, serial, address, 3600);
         runtime
-            .block_on(master.serve_primary_file(zone, serial, &file, Some(mdns)))
+            .block_on(master.serve_keyed_primary_file(zone, serial, &file, Some(mdns)))
             .unwrap();
     };
     serve(5, "192.0.2.50");
@@ -252,6 +255,34 @@ fn a_secondary_zone_is_served_by_a_powerdns_pool() {
     );
     assert_eq!(made.status, 202, "{}", made.text());
     let id = made.json()["id"].as_str().unwrap().to_string();
+    let condition = || {
+        backed
+            .kubectl
+            .get_json(&["zone", zone, "-n", "secondaries"])["status"]["conditions"][0]
+            .clone()
+    };
+    wait_for(SETTLED, "the unsigned transfer refused", || {
+        let condition = condition();
+        (condition["reason"] == "TransferRefused")
+            .then_some(())
+            .ok_or(condition.to_string())
+    });
+    assert_eq!(zone_json(&backed.rest, &id)["transferred_at"], Value::Null);
+
+    // The zone's own key: its pulls are signed, the master transfers it,
+    // and PowerDNS serves it (MiniDNS and PowerDNS use the key too).
+    let secret = master.key_base64().unwrap();
+    let key = rest_request(
+        &backed.rest,
+        "POST",
+        "/v2/tsigkeys",
+        &[("X-Auth-Project-ID", "admin"), ("X-Roles", "admin")],
+        Some(
+            &json!({"name": "designate-test", "algorithm": "hmac-sha256", "secret": secret,
+                     "scope": "ZONE", "resource_id": id}),
+        ),
+    );
+    assert_eq!(key.status, 201, "{}", key.text());
     let served = |name: &str, type_: &str, want: &[&str]| served_by(pdns, name, type_, want);
     served(&format!("www.{zone}."), "A", &["192.0.2.50"]);
     served(&format!("{zone}."), "MX", &["10"]);
@@ -261,8 +292,26 @@ fn a_secondary_zone_is_served_by_a_powerdns_pool() {
             .then_some(())
             .ok_or(shown.to_string())
     });
+    let first_transfer = zone_json(&backed.rest, &id)["transferred_at"].clone();
+    assert!(first_transfer.is_string(), "{first_transfer}");
     // The master's change and its NOTIFY: served by PowerDNS (its refresh
-    // is an hour).
+    // is an hour), and a new transfer time shown (times are kept to the
+    // second).
+    std::thread::sleep(Duration::from_millis(1100));
     serve(6, "192.0.2.51");
     served(&format!("www.{zone}."), "A", &["192.0.2.51"]);
+    wait_for(SETTLED, "a later transferred_at", || {
+        let shown = zone_json(&backed.rest, &id);
+        (shown["serial"] == 6 && shown["transferred_at"] != first_transfer)
+            .then_some(())
+            .ok_or(shown.to_string())
+    });
+    assert!(
+        master
+            .logs()
+            .lines()
+            .any(|l| l.contains("transfer of") && l.contains(zone) && l.contains("designate-test")),
+        "the master logs its signed transfers: {}",
+        master.logs()
+    );
 }

@@ -180,6 +180,11 @@ pub struct ZoneStatus {
     /// When the zone was last changed on the nameservers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Time>,
+
+    /// When a SECONDARY zone was last transferred from its masters
+    /// (Designate's `transferred_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_at: Option<Time>,
 }
 
 /// Propagation state of the zone on one nameserver of its pool.

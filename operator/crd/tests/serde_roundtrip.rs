@@ -83,6 +83,7 @@ fn zone() {
         observed_generation: Some(3),
         created_at: Some(time("2026-01-01T00:00:00Z")),
         updated_at: Some(time("2026-01-02T03:04:05Z")),
+        transferred_at: Some(time("2026-01-02T03:04:05Z")),
     });
 
     assert_round_trip(
@@ -117,6 +118,7 @@ fn zone() {
                 "observedGeneration": 3,
                 "createdAt": "2026-01-01T00:00:00Z",
                 "updatedAt": "2026-01-02T03:04:05Z",
+                "transferredAt": "2026-01-02T03:04:05Z",
             },
         }),
     );

@@ -1,13 +1,14 @@
 //! The client side, for the controllers: NOTIFY a nameserver of a change and
 //! ask a nameserver for a zone's serial (Designate's worker `SendNotify` and
-//! `PollForZone`), over UDP, optionally TSIG-signed.
+//! `PollForZone`), over UDP, and transfer a zone from a master (AXFR over
+//! TCP), each optionally TSIG-signed.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::SOA;
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType, TSigVerifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
@@ -103,17 +104,20 @@ pub struct TransferredRecord {
 
 /// The whole of `zone` from `master` by AXFR over TCP (RFC 5936): every
 /// record between the opening and the closing SOA, the SOA first.
-/// `timeout` bounds the connection and each message. Errors: the master
-/// refuses (`Rejected`), answers something else than the zone (`BadResponse`),
-/// or does not answer (`Timeout`, `Io`).
+/// With `tsig`, the request is signed and every message of the answer must
+/// verify, in order. `timeout` bounds the connection and each message.
+/// Errors: the master refuses (`Rejected`), answers something else than the
+/// zone (`BadResponse`), or does not answer (`Timeout`, `Io`).
 pub async fn axfr(
     master: SocketAddr,
     zone: &str,
+    tsig: Option<&TsigKey>,
     timeout: Duration,
 ) -> Result<Vec<TransferredRecord>, Error> {
     let zone = zone_name(zone)?;
     let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
     request.add_query(Query::query(zone.clone(), RecordType::AXFR));
+    let mut verifier = sign(&mut request, tsig)?;
     let bytes = request.to_vec()?;
     let timed_out = || Error::Timeout {
         target: master,
@@ -150,6 +154,11 @@ pub async fn axfr(
                 target: master,
                 rcode: answer.response_code,
             });
+        }
+        if let Some(verifier) = &mut verifier {
+            verifier
+                .verify(&message)
+                .map_err(|error| bad(&format!("TSIG: {error}")))?;
         }
         if answer.answers.is_empty() {
             return Err(bad("an empty transfer message"));
@@ -198,16 +207,7 @@ async fn exchange(
     let socket = UdpSocket::bind(local).await?;
     // Connected: datagrams from anyone else are not delivered.
     socket.connect(target).await?;
-    let mut verifier = match tsig {
-        Some(key) => {
-            let signer = key.signer().ok_or_else(|| Error::InvalidKey {
-                name: key.name(),
-                reason: format!("{} does not sign queries", key.algorithm()),
-            })?;
-            request.finalize(&signer, unix_now())?
-        }
-        None => None,
-    };
+    let mut verifier = sign(&mut request, tsig)?;
     let bytes = request.to_vec()?;
     let mut buf = vec![0u8; usize::from(u16::MAX)];
     for _ in 0..TRIES {
@@ -236,6 +236,18 @@ async fn exchange(
         target,
         tries: TRIES,
     })
+}
+
+/// Signs `request` with `tsig`, if given; the verifier of its answers.
+fn sign(request: &mut Message, tsig: Option<&TsigKey>) -> Result<Option<TSigVerifier>, Error> {
+    let Some(key) = tsig else {
+        return Ok(None);
+    };
+    let signer = key.signer().ok_or_else(|| Error::InvalidKey {
+        name: key.name(),
+        reason: format!("{} does not sign queries", key.algorithm()),
+    })?;
+    Ok(request.finalize(&signer, unix_now())?)
 }
 
 /// `bytes` decoded when it answers `request`: same id, opcode and question.

@@ -308,8 +308,14 @@ impl ZoneView {
             masters: &spec.masters,
             created_at: self.created_at.map(DesignateTime),
             updated_at: self.updated_at.map(DesignateTime),
-            // Designate 23 leaves it null, transferred or not.
-            transferred_at: None,
+            // A secondary zone's last transfer from its masters (a zone
+            // moved between projects keeps null, as Designate 23's).
+            transferred_at: self
+                .zone
+                .status
+                .as_ref()
+                .and_then(|s| s.transferred_at.as_ref())
+                .map(|t| DesignateTime(t.0)),
             links: Links {
                 self_: concat(&[base, "/v2/zones/", id]),
             },

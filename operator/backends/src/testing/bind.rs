@@ -271,6 +271,42 @@ impl Bind {
         contents: &str,
         notify: Option<SocketAddr>,
     ) -> io::Result<()> {
+        self.add_primary(zone, serial, contents, notify, "").await
+    }
+
+    /// [`Bind::serve_primary_file`] transferred only to requests signed
+    /// with its key (`designate-test`, [`Bind::key_base64`]).
+    pub async fn serve_keyed_primary_file(
+        &self,
+        zone: &str,
+        serial: u32,
+        contents: &str,
+        notify: Option<SocketAddr>,
+    ) -> io::Result<()> {
+        let only_keyed = format!(" allow-transfer {{ key \"{KEY_NAME}\"; }};");
+        self.add_primary(zone, serial, contents, notify, &only_keyed)
+            .await
+    }
+
+    /// The base64 secret of its key (`hmac-sha256`, named `designate-test`
+    /// in its named.conf: rndc's, and a TSIG key for transfers).
+    pub fn key_base64(&self) -> io::Result<String> {
+        let text = std::fs::read_to_string(&self.key_file)?;
+        text.split("secret \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_string)
+            .ok_or_else(|| io::Error::other("no secret in the key file"))
+    }
+
+    async fn add_primary(
+        &self,
+        zone: &str,
+        serial: u32,
+        contents: &str,
+        notify: Option<SocketAddr>,
+        options: &str,
+    ) -> io::Result<()> {
         let zone = zone.trim_end_matches('.');
         let file = format!("primary-{zone}.db");
         let notify = notify
@@ -282,7 +318,7 @@ impl Bind {
                 )
             })
             .unwrap_or_default();
-        let config = format!("{{ type primary; file \"{file}\";{notify} }};");
+        let config = format!("{{ type primary; file \"{file}\";{notify}{options} }};");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             std::fs::write(self.dir.path().join(&file), contents)?;
