@@ -1,13 +1,14 @@
 //! Secondary zones: their content is their masters'. The Zone controller
 //! asks a master for the zone's serial when a check is due (the SOA's
 //! refresh timer, its retry timer after a failure, at once when
-//! `tasks/xfr` asked), transfers the whole zone (AXFR) when the serial
-//! moved (both signed with the zone's own TSIG key, when it has one), and
-//! publishes it at the master's serial; MiniDNS then serves it
+//! `tasks/xfr` asked), and when the serial moved transfers the changes
+//! (IXFR, applied to the copy) or the whole zone (AXFR), all signed with
+//! the zone's own TSIG key when it has one, and publishes it at the
+//! master's serial; MiniDNS then serves it
 //! to the pool like any zone. A failure leaves the last copy published and
 //! shows on the zone (`MastersUnreachable`, `TransferRefused`).
 //!
-//! `from_records` is pure; `pull` does the DNS; [`Secondaries`] keeps, in
+//! `from_records` and `apply` are pure; `pull` does the DNS; [`Secondaries`] keeps, in
 //! memory, when each zone is due (after a restart every secondary is
 //! checked once).
 
@@ -20,7 +21,7 @@ use designate_central::managed::managed_rrset_id;
 use designate_central::{Rrset, Soa};
 use designate_crd::grant;
 use designate_crd::{XFR_ANNOTATION, Zone};
-use designate_mdns::{SecondaryNotify, TransferredRecord};
+use designate_mdns::{Difference, Ixfr, SecondaryNotify, TransferredRecord};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -216,14 +217,21 @@ async fn master_addr(master: &str) -> Option<SocketAddr> {
     tokio::net::lookup_host((host, port)).await.ok()?.next()
 }
 
-/// Asks the masters, in order, for the zone: its serial first, then the
-/// whole zone when it is not `known` (the serial last transferred); both
+/// The copy published last: the master's serial it came at, and its sets.
+pub(crate) struct Copy<'a> {
+    pub serial: i64,
+    pub rrsets: Vec<&'a Rrset>,
+}
+
+/// Asks the masters, in order, for the zone: its serial first, then, when
+/// it is not the `copy`'s, the changes since the copy (IXFR), or the whole
+/// zone (AXFR) where the master gives no changes or there is no copy; all
 /// signed with `key` when the zone has one.
 pub(crate) async fn pull(
     masters: &[String],
     zone_id: &str,
     zone: &str,
-    known: Option<i64>,
+    copy: Option<&Copy<'_>>,
     key: Option<&designate_mdns::TsigKey>,
 ) -> Pulled {
     let mut failure = Failure {
@@ -239,7 +247,9 @@ pub(crate) async fn pull(
             continue;
         };
         match designate_mdns::soa_serial(addr, zone, key, MASTER_TIMEOUT).await {
-            Ok(Some(serial)) if known == Some(i64::from(serial)) => return Pulled::Unchanged,
+            Ok(Some(serial)) if copy.is_some_and(|c| c.serial == i64::from(serial)) => {
+                return Pulled::Unchanged;
+            }
             Ok(Some(_)) => {}
             Ok(None) => {
                 failure = Failure {
@@ -251,6 +261,13 @@ pub(crate) async fn pull(
             Err(error) => {
                 failure = unreachable(master, &error);
                 continue;
+            }
+        }
+        if let Some(copy) = copy {
+            match incremental(addr, zone_id, zone, copy, key).await {
+                Ok(pulled) => return pulled,
+                // The whole zone then, from the same master.
+                Err(why) => debug!(%master, %why, "no IXFR; AXFR instead"),
             }
         }
         match designate_mdns::axfr(addr, zone, key, MASTER_TIMEOUT).await {
@@ -273,6 +290,79 @@ pub(crate) async fn pull(
         }
     }
     Pulled::Failed(failure)
+}
+
+/// The zone from `master` by IXFR from the copy's serial: the copy with the
+/// master's differences applied, or the whole zone when the master sends
+/// it. An error (the master refuses IXFR, differences that do not fit the
+/// copy) leaves the AXFR to the caller.
+async fn incremental(
+    master: SocketAddr,
+    zone_id: &str,
+    zone: &str,
+    copy: &Copy<'_>,
+    key: Option<&designate_mdns::TsigKey>,
+) -> Result<Pulled, String> {
+    let serial = u32::try_from(copy.serial).map_err(|_| "a serial out of range".to_string())?;
+    let answer = designate_mdns::ixfr(master, zone, serial, key, MASTER_TIMEOUT)
+        .await
+        .map_err(|error| error.to_string())?;
+    let transfer = match answer {
+        // The master's serial is not the copy's (asked just before): gone
+        // back, or moving; the whole zone says which.
+        Ixfr::UpToDate => return Err("nothing newer than the copy".into()),
+        Ixfr::Full(records) => from_records(zone_id, zone, &records)?,
+        Ixfr::Incremental { soa, differences } => {
+            let records = apply(&copy.rrsets, &differences)?;
+            from_records(zone_id, zone, &[vec![soa], records].concat())?
+        }
+    };
+    debug!(serial = transfer.serial, "zone transferred by IXFR");
+    Ok(Pulled::Transferred(transfer))
+}
+
+/// The copy's records (SOA aside) with `differences` applied in order
+/// (pure). A removal of a record the copy does not hold is an error: the
+/// copy and the master's history disagree.
+fn apply(copy: &[&Rrset], differences: &[Difference]) -> Result<Vec<TransferredRecord>, String> {
+    let key =
+        |r: &TransferredRecord| (r.name.to_ascii_lowercase(), r.type_.clone(), r.data.clone());
+    let mut records: Vec<Option<TransferredRecord>> = copy
+        .iter()
+        .filter(|set| set.type_ != "SOA")
+        .flat_map(|set| {
+            set.records.iter().map(|data| {
+                Some(TransferredRecord {
+                    name: set.name.clone(),
+                    type_: set.type_.clone(),
+                    ttl: set.ttl.and_then(|t| u32::try_from(t).ok()).unwrap_or(0),
+                    data: data.clone(),
+                })
+            })
+        })
+        .collect();
+    let mut at: HashMap<_, Vec<usize>> = HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        if let Some(record) = record {
+            at.entry(key(record)).or_default().push(i);
+        }
+    }
+    for difference in differences {
+        for gone in &difference.removed {
+            let i = at.get_mut(&key(gone)).and_then(Vec::pop).ok_or_else(|| {
+                format!(
+                    "the master removes {} {} {}, which the copy does not hold",
+                    gone.name, gone.type_, gone.data
+                )
+            })?;
+            records[i] = None;
+        }
+        for added in &difference.added {
+            at.entry(key(added)).or_default().push(records.len());
+            records.push(Some(added.clone()));
+        }
+    }
+    Ok(records.into_iter().flatten().collect())
 }
 
 fn unreachable(master: &str, error: &designate_mdns::Error) -> Failure {
@@ -418,6 +508,52 @@ mod tests {
         assert_ne!(transfer.rrsets[0].id, transfer.rrsets[1].id);
         assert!(from_records("z1", "example.org.", &records[1..]).is_err());
         assert!(from_records("z1", "other.org.", &records).is_err());
+    }
+
+    #[test]
+    fn differences_apply_to_the_copy_in_order() {
+        let records = [
+            rr(
+                "example.org.",
+                "SOA",
+                300,
+                "ns1.example.org. admin.example.org. 42 60 10 600 30",
+            ),
+            rr("example.org.", "NS", 300, "ns1.example.org."),
+            rr("www.example.org.", "A", 60, "192.0.2.1"),
+            rr("www.example.org.", "A", 60, "192.0.2.2"),
+        ];
+        let copy = from_records("z1", "example.org.", &records).unwrap();
+        let sets: Vec<&Rrset> = copy.rrsets.iter().collect();
+        let differences = [
+            Difference {
+                removed: vec![rr("WWW.example.org.", "A", 60, "192.0.2.1")],
+                added: vec![rr("mail.example.org.", "A", 60, "192.0.2.9")],
+            },
+            Difference {
+                removed: vec![rr("mail.example.org.", "A", 60, "192.0.2.9")],
+                added: vec![rr("www.example.org.", "A", 60, "192.0.2.3")],
+            },
+        ];
+        let applied = apply(&sets, &differences).unwrap();
+        let shown: Vec<(&str, &str)> = applied
+            .iter()
+            .map(|r| (r.name.as_str(), r.data.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("example.org.", "ns1.example.org."),
+                ("www.example.org.", "192.0.2.2"),
+                ("www.example.org.", "192.0.2.3"),
+            ]
+        );
+        // A removal the copy cannot match: the copy is not the master's base.
+        let stray = [Difference {
+            removed: vec![rr("www.example.org.", "A", 60, "192.0.2.7")],
+            added: vec![],
+        }];
+        assert!(apply(&sets, &stray).is_err());
     }
 
     #[test]

@@ -208,7 +208,15 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         ZoneKind::Primary => secondary::Checked::default(),
     };
     let serial_before = stored.as_ref().map(|s| s.serial);
-    let published = publish(ctx, &observed, stored.as_ref(), &mut plan).await?;
+    let published = match publish(ctx, &observed, stored.as_ref(), &mut plan).await {
+        Ok(published) => published,
+        Err(error) => {
+            // What a secondary zone's masters gave is not stored: its next
+            // check starts afresh (a whole transfer), not from this copy.
+            ctx.secondaries.forget(&observed.zone.id);
+            return Err(error);
+        }
+    };
     let mut moving_from = moving_from(zone, &observed);
     let mut propagation = match &published {
         Some(publication) => {
@@ -299,13 +307,21 @@ async fn secondary_content(
         None => plan.serial = Some(next_serial(None)),
     }
     if ctx.secondaries.due(id, zone) {
-        let known = ctx.secondaries.transferred_serial(id);
+        // The copy's serial is the master's only as known in this process.
+        let copy = ctx
+            .secondaries
+            .transferred_serial(id)
+            .zip(stored)
+            .map(|(serial, stored)| secondary::Copy {
+                serial,
+                rrsets: stored.rrsets.iter().map(|r| &r.rrset).collect(),
+            });
         let key = ctx.keyring.master_key(id);
         let pulled = secondary::pull(
             &observed.zone.masters,
             id,
             &observed.zone.name,
-            known,
+            copy.as_ref(),
             key.as_ref().map(|k| &k.signer),
         )
         .await;

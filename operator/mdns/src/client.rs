@@ -14,6 +14,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
 use crate::Error;
+use crate::incremental::{self, Ixfr};
 use crate::policy::TsigKey;
 use crate::records;
 
@@ -117,6 +118,60 @@ pub async fn axfr(
     let zone = zone_name(zone)?;
     let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
     request.add_query(Query::query(zone.clone(), RecordType::AXFR));
+    let mut records = transfer(master, &zone, request, tsig, timeout, |records, _| {
+        records.len() > 1 && records.last().is_some_and(|r| r.type_ == "SOA")
+    })
+    .await?;
+    records.pop();
+    Ok(records)
+}
+
+/// The changes to `zone` since `serial` from `master` by IXFR over TCP
+/// (RFC 1995): the master answers with them, with the whole zone (it keeps
+/// no history from that serial, or prefers to), or with its SOA alone
+/// (nothing newer). Signed and checked as [`axfr`].
+pub async fn ixfr(
+    master: SocketAddr,
+    zone: &str,
+    serial: u32,
+    tsig: Option<&TsigKey>,
+    timeout: Duration,
+) -> Result<Ixfr, Error> {
+    let zone = zone_name(zone)?;
+    let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+    request.add_query(Query::query(zone.clone(), RecordType::IXFR));
+    // Only the serial the client has matters (RFC 1995 §3).
+    request.add_authority(Record::from_rdata(
+        zone.clone(),
+        0,
+        RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
+    ));
+    let records = transfer(
+        master,
+        &zone,
+        request,
+        tsig,
+        timeout,
+        |records, message_end| incremental::complete(records, serial, message_end),
+    )
+    .await?;
+    incremental::read(records, serial).map_err(|reason| Error::BadResponse {
+        target: master,
+        reason: reason.into(),
+    })
+}
+
+/// Sends a zone transfer `request` to `master` over TCP and reads the
+/// records of its answer, opening with the zone's SOA, until `complete`
+/// (asked after each record, and at the end of each message) says so.
+async fn transfer(
+    master: SocketAddr,
+    zone: &Name,
+    mut request: Message,
+    tsig: Option<&TsigKey>,
+    timeout: Duration,
+    complete: impl Fn(&[TransferredRecord], bool) -> bool,
+) -> Result<Vec<TransferredRecord>, Error> {
     let mut verifier = sign(&mut request, tsig)?;
     let bytes = request.to_vec()?;
     let timed_out = || Error::Timeout {
@@ -135,8 +190,7 @@ pub async fn axfr(
         reason: reason.to_string(),
     };
     let mut records = Vec::new();
-    let mut soas = 0;
-    while soas < 2 {
+    loop {
         let mut length = [0u8; 2];
         tokio::time::timeout(timeout, stream.read_exact(&mut length))
             .await
@@ -165,14 +219,8 @@ pub async fn axfr(
         }
         for record in &answer.answers {
             let is_soa = record.record_type() == RecordType::SOA;
-            if records.is_empty() && !(is_soa && record.name.eq_ignore_root(&zone)) {
+            if records.is_empty() && !(is_soa && record.name.eq_ignore_root(zone)) {
                 return Err(bad("a transfer that does not open with the zone's SOA"));
-            }
-            if is_soa {
-                soas += 1;
-                if soas == 2 {
-                    break;
-                }
             }
             records.push(TransferredRecord {
                 name: record.name.to_ascii(),
@@ -180,9 +228,14 @@ pub async fn axfr(
                 ttl: record.ttl,
                 data: record.data.to_string(),
             });
+            if complete(&records, false) {
+                return Ok(records);
+            }
+        }
+        if complete(&records, true) {
+            return Ok(records);
         }
     }
-    Ok(records)
 }
 
 fn zone_name(zone: &str) -> Result<Name, Error> {

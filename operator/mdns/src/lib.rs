@@ -16,10 +16,12 @@
 //! Transfers and NOTIFY are allowed by a [`TransferPolicy`]: from listed
 //! source addresses (derived from the pools), or signed with one of its TSIG
 //! keys. The client side, [`notify`] and [`soa_serial`], is what the
-//! controllers use to tell nameservers about a change and to see it served.
+//! controllers use to tell nameservers about a change and to see it served;
+//! [`axfr`] and [`ixfr`] pull a secondary zone from its masters.
 
 mod client;
 mod handler;
+mod incremental;
 mod policy;
 mod rdata;
 mod records;
@@ -30,9 +32,10 @@ mod wire;
 
 use std::net::SocketAddr;
 
-pub use client::{TransferredRecord, axfr, notify, soa_serial};
+pub use client::{TransferredRecord, axfr, ixfr, notify, soa_serial};
 pub use handler::SecondaryNotify;
 pub use hickory_proto::op::ResponseCode;
+pub use incremental::{Difference, Ixfr};
 pub use policy::{
     AllowList, KeyScope, Network, TransferPolicy, TsigAlgorithm, TsigKey, pool_host_names,
 };

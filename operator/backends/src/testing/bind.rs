@@ -318,7 +318,11 @@ impl Bind {
                 )
             })
             .unwrap_or_default();
-        let config = format!("{{ type primary; file \"{file}\";{notify}{options} }};");
+        // As masters are usually set: a reload journals its differences,
+        // so that IXFR answers carry just the changes.
+        let config = format!(
+            "{{ type primary; file \"{file}\"; ixfr-from-differences yes;{notify}{options} }};"
+        );
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             std::fs::write(self.dir.path().join(&file), contents)?;

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Instant;
 
 use designate_central::managed::soa_rdata;
-use designate_mdns::{AllowList, ResponseCode, TransferPolicy, TsigKey};
+use designate_mdns::{AllowList, Ixfr, ResponseCode, TransferPolicy, TsigKey};
 use designate_storage::testing::Backend;
 use designate_storage::{HostPort, PoolRecord};
 use hickory_proto::op::{Message, Query};
@@ -189,6 +189,45 @@ async fn ixfr_sends_the_changes_since_the_clients_serial(backend: Backend) {
             "client at {serial}"
         );
     }
+    // Our own client (a secondary zone's pull) reads the same answers.
+    let pull = |serial: i64| {
+        designate_mdns::ixfr(
+            server.addr,
+            "example.com.",
+            u32::try_from(serial).unwrap(),
+            None,
+            std::time::Duration::from_secs(3),
+        )
+    };
+    let Ixfr::Incremental { soa, differences } = pull(s1).await.unwrap() else {
+        panic!("the changes since {s1}");
+    };
+    assert!(soa.data.contains(&format!(" {s4} ")), "{soa:?}");
+    let shown = |records: &[designate_mdns::TransferredRecord]| {
+        records
+            .iter()
+            .map(|r| format!("{} {} {}", r.name, r.type_, r.data))
+            .collect::<Vec<_>>()
+    };
+    let steps: Vec<(Vec<String>, Vec<String>)> = differences
+        .iter()
+        .map(|d| (shown(&d.removed), shown(&d.added)))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (vec![], vec!["ftp.example.com. A 192.0.2.5".to_string()]),
+            (
+                vec!["www.example.com. A 192.0.2.1".to_string()],
+                vec!["www.example.com. A 192.0.2.2".to_string()]
+            ),
+            (
+                vec!["example.com. MX 10 mail.example.com.".to_string()],
+                vec![]
+            ),
+        ]
+    );
+    assert_eq!(pull(s4).await.unwrap(), Ixfr::UpToDate);
 
     // With history for the last change only, older clients get the zone.
     let short = server.storage.clone().with_history_limit(1);
@@ -207,6 +246,10 @@ async fn ixfr_sends_the_changes_since_the_clients_serial(backend: Backend) {
             (rrs, last)
         };
         assert_eq!(sorted(got), sorted(full.clone()), "client at {serial}");
+        let Ixfr::Full(zone) = pull(serial).await.unwrap() else {
+            panic!("the whole zone for a client at {serial}");
+        };
+        assert_eq!(zone.len(), full.len() - 1, "{zone:?}");
         // Over UDP: the single SOA, which sends the client to TCP.
         assert_eq!(
             transfer(&server, &["example.com.", &ixfr(serial), "+notcp"]).await,
