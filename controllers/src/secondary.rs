@@ -6,7 +6,9 @@
 //! the zone's own TSIG key when it has one, and publishes it at the
 //! master's serial; MiniDNS then serves it
 //! to the pool like any zone. A failure leaves the last copy published and
-//! shows on the zone (`MastersUnreachable`, `TransferRefused`).
+//! shows on the zone (`MastersUnreachable`, `TransferRefused`), until no
+//! master confirmed the copy for the SOA's expire: then the pool's
+//! nameservers drop it (`Expired`) until a master gives it again.
 //!
 //! `from_records` and `apply` are pure; `pull` does the DNS; [`Secondaries`] keeps, in
 //! memory, when each zone is due (after a restart every secondary is
@@ -15,7 +17,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use designate_central::managed::managed_rrset_id;
 use designate_central::{Rrset, Soa};
@@ -110,6 +112,9 @@ pub(crate) struct Checked {
     pub failed: Option<(&'static str, String, bool)>,
     /// A new copy came in.
     pub transferred: bool,
+    /// No master confirmed the copy for longer than its SOA's expire: the
+    /// pool's nameservers are to stop serving it.
+    pub expired: bool,
 }
 
 /// Where each secondary zone's checks stand, by zone id.
@@ -125,6 +130,8 @@ struct Pull {
     xfr_seen: Option<String>,
     /// The serial of the last transfer, and its SOA's timers.
     transferred: Option<(i64, Duration, Duration)>,
+    /// When a master last gave or confirmed the copy, in this process.
+    refreshed: Option<SystemTime>,
     failure: Option<Failure>,
 }
 
@@ -163,6 +170,26 @@ impl Secondaries {
         zones.get(id)?.transferred.map(|(serial, _, _)| serial)
     }
 
+    /// Whether the copy is past its SOA's `expire` (seconds): the last
+    /// check failed, and no master gave or confirmed the copy for that
+    /// long (in this process, else since `transferredAt`).
+    pub(crate) fn expired(&self, id: &str, zone: &Zone, expire: i64) -> bool {
+        let zones = self.zones.lock().expect("secondaries lock");
+        let Some(pull) = zones.get(id).filter(|pull| pull.failure.is_some()) else {
+            return false;
+        };
+        let transferred_at = || {
+            let at = zone.status.as_ref()?.transferred_at.as_ref()?;
+            let seconds = u64::try_from(at.0.as_second()).ok()?;
+            Some(UNIX_EPOCH + Duration::from_secs(seconds))
+        };
+        let Some(refreshed) = pull.refreshed.or_else(transferred_at) else {
+            return false;
+        };
+        let expire = Duration::from_secs(u64::try_from(expire).unwrap_or(0));
+        refreshed + expire < SystemTime::now()
+    }
+
     /// Why the last check failed, while no later one succeeded.
     pub(crate) fn failure(&self, id: &str) -> Option<Failure> {
         let zones = self.zones.lock().expect("secondaries lock");
@@ -182,10 +209,12 @@ impl Secondaries {
                     timer(transfer.soa.retry).min(MAX_RETRY),
                 );
                 pull.transferred = Some((transfer.serial, timers.0, timers.1));
+                pull.refreshed = Some(SystemTime::now());
                 pull.failure = None;
                 timers.0
             }
             Pulled::Unchanged => {
+                pull.refreshed = Some(SystemTime::now());
                 pull.failure = None;
                 pull.transferred
                     .map_or(FIRST_RETRY, |(_, refresh, _)| refresh)
@@ -554,6 +583,32 @@ mod tests {
             added: vec![],
         }];
         assert!(apply(&sets, &stray).is_err());
+    }
+
+    #[test]
+    fn a_copy_expires_only_after_failed_checks_for_its_expire() {
+        let secondaries = Secondaries::default();
+        let mut zone = Zone::new("z", Default::default());
+        let failed = Pulled::Failed(Failure {
+            reason: "MastersUnreachable",
+            message: "down".into(),
+        });
+        // Transferred 100 s ago (before a restart), the master down now.
+        let ago =
+            k8s_openapi::jiff::Timestamp::now() - k8s_openapi::jiff::SignedDuration::from_secs(100);
+        zone.status = Some(designate_crd::ZoneStatus {
+            transferred_at: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(ago)),
+            ..Default::default()
+        });
+        assert!(!secondaries.expired("z1", &zone, 10), "never checked here");
+        secondaries.checked("z1", &zone, &failed);
+        assert!(secondaries.expired("z1", &zone, 10));
+        assert!(!secondaries.expired("z1", &zone, 1000));
+        // A master confirmed the copy just now: fresh again.
+        secondaries.checked("z1", &zone, &Pulled::Unchanged);
+        assert!(!secondaries.expired("z1", &zone, 10));
+        secondaries.checked("z1", &zone, &failed);
+        assert!(!secondaries.expired("z1", &zone, 10));
     }
 
     #[test]

@@ -207,6 +207,9 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         }
         ZoneKind::Primary => secondary::Checked::default(),
     };
+    if masters.expired {
+        return expire(api, zone, ctx, &observed, stored.as_ref(), &plan, masters).await;
+    }
     let serial_before = stored.as_ref().map(|s| s.serial);
     let published = match publish(ctx, &observed, stored.as_ref(), &mut plan).await {
         Ok(published) => published,
@@ -356,13 +359,71 @@ async fn secondary_content(
     }
     let had_copy = ctx.secondaries.transferred_serial(id).is_some()
         || stored.is_some_and(|s| s.rrsets.iter().any(|r| r.rrset.type_ != "SOA"));
+    let expire = row.soa.expire;
+    let expired = had_copy && ctx.secondaries.expired(id, zone, expire);
+    let failed = ctx.secondaries.failure(id).map(|failure| {
+        if expired {
+            let message = format!(
+                "no master confirmed the copy within its SOA's expire ({expire} s), so the \
+                 pool's nameservers no longer serve it; {}",
+                failure.message
+            );
+            ("Expired", message, had_copy)
+        } else {
+            (failure.reason, failure.message, had_copy)
+        }
+    });
     secondary::Checked {
-        failed: ctx
-            .secondaries
-            .failure(id)
-            .map(|failure| (failure.reason, failure.message, had_copy)),
+        failed,
         transferred,
+        expired,
     }
+}
+
+/// A secondary zone past its SOA's expire: taken off the pool's
+/// nameservers (storage keeps the copy, and the zone is provisioned again
+/// once a master gives it), its status ERROR (`Expired`).
+async fn expire(
+    api: &Api<Zone>,
+    zone: &Zone,
+    ctx: &Context,
+    observed: &Observed,
+    stored: Option<&StoredZone>,
+    plan: &Plan,
+    masters: secondary::Checked,
+) -> Result<(Action, Outcome), Error> {
+    if let Some((_, pool)) = &observed.pool {
+        unprovision(ctx, zone, pool, false).await?;
+        ctx.provisioned(&observed.zone.id, crate::Provisioned::Failed);
+    }
+    let published = stored.map(|stored| Publication {
+        serial: stored.serial,
+        rrset_serials: HashMap::new(),
+    });
+    let propagation = Propagation {
+        masters,
+        nameservers: Some(Vec::new()),
+        ..Propagation::default()
+    };
+    let writes = write_statuses(
+        api,
+        zone,
+        ctx,
+        observed,
+        None,
+        plan,
+        published.as_ref(),
+        &propagation,
+    )
+    .await?;
+    let outcome = match writes {
+        0 => Outcome::Unchanged,
+        _ => Outcome::StatusOnly,
+    };
+    Ok((
+        Action::requeue(ctx.secondaries.until_next(&observed.zone.id)),
+        outcome,
+    ))
 }
 
 /// What is published after acting: the zone's serial and the serial at

@@ -3,7 +3,8 @@
 //! the master's serial; a change on the master is served after
 //! `tasks/xfr` at once, and by the SOA's refresh timer without it; the
 //! master down: the zone shows ERROR (`MastersUnreachable`) while the pool
-//! keeps serving the last copy; the master back: ACTIVE again with no one
+//! keeps serving the last copy until the SOA's expire, then drops it
+//! (`Expired`); the master back: served and ACTIVE again with no one
 //! asking. `tasks/xfr` on a primary zone is Designate's 400. A PowerDNS
 //! pool serves a secondary zone the same, from a master that transfers it
 //! only signed with the zone's TSIG key, a change as its differences
@@ -31,9 +32,14 @@ fn zone_file(zone: &str, serial: u32, address: &str) -> String {
 
 /// The same with the SOA's refresh `refresh` (and retry 1 s).
 fn zone_file_timed(zone: &str, serial: u32, address: &str, refresh: u32) -> String {
+    zone_file_expiring(zone, serial, address, refresh, 600)
+}
+
+/// The same with the SOA's expire `expire`.
+fn zone_file_expiring(zone: &str, serial: u32, address: &str, refresh: u32, expire: u32) -> String {
     format!(
         "$TTL 60\n\
-         @ IN SOA ns1.{zone}. admin.{zone}. ( {serial} {refresh} 1 600 60 )\n\
+         @ IN SOA ns1.{zone}. admin.{zone}. ( {serial} {refresh} 1 {expire} 60 )\n\
          @ IN NS ns1.{zone}.\n\
          ns1 IN A 192.0.2.53\n\
          www IN A {address}\n\
@@ -220,6 +226,76 @@ fn a_secondary_zone_follows_its_master() {
     );
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_eq!(refused.json()["message"], "Can't XFR a non Secondary zone.");
+}
+
+#[test]
+fn a_secondary_zone_expires_without_its_master_and_comes_back_with_it() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-secondary-expire-")
+        .tempdir()
+        .unwrap();
+    let backed = BindBacked::start(tmp.path(), &[]);
+    let base = backed.rest.clone();
+    let pool_bind = backed.nameserver.dns_addr();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut master = runtime.block_on(Bind::start()).expect("the master BIND");
+    let zone = "expiring.example.org";
+    // Refresh 1 s, retry 1 s, expire 4 s.
+    let file = zone_file_expiring(zone, 30, "192.0.2.30", 1, 4);
+    runtime
+        .block_on(master.serve_primary_file(zone, 30, &file, None))
+        .unwrap();
+    let made = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &OWNER,
+        Some(&json!({"name": format!("{zone}."), "type": "SECONDARY",
+                     "masters": [master.dns_addr().to_string()]})),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_string();
+    let www = format!("www.{zone}.");
+    served_by(pool_bind, &www, "A", &["192.0.2.30"]);
+    let condition = || {
+        backed
+            .kubectl
+            .get_json(&["zone", zone, "-n", "secondaries"])["status"]["conditions"][0]
+            .clone()
+    };
+
+    // The master gone: the copy is served until the SOA's expire, then
+    // the pool's BIND drops the zone and the zone shows why.
+    master.kill();
+    let down = std::time::Instant::now();
+    wait_for(SETTLED, "the zone expired", || {
+        let condition = condition();
+        (condition["reason"] == "Expired")
+            .then_some(())
+            .ok_or(condition.to_string())
+    });
+    assert!(
+        down.elapsed() >= Duration::from_secs(3),
+        "expired {:?} after the master went, before its expire",
+        down.elapsed()
+    );
+    wait_for(SETTLED, "the pool's BIND no longer serving it", || {
+        let (rcode, answers) = dig(pool_bind, &www, "A");
+        (rcode == "REFUSED" && answers.is_empty())
+            .then_some(())
+            .ok_or(format!("{rcode} {answers:?}"))
+    });
+    assert_eq!(zone_json(&base, &id)["status"], "ERROR");
+
+    // The master back: served and ACTIVE again, with no one asking.
+    runtime.block_on(master.restart()).unwrap();
+    served_by(pool_bind, &www, "A", &["192.0.2.30"]);
+    wait_for(SETTLED, "the zone ACTIVE again", || {
+        let shown = zone_json(&base, &id);
+        (shown["status"] == "ACTIVE")
+            .then_some(())
+            .ok_or(shown.to_string())
+    });
 }
 
 #[test]
