@@ -1,7 +1,7 @@
 //! Secondary zones: their content is their masters'. The Zone controller
 //! asks a master for the zone's serial when a check is due (the SOA's
 //! refresh timer, its retry timer after a failure, at once when
-//! `tasks/xfr` asked), and when the serial moved transfers the changes
+//! `tasks/xfr` asked, new masters), and when the serial moved transfers the changes
 //! (IXFR, applied to the copy) or the whole zone (AXFR), all signed with
 //! the zone's own TSIG key when it has one, and publishes it at the
 //! master's serial; MiniDNS then serves it
@@ -128,6 +128,8 @@ struct Pull {
     next: Option<Instant>,
     /// The `tasks/xfr` request last acted on.
     xfr_seen: Option<String>,
+    /// The masters last asked.
+    masters: Vec<String>,
     /// The serial of the last transfer, and its SOA's timers.
     transferred: Option<(i64, Duration, Duration)>,
     /// When a master last gave or confirmed the copy, in this process.
@@ -150,7 +152,10 @@ impl Secondaries {
         let Some(pull) = zones.get(id) else {
             return true;
         };
-        pull.next.is_none_or(|next| next <= Instant::now()) || pull.xfr_seen != xfr_requested(zone)
+        pull.next.is_none_or(|next| next <= Instant::now())
+            || pull.xfr_seen != xfr_requested(zone)
+            // New masters are asked at once (as Designate's update_zone).
+            || pull.masters != zone.spec.masters
     }
 
     /// How long until the zone's next check.
@@ -168,6 +173,16 @@ impl Secondaries {
     pub(crate) fn transferred_serial(&self, id: &str) -> Option<i64> {
         let zones = self.zones.lock().expect("secondaries lock");
         zones.get(id)?.transferred.map(|(serial, _, _)| serial)
+    }
+
+    /// [`Secondaries::transferred_serial`] while the zone's masters are the
+    /// ones it came from: another master's serials say nothing of it.
+    pub(crate) fn copy_serial(&self, id: &str, zone: &Zone) -> Option<i64> {
+        let zones = self.zones.lock().expect("secondaries lock");
+        let pull = zones
+            .get(id)
+            .filter(|pull| pull.masters == zone.spec.masters)?;
+        pull.transferred.map(|(serial, _, _)| serial)
     }
 
     /// Whether the copy is past its SOA's `expire` (seconds): the last
@@ -202,6 +217,7 @@ impl Secondaries {
         let mut zones = self.zones.lock().expect("secondaries lock");
         let pull = zones.entry(id.to_string()).or_default();
         pull.xfr_seen = xfr_requested(zone);
+        pull.masters.clone_from(&zone.spec.masters);
         let wait = match pulled {
             Pulled::Transferred(transfer) => {
                 let timers = (
@@ -609,6 +625,30 @@ mod tests {
         assert!(!secondaries.expired("z1", &zone, 10));
         secondaries.checked("z1", &zone, &failed);
         assert!(!secondaries.expired("z1", &zone, 10));
+    }
+
+    #[test]
+    fn new_masters_are_asked_at_once_and_for_the_whole_zone() {
+        let secondaries = Secondaries::default();
+        let mut zone = Zone::new("z", Default::default());
+        zone.spec.masters = vec!["192.0.2.1".into()];
+        let transfer = from_records(
+            "z1",
+            "example.org.",
+            &[rr(
+                "example.org.",
+                "SOA",
+                300,
+                "ns1.example.org. admin.example.org. 42 3600 600 86400 30",
+            )],
+        )
+        .unwrap();
+        secondaries.checked("z1", &zone, &Pulled::Transferred(transfer));
+        assert!(!secondaries.due("z1", &zone), "next at the refresh");
+        assert_eq!(secondaries.copy_serial("z1", &zone), Some(42));
+        zone.spec.masters = vec!["192.0.2.2".into()];
+        assert!(secondaries.due("z1", &zone));
+        assert_eq!(secondaries.copy_serial("z1", &zone), None);
     }
 
     #[test]

@@ -313,7 +313,7 @@ async fn secondary_content(
         // The copy's serial is the master's only as known in this process.
         let copy = ctx
             .secondaries
-            .transferred_serial(id)
+            .copy_serial(id, zone)
             .zip(stored)
             .map(|(serial, stored)| secondary::Copy {
                 serial,
