@@ -1,18 +1,18 @@
 //! Secondary zones: their content is their masters'. The Zone controller
 //! asks a master for the zone's serial when a check is due (the SOA's
 //! refresh timer, its retry timer after a failure, at once when
-//! `tasks/xfr` asked, new masters), and when the serial moved transfers the changes
-//! (IXFR, applied to the copy) or the whole zone (AXFR), all signed with
-//! the zone's own TSIG key when it has one, and publishes it at the
-//! master's serial; MiniDNS then serves it
-//! to the pool like any zone. A failure leaves the last copy published and
-//! shows on the zone (`MastersUnreachable`, `TransferRefused`), until no
-//! master confirmed the copy for the SOA's expire: then the pool's
-//! nameservers drop it (`Expired`) until a master gives it again.
+//! `tasks/xfr` asked or the masters changed); when the serial moved it
+//! transfers the changes (IXFR, applied to the copy) or the whole zone
+//! (AXFR), all signed with the zone's own TSIG key when it has one, and
+//! publishes it at the master's serial; MiniDNS then serves it to the pool
+//! like any zone. A failure leaves the last copy published and shows on
+//! the zone (`MastersUnreachable`, `TransferRefused`), until no master
+//! confirmed the copy for the SOA's expire: then the pool's nameservers
+//! drop it (`Expired`) until a master gives it again.
 //!
-//! `from_records` and `apply` are pure; `pull` does the DNS; [`Secondaries`] keeps, in
-//! memory, when each zone is due (after a restart every secondary is
-//! checked once).
+//! `from_records` and `apply` are pure; `pull` does the DNS;
+//! [`Secondaries`] keeps, in memory, when each zone is due (after a
+//! restart every secondary is checked once).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
