@@ -67,6 +67,26 @@ fn zone_json(base: &str, id: &str) -> Value {
     rest_request(base, "GET", &format!("/v2/zones/{id}"), &OWNER, None).json()
 }
 
+/// Makes `zone` (no trailing dot) a SECONDARY zone of `master` by REST;
+/// its id.
+fn create_secondary(base: &str, zone: &str, master: std::net::SocketAddr) -> String {
+    let made = rest_request(
+        base,
+        "POST",
+        "/v2/zones",
+        &OWNER,
+        Some(&json!({"name": format!("{zone}."), "type": "SECONDARY",
+                     "masters": [master.to_string()]})),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    made.json()["id"].as_str().unwrap().to_string()
+}
+
+/// The zone object's Ready condition, as kubectl shows it.
+fn condition(kubectl: &designate_e2e::Kubectl, zone: &str) -> Value {
+    kubectl.get_json(&["zone", zone, "-n", "secondaries"])["status"]["conditions"][0].clone()
+}
+
 #[test]
 fn a_secondary_zone_follows_its_master() {
     let tmp = tempfile::Builder::new()
@@ -82,17 +102,7 @@ fn a_secondary_zone_follows_its_master() {
     runtime
         .block_on(master.serve_primary_file(zone, 10, &zone_file(zone, 10, "192.0.2.10"), None))
         .expect("the master serving the zone");
-    let masters = json!([master.dns_addr().to_string()]);
-
-    let made = rest_request(
-        &base,
-        "POST",
-        "/v2/zones",
-        &OWNER,
-        Some(&json!({"name": format!("{zone}."), "type": "SECONDARY", "masters": masters})),
-    );
-    assert_eq!(made.status, 202, "{}", made.text());
-    let id = made.json()["id"].as_str().unwrap().to_string();
+    let id = create_secondary(&base, zone, master.dns_addr());
     let served = |name: &str, type_: &str, want: &[&str]| served_by(pool_bind, name, type_, want);
     served(&format!("www.{zone}."), "A", &["192.0.2.10"]);
     served(&format!("{zone}."), "MX", &["10"]);
@@ -130,10 +140,7 @@ fn a_secondary_zone_follows_its_master() {
             .then_some(())
             .ok_or(shown.to_string())
     });
-    let zone_object = backed
-        .kubectl
-        .get_json(&["zone", zone, "-n", "secondaries"]);
-    let condition = &zone_object["status"]["conditions"][0];
+    let condition = condition(&backed.kubectl, zone);
     assert_eq!(condition["reason"], "MastersUnreachable", "{condition}");
     let (_, answers) = dig(pool_bind, &format!("www.{zone}."), "A");
     assert_eq!(answers, ["192.0.2.12"], "the last copy is served");
@@ -191,14 +198,7 @@ fn a_secondary_zone_follows_its_master() {
             .unwrap();
     };
     serve(1, "192.0.2.100");
-    let made = rest_request(
-        &base,
-        "POST",
-        "/v2/zones",
-        &OWNER,
-        Some(&json!({"name": format!("{notified}."), "type": "SECONDARY", "masters": masters})),
-    );
-    assert_eq!(made.status, 202, "{}", made.text());
+    create_secondary(&base, notified, master.dns_addr());
     served(&format!("www.{notified}."), "A", &["192.0.2.100"]);
     serve(2, "192.0.2.101");
     let changed = std::time::Instant::now();
@@ -245,24 +245,10 @@ fn a_secondary_zone_expires_without_its_master_and_comes_back_with_it() {
     runtime
         .block_on(master.serve_primary_file(zone, 30, &file, None))
         .unwrap();
-    let made = rest_request(
-        &base,
-        "POST",
-        "/v2/zones",
-        &OWNER,
-        Some(&json!({"name": format!("{zone}."), "type": "SECONDARY",
-                     "masters": [master.dns_addr().to_string()]})),
-    );
-    assert_eq!(made.status, 202, "{}", made.text());
-    let id = made.json()["id"].as_str().unwrap().to_string();
+    let id = create_secondary(&base, zone, master.dns_addr());
     let www = format!("www.{zone}.");
     served_by(pool_bind, &www, "A", &["192.0.2.30"]);
-    let condition = || {
-        backed
-            .kubectl
-            .get_json(&["zone", zone, "-n", "secondaries"])["status"]["conditions"][0]
-            .clone()
-    };
+    let condition = || condition(&backed.kubectl, zone);
 
     // The master gone: the copy is served until the SOA's expire, then
     // the pool's BIND drops the zone and the zone shows why.
@@ -318,25 +304,8 @@ fn a_keyed_secondary_zone_is_served_by_a_powerdns_pool() {
             .unwrap();
     };
     serve(5, "192.0.2.50");
-    let made = rest_request(
-        &backed.rest,
-        "POST",
-        "/v2/zones",
-        &OWNER,
-        Some(&json!({
-            "name": format!("{zone}."),
-            "type": "SECONDARY",
-            "masters": [master.dns_addr().to_string()],
-        })),
-    );
-    assert_eq!(made.status, 202, "{}", made.text());
-    let id = made.json()["id"].as_str().unwrap().to_string();
-    let condition = || {
-        backed
-            .kubectl
-            .get_json(&["zone", zone, "-n", "secondaries"])["status"]["conditions"][0]
-            .clone()
-    };
+    let id = create_secondary(&backed.rest, zone, master.dns_addr());
+    let condition = || condition(&backed.kubectl, zone);
     wait_for(SETTLED, "the unsigned transfer refused", || {
         let condition = condition();
         (condition["reason"] == "TransferRefused")
