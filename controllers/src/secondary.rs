@@ -263,7 +263,7 @@ async fn master_addr(master: &str) -> Option<SocketAddr> {
 }
 
 /// The copy published last: the master's serial it came at, and its sets.
-pub(crate) struct Copy<'a> {
+pub(crate) struct LastCopy<'a> {
     pub serial: i64,
     pub rrsets: Vec<&'a Rrset>,
 }
@@ -276,7 +276,7 @@ pub(crate) async fn pull(
     masters: &[String],
     zone_id: &str,
     zone: &str,
-    copy: Option<&Copy<'_>>,
+    copy: Option<&LastCopy<'_>>,
     key: Option<&designate_mdns::TsigKey>,
 ) -> Pulled {
     let mut failure = Failure {
@@ -345,7 +345,7 @@ async fn incremental(
     master: SocketAddr,
     zone_id: &str,
     zone: &str,
-    copy: &Copy<'_>,
+    copy: &LastCopy<'_>,
     key: Option<&designate_mdns::TsigKey>,
 ) -> Result<Pulled, String> {
     let serial = u32::try_from(copy.serial).map_err(|_| "a serial out of range".to_string())?;

@@ -315,7 +315,7 @@ async fn secondary_content(
             .secondaries
             .copy_serial(id, zone)
             .zip(stored)
-            .map(|(serial, stored)| secondary::Copy {
+            .map(|(serial, stored)| secondary::LastCopy {
                 serial,
                 rrsets: stored.rrsets.iter().map(|r| &r.rrset).collect(),
             });

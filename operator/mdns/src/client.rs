@@ -1,7 +1,7 @@
 //! The client side, for the controllers: NOTIFY a nameserver of a change and
 //! ask a nameserver for a zone's serial (Designate's worker `SendNotify` and
-//! `PollForZone`), over UDP, and transfer a zone from a master (AXFR over
-//! TCP), each optionally TSIG-signed.
+//! `PollForZone`), over UDP, and transfer a zone from a master (AXFR and
+//! IXFR over TCP), each optionally TSIG-signed.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,11 +37,7 @@ pub async fn notify(
     request.metadata.authoritative = true;
     request.add_query(Query::query(zone.clone(), RecordType::SOA));
     // Only the serial matters to the receiver (RFC 1996 §3.7).
-    request.add_answer(Record::from_rdata(
-        zone,
-        0,
-        RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
-    ));
+    request.add_answer(serial_hint(zone, serial));
     let answer = exchange(request, target, tsig, timeout).await?;
     match answer.response_code {
         ResponseCode::NoError => Ok(()),
@@ -141,11 +137,7 @@ pub async fn ixfr(
     let mut request = Message::new(rand::random(), MessageType::Query, OpCode::Query);
     request.add_query(Query::query(zone.clone(), RecordType::IXFR));
     // Only the serial the client has matters (RFC 1995 §3).
-    request.add_authority(Record::from_rdata(
-        zone.clone(),
-        0,
-        RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
-    ));
+    request.add_authority(serial_hint(zone.clone(), serial));
     let records = transfer(
         master,
         &zone,
@@ -236,6 +228,16 @@ async fn transfer(
             return Ok(records);
         }
     }
+}
+
+/// An SOA record of `zone` that carries only `serial` (NOTIFY's hint,
+/// IXFR's serial of the client).
+fn serial_hint(zone: Name, serial: u32) -> Record {
+    Record::from_rdata(
+        zone,
+        0,
+        RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
+    )
 }
 
 fn zone_name(zone: &str) -> Result<Name, Error> {

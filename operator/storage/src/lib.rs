@@ -193,12 +193,12 @@ impl Storage {
                 .foreign_keys(true)
         });
         let db = Database::connect(options).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        if sqlite {
             use_wal(&db).await?;
         }
         schema::migrate(&db, unix_now()).await?;
-        let writer =
-            (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let writer = sqlite.then(|| Arc::new(Mutex::new(())));
         Ok(Self {
             db,
             writer,
@@ -610,12 +610,22 @@ async fn use_wal(db: &DatabaseConnection) -> Result<(), Error> {
 
 /// SQLITE_BUSY or one of its extended codes (the low byte is 5).
 fn is_sqlite_busy(error: &DbErr) -> bool {
+    database_code(error)
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
+}
+
+/// The database's own error code (SQLSTATE on MySQL and PostgreSQL, the
+/// result code on SQLite) of a statement that failed there.
+fn database_code(error: &DbErr) -> Option<String> {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = error
     else {
-        return false;
+        return None;
     };
-    matches!(&**e, sea_orm::sqlx::Error::Database(db)
-        if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
+    match &**e {
+        sea_orm::sqlx::Error::Database(db) => db.code().map(|code| code.into_owned()),
+        _ => None,
+    }
 }
 
 fn unix_now() -> i64 {

@@ -6,7 +6,6 @@
 //! adds a version; a secondary further behind transfers the whole zone.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Deref;
 
 use designate_central::managed::{managed_rrset_id, soa_rrset};
 use designate_central::serial::next_serial;
@@ -14,7 +13,7 @@ use designate_central::{Rrset, ZoneRow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    NotSet, QueryFilter, QueryOrder, QuerySelect, RuntimeErr, SqlErr,
+    NotSet, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use crate::entity::{record, record_change, recordset, zone, zone_version};
@@ -727,13 +726,10 @@ fn name_taken(error: DbErr, zone: &ZoneRow) -> Error {
 /// Deadlock or serialization failure (SQLSTATE 40001 on MySQL and
 /// PostgreSQL, 40P01 on PostgreSQL).
 fn is_transient(error: &DbErr) -> bool {
-    match error {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            matches!(e.deref(), sea_orm::sqlx::Error::Database(db)
-                if matches!(db.code().as_deref(), Some("40001" | "40P01")))
-        }
-        _ => false,
-    }
+    matches!(
+        crate::database_code(error).as_deref(),
+        Some("40001" | "40P01")
+    )
 }
 
 fn rr(name: &str, type_: &str, ttl: i64, data: String) -> ResourceRecord {
