@@ -1,20 +1,23 @@
 //! Zone transfers between projects: a `ZoneTransferAccept` moves its
-//! request's Zone and the zone's Recordsets into the accept's namespace,
-//! keeping their Designate ids.
+//! request's Zone, the zone's Recordsets and its ZoneShares into the
+//! accept's namespace, keeping their Designate ids (Designate keeps a
+//! transferred zone's shares, and its sharer).
 //!
 //! Kubernetes has no transaction over several objects, so the move is a
 //! sequence of idempotent steps, reconciled until the accept is COMPLETE or
 //! ERROR; a crash anywhere resumes it, and neither project ever sees the
 //! zone in two places or a part of it:
 //! 1. claim the request (its status names the accept; any other is refused);
-//! 2. copy the recordsets and the zone into the accept's namespace, each
-//!    with its id signed for its new place, its status, and the transfer
-//!    mark that hides it;
+//! 2. copy the recordsets, the zone and its shares into the accept's
+//!    namespace, each with its id signed for its new place, its status,
+//!    and the transfer mark that hides it;
 //! 3. commit: the signed moved mark on the source zone hides it and keeps
 //!    the controllers off it (its published data now belongs to the copy,
 //!    which has the same id);
-//! 4. delete the source's recordsets, then unmark the copies' recordsets
-//!    and last the zone copy, which shows the zone in its new project;
+//! 4. delete the source's recordsets and shares (a share with the signed
+//!    moved mark, so that its deletion notifies nothing), then unmark the
+//!    copies' recordsets and shares, and last the zone copy, which shows
+//!    the zone in its new project;
 //! 5. delete the source zone (its cleanup leaves nameservers and storage
 //!    alone), then mark the accept and the request COMPLETE.
 
@@ -25,11 +28,12 @@ use std::time::{Duration, Instant};
 
 use designate_crd::grant::{self, DesignateId, GrantKey, Mark};
 use designate_crd::{
-    CREATED_AT_ANNOTATION, Recordset, TransferState, Zone, ZoneTransferAccept,
-    ZoneTransferAcceptStatus, ZoneTransferRequest, ZoneTransferRequestStatus,
+    CREATED_AT_ANNOTATION, Recordset, SHARE_ZONE_ID_ANNOTATION, TransferState, Zone, ZoneShare,
+    ZoneTransferAccept, ZoneTransferAcceptStatus, ZoneTransferRequest, ZoneTransferRequestStatus,
+    share_owners,
 };
 use futures::StreamExt;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::watcher;
@@ -51,15 +55,15 @@ const NO_ZONE: &str = "Could not find Zone";
 const DELETING: &str = "Can not transfer a deleting zone";
 
 /// Annotations a move does not carry: marks and signatures bound to the
-/// source object, and what only meant something in the source's project.
-const LEFT_BEHIND: [&str; 7] = [
+/// source object. (A share's project keeps its recordsets: the share moves
+/// with the zone.)
+const LEFT_BEHIND: [&str; 6] = [
     grant::ABANDON_ANNOTATION,
     grant::MOVED_ANNOTATION,
     grant::ID_ANNOTATION,
     grant::ID_SIGNATURE_ANNOTATION,
     grant::PRIVILEGES_ANNOTATION,
     grant::SIGNATURE_ANNOTATION,
-    designate_crd::RECORDSET_PROJECT_ANNOTATION,
 ];
 
 pub(crate) async fn run(
@@ -327,15 +331,28 @@ struct Mover<'a> {
 impl Mover<'_> {
     async fn move_zone(&self, source: &Zone) -> Result<(), Error> {
         let source_namespace = source.namespace().unwrap_or_default();
-        let recordsets = self
-            .recordsets_of(&source_namespace, &source.name_any())
+        let recordsets: Vec<Recordset> = self
+            .of_zone(&source_namespace, &source.name_any(), |rs: &Recordset| {
+                &rs.spec.zone_ref
+            })
+            .await?;
+        let shares: Vec<ZoneShare> = self
+            .of_zone(&source_namespace, &source.name_any(), |s: &ZoneShare| {
+                &s.spec.zone_ref
+            })
             .await?;
         let committed = grant::marked(Some(self.key), source, Mark::Moved);
         if !committed {
             for rs in &recordsets {
-                self.copy(rs, rs.status.as_ref()).await?;
+                self.copy(rs, rs.status.as_ref(), None).await?;
             }
-            let zone = self.copy(source, source.status.as_ref()).await?;
+            let zone = self.copy(source, source.status.as_ref(), None).await?;
+            let sharer = self.ctx.quotas.project_of(&source_namespace);
+            for share in &shares {
+                let carried = carried_share(share, &sharer, &source.designate_id());
+                self.copy(&carried, None::<&()>, share_owners(&zone))
+                    .await?;
+            }
             // Privileges an admin was granted hold in the new place too.
             let (privileges, _) = grant::verified(Some(self.key), source);
             if let Some(granted) = grant::annotations(
@@ -352,15 +369,18 @@ impl Mover<'_> {
             self.annotate(source, BTreeMap::from([(name, Some(value))]))
                 .await?;
         }
-        let deletes = Api::<Recordset>::namespaced(self.ctx.client.clone(), &source_namespace);
         for rs in &recordsets {
-            self.ctx.metrics.wrote(CONTROLLER);
-            ignore_gone(
-                deletes
-                    .delete(&rs.name_any(), &DeleteParams::default())
-                    .await
-                    .map(|_| ()),
-            )?;
+            self.delete(rs).await?;
+        }
+        for share in &shares {
+            let (name, value) = grant::mark_annotation(self.key, share, Mark::Moved);
+            match self
+                .annotate(share, BTreeMap::from([(name, Some(value))]))
+                .await
+            {
+                Err(Error::Kube(kube::Error::Api(e))) if e.code == 404 => continue,
+                marked => self.delete(&marked?).await?,
+            }
         }
         let copy = find_zone(self.ctx, &self.target, &source.designate_id())
             .await?
@@ -369,22 +389,27 @@ impl Mover<'_> {
                 namespace: self.target.clone(),
             })?;
         self.unmark(&copy).await?;
-        self.ctx.metrics.wrote(CONTROLLER);
-        ignore_gone(
-            Api::<Zone>::namespaced(self.ctx.client.clone(), &source_namespace)
-                .delete(&source.name_any(), &DeleteParams::default())
-                .await
-                .map(|_| ()),
-        )
+        self.delete(source).await
     }
 
-    /// Shows the copies: the recordsets first, the zone last.
+    /// Shows the copies: the recordsets and shares first, the zone last.
     async fn unmark(&self, copy: &Zone) -> Result<(), Error> {
         let unmark = BTreeMap::from([(grant::TRANSFER_ANNOTATION.to_string(), None)]);
-        for rs in self.recordsets_of(&self.target, &copy.name_any()).await? {
-            if grant::in_transfer(&rs.metadata) {
-                self.annotate(&rs, unmark.clone()).await?;
-            }
+        let zone = copy.name_any();
+        let recordsets: Vec<Recordset> = self
+            .of_zone(&self.target, &zone, |rs: &Recordset| &rs.spec.zone_ref)
+            .await?;
+        for rs in recordsets
+            .iter()
+            .filter(|rs| grant::in_transfer(&rs.metadata))
+        {
+            self.annotate(rs, unmark.clone()).await?;
+        }
+        let shares: Vec<ZoneShare> = self
+            .of_zone(&self.target, &zone, |s: &ZoneShare| &s.spec.zone_ref)
+            .await?;
+        for share in shares.iter().filter(|s| grant::in_transfer(&s.metadata)) {
+            self.annotate(share, unmark.clone()).await?;
         }
         if grant::in_transfer(&copy.metadata) {
             self.annotate(copy, unmark).await?;
@@ -392,20 +417,59 @@ impl Mover<'_> {
         Ok(())
     }
 
-    async fn recordsets_of(&self, namespace: &str, zone: &str) -> Result<Vec<Recordset>, Error> {
-        let api = Api::<Recordset>::namespaced(self.ctx.client.clone(), namespace);
+    /// The objects of a kind in `namespace` that belong to the Zone object
+    /// named `zone` (`zone_ref` reads the name they refer to).
+    async fn of_zone<K>(
+        &self,
+        namespace: &str,
+        zone: &str,
+        zone_ref: fn(&K) -> &String,
+    ) -> Result<Vec<K>, Error>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api = Api::<K>::namespaced(self.ctx.client.clone(), namespace);
         Ok(api
             .list(&ListParams::default())
             .await?
             .items
             .into_iter()
-            .filter(|rs| rs.spec.zone_ref == zone && rs.metadata.deletion_timestamp.is_none())
+            .filter(|o| zone_ref(o) == zone && o.meta().deletion_timestamp.is_none())
             .collect())
     }
 
+    /// Deletes `object`; gone already is done.
+    async fn delete<K>(&self, object: &K) -> Result<(), Error>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api = Api::<K>::namespaced(
+            self.ctx.client.clone(),
+            &object.namespace().unwrap_or_default(),
+        );
+        self.ctx.metrics.wrote(CONTROLLER);
+        ignore_gone(
+            api.delete(&object.name_any(), &DeleteParams::default())
+                .await
+                .map(|_| ()),
+        )
+    }
+
     /// Makes (or finds, when a crash came after) `source`'s copy in the
-    /// target namespace, hidden, with `source`'s id and status.
-    async fn copy<K, S>(&self, source: &K, status: Option<&S>) -> Result<K, Error>
+    /// target namespace, hidden, with `source`'s id and status, owned by
+    /// `owners`.
+    async fn copy<K, S>(
+        &self,
+        source: &K,
+        status: Option<&S>,
+        owners: Option<Vec<OwnerReference>>,
+    ) -> Result<K, Error>
     where
         K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
             + Clone
@@ -438,6 +502,7 @@ impl Mover<'_> {
             namespace: Some(self.target.clone()),
             labels: source.meta().labels.clone(),
             annotations: Some(annotations),
+            owner_references: owners,
             ..ObjectMeta::default()
         };
         self.ctx.metrics.wrote(CONTROLLER);
@@ -513,6 +578,20 @@ impl Mover<'_> {
             )
             .await?)
     }
+}
+
+/// `share` as it goes with its zone: its sharer named (it was the zone's
+/// project, which changes), and the zone's id for its notifications.
+fn carried_share(share: &ZoneShare, sharer: &str, zone_id: &str) -> ZoneShare {
+    let mut carried = share.clone();
+    carried
+        .spec
+        .project_id
+        .get_or_insert_with(|| sharer.to_string());
+    carried
+        .annotations_mut()
+        .insert(SHARE_ZONE_ID_ANNOTATION.to_string(), zone_id.to_string());
+    carried
 }
 
 fn ignore_gone(result: Result<(), kube::Error>) -> Result<(), Error> {

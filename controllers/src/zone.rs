@@ -84,7 +84,7 @@ async fn reconcile(zone: Arc<Zone>, ctx: Arc<Context>) -> Result<Action, Error> 
     if grant::in_transfer(&zone.metadata) && zone.metadata.deletion_timestamp.is_none() {
         return Ok(Action::await_change());
     }
-    let moved = grant::marked(ctx.settings.grant_key.as_ref(), &zone, Mark::Moved);
+    let moved = grant::marked(ctx.settings.grant_key.as_ref(), zone.as_ref(), Mark::Moved);
     let api = Api::<Zone>::namespaced(ctx.client.clone(), &namespace);
     let started = Instant::now();
     let result = finalizer(&api, ZONE_FINALIZER, zone, |event| async {

@@ -1359,7 +1359,8 @@ fn secondary_workload(
 }
 
 /// A transfer offered, changed and withdrawn, and one accepted: a zone
-/// with a recordset moves to another project, which then deletes it.
+/// with a recordset and a share moves to another project, which then
+/// deletes it with its share.
 fn transfer_workload(rest: &str, call: &dyn Fn(&str, &str, Option<Value>) -> Value) {
     use serde_json::json;
     let zone = call(
@@ -1373,11 +1374,17 @@ fn transfer_workload(rest: &str, call: &dyn Fn(&str, &str, Option<Value>) -> Val
         &format!("/v2/zones/{zone_id}/recordsets"),
         Some(json!({"name": "www.moving.org.", "type": "A", "records": ["192.0.2.1"]})),
     );
+    call(
+        "POST",
+        &format!("/v2/zones/{zone_id}/shares"),
+        Some(json!({"target_project_id": "rbac-friend"})),
+    );
     let admin = [("X-Auth-Project-ID", "rbac-admin"), ("X-Roles", "admin")];
     designate_e2e::transfer_zone(rest, &admin, &zone_id, "rbac-other", "rbac-taker");
     let taker = [
         ("X-Auth-Project-ID", "rbac-taker"),
         ("X-Roles", "member,reader"),
+        ("X-Designate-Delete-Shares", "true"),
     ];
     let path = format!("/v2/zones/{zone_id}");
     let deleted = designate_e2e::rest_request(rest, "DELETE", &path, &taker, None);

@@ -512,6 +512,12 @@ fn admin_changes_are_notified_once_each() {
         &format!("{shares}/{}", share["id"].as_str().unwrap()),
         None,
     );
+    // A share kept: the transfer below carries it along, untold.
+    call(
+        "POST",
+        &shares,
+        Some(json!({"target_project_id": "notify-kept"})),
+    );
     // An export made and deleted.
     let export = call("POST", &format!("/v2/zones/{zone_id}/tasks/export"), None);
     call(
@@ -571,6 +577,7 @@ fn admin_changes_are_notified_once_each() {
         ("dns.pool.delete", "notify-pool"),
         ("dns.zone.share", "notify-target"),
         ("dns.zone.unshare", "notify-target"),
+        ("dns.zone.share", "notify-kept"),
     ]);
     let export_events = |got: &[Notification]| {
         counts_of(got, |event| event.starts_with("dns.zone_export."))

@@ -6,7 +6,9 @@
 //!   the zone and its recordsets belong to the target project with the
 //!   same ids, the owner gets 404, kubectl shows them in the target's
 //!   namespace only, BIND keeps answering and serves the new owner's
-//!   change; a used request cannot be accepted again;
+//!   change; a used request cannot be accepted again; the zone's share
+//!   goes with it (same id and sharer), and so do the recordsets the
+//!   project it is shared with made there;
 //! - a `ZoneTransferAccept` applied with kubectl (with the key) moves the
 //!   zone as the API's accept does; an id annotation a kubectl user writes
 //!   (copying another zone's id) gives their zone no other id;
@@ -30,6 +32,7 @@ const SETTLED: Duration = Duration::from_secs(30);
 const OWNER: &str = "xfer-owner";
 const TARGET: &str = "xfer-target";
 const THIRD: &str = "xfer-third";
+const SHAREE: &str = "xfer-sharee";
 
 fn member(project: &str) -> [(&str, &str); 2] {
     [("X-Auth-Project-ID", project), ("X-Roles", "member,reader")]
@@ -164,7 +167,34 @@ fn an_accepted_transfer_moves_the_zone_with_its_ids() {
     let base = backed.rest.clone();
     let bind = backed.nameserver.dns_addr();
     let name = "moving.example.org.";
-    let (zone_id, ids) = zone_with_recordsets(&base, OWNER, name, 2);
+    let (zone_id, mut ids) = zone_with_recordsets(&base, OWNER, name, 2);
+    let shares = format!("/v2/zones/{zone_id}/shares");
+    let share = expect(
+        &call(
+            &base,
+            "POST",
+            &shares,
+            OWNER,
+            Some(json!({"target_project_id": SHAREE})),
+        ),
+        201,
+        None,
+        "share",
+    );
+    let shared_set = expect(
+        &call(
+            &base,
+            "POST",
+            &format!("/v2/zones/{zone_id}/recordsets"),
+            SHAREE,
+            Some(json!({"name": format!("sharee.{name}"), "type": "A", "records": ["192.0.2.77"]})),
+        ),
+        202,
+        None,
+        "the sharee's recordset",
+    );
+    ids.push(shared_set["id"].as_str().unwrap().to_string());
+    ids.sort();
     wait_for(SETTLED, "BIND answering the owner's record", || {
         let (rcode, answers) = dig(bind, &format!("host0.{name}"), "A");
         (rcode == "NOERROR" && answers == ["192.0.2.1"])
@@ -288,6 +318,66 @@ fn an_accepted_transfer_moves_the_zone_with_its_ids() {
         "a used request",
     );
     assert_eq!(zone_namespaces(&backed.kubectl, name), [TARGET]);
+
+    // The share went with the zone: the same share of the same sharer
+    // (as in Designate, whose share row keeps its project: the new owner
+    // does not list it), the sharee still sees the zone and keeps its
+    // recordset.
+    let listed = expect(
+        &call(&base, "GET", &shares, SHAREE, None),
+        200,
+        None,
+        "shares",
+    );
+    let moved_share = &listed["shared_zones"][0];
+    assert_eq!(
+        listed["shared_zones"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+    for field in [
+        "id",
+        "zone_id",
+        "project_id",
+        "target_project_id",
+        "created_at",
+    ] {
+        assert_eq!(moved_share[field], share[field], "{field}: {listed}");
+    }
+    let seen = expect(
+        &call(&base, "GET", &format!("/v2/zones/{zone_id}"), SHAREE, None),
+        200,
+        None,
+        "the sharee's view",
+    );
+    assert_eq!(
+        (seen["shared"].clone(), seen["project_id"].clone()),
+        (json!(true), json!(TARGET))
+    );
+    let sharee_set = expect(
+        &call(
+            &base,
+            "GET",
+            &format!(
+                "/v2/zones/{zone_id}/recordsets/{}",
+                shared_set["id"].as_str().unwrap()
+            ),
+            SHAREE,
+            None,
+        ),
+        200,
+        None,
+        "the sharee's recordset",
+    );
+    assert_eq!(sharee_set["project_id"], SHAREE, "{sharee_set}");
+    let kept = backed.kubectl.get_json(&["zoneshares", "-A"]);
+    let share_namespaces: Vec<&str> = kept["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["metadata"]["namespace"].as_str())
+        .collect();
+    assert_eq!(share_namespaces, [TARGET], "{kept}");
 
     // Served all along, and the new owner's change is served.
     let (rcode, answers) = dig(bind, &format!("host1.{name}"), "A");
@@ -445,6 +535,19 @@ fn a_transfer_killed_midway_leaves_the_zone_whole_in_one_project() {
         let delay = whole.mul_f64(share);
         let name = format!("killed{round}.example.org.");
         let (zone_id, ids) = zone_with_recordsets(&base, OWNER, &name, 300);
+        let shares = format!("/v2/zones/{zone_id}/shares");
+        let shared = expect(
+            &call(
+                &base,
+                "POST",
+                &shares,
+                OWNER,
+                Some(json!({"target_project_id": SHAREE})),
+            ),
+            201,
+            None,
+            "share",
+        );
         let (request_id, key) = offer(&base, &zone_id, Some(TARGET));
 
         // Watchers: whoever sees the zone sees all of it.
@@ -547,6 +650,25 @@ fn a_transfer_killed_midway_leaves_the_zone_whole_in_one_project() {
             (namespaces == [owner])
                 .then_some(())
                 .ok_or(format!("{namespaces:?}"))
+        });
+        // The share is where the zone is, once, with its id.
+        wait_for(SETTLED, "the share once, with the zone", || {
+            let listed = call(&base, "GET", &shares, SHAREE, None).json();
+            let ids: Vec<&Value> = listed["shared_zones"]
+                .as_array()
+                .map(|s| s.iter().map(|share| &share["id"]).collect())
+                .unwrap_or_default();
+            let objects = kubectl.get_json(&["zoneshares", "-A"]);
+            let of_zone: Vec<&str> = objects["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["spec"]["zoneRef"] == name.trim_end_matches('.'))
+                .filter_map(|s| s["metadata"]["namespace"].as_str())
+                .collect();
+            (ids == [&shared["id"]] && of_zone == [owner])
+                .then_some(())
+                .ok_or(format!("listed {listed}; objects in {of_zone:?}"))
         });
         let phase = match (made, moved_before_kill) {
             (false, _) => "before the accept",

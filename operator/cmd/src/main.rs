@@ -620,6 +620,7 @@ async fn run_roles(
                     storage.clone(),
                     publisher,
                     publisher_id,
+                    shared.with_grant_key().await?.grant_key,
                 ))
             }
             None => None,

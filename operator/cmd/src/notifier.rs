@@ -7,13 +7,17 @@
 //! Zones and recordsets reach the outbox from storage's own transactions.
 //! The objects that live only in the Kubernetes API (TLDs, blacklists, TSIG
 //! keys, pools) are watched here and noted into storage, which writes their
-//! notifications when they differ from what it noted last.
+//! notifications when they differ from what it noted last. They are noted
+//! by their Designate id: a share a zone transfer carried along is the same
+//! share in its new place (no `dns.zone.unshare`, no second
+//! `dns.zone.share`).
 
 use std::fmt::Debug;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use designate_bus::{Notification, Publisher, TransportUrl};
+use designate_crd::grant::{self, GrantKey, Mark};
 use designate_crd::{
     Blacklist, Pool, Tld, TsigKey, ZoneShare, ZoneTask, ZoneTransferAccept, ZoneTransferRequest,
 };
@@ -71,6 +75,7 @@ pub(crate) async fn run(
     storage: Storage,
     publisher: Publisher,
     publisher_id: String,
+    grant_key: Option<GrantKey>,
 ) {
     use designate_rest::{blacklists, pools, shares, tasks, tlds, transfers, tsigkeys};
     // Creation times have whole seconds: an object of this second is recent.
@@ -79,6 +84,7 @@ pub(crate) async fn run(
         storage: &storage,
         kind,
         began,
+        grant_key: grant_key.as_ref(),
     };
     let api = || client.clone();
     // Boxed: eight watch futures inline would make one very large future.
@@ -98,11 +104,7 @@ pub(crate) async fn run(
         Box::pin(
             noting(NotifiedKind::Pool).run(Api::<Pool>::all(api()), |o| Some(pools::notice(o)))
         ),
-        Box::pin(
-            noting(NotifiedKind::ZoneShare).run(Api::<ZoneShare>::all(api()), |o| {
-                Some(shares::notice(o))
-            })
-        ),
+        Box::pin(noting(NotifiedKind::ZoneShare).run(Api::<ZoneShare>::all(api()), shares::notice)),
         // One kind of object, two kinds of task: each watch notes its own.
         Box::pin(
             noting(NotifiedKind::ZoneExport).run(Api::<ZoneTask>::all(api()), tasks::export_notice)
@@ -131,6 +133,8 @@ struct Noting<'a> {
     kind: NotifiedKind,
     /// Unix seconds when this process began notifying.
     began: i64,
+    /// Verifies the ids and marks a transfer signs.
+    grant_key: Option<&'a GrantKey>,
 }
 
 impl Noting<'_> {
@@ -141,7 +145,7 @@ impl Noting<'_> {
     /// kind the same watch sees.
     async fn run<K>(self, api: Api<K>, notice: fn(&K) -> Option<Value>)
     where
-        K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         let kind = self.kind.name();
         let mut retry = RETRY_FIRST;
@@ -168,12 +172,15 @@ impl Noting<'_> {
         }
     }
 
-    async fn note<K: Resource>(
+    async fn note<K: Resource<DynamicType = ()>>(
         &self,
         events: impl futures::Stream<Item = Result<Event<K>, watcher::Error>>,
         notice: fn(&K) -> Option<Value>,
     ) -> Result<(), designate_storage::Error> {
-        let id = |object: &K| object.meta().uid.clone().unwrap_or_default();
+        let id = |object: &mut K| {
+            grant::drop_unsigned_id(self.grant_key, object);
+            grant::id_of(object.meta()).to_string()
+        };
         let mut events = std::pin::pin!(events);
         let mut listed = Vec::new();
         loop {
@@ -188,10 +195,11 @@ impl Noting<'_> {
             };
             match event {
                 Event::Init => listed.clear(),
-                Event::InitApply(object) => {
+                Event::InitApply(mut object) => {
+                    let id = id(&mut object);
                     if let Some(payload) = notice(&object) {
                         listed.push(ListedObject {
-                            id: id(&object),
+                            id,
                             payload,
                             recent: object
                                 .meta()
@@ -205,14 +213,19 @@ impl Noting<'_> {
                     let objects = std::mem::take(&mut listed);
                     self.storage.note_listed(self.kind, objects).await?;
                 }
-                Event::Apply(object) => {
+                Event::Apply(mut object) => {
+                    let id = id(&mut object);
                     if let Some(payload) = notice(&object) {
-                        self.storage
-                            .note_object(self.kind, &id(&object), payload)
-                            .await?;
+                        self.storage.note_object(self.kind, &id, payload).await?;
                     }
                 }
-                Event::Delete(object) => self.storage.note_deleted(self.kind, &id(&object)).await?,
+                // Its copy, of the same id, lives on where a transfer took it.
+                Event::Delete(object) if grant::marked(self.grant_key, &object, Mark::Moved) => {}
+                Event::Delete(mut object) => {
+                    self.storage
+                        .note_deleted(self.kind, &id(&mut object))
+                        .await?;
+                }
             }
         }
     }

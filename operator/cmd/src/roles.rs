@@ -126,7 +126,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// The key that signs (REST) and verifies (controllers) the privileges
     /// a zone was created with, such as an admin's blacklisted name.
-    async fn with_grant_key(&self) -> Result<Settings> {
+    pub(crate) async fn with_grant_key(&self) -> Result<Settings> {
         let grant_key = designate_controllers::grant::load_or_create_key(
             &self.client,
             &self.settings.namespace,

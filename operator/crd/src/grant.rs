@@ -194,6 +194,8 @@ pub const ABANDON_ANNOTATION: &str = "designate.openstack.org/abandon-signature"
 /// the zone now (same id, same published data), so this object is hidden,
 /// left alone by the controllers and deleted without touching nameservers
 /// or storage. Signed and bound to the uid like [`ABANDON_ANNOTATION`].
+/// On a ZoneShare: deleted because its copy went with the zone (no
+/// `dns.zone.unshare`).
 pub const MOVED_ANNOTATION: &str = "designate.openstack.org/moved-signature";
 
 /// On the copies a transfer makes in the accepting namespace (value: the
@@ -209,7 +211,7 @@ pub const ID_ANNOTATION: &str = "designate.openstack.org/id";
 /// holds only where the operator wrote it.
 pub const ID_SIGNATURE_ANNOTATION: &str = "designate.openstack.org/id-signature";
 
-/// The marks a zone's deletion may carry.
+/// The marks an object's deletion may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
     Abandon,
@@ -225,11 +227,11 @@ impl Mark {
     }
 
     /// What the mark signs (a privileges text never reads these words).
-    fn message(self, zone: &Zone) -> Vec<u8> {
+    fn message(self, meta: &ObjectMeta) -> Vec<u8> {
         message(
-            zone.metadata.namespace.as_deref().unwrap_or_default(),
-            zone.metadata.name.as_deref().unwrap_or_default(),
-            zone.metadata.uid.as_deref().unwrap_or_default(),
+            meta.namespace.as_deref().unwrap_or_default(),
+            meta.name.as_deref().unwrap_or_default(),
+            meta.uid.as_deref().unwrap_or_default(),
             match self {
                 Self::Abandon => "abandon",
                 Self::Moved => "moved",
@@ -238,22 +240,22 @@ impl Mark {
     }
 }
 
-/// The annotation that puts `mark` on `zone`.
-pub fn mark_annotation(key: &GrantKey, zone: &Zone, mark: Mark) -> (String, String) {
-    let tag = hmac::sign(&key.0, &mark.message(zone));
+/// The annotation that puts `mark` on `object`.
+pub fn mark_annotation<K: Resource>(key: &GrantKey, object: &K, mark: Mark) -> (String, String) {
+    let tag = hmac::sign(&key.0, &mark.message(object.meta()));
     (mark.annotation().to_string(), hex(tag.as_ref()))
 }
 
-/// Whether `zone` carries a valid `mark`.
-pub fn marked(key: Option<&GrantKey>, zone: &Zone, mark: Mark) -> bool {
-    let tag = zone
-        .metadata
+/// Whether `object` carries a valid `mark`.
+pub fn marked<K: Resource>(key: Option<&GrantKey>, object: &K, mark: Mark) -> bool {
+    let tag = object
+        .meta()
         .annotations
         .as_ref()
         .and_then(|a| a.get(mark.annotation()))
         .and_then(|s| unhex(s));
     match (key, tag) {
-        (Some(key), Some(tag)) => hmac::verify(&key.0, &mark.message(zone), &tag).is_ok(),
+        (Some(key), Some(tag)) => hmac::verify(&key.0, &mark.message(object.meta()), &tag).is_ok(),
         _ => false,
     }
 }

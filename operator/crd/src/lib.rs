@@ -51,7 +51,8 @@ pub use zone::{
     HARD_DELETE_ANNOTATION, NameserverStatus, XFR_ANNOTATION, Zone, ZoneSpec, ZoneStatus, ZoneType,
 };
 pub use zoneshare::{
-    RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, ZoneShare, ZoneShareSpec,
+    RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, SHARE_ZONE_ID_ANNOTATION, ZoneShare,
+    ZoneShareSpec, share_owners,
 };
 pub use zonetask::{
     TASK_MESSAGE_MAX_LEN, ZoneTask, ZoneTaskSpec, ZoneTaskState, ZoneTaskStatus, ZoneTaskType,

@@ -3,7 +3,8 @@
 //! may change the zone may share it; the target project then sees the zone
 //! and keeps recordsets of its own in it.
 
-use kube::CustomResource;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,11 @@ pub const SHARE_PROJECT_MAX_LEN: usize = 36;
 /// zone (Designate's recordset `tenant_id`), when it is not the zone's.
 /// Honoured only while the zone is shared with that project.
 pub const RECORDSET_PROJECT_ANNOTATION: &str = "designate.openstack.org/project-id";
+
+/// On a share a transfer carried to the zone's new namespace: the zone's
+/// Designate id, for the share's notifications (its owner reference holds
+/// the uid of the zone's copy). Not signed: it names nothing but itself.
+pub const SHARE_ZONE_ID_ANNOTATION: &str = "designate.openstack.org/zone-id";
 
 /// A zone shared with another project.
 #[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -59,4 +65,16 @@ pub struct ZoneShareSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = SHARE_PROJECT_MAX_LEN))]
     pub project_id: Option<String>,
+}
+
+/// The owner references of a share of `zone`: the zone owns its shares, so
+/// a cluster's garbage collector removes them with it (not a controller
+/// reference: no controller manages shares).
+pub fn share_owners(zone: &crate::Zone) -> Option<Vec<OwnerReference>> {
+    zone.controller_owner_ref(&()).map(|owner| {
+        vec![OwnerReference {
+            controller: None,
+            ..owner
+        }]
+    })
 }

@@ -212,6 +212,7 @@ impl Cache {
                             &share.spec.zone_ref,
                         ))
                     },
+                    hidden: |share: &ZoneShare, _| grant::in_transfer(&share.metadata),
                     ..Index::by_name()
                 },
                 key.clone(),

@@ -1,22 +1,24 @@
 //! `/v2/zones/{zone_id}/shares`: Designate's shared zones (API 2.1), kept
-//! as `ZoneShare` objects in the zone's namespace (the id is the uid).
+//! as `ZoneShare` objects in the zone's namespace (the id is the uid, or
+//! the id a transfer carried with the zone).
 //! The target project sees the zone (`shared: true`) and keeps recordsets
 //! of its own in it ([`crate::recordsets`]); a zone with shares is deleted
 //! only with `X-Designate-Delete-Shares`.
 
-use designate_crd::grant::DesignateId;
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use designate_crd::grant::{self, DesignateId};
 use designate_crd::{
-    RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, Zone, ZoneShare, ZoneShareSpec,
+    RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, SHARE_ZONE_ID_ANNOTATION, Zone, ZoneShare,
+    ZoneShareSpec, share_owners,
 };
 use designate_identity::policy::Target;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::{Resource, ResourceExt};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -43,9 +45,11 @@ pub(crate) fn of_zone(api: &Api, zone: &Zone) -> Vec<Arc<ZoneShare>> {
 
 /// Removes a share and waits until the mirror no longer holds it.
 pub(crate) async fn remove(api: &Api, share: &ZoneShare) -> Result<(), ApiError> {
-    let uid = share.metadata.uid.clone().unwrap_or_default();
     api.cache.zone_shares.delete(&api.client, share).await?;
-    api.cache.zone_shares.wait_for_delete(&uid, None).await;
+    api.cache
+        .zone_shares
+        .wait_for_delete(grant::id_of(&share.metadata), None)
+        .await;
     Ok(())
 }
 
@@ -79,18 +83,13 @@ impl ShareView {
     }
 
     fn render(&self, base: &str) -> ShareJson<'_> {
-        let id = self.share.metadata.uid.as_deref().unwrap_or_default();
+        let id = grant::id_of(&self.share.metadata);
         ShareJson {
             id,
             zone_id: &self.zone_id,
             project_id: &self.project_id,
             target_project_id: &self.share.spec.target_project_id,
-            created_at: self
-                .share
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(datetime),
+            created_at: designate_crd::created_at(&self.share.metadata).map(|t| datetime(&Time(t))),
             // A share is never updated.
             updated_at: None,
             links: ShareLinks {
@@ -103,19 +102,15 @@ impl ShareView {
 
 impl list::Listed for ShareView {
     fn id(&self) -> &str {
-        self.share.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.share.metadata)
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
         match key {
-            "id" => list::Field::Text(self.share.metadata.uid.as_deref()),
+            "id" => list::Field::Text(Some(grant::id_of(&self.share.metadata))),
             "target_project_id" => list::Field::Text(Some(&self.share.spec.target_project_id)),
             "created_at" => list::Field::Int(
-                self.share
-                    .metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0.as_microsecond()),
+                designate_crd::created_at(&self.share.metadata).map(|t| t.as_microsecond()),
             ),
             _ => list::Field::Text(None),
         }
@@ -143,20 +138,30 @@ struct ShareLinks {
 
 /// The share in its `dns.zone.share` and `dns.zone.unshare` notifications,
 /// from the share alone (the notifier has no mirrors): the zone's id from
-/// the owner reference the API sets.
-pub fn notice(share: &ZoneShare) -> Value {
+/// the owner reference the API sets, or the one a transfer wrote with its
+/// copy. None for a transfer's copy not yet shown.
+pub fn notice(share: &ZoneShare) -> Option<Value> {
+    if grant::in_transfer(&share.metadata) {
+        return None;
+    }
     let zone_id = share
-        .owner_references()
-        .iter()
-        .find(|owner| owner.kind == "Zone")
-        .map(|owner| owner.uid.clone())
+        .annotations()
+        .get(SHARE_ZONE_ID_ANNOTATION)
+        .cloned()
+        .or_else(|| {
+            share
+                .owner_references()
+                .iter()
+                .find(|owner| owner.kind == "Zone")
+                .map(|owner| owner.uid.clone())
+        })
         .unwrap_or_default();
     let view = ShareView {
         share: Arc::new(share.clone()),
         zone_id,
         project_id: Arc::from(share.spec.project_id.as_deref().unwrap_or_default()),
     };
-    notice_payload(view.render(""))
+    Some(notice_payload(view.render("")))
 }
 
 impl Api {
@@ -282,14 +287,8 @@ pub async fn create(
         },
     );
     share.metadata.namespace = zone.namespace();
-    // The zone owns its shares: a cluster's garbage collector removes them
-    // with it, and notifications name it.
-    share.metadata.owner_references = zone.controller_owner_ref(&()).map(|owner| {
-        vec![OwnerReference {
-            controller: None,
-            ..owner
-        }]
-    });
+    // Notifications name the zone by its owner reference.
+    share.metadata.owner_references = share_owners(&zone);
     let made = api
         .cache
         .zone_shares
