@@ -54,7 +54,7 @@ const LOST_GRACE: Duration = Duration::from_secs(2);
 const SECRET_RECHECK: Duration = Duration::from_secs(5);
 
 /// Status writes in flight at once for one zone's recordsets.
-const STATUS_WRITES: usize = 16;
+const STATUS_WRITES: usize = 64;
 
 pub(crate) fn controller(client: &Client, ids: Option<GrantKey>) -> Controller<Zone> {
     crate::watch::controller(client, watcher::Config::default().any_semantic(), ids)

@@ -446,7 +446,7 @@ pub(crate) async fn create_recordset(
 }
 
 /// How many of a batch's objects are written at once.
-const CREATES_IN_FLIGHT: usize = 16;
+const CREATES_IN_FLIGHT: usize = 64;
 
 /// [`create_recordset`] for many sets of one zone (an import): each is
 /// checked against the zone and the sets before it, all before the first
