@@ -11,9 +11,10 @@
 //! structural-schema pruning, defaulting and validation of custom
 //! resources, `fieldValidation`, dry run, Table output, namespace
 //! lifecycle, CEL validation rules. Approximated: server-side apply (see
-//! [`patch::apply`]). Not modelled: RBAC and admission webhooks,
-//! aggregated discovery, protobuf, CEL validation ratcheting and cost
-//! limits, conversion, owner-reference garbage collection.
+//! [`patch::apply`]), CEL validation ratcheting (whole top-level fields).
+//! Not modelled: RBAC and admission webhooks, aggregated discovery,
+//! protobuf, CEL cost limits, conversion, owner-reference garbage
+//! collection.
 
 pub mod access;
 mod error;
