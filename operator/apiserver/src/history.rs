@@ -107,6 +107,7 @@ mod tests {
             namespace: String::new(),
             kind: EventType::Added,
             object: Arc::new(json!({})),
+            json: "{}".into(),
             old: None,
         })
     }

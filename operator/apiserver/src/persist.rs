@@ -65,7 +65,7 @@ const MAX_GROUP: usize = 4096;
 pub struct Change {
     pub key: String,
     pub resource_version: u64,
-    pub body: Option<String>,
+    pub body: Option<Arc<str>>,
 }
 
 struct Commit {
@@ -241,7 +241,7 @@ async fn write_group(db: &DatabaseConnection, group: &[Commit]) -> Result<(), se
         let rows = chunk.iter().map(|c| object::ActiveModel {
             key: Set(c.key.clone()),
             resource_version: Set(c.resource_version as i64),
-            body: Set(c.body.clone().unwrap_or_default()),
+            body: Set(c.body.as_deref().unwrap_or_default().to_string()),
         });
         object::Entity::insert_many(rows)
             .on_conflict(

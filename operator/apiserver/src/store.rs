@@ -53,6 +53,8 @@ pub struct LogEvent {
     pub namespace: String,
     pub kind: EventType,
     pub object: ObjectRef,
+    /// `object` serialized once, for every watcher (and storage) to use.
+    pub json: Arc<str>,
     pub old: Option<ObjectRef>,
 }
 
@@ -220,9 +222,8 @@ impl Txn<'_> {
             .entry(type_key.to_string())
             .or_default()
             .insert(key.clone(), object.clone());
-        let body = object.to_string();
-        let size = body.len();
-        self.record(type_key, key, Some(body), (kind, object.clone(), size), old);
+        let json: Arc<str> = object.to_string().into();
+        self.record(type_key, key, true, (kind, object.clone(), json), old);
         object
     }
 
@@ -235,7 +236,7 @@ impl Txn<'_> {
         let rv = self.state.issued;
         let mut last = last.clone();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let size = last.to_string().len();
+        let json: Arc<str> = last.to_string().into();
         let last = Arc::new(last);
         let key = (ns.to_string(), name.to_string());
         let old = self
@@ -243,28 +244,29 @@ impl Txn<'_> {
             .objects
             .get_mut(type_key)
             .and_then(|b| b.remove(&key));
-        let event = (EventType::Deleted, last.clone(), size);
-        self.record(type_key, key, None, event, old);
+        let event = (EventType::Deleted, last.clone(), json);
+        self.record(type_key, key, false, event, old);
         last
     }
 
-    /// Records the change of `key` (to `body`, or gone) at the current
-    /// resourceVersion: to commit, to undo if the write fails, to show
-    /// readers the durable `old` meanwhile, and to tell watchers (`event`:
-    /// its type, object and size).
+    /// Records the change of `key` (to the event's object when `kept`, or
+    /// gone) at the current resourceVersion: to commit, to undo if the
+    /// write fails, to show readers the durable `old` meanwhile, and to
+    /// tell watchers (`event`: its type, object and the object's JSON).
     fn record(
         &mut self,
         type_key: &str,
         key: Key,
-        body: Option<String>,
-        (kind, object, size): (EventType, ObjectRef, usize),
+        kept: bool,
+        (kind, object, json): (EventType, ObjectRef, Arc<str>),
         old: Option<ObjectRef>,
     ) {
         let rv = self.state.issued;
+        let size = json.len();
         self.changes.push(Change {
             key: storage_key(type_key, &key.0, &key.1),
             resource_version: rv,
-            body,
+            body: kept.then(|| json.clone()),
         });
         self.state.pending.touch(type_key, &key, old.as_ref(), rv);
         self.events.push((
@@ -274,6 +276,7 @@ impl Txn<'_> {
                 namespace: key.0.clone(),
                 kind,
                 object,
+                json,
                 old: old.clone(),
             },
             size,

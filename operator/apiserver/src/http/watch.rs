@@ -32,13 +32,21 @@ struct Watch {
 
 impl Watch {
     fn line(&self, kind: &str, object: &Value) -> Bytes {
-        let object = match &self.table {
-            Some((rt, query)) => table::table(rt, &[ObjectRef::new(object.clone())], 0, query),
-            None => object.clone(),
-        };
-        let mut line = json!({"type": kind, "object": object}).to_string();
-        line.push('\n');
-        Bytes::from(line)
+        match &self.table {
+            Some((rt, query)) => {
+                let table = table::table(rt, &[ObjectRef::new(object.clone())], 0, query);
+                event_line(kind, &table.to_string())
+            }
+            None => event_line(kind, &object.to_string()),
+        }
+    }
+
+    /// [`Self::line`] for a change, from the JSON the store wrote once.
+    fn event_line(&self, kind: &str, event: &LogEvent) -> Bytes {
+        match &self.table {
+            Some(_) => self.line(kind, &event.object),
+            None => event_line(kind, &event.json),
+        }
     }
 
     /// The event this watcher sees for a change, if any: a change that
@@ -63,7 +71,7 @@ impl Watch {
             (true, false) => "DELETED",
             (false, false) => return None,
         };
-        Some(self.line(kind, &event.object))
+        Some(self.event_line(kind, event))
     }
 
     fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
@@ -75,6 +83,17 @@ impl Watch {
         line.push('\n');
         Bytes::from(line)
     }
+}
+
+/// One watch event line: `{"type":..,"object":..}` and a newline.
+fn event_line(kind: &str, object_json: &str) -> Bytes {
+    let mut line = String::with_capacity(object_json.len() + kind.len() + 30);
+    line.push_str("{\"type\":\"");
+    line.push_str(kind);
+    line.push_str("\",\"object\":");
+    line.push_str(object_json);
+    line.push_str("}\n");
+    Bytes::from(line)
 }
 
 fn expired(rv: u64) -> Bytes {
