@@ -319,6 +319,23 @@ fn now() -> Time {
     Time(k8s_openapi::jiff::Timestamp::now())
 }
 
+/// The kinds a move carries: namespaced objects of the API.
+trait Carried:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> Carried for K where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 /// One accept's move into `target`.
 struct Mover<'a> {
     ctx: &'a Context,
@@ -419,18 +436,12 @@ impl Mover<'_> {
 
     /// The objects of a kind in `namespace` that belong to the Zone object
     /// named `zone` (`zone_ref` reads the name they refer to).
-    async fn of_zone<K>(
+    async fn of_zone<K: Carried>(
         &self,
         namespace: &str,
         zone: &str,
         zone_ref: fn(&K) -> &String,
-    ) -> Result<Vec<K>, Error>
-    where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-    {
+    ) -> Result<Vec<K>, Error> {
         let api = Api::<K>::namespaced(self.ctx.client.clone(), namespace);
         Ok(api
             .list(&ListParams::default())
@@ -441,18 +452,17 @@ impl Mover<'_> {
             .collect())
     }
 
-    /// Deletes `object`; gone already is done.
-    async fn delete<K>(&self, object: &K) -> Result<(), Error>
-    where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-    {
-        let api = Api::<K>::namespaced(
+    /// The API of `object`'s kind in its namespace.
+    fn api_of<K: Carried>(&self, object: &K) -> Api<K> {
+        Api::namespaced(
             self.ctx.client.clone(),
             &object.namespace().unwrap_or_default(),
-        );
+        )
+    }
+
+    /// Deletes `object`; gone already is done.
+    async fn delete<K: Carried>(&self, object: &K) -> Result<(), Error> {
+        let api = self.api_of(object);
         self.ctx.metrics.wrote(CONTROLLER);
         ignore_gone(
             api.delete(&object.name_any(), &DeleteParams::default())
@@ -471,11 +481,7 @@ impl Mover<'_> {
         owners: Option<Vec<OwnerReference>>,
     ) -> Result<K, Error>
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
+        K: Carried + serde::Serialize,
         S: serde::Serialize,
     {
         let api = Api::<K>::namespaced(self.ctx.client.clone(), &self.target);
@@ -554,21 +560,12 @@ impl Mover<'_> {
     }
 
     /// Sets (`Some`) or removes (`None`) annotations of `object`.
-    async fn annotate<K>(
+    async fn annotate<K: Carried>(
         &self,
         object: &K,
         changes: BTreeMap<String, Option<String>>,
-    ) -> Result<K, Error>
-    where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-    {
-        let api = Api::<K>::namespaced(
-            self.ctx.client.clone(),
-            &object.namespace().unwrap_or_default(),
-        );
+    ) -> Result<K, Error> {
+        let api = self.api_of(object);
         self.ctx.metrics.wrote(CONTROLLER);
         Ok(api
             .patch(

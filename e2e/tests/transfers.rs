@@ -117,6 +117,20 @@ fn recordset_ids(base: &str, project: &str, zone_id: &str) -> Option<Vec<String>
     Some(ids)
 }
 
+/// The owner shares the zone with [`SHAREE`]: the shares' path, and the
+/// share.
+fn share_with_sharee(base: &str, zone_id: &str) -> (String, Value) {
+    let shares = format!("/v2/zones/{zone_id}/shares");
+    let body = json!({"target_project_id": SHAREE});
+    let share = expect(
+        &call(base, "POST", &shares, OWNER, Some(body)),
+        201,
+        None,
+        "share",
+    );
+    (shares, share)
+}
+
 fn offer(base: &str, zone_id: &str, target: Option<&str>) -> (String, String) {
     let body = match target {
         Some(target) => json!({"target_project_id": target, "description": "yours"}),
@@ -168,19 +182,7 @@ fn an_accepted_transfer_moves_the_zone_with_its_ids() {
     let bind = backed.nameserver.dns_addr();
     let name = "moving.example.org.";
     let (zone_id, mut ids) = zone_with_recordsets(&base, OWNER, name, 2);
-    let shares = format!("/v2/zones/{zone_id}/shares");
-    let share = expect(
-        &call(
-            &base,
-            "POST",
-            &shares,
-            OWNER,
-            Some(json!({"target_project_id": SHAREE})),
-        ),
-        201,
-        None,
-        "share",
-    );
+    let (shares, share) = share_with_sharee(&base, &zone_id);
     let shared_set = expect(
         &call(
             &base,
@@ -535,19 +537,7 @@ fn a_transfer_killed_midway_leaves_the_zone_whole_in_one_project() {
         let delay = whole.mul_f64(share);
         let name = format!("killed{round}.example.org.");
         let (zone_id, ids) = zone_with_recordsets(&base, OWNER, &name, 300);
-        let shares = format!("/v2/zones/{zone_id}/shares");
-        let shared = expect(
-            &call(
-                &base,
-                "POST",
-                &shares,
-                OWNER,
-                Some(json!({"target_project_id": SHAREE})),
-            ),
-            201,
-            None,
-            "share",
-        );
+        let (shares, shared) = share_with_sharee(&base, &zone_id);
         let (request_id, key) = offer(&base, &zone_id, Some(TARGET));
 
         // Watchers: whoever sees the zone sees all of it.
