@@ -130,7 +130,10 @@ pub fn admit(
         }
         schema::prune(schema, &mut obj, "", &mut unknown);
         schema::apply_defaults(schema, &mut obj);
-        schema::validate(schema, &obj, "", &mut causes);
+        match old {
+            Some(old) => schema::validate_update(schema, &obj, old, &mut causes),
+            None => schema::validate(schema, &obj, "", &mut causes),
+        }
         if let Some(old) = old {
             causes.retain(|cause| {
                 schema::at_path(old, &cause.field) != schema::at_path(&obj, &cause.field)

@@ -160,12 +160,35 @@ pub fn validate(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Caus
                 }
             }
         }
-        Value::Object(map) => validate_object(schema, map, path, causes),
+        Value::Object(map) => validate_object(schema, map, path, None, causes),
         _ => {}
     }
 }
 
-fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes: &mut Vec<Cause>) {
+/// [`validate`] of an update's object against the stored `old`: the
+/// top-level fields left as they were are not walked, since ratcheting
+/// drops every error found in an unchanged value anyway (a status write
+/// leaves the spec unvalidated).
+pub fn validate_update(schema: &Value, value: &Value, old: &Value, causes: &mut Vec<Cause>) {
+    match (value, old) {
+        (Value::Object(map), Value::Object(old))
+            if schema.get("type").and_then(Value::as_str) == Some("object") =>
+        {
+            validate_object(schema, map, "", Some(old), causes);
+        }
+        _ => validate(schema, value, "", causes),
+    }
+}
+
+/// `unchanged_in`: the same object as stored, whose equal fields are
+/// skipped.
+fn validate_object(
+    schema: &Value,
+    map: &Map<String, Value>,
+    path: &str,
+    unchanged_in: Option<&Map<String, Value>>,
+    causes: &mut Vec<Cause>,
+) {
     if let Some(required) = schema.get("required").and_then(Value::as_array) {
         for name in required.iter().filter_map(Value::as_str) {
             if !map.contains_key(name) {
@@ -180,6 +203,9 @@ fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes:
     let props = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
     for (key, child) in map {
+        if unchanged_in.and_then(|old| old.get(key)) == Some(child) {
+            continue;
+        }
         let child_schema = props.and_then(|p| p.get(key)).or(additional);
         if let Some(child_schema) = child_schema {
             validate(child_schema, child, &join(path, key), causes);
@@ -493,5 +519,39 @@ mod tests {
         let mut value = json!({"spec": {"name": "a."}});
         apply_defaults(&schema(), &mut value);
         assert_eq!(value["spec"]["type"], "PRIMARY");
+    }
+}
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "spec": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 3}}},
+                "status": {"type": "object", "properties": {"serial": {"type": "integer"}}}
+            }
+        })
+    }
+
+    fn causes(value: &Value, old: &Value) -> Vec<String> {
+        let mut causes = Vec::new();
+        validate_update(&schema(), value, old, &mut causes);
+        causes.into_iter().map(|c| c.field).collect()
+    }
+
+    #[test]
+    fn an_update_validates_the_fields_it_changes() {
+        let stored = json!({"spec": {"name": "toolong"}, "status": {"serial": 1}});
+        // A status write leaves the spec (stored under an older schema) alone.
+        let status = json!({"spec": {"name": "toolong"}, "status": {"serial": 2}});
+        assert!(causes(&status, &stored).is_empty());
+        let bad_status = json!({"spec": {"name": "toolong"}, "status": {"serial": "x"}});
+        assert_eq!(causes(&bad_status, &stored), ["status.serial"]);
+        let renamed = json!({"spec": {"name": "longer"}, "status": {"serial": 1}});
+        assert_eq!(causes(&renamed, &stored), ["spec.name"]);
     }
 }
