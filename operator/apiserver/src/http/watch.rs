@@ -42,7 +42,7 @@ impl Watch {
     }
 
     /// [`Self::line`] for a change, from the JSON the store wrote once.
-    fn event_line(&self, kind: &str, event: &LogEvent) -> Bytes {
+    fn change_line(&self, kind: &str, event: &LogEvent) -> Bytes {
         match &self.table {
             Some(_) => self.line(kind, &event.object),
             None => event_line(kind, &event.json),
@@ -71,7 +71,7 @@ impl Watch {
             (true, false) => "DELETED",
             (false, false) => return None,
         };
-        Some(self.event_line(kind, event))
+        Some(self.change_line(kind, event))
     }
 
     fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
