@@ -494,13 +494,7 @@ fn rules_changed<K>(event: Result<watcher::Event<K>, watcher::Error>) -> Option<
     }
 }
 
-/// FNV-1a: a digest stable across processes and Rust releases (std's hasher
-/// is neither promised), for fingerprints kept in storage.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+pub(crate) use designate_crd::names::fnv1a;
 
 #[cfg(test)]
 mod tests {

@@ -26,9 +26,8 @@ use tokio::sync::oneshot;
 
 use crate::Context;
 
-/// The label of the Secrets that hold TSIG secrets (the REST API sets its
-/// value to the key's uid; any value will do).
-pub const SECRET_LABEL: &str = "designate.openstack.org/tsigkey";
+/// The label of the Secrets that hold TSIG secrets.
+pub use designate_crd::TSIG_SECRET_LABEL as SECRET_LABEL;
 
 /// Why a key without its Secret is not used.
 const NO_SECRET: &str = "its Secret (key `secret`) is missing";

@@ -23,6 +23,7 @@ use roles::{ElectionArgs, Health, RoleMetrics, Shared};
 
 mod conf;
 mod heartbeat;
+mod import;
 mod notifier;
 mod roles;
 mod sink;
@@ -387,6 +388,19 @@ enum Command {
         #[command(subcommand)]
         command: PoolsCommand,
     },
+    /// Migration from Designate: its database's zones, recordsets, TLDs,
+    /// blacklists, TSIG keys, quotas and pools, created here with the same
+    /// ids (against the ambient kubeconfig or in-cluster config).
+    Import {
+        /// The Designate database (`mysql://user:pass@host/designate`,
+        /// `postgres://…`; oslo.db's `mysql+pymysql://` is taken too).
+        #[arg(long = "from", env = "DESIGNATE_IMPORT_FROM", hide_env_values = true)]
+        from: String,
+        /// Where the operator runs: its grant key, the TSIG keys' and the
+        /// pools' Secrets.
+        #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+        namespace: String,
+    },
     /// Print the CRDs as YAML, or write them as files into a directory.
     Crds {
         /// Directory to write `<plural>.<group>.yaml` files into.
@@ -447,6 +461,7 @@ async fn main() -> Result<()> {
         }
         Some(Command::Apiserver(args)) => standalone(args, None).await,
         Some(Command::Crds { out }) => crds(out.as_deref()),
+        Some(Command::Import { from, namespace }) => import::run(&from, &namespace).await,
         Some(Command::Pools {
             command: PoolsCommand::Import { file, namespace },
         }) => import_pools(&file, &namespace),

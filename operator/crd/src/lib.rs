@@ -15,6 +15,7 @@ mod floatingip;
 pub mod grant;
 mod input;
 pub mod lenient;
+pub mod names;
 mod pool;
 mod quota;
 mod recordset;
@@ -44,8 +45,8 @@ pub use transfer::{
     ZoneTransferRequestSpec, ZoneTransferRequestStatus, created_at,
 };
 pub use tsigkey::{
-    TSIG_NAME_MAX_LEN, TSIG_SECRET_KEY, TSIG_SECRET_MAX_LEN, TsigAlgorithm, TsigKey, TsigKeySpec,
-    TsigScope, TsigSecretRef,
+    TSIG_NAME_MAX_LEN, TSIG_SECRET_KEY, TSIG_SECRET_LABEL, TSIG_SECRET_MAX_LEN, TsigAlgorithm,
+    TsigKey, TsigKeySpec, TsigScope, TsigSecretRef, tsig_secret,
 };
 pub use zone::{
     HARD_DELETE_ANNOTATION, NameserverStatus, XFR_ANNOTATION, Zone, ZoneSpec, ZoneStatus, ZoneType,

@@ -3,7 +3,12 @@
 //! keys are the operator's, not a tenant's. The secret itself lives in a
 //! Secret in the operator's namespace (key `secret`), never in this object.
 
-use kube::CustomResource;
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use kube::{CustomResource, Resource, ResourceExt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +20,40 @@ pub const TSIG_SECRET_MAX_LEN: usize = 160;
 
 /// The key of the Secret's data that holds the TSIG secret.
 pub const TSIG_SECRET_KEY: &str = "secret";
+
+/// The label that ties a key's Secret to the key (value: the key's uid),
+/// so that one watch of labelled Secrets feeds every key's secret.
+pub const TSIG_SECRET_LABEL: &str = "designate.openstack.org/tsigkey";
+
+/// The Secret in `namespace` that holds `key`'s `secret`: labelled and
+/// owned by the key (written once the key exists: it needs its uid).
+pub fn tsig_secret(key: &TsigKey, namespace: &str, secret: &str) -> Secret {
+    let uid = key.uid().unwrap_or_default();
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(key.spec.secret_ref.name.clone()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(BTreeMap::from([(
+                TSIG_SECRET_LABEL.to_string(),
+                uid.clone(),
+            )])),
+            owner_references: Some(vec![OwnerReference {
+                api_version: TsigKey::api_version(&()).into_owned(),
+                kind: TsigKey::kind(&()).into_owned(),
+                name: key.name_any(),
+                uid,
+                ..OwnerReference::default()
+            }]),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([(
+            TSIG_SECRET_KEY.to_string(),
+            ByteString(secret.as_bytes().to_vec()),
+        )])),
+        type_: Some("Opaque".into()),
+        ..Secret::default()
+    }
+}
 
 /// A lowercase UUID with hyphens, as Designate renders ids.
 pub const UUID_PATTERN: &str = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";

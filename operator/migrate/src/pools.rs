@@ -90,6 +90,20 @@ pub fn import(text: &str, namespace: &str) -> Result<Imported, Error> {
         .flatten()
         .flatten()
         .collect();
+    convert_all(pools, namespace)
+}
+
+/// The objects for pools given as `pools.yaml` entries.
+pub(crate) fn from_values(values: Vec<Value>, namespace: &str) -> Result<Imported, Error> {
+    let pools = values
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<Vec<DesignatePool>, _>>()
+        .map_err(|e| Error::PoolsYaml(e.to_string()))?;
+    convert_all(pools, namespace)
+}
+
+fn convert_all(pools: Vec<DesignatePool>, namespace: &str) -> Result<Imported, Error> {
     let mut imported = Imported::default();
     for pool in pools {
         convert(pool, namespace, &mut imported)?;

@@ -13,7 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_crd::{
-    BLACKLIST_DESCRIPTION_MAX_LEN, BLACKLIST_PATTERN_MAX_LEN, Blacklist, BlacklistSpec,
+    BLACKLIST_DESCRIPTION_MAX_LEN, BLACKLIST_PATTERN_MAX_LEN, Blacklist, BlacklistSpec, grant,
+    names,
 };
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
@@ -46,12 +47,6 @@ const BLACKLISTS: list::Collection = list::Collection {
 /// (Python-only syntax, such as look-arounds, is refused).
 pub(crate) fn is_pattern(pattern: &str) -> bool {
     !pattern.is_empty() && regex::Regex::new(pattern).is_ok()
-}
-
-/// A blacklist's object name: the pattern where it is a valid object name,
-/// else `blacklist-<hash>` (equal for patterns equal but for case).
-fn object_name(pattern: &str) -> String {
-    crate::object_name(pattern, "blacklist")
 }
 
 /// `DenylistFields(maxLength)`: a string, not too long, and a regular
@@ -150,7 +145,7 @@ impl Api {
             .blacklists
             .tree_named(&pattern.to_lowercase())
             .iter()
-            .any(|b| b.metadata.uid.as_deref() != except)
+            .any(|b| Some(grant::id_of(&b.metadata)) != except)
     }
 
     /// A blacklist by the id in a path, after the policy check `rule`.
@@ -190,7 +185,7 @@ pub fn notice(blacklist: &Blacklist) -> Value {
 }
 
 fn render<'a>(blacklist: &'a Blacklist, base: &str) -> BlacklistJson<'a> {
-    let id = blacklist.metadata.uid.as_deref().unwrap_or_default();
+    let id = grant::id_of(&blacklist.metadata);
     BlacklistJson {
         id,
         pattern: &blacklist.spec.pattern,
@@ -208,14 +203,14 @@ struct BlacklistView(Arc<Blacklist>);
 
 impl list::Listed for BlacklistView {
     fn id(&self) -> &str {
-        self.0.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.0.metadata)
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
         let micros = |t: Option<Timestamp>| list::Field::Int(t.map(|t| t.as_microsecond()));
         match key {
             "pattern" => list::Field::Text(Some(&self.0.spec.pattern)),
-            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
+            "id" => list::Field::Text(Some(grant::id_of(&self.0.metadata))),
             "created_at" => micros(self.0.metadata.creation_timestamp.as_ref().map(|t| t.0)),
             "updated_at" => micros(
                 self.0
@@ -274,7 +269,7 @@ pub async fn create(
         return Err(duplicate_blacklist());
     }
     let mut blacklist = Blacklist::new(
-        &object_name(&pattern),
+        &names::blacklist(&pattern),
         BlacklistSpec {
             pattern,
             description: input.description.flatten(),
@@ -474,8 +469,8 @@ mod tests {
 
     #[test]
     fn object_names_are_readable_or_a_hash() {
-        assert_eq!(object_name("example.com"), "example.com");
-        assert!(object_name("^example\\.com\\.$").starts_with("blacklist-"));
-        assert_eq!(object_name("^A$"), object_name("^a$"));
+        assert_eq!(names::blacklist("example.com"), "example.com");
+        assert!(names::blacklist("^example\\.com\\.$").starts_with("blacklist-"));
+        assert_eq!(names::blacklist("^A$"), names::blacklist("^a$"));
     }
 }

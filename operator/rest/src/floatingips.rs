@@ -195,7 +195,7 @@ impl Api {
             )
             .await?;
         let mut zone = Zone::new(
-            &crate::zones::object_name(zone_name),
+            &designate_crd::names::zone(zone_name),
             ZoneSpec {
                 name: zone_name.to_string(),
                 email: Some(self.settings.central.managed_resource_email.clone()),
@@ -389,7 +389,7 @@ pub async fn update(
                 }
                 None => {
                     let mut recordset = Recordset::new(
-                        &crate::recordsets::object_name(&ptr_name, &zone_name, "PTR"),
+                        &designate_crd::names::recordset(&ptr_name, &zone_name, "PTR"),
                         spec,
                     );
                     recordset.metadata.namespace = zone.namespace();

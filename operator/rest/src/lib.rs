@@ -537,28 +537,6 @@ fn route_of(path: &str) -> String {
         .join("/")
 }
 
-/// An object's name for a DNS name (without its trailing dot): the name
-/// itself where it is a valid object name (DNS-1123 subdomain), else
-/// `<prefix>-<stable hash>`.
-pub(crate) fn object_name(dns_name: &str, prefix: &str) -> String {
-    let name = dns_name.to_ascii_lowercase();
-    let valid = name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    if valid {
-        name
-    } else {
-        format!("{prefix}-{:016x}", tenancy::fnv1a(name.as_bytes()))
-    }
-}
-
 /// The URL clients reach this API at, from the request's `Host` (Designate's
 /// `enable_host_header`).
 pub fn base_url(headers: &HeaderMap) -> String {

@@ -469,7 +469,7 @@ pub async fn create(
         return Err(required(json!([]), "ns_records"));
     }
     let mut pool = Pool::new(
-        &crate::object_name(&name, "pool"),
+        &designate_crd::names::object_name(&name, "pool"),
         PoolSpec {
             description: input.description.flatten(),
             attributes: input.attributes.unwrap_or_default(),

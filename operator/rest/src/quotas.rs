@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{Config, Quotas};
-use designate_crd::{QUOTA_MAX, QUOTA_MIN, Quota, QuotaSpec, effective_quotas};
+use designate_crd::{QUOTA_MAX, QUOTA_MIN, Quota, QuotaSpec, effective_quotas, names};
 use designate_identity::policy::{Target, Value as PolicyValue};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
@@ -95,27 +95,6 @@ pub(crate) fn for_project<'a>(api: &Api, cfg: Cow<'a, Config>, project: &str) ->
     let mut cfg = cfg.into_owned();
     cfg.quotas = quotas;
     Cow::Owned(cfg)
-}
-
-/// A Quota's object name: the project id where it is one (a DNS-1123
-/// subdomain), else `quota-<hash>`. Objects are found by `spec.projectId`;
-/// the name only keeps concurrent first writes of a project to one object.
-fn object_name(project: &str) -> String {
-    let valid = project.len() <= 253
-        && project.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    if valid {
-        project.to_string()
-    } else {
-        format!("quota-{:016x}", crate::tenancy::fnv1a(project.as_bytes()))
-    }
 }
 
 /// `Quota.hard_limit`: `IntegerFields(nullable=True, minimum=-1,
@@ -260,7 +239,7 @@ async fn set(api: &Api, project: &str, spec: Map<String, Value>) -> Result<(), A
         fields.insert("projectId".into(), json!(project));
         let spec: QuotaSpec =
             serde_json::from_value(Value::Object(fields)).map_err(ApiError::unknown)?;
-        let mut quota = Quota::new(&object_name(project), spec);
+        let mut quota = Quota::new(&names::quota(project), spec);
         let post = PostParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..PostParams::default()
@@ -427,13 +406,13 @@ mod tests {
 
     #[test]
     fn object_names_are_the_project_or_a_hash() {
-        assert_eq!(object_name("noauth-project"), "noauth-project");
+        assert_eq!(names::quota("noauth-project"), "noauth-project");
         assert_eq!(
-            object_name("0123456789abcdef0123456789abcdef"),
+            names::quota("0123456789abcdef0123456789abcdef"),
             "0123456789abcdef0123456789abcdef"
         );
-        let upper = object_name("Project_X");
+        let upper = names::quota("Project_X");
         assert!(upper.starts_with("quota-"), "{upper}");
-        assert_ne!(upper, object_name("project_x"));
+        assert_ne!(upper, names::quota("project_x"));
     }
 }

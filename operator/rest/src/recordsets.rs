@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{RecordsetInput, Rrset, ZoneSets, rules};
-use designate_crd::{RECORDSET_PROJECT_ANNOTATION, Recordset, RecordsetSpec, Zone};
+use designate_crd::{RECORDSET_PROJECT_ANNOTATION, Recordset, RecordsetSpec, Zone, names};
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
 use kube::ResourceExt;
@@ -130,29 +130,6 @@ fn validate(
         &child_zones(api, &zone.zone),
         existing.map(rrset).as_ref(),
     )?)
-}
-
-/// A Recordset object name: readable, and the same for the same name and
-/// type in a zone, so that the API server refuses a second one (two
-/// concurrent creates, a client's retry) where the cache cannot yet know.
-pub(crate) fn object_name(name: &str, zone: &str, type_: &str) -> String {
-    let label: String = if name.eq_ignore_ascii_case(zone) {
-        "apex".into()
-    } else {
-        name.split('.')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .take(40)
-            .collect()
-    };
-    let label = label.trim_matches('-');
-    let label = if label.is_empty() { "rs" } else { label };
-    let identity = format!("{zone}/{name}/{type_}").to_ascii_lowercase();
-    let hash = crate::tenancy::fnv1a(identity.as_bytes());
-    format!("{label}-{}-{:08x}", type_.to_ascii_lowercase(), hash as u32)
 }
 
 fn render_page(
@@ -504,7 +481,7 @@ fn recordset_object(
     shared: bool,
 ) -> Recordset {
     let mut recordset = Recordset::new(
-        &object_name(&input.name, zone.name(), &input.type_),
+        &names::recordset(&input.name, zone.name(), &input.type_),
         RecordsetSpec {
             zone_ref: zone.zone.name_any(),
             name: input.name.clone(),
@@ -654,17 +631,27 @@ mod tests {
 
     #[test]
     fn object_names_are_readable_and_one_per_set() {
-        let www = object_name("www.example.org.", "example.org.", "A");
+        let www = names::recordset("www.example.org.", "example.org.", "A");
         assert!(
             www.starts_with("www-a-") && www.len() == "www-a-".len() + 8,
             "{www}"
         );
-        assert!(object_name("example.org.", "example.org.", "MX").starts_with("apex-mx-"));
+        assert!(names::recordset("example.org.", "example.org.", "MX").starts_with("apex-mx-"));
         assert!(
-            object_name("_sip._tcp.example.org.", "example.org.", "SRV").starts_with("sip-srv-")
+            names::recordset("_sip._tcp.example.org.", "example.org.", "SRV")
+                .starts_with("sip-srv-")
         );
-        assert_eq!(www, object_name("WWW.example.org.", "example.org.", "A"));
-        assert_ne!(www, object_name("www.example.org.", "example.org.", "AAAA"));
-        assert_ne!(www, object_name("www.example.org.", "example.net.", "A"));
+        assert_eq!(
+            www,
+            names::recordset("WWW.example.org.", "example.org.", "A")
+        );
+        assert_ne!(
+            www,
+            names::recordset("www.example.org.", "example.org.", "AAAA")
+        );
+        assert_ne!(
+            www,
+            names::recordset("www.example.org.", "example.net.", "A")
+        );
     }
 }

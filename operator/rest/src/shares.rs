@@ -351,7 +351,10 @@ pub async fn delete(
 /// server refuses a second (Designate's unique key).
 fn object_name(zone_ref: &str, target: &str) -> String {
     let identity = format!("{zone_ref}/{target}");
-    format!("share-{:016x}", crate::tenancy::fnv1a(identity.as_bytes()))
+    format!(
+        "share-{:016x}",
+        designate_crd::names::fnv1a(identity.as_bytes())
+    )
 }
 
 #[cfg(test)]

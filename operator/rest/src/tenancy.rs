@@ -52,26 +52,11 @@ pub fn claimed_project(namespace: &Namespace) -> Option<&str> {
         .then_some(project.as_str())
 }
 
-/// The name a project's namespace is created under: the id itself when it
-/// is a namespace name that is not reserved, else `project-<hash>`.
-pub fn derived_name(project: &str) -> String {
-    if is_label(project) && !is_reserved(project) {
-        project.to_string()
-    } else {
-        format!("project-{:016x}", fnv1a(project.as_bytes()))
-    }
-}
-
-/// Names no project's namespace is ever created under.
-fn is_reserved(name: &str) -> bool {
-    name == "default" || name.starts_with("kube-") || name.starts_with("openshift")
-}
-
 /// A new namespace for a project.
 pub fn namespace_object(project: &str) -> Namespace {
     Namespace {
         metadata: ObjectMeta {
-            name: Some(derived_name(project)),
+            name: Some(designate_crd::names::project_namespace(project)),
             labels: Some(BTreeMap::from([
                 (TENANCY_LABEL.to_string(), TENANCY_PROJECT.to_string()),
                 (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
@@ -84,23 +69,6 @@ pub fn namespace_object(project: &str) -> Namespace {
         },
         ..Default::default()
     }
-}
-
-/// A DNS-1123 label: what a namespace may be named.
-fn is_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// 64-bit FNV-1a: stable across runs and builds (std's hasher is not).
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The project-to-namespace mapping, and the sweep of empty namespaces.
@@ -290,22 +258,28 @@ mod tests {
 
     #[test]
     fn label_ids_are_namespace_names_unless_reserved() {
-        assert_eq!(derived_name("noauth-project"), "noauth-project");
         assert_eq!(
-            derived_name("0123456789abcdef0123456789abcdef"),
+            designate_crd::names::project_namespace("noauth-project"),
+            "noauth-project"
+        );
+        assert_eq!(
+            designate_crd::names::project_namespace("0123456789abcdef0123456789abcdef"),
             "0123456789abcdef0123456789abcdef"
         );
         for reserved in ["default", "kube-system", "kube-public", "openshift-x"] {
-            assert!(derived_name(reserved).starts_with("project-"), "{reserved}");
+            assert!(
+                designate_crd::names::project_namespace(reserved).starts_with("project-"),
+                "{reserved}"
+            );
         }
     }
 
     #[test]
     fn other_ids_are_hashed_stably() {
-        let ns = derived_name("Project_A");
+        let ns = designate_crd::names::project_namespace("Project_A");
         assert!(ns.starts_with("project-") && ns.len() == 24, "{ns}");
-        assert_eq!(ns, derived_name("Project_A"));
-        assert_ne!(ns, derived_name("Project_B"));
+        assert_eq!(ns, designate_crd::names::project_namespace("Project_A"));
+        assert_ne!(ns, designate_crd::names::project_namespace("Project_B"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use designate_crd::{TLD_NAME_MAX_LEN, Tld, TldSpec};
+use designate_crd::{TLD_NAME_MAX_LEN, Tld, TldSpec, grant, names};
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
@@ -34,11 +34,6 @@ const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
 
 /// `description`: `StringFields(nullable=True, maxLength=160)`.
 const DESCRIPTION_MAX_LEN: usize = 160;
-
-/// A TLD's object name (`_` is allowed in TLDs, not in names).
-fn object_name(tld: &str) -> String {
-    crate::object_name(tld, "tld")
-}
 
 /// `TldField`'s check, `RE_TLDNAME`: labels of `[A-Za-z0-9_-]`, 1 to 63
 /// long, neither starting nor ending with `-`, no trailing dot, under 255
@@ -142,7 +137,7 @@ impl Api {
             .tlds
             .tree_named(&name.to_ascii_lowercase())
             .iter()
-            .any(|tld| tld.metadata.uid.as_deref() != except)
+            .any(|tld| Some(grant::id_of(&tld.metadata)) != except)
     }
 
     /// A TLD by the id in a path, after `get_tld`'s policy check.
@@ -169,7 +164,7 @@ struct TldJson<'a> {
 }
 
 fn render<'a>(tld: &'a Tld, base: &str) -> TldJson<'a> {
-    let id = tld.metadata.uid.as_deref().unwrap_or_default();
+    let id = grant::id_of(&tld.metadata);
     TldJson {
         id,
         name: &tld.spec.name,
@@ -192,14 +187,14 @@ struct TldView(Arc<Tld>);
 
 impl list::Listed for TldView {
     fn id(&self) -> &str {
-        self.0.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.0.metadata)
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
         let micros = |t: Option<Timestamp>| list::Field::Int(t.map(|t| t.as_microsecond()));
         match key {
             "name" => list::Field::Text(Some(&self.0.spec.name)),
-            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
+            "id" => list::Field::Text(Some(grant::id_of(&self.0.metadata))),
             "created_at" => micros(self.0.metadata.creation_timestamp.as_ref().map(|t| t.0)),
             "updated_at" => micros(
                 self.0
@@ -252,7 +247,7 @@ pub async fn create(
         return Err(duplicate_tld());
     }
     let mut tld = Tld::new(
-        &object_name(&name),
+        &names::tld(&name),
         TldSpec {
             name,
             description: input.description.flatten(),
@@ -404,9 +399,9 @@ mod tests {
 
     #[test]
     fn object_names_are_the_tld_or_a_hash() {
-        assert_eq!(object_name("Co.UK"), "co.uk");
-        assert!(object_name("_srv").starts_with("tld-"));
-        assert_eq!(object_name("_srv"), object_name("_SRV"));
+        assert_eq!(names::tld("Co.UK"), "co.uk");
+        assert!(names::tld("_srv").starts_with("tld-"));
+        assert_eq!(names::tld("_srv"), names::tld("_SRV"));
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! before the policy, which Central checks, then the key's pool or zone,
 //! then storage's unique name.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -17,12 +16,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_crd::{
     TSIG_NAME_MAX_LEN, TSIG_SECRET_KEY, TSIG_SECRET_MAX_LEN, TsigAlgorithm, TsigKey, TsigKeySpec,
-    TsigScope, TsigSecretRef,
+    TsigScope, TsigSecretRef, grant, names,
 };
 use designate_identity::policy::Target;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
@@ -38,9 +35,8 @@ use crate::render::{Links, datetime, notice_payload};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
-/// The label of the Secrets that hold TSIG secrets (its value: the key's
-/// uid); the API watches only those.
-pub const SECRET_LABEL: &str = "designate.openstack.org/tsigkey";
+/// The label of the Secrets that hold TSIG secrets.
+pub use designate_crd::TSIG_SECRET_LABEL as SECRET_LABEL;
 
 /// `[service:api] allow_empty_secrets_for_tsig`, as Designate's CI (and
 /// the reference run) sets it.
@@ -65,11 +61,6 @@ const ALGORITHM_ORDER: &[&str] = &[
     "hmac-sha512",
 ];
 const SCOPE_ORDER: &[&str] = &["POOL", "ZONE"];
-
-/// A key's object name (`_` and spaces are allowed in key names).
-fn object_name(name: &str) -> String {
-    crate::object_name(name, "tsigkey")
-}
 
 /// The adapter's error for a field whose `coerce()` raised a TypeError.
 fn type_error(message: &str) -> ApiError {
@@ -271,7 +262,7 @@ impl Api {
             .tsigkeys
             .tree_named(&name.to_ascii_lowercase())
             .iter()
-            .any(|key| key.metadata.uid.as_deref() != except)
+            .any(|key| Some(grant::id_of(&key.metadata)) != except)
     }
 
     /// A key by the id in a path, after `rule`'s policy check.
@@ -324,28 +315,7 @@ impl Api {
     /// Writes a key's Secret: its secret, labelled and owned by the key.
     async fn write_tsig_secret(&self, key: &TsigKey, secret: &str) -> Result<(), ApiError> {
         let name = &key.spec.secret_ref.name;
-        let uid = key.uid().unwrap_or_default();
-        let object = Secret {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                namespace: Some(self.settings.namespace.clone()),
-                labels: Some(BTreeMap::from([(SECRET_LABEL.to_string(), uid.clone())])),
-                owner_references: Some(vec![OwnerReference {
-                    api_version: TsigKey::api_version(&()).into_owned(),
-                    kind: TsigKey::kind(&()).into_owned(),
-                    name: key.name_any(),
-                    uid,
-                    ..OwnerReference::default()
-                }]),
-                ..ObjectMeta::default()
-            },
-            data: Some(BTreeMap::from([(
-                TSIG_SECRET_KEY.to_string(),
-                ByteString(secret.as_bytes().to_vec()),
-            )])),
-            type_: Some("Opaque".into()),
-            ..Secret::default()
-        };
+        let object = designate_crd::tsig_secret(key, &self.settings.namespace, secret);
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..PatchParams::default()
@@ -434,7 +404,7 @@ struct KeyJson<'a> {
 }
 
 fn render<'a>(key: &'a TsigKey, secret: Option<String>, base: &str) -> KeyJson<'a> {
-    let id = key.metadata.uid.as_deref().unwrap_or_default();
+    let id = grant::id_of(&key.metadata);
     KeyJson {
         id,
         name: &key.spec.name,
@@ -465,14 +435,14 @@ struct KeyView(Arc<TsigKey>);
 
 impl list::Listed for KeyView {
     fn id(&self) -> &str {
-        self.0.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.0.metadata)
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
         let micros = |t: Option<Timestamp>| list::Field::Int(t.map(|t| t.as_microsecond()));
         match key {
             "name" => list::Field::Text(Some(&self.0.spec.name)),
-            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
+            "id" => list::Field::Text(Some(grant::id_of(&self.0.metadata))),
             "algorithm" => list::Field::Enum(self.0.spec.algorithm.as_str(), ALGORITHM_ORDER),
             "scope" => list::Field::Enum(self.0.spec.scope.as_str(), SCOPE_ORDER),
             "created_at" => micros(self.0.metadata.creation_timestamp.as_ref().map(|t| t.0)),
@@ -538,7 +508,7 @@ pub async fn create(
         return Err(duplicate_tsigkey());
     }
     let mut key = TsigKey::new(
-        &object_name(&name),
+        &names::tsigkey(&name),
         TsigKeySpec {
             name,
             algorithm,
@@ -820,7 +790,7 @@ mod tests {
 
     #[test]
     fn object_names_are_the_name_or_a_hash() {
-        assert_eq!(object_name("golden-key-1"), "golden-key-1");
-        assert!(object_name("Patch tsigkey").starts_with("tsigkey-"));
+        assert_eq!(names::tsigkey("golden-key-1"), "golden-key-1");
+        assert!(names::tsigkey("Patch tsigkey").starts_with("tsigkey-"));
     }
 }

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
 use designate_crd::grant::{self, DesignateId};
-use designate_crd::{HARD_DELETE_ANNOTATION, Pool, XFR_ANNOTATION, Zone, ZoneSpec, ZoneType};
+use designate_crd::{
+    HARD_DELETE_ANNOTATION, Pool, XFR_ANNOTATION, Zone, ZoneSpec, ZoneType, names,
+};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -20,7 +22,7 @@ use crate::cache::{HashMap, order_key};
 use crate::error::ApiError;
 use crate::list::{self, Query};
 use crate::render::{self, Links, ZoneView};
-use crate::tenancy::{self, NO_NAMESPACE};
+use crate::tenancy::NO_NAMESPACE;
 use crate::{Api, Shared, base_url, body};
 use designate_identity::policy::Target;
 
@@ -345,11 +347,6 @@ fn related(api: &Api, name: &str, except: Option<&str>) -> Vec<ZoneOwner> {
         .collect()
 }
 
-/// A Zone object's name for a DNS name.
-pub(crate) fn object_name(zone: &str) -> String {
-    crate::object_name(zone.trim_end_matches('.'), "zone")
-}
-
 /// A page of the caller's zones in creation order, walked in the mirror's
 /// order from the marker, and their total.
 fn zones_in_creation_order(
@@ -517,7 +514,7 @@ pub(crate) fn planned_namespace(caller: &Caller) -> String {
     caller
         .namespace
         .clone()
-        .unwrap_or_else(|| tenancy::derived_name(&caller.project))
+        .unwrap_or_else(|| designate_crd::names::project_namespace(&caller.project))
 }
 
 pub async fn create(
@@ -561,7 +558,7 @@ pub(crate) async fn create_zone(
     )?;
     let namespace = api.ensure_namespace(caller).await?;
     let mut zone = Zone::new(
-        &object_name(&input.name),
+        &names::zone(&input.name),
         ZoneSpec {
             name: input.name.clone(),
             email: input.email.clone(),
@@ -865,8 +862,8 @@ mod tests {
 
     #[test]
     fn zone_object_names() {
-        assert_eq!(object_name("Example.ORG."), "example.org");
-        assert!(object_name("_tcp.example.org.").starts_with("zone-"));
+        assert_eq!(names::zone("Example.ORG."), "example.org");
+        assert!(names::zone("_tcp.example.org.").starts_with("zone-"));
     }
 
     #[test]
