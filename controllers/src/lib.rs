@@ -411,14 +411,20 @@ pub async fn run(
     // A pool change replans the zones it serves.
     let pool_triggers = {
         let context = context.clone();
-        watch::watch::<Pool>(&client, watcher::Config::default(), Reporting::Log, None)
-            .reflect(pool_writer)
-            .touched_objects()
-            .filter_map(|pool| async move { pool.ok() })
-            .flat_map(move |pool| {
-                let zones = context.zones_of_pool(&pool.name_any());
-                futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
-            })
+        // Pools keep an id an import signed (`grant::id_annotations`).
+        watch::watch::<Pool>(
+            &client,
+            watcher::Config::default(),
+            Reporting::Log,
+            context.settings.grant_key.clone(),
+        )
+        .reflect(pool_writer)
+        .touched_objects()
+        .filter_map(|pool| async move { pool.ok() })
+        .flat_map(move |pool| {
+            let zones = context.zones_of_pool(&pool.name_any());
+            futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))
+        })
     };
     // A TLD or blacklist change may let in the zones they refused: those
     // never published are planned again (published ones are not rechecked).

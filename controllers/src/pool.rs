@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use designate_crd::grant::DesignateId;
 use designate_crd::{Pool, PoolStatus};
 use designate_storage::{HostPort, PoolRecord};
 use futures::StreamExt;
@@ -41,7 +42,7 @@ pub(crate) async fn run(
     crate::watch::controller::<Pool>(
         &context.client,
         watcher::Config::default().any_semantic(),
-        None,
+        context.settings.grant_key.clone(),
     )
     .graceful_shutdown_on(shutdown)
     .run(reconcile, error_policy, context)
@@ -144,9 +145,7 @@ async fn cleanup(pool: &Pool, ctx: &Context) -> Result<(Action, Outcome), Error>
             zones,
         });
     }
-    ctx.storage
-        .delete_pool(&pool.uid().unwrap_or_default())
-        .await?;
+    ctx.storage.delete_pool(&pool.designate_id()).await?;
     info!("pool removed");
     Ok((Action::await_change(), Outcome::Cleanup))
 }

@@ -222,9 +222,7 @@ pub(crate) fn triggers(
                     return false;
                 };
                 let id = zone.designate_id();
-                let key = context
-                    .keyring
-                    .zone_key(&id, &pool.uid().unwrap_or_default());
+                let key = context.keyring.zone_key(&id, &pool.designate_id());
                 context.provision_due(&id, key_digest(key.as_ref()))
             });
             futures::stream::iter(zones.into_iter().map(|z| ObjectRef::from_obj(&*z)))

@@ -53,7 +53,7 @@ pub(crate) async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()>) {
             *turn = turn.wrapping_add(1);
             let key = ctx
                 .keyring
-                .zone_key(&zone.designate_id(), &pool.uid().unwrap_or_default());
+                .zone_key(&zone.designate_id(), &pool.designate_id());
             let observations = PoolServers::new(&pool)
                 .signed_with(key)
                 .observe(&ctx, &zone.spec.name)

@@ -903,7 +903,7 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
 /// delete) and checks no nameserver serves it any more.
 async fn unprovision(ctx: &Context, zone: &Zone, pool: &Pool, purge: bool) -> Result<(), Error> {
     let id = zone.designate_id();
-    let key = ctx.keyring.zone_key(&id, &pool.uid().unwrap_or_default());
+    let key = ctx.keyring.zone_key(&id, &pool.designate_id());
     let servers = PoolServers::new(pool).signed_with(key);
     servers.unprovision(ctx, &zone.spec.name, purge).await?;
     let serving: Vec<String> = servers
@@ -1047,7 +1047,7 @@ fn fingerprint(
 
 pub(crate) fn pool_view(pool: &Pool) -> PoolView {
     PoolView {
-        id: pool.uid().unwrap_or_default(),
+        id: pool.designate_id(),
         name: pool.name_any(),
         ns_records: pool.ns_records(),
     }

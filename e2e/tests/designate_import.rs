@@ -120,6 +120,7 @@ fn a_designate_database_is_imported_with_its_ids() {
         )
     };
     let first = import();
+    assert!(first.contains("pools: 1 created"), "{first}");
     assert!(first.contains("zones: 3 created"), "{first}");
     assert!(first.contains("recordsets: 6 created"), "{first}");
 
@@ -210,10 +211,25 @@ fn a_designate_database_is_imported_with_its_ids() {
             made["tsigkeys"]["pool-key"].as_str().unwrap()
         ),
     );
-    let pool = &get(&base, "/v2/pools")["pools"][0];
+    // The second pool is made with its id; the default pool here is kept
+    // (with its own id) and the zones of Designate's name it.
+    let legacy = get(
+        &base,
+        &format!("/v2/pools/{}", made["pools"]["legacy"].as_str().unwrap()),
+    );
+    assert_eq!(legacy["name"], "legacy", "{legacy}");
     assert_eq!(
-        pool_key["resource_id"], pool["id"],
-        "a POOL key names the pool here"
+        legacy["ns_records"][0]["hostname"], "ns.legacy.example.net.",
+        "{legacy}"
+    );
+    assert_eq!(
+        pool_key["resource_id"], made["pools"]["legacy"],
+        "{pool_key}"
+    );
+    let default = get(&base, "/v2/pools?name=default");
+    assert_eq!(
+        get(&base, &format!("/v2/zones/{}", org_id.as_str().unwrap()))["pool_id"],
+        default["pools"][0]["id"]
     );
     assert_eq!(get(&base, "/v2/quotas/project-a")["zones"], 7);
 

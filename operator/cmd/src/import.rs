@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
 use anyhow::{Context, Result};
+use designate_crd::grant::{self, DesignateId};
 use designate_crd::{Pool, TsigKey, tsig_secret};
 use designate_migrate::import::{self, Places};
 use futures::{StreamExt, TryStreamExt};
@@ -45,7 +46,7 @@ pub async fn run(url: &str, namespace: &str) -> Result<()> {
         .iter()
         .map(ResourceExt::name_any)
         .collect();
-    let imported = import::pools(&db, &existing, namespace)?;
+    let imported = import::pools(&db, &key, &existing, namespace)?;
     notes.extend(imported.notes);
     let secrets = Api::<Secret>::namespaced(client.clone(), namespace);
     create_all(imported.secrets, |_| secrets.clone()).await?;
@@ -57,8 +58,11 @@ pub async fn run(url: &str, namespace: &str) -> Result<()> {
         .list(&ListParams::default())
         .await?
         .items
-        .iter()
-        .map(|p| (p.name_any(), p.uid().unwrap_or_default()))
+        .into_iter()
+        .map(|mut pool| {
+            grant::drop_unsigned_id(Some(&key), &mut pool);
+            (pool.name_any(), pool.designate_id())
+        })
         .collect();
 
     let namespaces = project_namespaces(&client, db.projects(), &mut notes).await?;

@@ -10,8 +10,8 @@
 //!   (their ids are derived from the zone's);
 //! - a SECONDARY zone's recordsets: they are its masters', transferred
 //!   again;
-//! - zones being deleted, and pools' ids (a Pool keeps its uid; zones and
-//!   POOL-scoped keys are given the pool of the same name here).
+//! - zones being deleted, and a pool whose name a Pool here has: that Pool
+//!   is kept with its id, and zones and POOL-scoped keys name it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -61,15 +61,17 @@ impl Designate {
 }
 
 /// The Pools to create: Designate's pools whose names are not taken here
-/// (`existing`), as `pools.yaml` would give them; a pool of a taken name is
-/// kept as it is (noted).
+/// (`existing`), as `pools.yaml` would give them, with their ids; a pool of
+/// a taken name is kept as it is, with its id (noted).
 pub fn pools(
     db: &Designate,
+    key: &GrantKey,
     existing: &BTreeSet<String>,
     namespace: &str,
 ) -> Result<pools::Imported, Error> {
     let mut notes = Vec::new();
     let mut values = Vec::new();
+    let mut ids = Vec::new();
     for pool in &db.pools {
         if existing.contains(&pool.name) {
             notes.push(format!(
@@ -83,9 +85,14 @@ pub fn pools(
             ));
         } else {
             values.push(pools_yaml_entry(pool));
+            ids.push(pool.id.as_str());
         }
     }
     let mut imported = pools::from_values(values, namespace)?;
+    // One Pool per entry, in order.
+    for (pool, id) in imported.pools.iter_mut().zip(ids) {
+        keep_id(key, pool, id, None);
+    }
     notes.append(&mut imported.notes);
     imported.notes = notes;
     Ok(imported)
@@ -524,15 +531,17 @@ mod tests {
     }
 
     #[test]
-    fn a_pool_of_a_taken_name_is_kept() {
+    fn pools_keep_their_ids_unless_the_name_is_taken() {
         let taken = BTreeSet::from(["default".to_string()]);
-        let imported = pools(&db(), &taken, "designate").unwrap();
+        let key = key();
+        let imported = pools(&db(), &key, &taken, "designate").unwrap();
         assert!(imported.pools.is_empty());
         assert_eq!(imported.notes.len(), 1);
-        let imported = pools(&db(), &BTreeSet::new(), "designate").unwrap();
-        assert_eq!(
-            imported.pools[0].spec.ns_records[0].hostname,
-            "ns1.example.net."
-        );
+        let imported = pools(&db(), &key, &BTreeSet::new(), "designate").unwrap();
+        let [pool] = imported.pools.as_slice() else {
+            panic!("one pool");
+        };
+        assert_eq!(pool.spec.ns_records[0].hostname, "ns1.example.net.");
+        assert_eq!(verified(&key, pool.clone()), POOL_ID);
     }
 }

@@ -18,7 +18,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use designate_crd::{Pool, PoolNsRecord, PoolSpec};
+use designate_crd::{Pool, PoolNsRecord, PoolSpec, grant};
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
@@ -305,7 +305,7 @@ impl Api {
     fn pool_taken(&self, name: &str, except: Option<&str>) -> bool {
         self.cache.pools.all().iter().any(|pool| {
             live(pool)
-                && pool.metadata.uid.as_deref() != except
+                && Some(grant::id_of(&pool.metadata)) != except
                 && display_name(pool).to_lowercase() == name.to_lowercase()
         })
     }
@@ -359,7 +359,7 @@ struct NsRecordJson<'a> {
 }
 
 fn render<'a>(pool: &'a Pool, base: &str) -> PoolJson<'a> {
-    let id = pool.metadata.uid.as_deref().unwrap_or_default();
+    let id = grant::id_of(&pool.metadata);
     PoolJson {
         id,
         project_id: pool.annotations().get(PROJECT_ID).map(String::as_str),
@@ -393,14 +393,14 @@ struct PoolView(Arc<Pool>);
 
 impl list::Listed for PoolView {
     fn id(&self) -> &str {
-        self.0.metadata.uid.as_deref().unwrap_or_default()
+        grant::id_of(&self.0.metadata)
     }
 
     fn field(&self, key: &str) -> list::Field<'_> {
         let micros = |t: Option<Timestamp>| list::Field::Int(t.map(|t| t.as_microsecond()));
         match key {
             "name" => list::Field::Text(Some(display_name(&self.0))),
-            "id" => list::Field::Text(self.0.metadata.uid.as_deref()),
+            "id" => list::Field::Text(Some(grant::id_of(&self.0.metadata))),
             "created_at" => micros(self.0.metadata.creation_timestamp.as_ref().map(|t| t.0)),
             "updated_at" => micros(
                 self.0

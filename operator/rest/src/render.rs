@@ -232,7 +232,7 @@ impl ZoneView {
     }
 
     pub fn pool_id(&self) -> Option<&str> {
-        self.pool.as_ref().and_then(|p| p.metadata.uid.as_deref())
+        self.pool.as_ref().map(|p| grant::id_of(&p.metadata))
     }
 
     /// The managed SOA and apex NS recordsets (none for a SECONDARY).
@@ -597,7 +597,7 @@ impl Listed for RecordsetView {
 
 /// A pool as the API shows it (targets and nameservers stay private).
 pub fn pool(pool: &Pool, base: &str) -> Value {
-    let id = pool.uid().unwrap_or_default();
+    let id = grant::id_of(&pool.metadata);
     json!({
         "id": id,
         "project_id": null,
