@@ -3,7 +3,9 @@
 //! RabbitMQ of the test's own on the `nova` and `neutron` exchanges become
 //! records a real BIND answers, their delete notifications remove them,
 //! a redelivered notification changes nothing twice, and the Sink resumes
-//! by itself after the broker was killed and started again.
+//! by itself after the broker was killed and started again. A Designate
+//! operator's `designate.conf` configures the Sink as it configured
+//! Designate's (`[service:sink]`, `[handler:nova_fixed]`).
 //!
 //! Needs `cargo build -p designate-operator` first, BIND (`named`, `rndc`)
 //! and rabbitmq-server.
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use designate_bus::{Notification, Publisher, TransportUrl};
 use designate_e2e::rabbitmq::Broker;
-use designate_e2e::{BindBacked, at, dig, rest_request, wait_for};
+use designate_e2e::{BindBacked, at, dig, rest_request, start_rest, wait_for};
 use serde_json::json;
 
 /// How long a change may take to reach BIND.
@@ -150,4 +152,65 @@ fn nova_and_neutron_notifications_become_records_bind_answers() {
         &designate_e2e::sample_notification("floatingip.delete.start"),
     );
     served(&backed, "192-0-2-201.sink.test.", &[]);
+}
+
+#[test]
+fn designate_conf_configures_the_sink() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-sink-conf-")
+        .tempdir()
+        .unwrap();
+    let transport = "rabbit://guest:guest@127.0.0.1:5672/";
+    // An exchange and a queue of this test's own on the machine's broker.
+    let exchange = format!("nova-conf-{}", std::process::id());
+    let queue = format!("designate-sink-conf-{}", std::process::id());
+    let zone = "conf.sink.test.";
+    let conf = tmp.path().join("designate.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[DEFAULT]\ntransport_url = {transport}\n\n\
+             [service:sink]\nenabled_notification_handlers = nova_fixed\n\n\
+             [handler:nova_fixed]\nzone_id = {zone}\ncontrol_exchange = {exchange}\n\
+             formatv4 = %(display_name)s.%(zone)s\n\
+             formatv4 = %(octet0)s-%(octet1)s-%(octet2)s-%(octet3)s.%(zone)s\n"
+        ),
+    )
+    .unwrap();
+    let conf = conf.display().to_string();
+    let (_data, standalone, base) = start_rest(
+        "designate-e2e-sink-conf-",
+        &["--config-file", &conf, "--sink-queue", &queue],
+    );
+    let created = rest_request(
+        &base,
+        "POST",
+        "/v2/zones",
+        &PROJECT,
+        Some(&json!({"name": zone, "email": "hostmaster@sink.test"})),
+    );
+    assert_eq!(created.status, 202, "{}", created.text());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = TransportUrl::parse(transport).unwrap();
+    let instance = designate_e2e::sample_notification("compute.instance.create.end");
+    let mdns = standalone.mdns_addr().expect("MiniDNS");
+    // Both formats make a record. Published again while waiting: the
+    // Sink's queue may not be bound yet, and a redelivery changes nothing.
+    let mut published = Instant::now() - Duration::from_secs(5);
+    wait_for(SERVED, "both records on MiniDNS", || {
+        if published.elapsed() >= Duration::from_secs(2) {
+            publish(&runtime, &url, &exchange, &instance);
+            published = Instant::now();
+        }
+        let answers = [
+            dig(mdns, "testinstance.conf.sink.test.", "A"),
+            dig(mdns, "172-16-0-14.conf.sink.test.", "A"),
+        ];
+        let want = ("NOERROR".to_string(), vec!["172.16.0.14".to_string()]);
+        if answers.iter().all(|a| *a == want) {
+            Ok(())
+        } else {
+            Err(format!("{answers:?}"))
+        }
+    });
 }

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use designate_central::Config;
+use designate_sink::{HandlerConfig, Kind};
+
+use crate::sink::SINK_TOPIC;
 
 /// Central's options as flags; each one left out falls back to the
 /// configuration file, then to Designate's default.
@@ -76,6 +79,7 @@ pub struct CentralArgs {
 
 const DEFAULT: &str = "DEFAULT";
 const CENTRAL: &str = "service:central";
+const SINK: &str = "service:sink";
 
 /// Where an option lives: its section, its name and the deprecated names
 /// oslo.config still reads it under.
@@ -111,6 +115,18 @@ impl CentralArgs {
         Ok(self
             .file()?
             .and_then(|(_, file)| file.get(&opt(DEFAULT, "transport_url")).map(str::to_string)))
+    }
+
+    /// The file's Sink handlers: `[service:sink]
+    /// enabled_notification_handlers`, each with its `[handler:NAME]`
+    /// section (`zone_id`, `control_exchange`, `formatv4`, `formatv6`).
+    pub fn sink_handlers(&self) -> Result<Vec<HandlerConfig>> {
+        match self.file()? {
+            Some((path, file)) => {
+                sink_handlers(&file).with_context(|| format!("{}", path.display()))
+            }
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The configuration file, parsed, with its path.
@@ -228,6 +244,53 @@ fn apply_file(cfg: &mut Config, file: &Ini) -> Result<()> {
     Ok(())
 }
 
+/// The section of a Sink handler's options.
+fn handler_section(kind: Kind) -> &'static str {
+    match kind {
+        Kind::NovaFixed => "handler:nova_fixed",
+        Kind::NeutronFloatingIp => "handler:neutron_floatingip",
+    }
+}
+
+/// The Sink's handlers as Designate's Sink reads them from the file.
+fn sink_handlers(file: &Ini) -> Result<Vec<HandlerConfig>> {
+    let Some(enabled) = file.get(&opt(SINK, "enabled_notification_handlers")) else {
+        return Ok(Vec::new());
+    };
+    let mut handlers = Vec::new();
+    for name in list(enabled) {
+        let kind = Kind::from_name(&name).with_context(|| {
+            format!(
+                "[{SINK}] enabled_notification_handlers: {name} is not a handler of this Sink \
+                 (nova_fixed, neutron_floatingip)"
+            )
+        })?;
+        let section = handler_section(kind);
+        let zone_id = file.get(&opt(section, "zone_id")).with_context(|| {
+            format!("[{section}] zone_id: the zone its records go to is not set")
+        })?;
+        let mut handler = HandlerConfig::new(kind, zone_id);
+        if let Some(exchange) = file.get(&opt(section, "control_exchange")) {
+            handler.exchange = exchange.to_string();
+        }
+        // The Sink consumes one topic, the one nova and neutron notify on
+        // by default.
+        if let Some(topics) = file.get(&opt(section, "notification_topics"))
+            && list(topics) != [SINK_TOPIC]
+        {
+            bail!(
+                "[{section}] notification_topics = {topics}: this Sink consumes `{SINK_TOPIC}` only"
+            );
+        }
+        for (name, v6) in [("formatv4", false), ("formatv6", true)] {
+            let formats = file.all(&opt(section, name));
+            handler.set_formats(formats.into_iter().map(str::to_string).collect(), v6);
+        }
+        handlers.push(handler);
+    }
+    Ok(handlers)
+}
+
 /// oslo.config's `ListOpt`: comma-separated, each item trimmed.
 fn list(text: &str) -> Vec<String> {
     text.split(',')
@@ -267,11 +330,12 @@ fn check(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-/// An oslo.config INI file: the last value of each option of each section
-/// (continuation lines joined), with the line it was set on.
+/// An oslo.config INI file: every value of each option of each section
+/// (continuation lines joined), with the line it was set on; the last one
+/// counts but for `MultiStrOpt`s.
 #[derive(Debug, Default)]
 struct Ini {
-    values: HashMap<(String, String), (String, usize)>,
+    values: HashMap<(String, String), Vec<(String, usize)>>,
 }
 
 impl Ini {
@@ -294,7 +358,7 @@ impl Ini {
                 let key = last.clone().with_context(|| {
                     format!("line {number}: a continuation line with no option")
                 })?;
-                if let Some((value, _)) = ini.values.get_mut(&key) {
+                if let Some((value, _)) = ini.values.get_mut(&key).and_then(|v| v.last_mut()) {
                     value.push('\n');
                     value.push_str(trimmed);
                 }
@@ -324,7 +388,10 @@ impl Ini {
                 .with_context(|| format!("line {number}: an option before any [section]"))?;
             let value = unquote(trimmed[split + 1..].trim()).to_string();
             let at = (section, key.to_string());
-            ini.values.insert(at.clone(), (value, number));
+            ini.values
+                .entry(at.clone())
+                .or_default()
+                .push((value, number));
             last = Some(at);
         }
         Ok(ini)
@@ -338,12 +405,23 @@ impl Ini {
             .find_map(|name| {
                 self.values
                     .get(&(opt.section.to_string(), name.to_string()))
+                    .and_then(|values| values.last())
                     .map(|(value, line)| (name, value.as_str(), *line))
             })
     }
 
     fn get(&self, opt: &Opt) -> Option<&str> {
         self.lookup(opt).map(|(_, value, _)| value)
+    }
+
+    /// Every value of a `MultiStrOpt`, in order.
+    fn all(&self, opt: &Opt) -> Vec<&str> {
+        self.values
+            .get(&(opt.section.to_string(), opt.name.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|(value, _)| value.as_str())
+            .collect()
     }
 
     fn int(&self, opt: &Opt) -> Result<Option<i64>> {
@@ -482,5 +560,57 @@ mod tests {
         assert!(
             from("[DEFAULT]\ndefault_soa_refresh_min = 9\ndefault_soa_refresh_max = 8\n").is_err()
         );
+    }
+
+    #[test]
+    fn the_sink_comes_with_the_file() {
+        let file = Ini::parse(
+            "[service:sink]\n\
+             enabled_notification_handlers = nova_fixed, neutron_floatingip\n\
+             [handler:nova_fixed]\n\
+             zone_id = 8e3e1a49-7e5e-4bb5-9e6f-8fd2e0a8c3b1\n\
+             formatv4 = %(hostname)s.%(zone)s\n\
+             formatv4 = %(octet0)s-%(octet1)s-%(octet2)s-%(octet3)s.%(zone)s\n\
+             [handler:neutron_floatingip]\n\
+             zone_id = example.org.\n\
+             control_exchange = neutron-east\n\
+             notification_topics = notifications\n",
+        )
+        .unwrap();
+        let handlers = sink_handlers(&file).unwrap();
+        let [nova, neutron] = handlers.as_slice() else {
+            panic!("two handlers: {handlers:?}");
+        };
+        assert_eq!(nova.kind, Kind::NovaFixed);
+        assert_eq!(nova.zone_id, "8e3e1a49-7e5e-4bb5-9e6f-8fd2e0a8c3b1");
+        assert_eq!(
+            nova.formatv4,
+            [
+                "%(hostname)s.%(zone)s",
+                "%(octet0)s-%(octet1)s-%(octet2)s-%(octet3)s.%(zone)s"
+            ]
+        );
+        assert_eq!(nova.exchange, "nova");
+        assert_eq!(neutron.exchange, "neutron-east");
+        assert_eq!(neutron.zone_id, "example.org.");
+        assert!(sink_handlers(&Ini::default()).unwrap().is_empty());
+        for (text, says) in [
+            (
+                "[service:sink]\nenabled_notification_handlers = fake\n",
+                "fake",
+            ),
+            (
+                "[service:sink]\nenabled_notification_handlers = nova_fixed\n",
+                "zone_id",
+            ),
+            (
+                "[service:sink]\nenabled_notification_handlers = nova_fixed\n\
+                 [handler:nova_fixed]\nzone_id = z\nnotification_topics = other\n",
+                "notification_topics",
+            ),
+        ] {
+            let error = sink_handlers(&Ini::parse(text).unwrap()).unwrap_err();
+            assert!(format!("{error:#}").contains(says), "{error:#}");
+        }
     }
 }

@@ -243,13 +243,18 @@ impl IdentityArgs {
 
 impl RoleArgs {
     /// The bus: `--transport-url` (or `DESIGNATE_TRANSPORT_URL`), else the
-    /// configuration file's `[DEFAULT] transport_url`; a bad URL stops the
-    /// start before anything runs.
+    /// configuration file's `[DEFAULT] transport_url`; the Sink's handlers:
+    /// `--sink-handler`, else the file's `[service:sink]`. A bad URL or
+    /// handler stops the start before anything runs.
     fn resolve_bus(&mut self) -> Result<()> {
         if self.bus.transport_url.is_none() {
             self.bus.transport_url = self.central.transport_url()?;
         }
         self.bus.transport()?;
+        // The Sink's handlers likewise: flags, else the file's.
+        if self.sink.handlers.is_empty() {
+            self.sink.handlers = self.central.sink_handlers()?;
+        }
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use tracing::info;
 use crate::roles::Shared;
 
 /// The topic nova and neutron notify on (their `notification_topics`).
-const SOURCE_TOPIC: &str = "notifications";
+pub(crate) const SINK_TOPIC: &str = "notifications";
 
 /// The Sink's options.
 #[derive(clap::Args, Clone, Default)]
@@ -53,15 +53,18 @@ impl SinkArgs {
     fn handlers(&self) -> Result<Vec<HandlerConfig>> {
         let mut handlers = self.handlers.clone();
         for (formats, v6) in [(&self.formatv4, false), (&self.formatv6, true)] {
-            for (name, format) in formats {
-                let mut matched = false;
-                for handler in handlers.iter_mut().filter(|h| h.kind.plugin_name() == name) {
-                    handler.add_format(format, v6);
-                    matched = true;
-                }
-                if !matched {
+            for (name, _) in formats {
+                if !handlers.iter().any(|h| h.kind.plugin_name() == name) {
                     bail!("a format for {name:?}, which no --sink-handler names");
                 }
+            }
+            for handler in &mut handlers {
+                let given = formats
+                    .iter()
+                    .filter(|(name, _)| name == handler.kind.plugin_name())
+                    .map(|(_, format)| format.clone())
+                    .collect();
+                handler.set_formats(given, v6);
             }
         }
         Ok(handlers)
@@ -96,7 +99,7 @@ pub(crate) fn start(
         args.handlers()?,
         args.sink_floatingip_region.clone(),
     );
-    let consumer = Consumer::new(url, &args.sink_queue, &sink.exchanges(), SOURCE_TOPIC);
+    let consumer = Consumer::new(url, &args.sink_queue, &sink.exchanges(), SINK_TOPIC);
     let beating = shared.heartbeats.start("sink");
     info!(queue = %args.sink_queue, exchanges = ?sink.exchanges(), "sink started");
     tokio::spawn(async move {

@@ -59,23 +59,17 @@ impl HandlerConfig {
         Ok(Self::new(kind, zone_id))
     }
 
-    /// Adds a name format; the first one given replaces the defaults.
-    pub fn add_format(&mut self, format: &str, v6: bool) {
-        let defaults = Handler::new(self.kind, "");
-        let formats = if v6 {
-            &mut self.formatv6
-        } else {
-            &mut self.formatv4
-        };
-        let given = if v6 {
-            defaults.formatv6
-        } else {
-            defaults.formatv4
-        };
-        if *formats == given {
-            formats.clear();
+    /// The name formats given for IPv4 (or IPv6) records, in place of
+    /// the defaults; none given keeps them.
+    pub fn set_formats(&mut self, formats: Vec<String>, v6: bool) {
+        if formats.is_empty() {
+            return;
         }
-        formats.push(format.to_string());
+        if v6 {
+            self.formatv6 = formats;
+        } else {
+            self.formatv4 = formats;
+        }
     }
 }
 
