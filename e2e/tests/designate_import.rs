@@ -122,7 +122,8 @@ fn a_designate_database_is_imported_with_its_ids() {
     let first = import();
     assert!(first.contains("pools: 1 created"), "{first}");
     assert!(first.contains("zones: 3 created"), "{first}");
-    assert!(first.contains("recordsets: 6 created"), "{first}");
+    assert!(first.contains("shares: 1 created"), "{first}");
+    assert!(first.contains("recordsets: 7 created"), "{first}");
 
     // Zones: same id, project and created_at; primary ones served.
     for (name, zone) in made["zones"].as_object().unwrap() {
@@ -164,6 +165,7 @@ fn a_designate_database_is_imported_with_its_ids() {
             (shown["name"].as_str(), shown["type"].as_str()),
             (Some(name), Some(type_))
         );
+        assert_eq!(shown["project_id"], set["project"], "{key}: {shown}");
         let mut records: Vec<Value> = shown["records"].as_array().unwrap().clone();
         records.sort_by_key(Value::to_string);
         assert_eq!(Value::Array(records), set["records"], "{key}");
@@ -233,6 +235,36 @@ fn a_designate_database_is_imported_with_its_ids() {
     );
     assert_eq!(get(&base, "/v2/quotas/project-a")["zones"], 7);
 
+    // The share keeps its id; its target sees the zone and its own set.
+    let share = &made["shares"]["project-c"];
+    let shown = get(
+        &base,
+        &format!(
+            "/v2/zones/{}/shares/{}",
+            share["zone_id"].as_str().unwrap(),
+            share["id"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(shown["target_project_id"], "project-c", "{shown}");
+    assert_eq!(shown["project_id"], "project-a", "{shown}");
+    let sharee = [
+        ("X-Auth-Project-ID", "project-c"),
+        ("X-Roles", "member,reader"),
+    ];
+    let seen = rest_request(
+        &base,
+        "GET",
+        &format!("/v2/zones/{}", org_id.as_str().unwrap()),
+        &sharee,
+        None,
+    );
+    assert_eq!(
+        seen.status,
+        200,
+        "the sharee sees the zone: {}",
+        seen.text()
+    );
+
     // kubectl sees the zone with its Designate id.
     let kubectl = kubectl_for(&standalone, tmp.path());
     let annotated = kubectl.ok(&[
@@ -253,9 +285,9 @@ fn a_designate_database_is_imported_with_its_ids() {
         "{second}"
     );
     assert!(
-        second.contains("recordsets: 0 created, 6 already there"),
+        second.contains("recordsets: 0 created, 7 already there"),
         "{second}"
     );
     let all = get(&base, "/v2/recordsets?type=A");
-    assert_eq!(all["recordsets"].as_array().unwrap().len(), 2, "{all}");
+    assert_eq!(all["recordsets"].as_array().unwrap().len(), 3, "{all}");
 }

@@ -9,7 +9,7 @@ use std::fmt::Debug;
 
 use anyhow::{Context, Result};
 use designate_crd::grant::{self, DesignateId};
-use designate_crd::{Pool, TsigKey, tsig_secret};
+use designate_crd::{Pool, TsigKey, Zone, ZoneShare, share_owners, tsig_secret};
 use designate_migrate::import::{self, Places};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
@@ -92,6 +92,12 @@ pub async fn run(url: &str, namespace: &str) -> Result<()> {
         "zones",
         create_all(objects.zones, |z| namespaced(&client, z)).await?,
     );
+    // After the zones: a share is owned by its zone, by uid.
+    let shares = owned_by_zones(&client, objects.shares).await?;
+    report(
+        "shares",
+        create_all(shares, |share| namespaced(&client, share)).await?,
+    );
     report(
         "recordsets",
         create_all(objects.recordsets, |rs| namespaced(&client, rs)).await?,
@@ -109,9 +115,10 @@ fn report(kind: &str, tally: Tally) {
     );
 }
 
+/// The API of kind `K` in `object`'s namespace.
 fn namespaced<K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>>(
     client: &Client,
-    object: &K,
+    object: &impl Resource,
 ) -> Api<K> {
     Api::namespaced(
         client.clone(),
@@ -152,6 +159,20 @@ where
         Err(kube::Error::Api(e)) if e.code == 409 => Ok(None),
         Err(error) => Err(error).with_context(|| format!("creating {}", object.name_any())),
     }
+}
+
+/// The shares with their owner reference to their zone (a share whose zone
+/// is not there is left out: the zone was).
+async fn owned_by_zones(client: &Client, shares: Vec<ZoneShare>) -> Result<Vec<ZoneShare>> {
+    let mut owned = Vec::new();
+    for mut share in shares {
+        let zones = namespaced::<Zone>(client, &share);
+        if let Some(zone) = zones.get_opt(&share.spec.zone_ref).await? {
+            share.metadata.owner_references = share_owners(&zone);
+            owned.push(share);
+        }
+    }
+    Ok(owned)
 }
 
 /// Each key, then its Secret (owned by the key, so written after it).

@@ -64,6 +64,13 @@ pub fn recordset(name: &str, zone: &str, type_: &str) -> String {
     format!("{label}-{}-{:08x}", type_.to_ascii_lowercase(), hash as u32)
 }
 
+/// A ZoneShare's object name: one per zone and target project, so that the
+/// API server refuses a second (Designate's unique key).
+pub fn share(zone_ref: &str, target: &str) -> String {
+    let identity = format!("{zone_ref}/{target}");
+    format!("share-{:016x}", fnv1a(identity.as_bytes()))
+}
+
 /// A Tld's object name.
 pub fn tld(name: &str) -> String {
     object_name(name, "tld")
@@ -125,5 +132,8 @@ mod tests {
             recordset("WWW.example.org.", "example.org.", "A")
         );
         assert!(recordset("example.org.", "example.org.", "MX").starts_with("apex-mx-"));
+        assert_eq!(share("a.org", "p1"), share("a.org", "p1"));
+        assert_ne!(share("a.org", "p1"), share("a.org", "p2"));
+        assert_ne!(share("a.org", "p1"), share("b.org", "p1"));
     }
 }

@@ -65,6 +65,17 @@ pub struct RecordsetRow {
     pub created_at: Option<String>,
 }
 
+/// A zone shared with another project (Designate 2023.2+).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShareRow {
+    pub id: String,
+    pub zone_id: String,
+    /// The project that shared it.
+    pub project: String,
+    pub target_project: String,
+    pub created_at: Option<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TldRow {
     pub id: String,
@@ -102,6 +113,7 @@ pub struct Designate {
     pub pools: Vec<PoolRow>,
     pub zones: Vec<ZoneRow>,
     pub recordsets: Vec<RecordsetRow>,
+    pub shares: Vec<ShareRow>,
     pub tlds: Vec<TldRow>,
     pub blacklists: Vec<BlacklistRow>,
     pub tsigkeys: Vec<TsigKeyRow>,
@@ -220,6 +232,7 @@ impl Reader<'_> {
             pools: self.pools().await?,
             zones: self.zones().await?,
             recordsets: self.recordsets().await?,
+            shares: self.shares().await?,
             tlds: self.tlds().await?,
             blacklists: self.blacklists().await?,
             tsigkeys: self.tsigkeys().await?,
@@ -361,6 +374,29 @@ impl Reader<'_> {
             });
         }
         Ok(recordsets)
+    }
+
+    async fn shares(&self) -> Result<Vec<ShareRow>, Error> {
+        let sql = format!(
+            "SELECT {} AS id, {} AS zone_id, project_id, target_project_id, {} AS created_at \
+             FROM shared_zones ORDER BY created_at, id",
+            self.text("id"),
+            self.text("zone_id"),
+            self.text("created_at"),
+        );
+        self.rows(sql)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(ShareRow {
+                    id: dashed(&get::<String>(row, "id")?),
+                    zone_id: dashed(&get::<String>(row, "zone_id")?),
+                    project: get(row, "project_id")?,
+                    target_project: get(row, "target_project_id")?,
+                    created_at: get(row, "created_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn tlds(&self) -> Result<Vec<TldRow>, Error> {

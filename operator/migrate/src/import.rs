@@ -1,11 +1,11 @@
 //! A Designate database's rows as this operator's objects, with the same
 //! ids (pure: [`crate::database`] reads, the binary writes).
 //!
-//! Zones, recordsets, TLDs, blacklists and TSIG keys keep their Designate
-//! ids: each object carries the id annotation signed with the operator's
+//! Zones, recordsets, shares, pools, TLDs, blacklists and TSIG keys keep
+//! their Designate ids: each object carries the id annotation signed with the operator's
 //! grant key, which every reader honours (`grant::drop_unsigned_id`), and
-//! its `created_at`, so lists keep Designate's order. What is left out is
-//! said in `notes`:
+//! its `created_at`, so lists keep Designate's order; a recordset a
+//! sharee made stays its project's. What is left out is said in `notes`:
 //! - the managed SOA and apex NS recordsets: the operator makes its own
 //!   (their ids are derived from the zone's);
 //! - a SECONDARY zone's recordsets: they are its masters', transferred
@@ -18,12 +18,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use designate_central::Privileges;
 use designate_crd::grant::{self, GrantKey};
 use designate_crd::{
-    Blacklist, BlacklistSpec, CREATED_AT_ANNOTATION, Quota, QuotaSpec, Recordset, RecordsetSpec,
-    Tld, TldSpec, TsigAlgorithm, TsigKey, TsigKeySpec, TsigScope, TsigSecretRef, Zone, ZoneSpec,
-    ZoneType, names,
+    Blacklist, BlacklistSpec, CREATED_AT_ANNOTATION, Quota, QuotaSpec,
+    RECORDSET_PROJECT_ANNOTATION, Recordset, RecordsetSpec, SHARE_ZONE_ID_ANNOTATION, Tld, TldSpec,
+    TsigAlgorithm, TsigKey, TsigKeySpec, TsigScope, TsigSecretRef, Zone, ZoneShare, ZoneShareSpec,
+    ZoneSpec, ZoneType, names,
 };
 use k8s_openapi::jiff::Timestamp;
-use kube::Resource;
+use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -49,6 +50,9 @@ pub struct Objects {
     pub tsigkeys: Vec<(TsigKey, String)>,
     pub quotas: Vec<Quota>,
     pub zones: Vec<Zone>,
+    /// Without their owner reference to the zone (its uid is known once
+    /// the zone is made: `designate_crd::share_owners`).
+    pub shares: Vec<ZoneShare>,
     pub recordsets: Vec<Recordset>,
     pub notes: Vec<String>,
 }
@@ -200,6 +204,28 @@ pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
         zones_by_id.insert(row.id.as_str(), (row, namespace, object));
         out.zones.push(zone);
     }
+    // Designate's shares: the zone, the project that shared it, the target.
+    let mut shared = BTreeSet::new();
+    for row in &db.shares {
+        let Some((_, namespace, zone_object)) = zones_by_id.get(row.zone_id.as_str()) else {
+            continue;
+        };
+        let mut share = ZoneShare::new(
+            &names::share(zone_object, &row.target_project),
+            ZoneShareSpec {
+                zone_ref: zone_object.clone(),
+                target_project_id: row.target_project.clone(),
+                project_id: Some(row.project.clone()),
+            },
+        );
+        share.metadata.namespace = Some(namespace.clone());
+        keep_id(key, &mut share, &row.id, row.created_at.as_deref());
+        share
+            .annotations_mut()
+            .insert(SHARE_ZONE_ID_ANNOTATION.to_string(), row.zone_id.clone());
+        shared.insert((row.zone_id.as_str(), row.target_project.as_str()));
+        out.shares.push(share);
+    }
     let mut transferred = BTreeMap::<&str, usize>::new();
     for row in &db.recordsets {
         let Some((zone, namespace, zone_object)) = zones_by_id.get(row.zone_id.as_str()) else {
@@ -214,15 +240,12 @@ pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
         if managed {
             continue;
         }
-        if row.project.as_deref().is_some_and(|p| p != zone.project) {
-            out.notes.push(format!(
-                "recordset {} {} ({}): made by project {} in a shared zone; shares are not imported, it is the zone owner's now",
-                row.name,
-                row.type_,
-                row.id,
-                row.project.as_deref().unwrap_or_default()
-            ));
-        }
+        // A set the zone's sharee made stays that project's while the share
+        // does (as the REST API marks one).
+        let sharee = row
+            .project
+            .as_deref()
+            .filter(|p| *p != zone.project && shared.contains(&(row.zone_id.as_str(), *p)));
         let mut recordset = Recordset::new(
             &names::recordset(&row.name, &zone.name, &row.type_),
             RecordsetSpec {
@@ -235,6 +258,12 @@ pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
             },
         );
         recordset.metadata.namespace = Some(namespace.clone());
+        if let Some(project) = sharee {
+            recordset.annotations_mut().insert(
+                RECORDSET_PROJECT_ANNOTATION.to_string(),
+                project.to_string(),
+            );
+        }
         keep_id(key, &mut recordset, &row.id, row.created_at.as_deref());
         out.recordsets.push(recordset);
     }
@@ -409,7 +438,7 @@ fn quotas(db: &Designate, out: &mut Objects) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::database::{QuotaRow, RecordsetRow, TsigKeyRow};
+    use crate::database::{QuotaRow, RecordsetRow, ShareRow, TsigKeyRow};
     use designate_crd::grant::DesignateId;
 
     const POOL_ID: &str = "794ccc2c-d751-44fe-b57f-8894c9f5c842";
@@ -451,24 +480,31 @@ mod tests {
                     ..ZoneRow::default()
                 },
             ],
-            recordsets: ["SOA", "NS", "A"]
-                .iter()
-                .enumerate()
-                .map(|(n, type_)| RecordsetRow {
-                    id: format!("aa7098e2-c53d-43b9-9dd1-e3713ef2f4{n:02}"),
-                    zone_id: ZONE_ID.into(),
-                    project: Some("project-a".into()),
-                    name: if *type_ == "A" {
-                        "www.example.org."
-                    } else {
-                        "example.org."
-                    }
-                    .into(),
-                    type_: (*type_).into(),
-                    records: vec!["192.0.2.1".into()],
-                    ..RecordsetRow::default()
-                })
-                .collect(),
+            recordsets: [
+                ("SOA", "example.org.", "project-a"),
+                ("NS", "example.org.", "project-a"),
+                ("A", "www.example.org.", "project-a"),
+                ("A", "c.example.org.", "project-c"),
+            ]
+            .iter()
+            .enumerate()
+            .map(|(n, (type_, name, project))| RecordsetRow {
+                id: format!("aa7098e2-c53d-43b9-9dd1-e3713ef2f4{n:02}"),
+                zone_id: ZONE_ID.into(),
+                project: Some((*project).into()),
+                name: (*name).into(),
+                type_: (*type_).into(),
+                records: vec!["192.0.2.1".into()],
+                ..RecordsetRow::default()
+            })
+            .collect(),
+            shares: vec![ShareRow {
+                id: "5b1c2a54-0d0e-4f1a-9c55-2f4b7e0a9d11".into(),
+                zone_id: ZONE_ID.into(),
+                project: "project-a".into(),
+                target_project: "project-c".into(),
+                created_at: None,
+            }],
             tsigkeys: vec![TsigKeyRow {
                 id: "7ca7743e-c4e0-4cd7-adbe-d4fdcc5b79c1".into(),
                 name: "pool-key".into(),
@@ -513,9 +549,27 @@ mod tests {
         );
         let (privileges, refusal) = grant::verified(Some(&key), zone);
         assert!(privileges.blacklisted_zone && refusal.is_none());
-        let [recordset] = objects.recordsets.as_slice() else {
-            panic!("only the A set: {:?}", objects.recordsets);
+        let [recordset, sharees] = objects.recordsets.as_slice() else {
+            panic!("only the A sets: {:?}", objects.recordsets);
         };
+        assert_eq!(
+            sharees.annotations().get(RECORDSET_PROJECT_ANNOTATION),
+            Some(&"project-c".to_string())
+        );
+        assert!(
+            recordset
+                .annotations()
+                .get(RECORDSET_PROJECT_ANNOTATION)
+                .is_none()
+        );
+        let [share] = objects.shares.as_slice() else {
+            panic!("one share");
+        };
+        assert_eq!(
+            verified(&key, share.clone()),
+            "5b1c2a54-0d0e-4f1a-9c55-2f4b7e0a9d11"
+        );
+        assert_eq!(share.spec.zone_ref, "example.org");
         assert_eq!(recordset.spec.zone_ref, "example.org");
         assert_eq!(
             verified(&key, recordset.clone()),
