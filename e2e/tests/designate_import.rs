@@ -278,8 +278,27 @@ fn a_designate_database_is_imported_with_its_ids() {
     ]);
     assert_eq!(annotated, org_id.as_str().unwrap());
 
-    // Again: nothing new, nothing doubled.
+    // Again: nothing new, nothing doubled; what a stopped run left undone
+    // (here a key's Secret) is done.
+    let org_key_id = made["tsigkeys"]["org-key"].as_str().unwrap();
+    kubectl.ok(&[
+        "delete",
+        "secret",
+        "-n",
+        "default",
+        &format!("tsigkey-{org_key_id}"),
+    ]);
     let second = import();
+    assert!(
+        second.contains("TSIG keys: 0 created, 2 already there"),
+        "{second}"
+    );
+    wait_for(Duration::from_secs(10), "the key's secret back", || {
+        let key = get(&base, &format!("/v2/tsigkeys/{org_key_id}"));
+        (key["secret"] == "c2VjcmV0LXNlY3JldA==")
+            .then_some(())
+            .ok_or(key.to_string())
+    });
     assert!(
         second.contains("zones: 0 created, 3 already there"),
         "{second}"

@@ -1,6 +1,6 @@
 //! `designate-operator import --from URL`: a Designate 23 database's zones,
-//! recordsets, TLDs, blacklists, TSIG keys, quotas and pools written as this
-//! operator's objects with the same ids (`designate_migrate::import` says
+//! recordsets, shares, TLDs, blacklists, TSIG keys, quotas and pools written
+//! as this operator's objects with the same ids (`designate_migrate::import` says
 //! what is carried over). Safe to run again: an object already there is
 //! left as it is.
 
@@ -175,19 +175,25 @@ async fn owned_by_zones(client: &Client, shares: Vec<ZoneShare>) -> Result<Vec<Z
     Ok(owned)
 }
 
-/// Each key, then its Secret (owned by the key, so written after it).
+/// Each key, then its Secret (owned by the key, so written after it; also
+/// for a key already there, whose Secret a stopped run may not have
+/// written).
 async fn tsigkeys(client: &Client, namespace: &str, keys: Vec<(TsigKey, String)>) -> Result<Tally> {
     let api = Api::<TsigKey>::all(client.clone());
     let secrets = Api::<Secret>::namespaced(client.clone(), namespace);
     let mut tally = Tally::default();
     for (key, secret) in keys {
-        match create(&api, &key).await? {
+        let made = match create(&api, &key).await? {
             Some(made) => {
-                create(&secrets, &tsig_secret(&made, namespace, &secret)).await?;
                 tally.made += 1;
+                made
             }
-            None => tally.kept += 1,
-        }
+            None => {
+                tally.kept += 1;
+                api.get(&key.name_any()).await?
+            }
+        };
+        create(&secrets, &tsig_secret(&made, namespace, &secret)).await?;
     }
     Ok(tally)
 }
