@@ -162,6 +162,9 @@ fn keep_id<K: Resource<DynamicType = ()>>(
     }
 }
 
+/// The zones made, by Designate id: the row, the namespace, the object name.
+type Placed<'a> = BTreeMap<&'a str, (&'a ZoneRow, String, String)>;
+
 /// Everything but the pools, for the pools and namespaces of `places`.
 pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
     let mut out = Objects::default();
@@ -194,20 +197,32 @@ pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
     }
     tsigkeys(db, key, places, &pool_names, &mut out);
     quotas(db, &mut out);
-    let mut zones_by_id: BTreeMap<&str, (&ZoneRow, String, String)> = BTreeMap::new();
+    let mut placed = Placed::new();
     for row in &db.zones {
         let Some(zone) = zone(row, key, places, &pool_names, &mut out.notes) else {
             continue;
         };
         let namespace = zone.metadata.namespace.clone().unwrap_or_default();
         let object = zone.metadata.name.clone().unwrap_or_default();
-        zones_by_id.insert(row.id.as_str(), (row, namespace, object));
+        placed.insert(row.id.as_str(), (row, namespace, object));
         out.zones.push(zone);
     }
-    // Designate's shares: the zone, the project that shared it, the target.
+    let shared = shares(db, key, &placed, &mut out);
+    recordsets(db, key, &placed, &shared, &mut out);
+    out
+}
+
+/// Designate's shares of the zones placed: the zone, the project that
+/// shared it, the target. The (zone id, target project) pairs shared.
+fn shares<'a>(
+    db: &'a Designate,
+    key: &GrantKey,
+    placed: &Placed<'_>,
+    out: &mut Objects,
+) -> BTreeSet<(&'a str, &'a str)> {
     let mut shared = BTreeSet::new();
     for row in &db.shares {
-        let Some((_, namespace, zone_object)) = zones_by_id.get(row.zone_id.as_str()) else {
+        let Some((_, namespace, zone_object)) = placed.get(row.zone_id.as_str()) else {
             continue;
         };
         let mut share = ZoneShare::new(
@@ -226,9 +241,21 @@ pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
         shared.insert((row.zone_id.as_str(), row.target_project.as_str()));
         out.shares.push(share);
     }
+    shared
+}
+
+/// The recordsets of the zones placed, but the managed ones and those of
+/// SECONDARY zones (noted).
+fn recordsets(
+    db: &Designate,
+    key: &GrantKey,
+    placed: &Placed<'_>,
+    shared: &BTreeSet<(&str, &str)>,
+    out: &mut Objects,
+) {
     let mut transferred = BTreeMap::<&str, usize>::new();
     for row in &db.recordsets {
-        let Some((zone, namespace, zone_object)) = zones_by_id.get(row.zone_id.as_str()) else {
+        let Some((zone, namespace, zone_object)) = placed.get(row.zone_id.as_str()) else {
             continue;
         };
         if zone.type_ == "SECONDARY" {
@@ -272,7 +299,6 @@ pub fn objects(db: &Designate, key: &GrantKey, places: &Places<'_>) -> Objects {
             "zone {zone}: SECONDARY, its {count} recordsets are transferred from its masters again"
         ));
     }
-    out
 }
 
 fn zone(
