@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use designate_bus::{Notification, Publisher, TransportUrl};
 use designate_e2e::rabbitmq::Broker;
 use designate_e2e::{BindBacked, at, dig, rest_request, start_rest, wait_for};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::{Connection, ConnectionProperties};
 use serde_json::json;
 
 /// How long a change may take to reach BIND.
@@ -154,6 +156,36 @@ fn nova_and_neutron_notifications_become_records_bind_answers() {
     served(&backed, "192-0-2-201.sink.test.", &[]);
 }
 
+/// An exchange and a queue of a test's own on the machine's broker, removed
+/// when the test ends.
+struct OwnBindings {
+    exchange: String,
+    queue: String,
+}
+
+impl Drop for OwnBindings {
+    fn drop(&mut self) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _ = runtime.block_on(async {
+            let connection = Connection::connect(
+                "amqp://guest:guest@127.0.0.1:5672/%2f",
+                ConnectionProperties::default(),
+            )
+            .await?;
+            let channel = connection.create_channel().await?;
+            let _ = channel
+                .queue_delete(self.queue.as_str().into(), QueueDeleteOptions::default())
+                .await;
+            channel
+                .exchange_delete(
+                    self.exchange.as_str().into(),
+                    ExchangeDeleteOptions::default(),
+                )
+                .await
+        });
+    }
+}
+
 #[test]
 fn designate_conf_configures_the_sink() {
     let tmp = tempfile::Builder::new()
@@ -161,9 +193,11 @@ fn designate_conf_configures_the_sink() {
         .tempdir()
         .unwrap();
     let transport = "rabbit://guest:guest@127.0.0.1:5672/";
-    // An exchange and a queue of this test's own on the machine's broker.
-    let exchange = format!("nova-conf-{}", std::process::id());
-    let queue = format!("designate-sink-conf-{}", std::process::id());
+    let own = OwnBindings {
+        exchange: format!("nova-conf-{}", std::process::id()),
+        queue: format!("designate-sink-conf-{}", std::process::id()),
+    };
+    let (exchange, queue) = (&own.exchange, &own.queue);
     let zone = "conf.sink.test.";
     let conf = tmp.path().join("designate.conf");
     std::fs::write(
@@ -180,7 +214,7 @@ fn designate_conf_configures_the_sink() {
     let conf = conf.display().to_string();
     let (_data, standalone, base) = start_rest(
         "designate-e2e-sink-conf-",
-        &["--config-file", &conf, "--sink-queue", &queue],
+        &["--config-file", &conf, "--sink-queue", queue],
     );
     let created = rest_request(
         &base,
@@ -199,7 +233,7 @@ fn designate_conf_configures_the_sink() {
     let mut published = Instant::now() - Duration::from_secs(5);
     wait_for(SERVED, "both records on MiniDNS", || {
         if published.elapsed() >= Duration::from_secs(2) {
-            publish(&runtime, &url, &exchange, &instance);
+            publish(&runtime, &url, exchange, &instance);
             published = Instant::now();
         }
         let answers = [
