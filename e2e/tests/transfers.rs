@@ -346,6 +346,18 @@ fn an_accepted_transfer_moves_the_zone_with_its_ids() {
     ] {
         assert_eq!(moved_share[field], share[field], "{field}: {listed}");
     }
+    // The old owner, still the share's project, lists it too (Designate's
+    // shares list looks only at the share rows, not at the zone's owner).
+    let by_sharer = expect(
+        &call(&base, "GET", &shares, OWNER, None),
+        200,
+        None,
+        "the sharer's list",
+    );
+    assert_eq!(
+        by_sharer["shared_zones"][0]["id"], share["id"],
+        "{by_sharer}"
+    );
     let seen = expect(
         &call(&base, "GET", &format!("/v2/zones/{zone_id}"), SHAREE, None),
         200,
