@@ -14,6 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::{Connection, ConnectionProperties};
 
 use crate::keystone::free_port;
 use crate::wait_for;
@@ -119,4 +121,25 @@ impl Drop for Broker {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Deletes a test's own queue and exchange from a broker others share
+/// (best effort: the test is ending).
+pub fn remove(amqp_url: &str, queue: &str, exchange: &str) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let _ = runtime.block_on(async {
+        let connection = Connection::connect(amqp_url, ConnectionProperties::default()).await?;
+        let channel = connection.create_channel().await?;
+        let _ = channel
+            .queue_delete(queue.into(), QueueDeleteOptions::default())
+            .await;
+        channel
+            .exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
+            .await
+    });
 }

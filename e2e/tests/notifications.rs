@@ -20,7 +20,7 @@ use std::time::Duration;
 use designate_bus::Notification;
 use designate_e2e::rabbitmq::Broker;
 use designate_e2e::{Kubectl, at, kubectl_for, rest_request, start_rest, wait_for};
-use lapin::options::{BasicAckOptions, BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::options::{BasicAckOptions, BasicGetOptions};
 use lapin::{Connection, ConnectionProperties};
 use serde_json::{Value, json};
 
@@ -119,20 +119,7 @@ impl Bus {
 
 impl Drop for Bus {
     fn drop(&mut self) {
-        let _ = runtime().block_on(async {
-            let connection =
-                Connection::connect(&self.amqp_url, ConnectionProperties::default()).await?;
-            let channel = connection.create_channel().await?;
-            let _ = channel
-                .queue_delete(self.queue().as_str().into(), QueueDeleteOptions::default())
-                .await;
-            channel
-                .exchange_delete(
-                    self.exchange.as_str().into(),
-                    ExchangeDeleteOptions::default(),
-                )
-                .await
-        });
+        designate_e2e::rabbitmq::remove(&self.amqp_url, &self.queue(), &self.exchange);
     }
 }
 

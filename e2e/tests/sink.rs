@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 use designate_bus::{Notification, Publisher, TransportUrl};
 use designate_e2e::rabbitmq::Broker;
 use designate_e2e::{BindBacked, at, dig, rest_request, start_rest, wait_for};
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-use lapin::{Connection, ConnectionProperties};
 use serde_json::json;
 
 /// How long a change may take to reach BIND.
@@ -165,24 +163,11 @@ struct OwnBindings {
 
 impl Drop for OwnBindings {
     fn drop(&mut self) {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let _ = runtime.block_on(async {
-            let connection = Connection::connect(
-                "amqp://guest:guest@127.0.0.1:5672/%2f",
-                ConnectionProperties::default(),
-            )
-            .await?;
-            let channel = connection.create_channel().await?;
-            let _ = channel
-                .queue_delete(self.queue.as_str().into(), QueueDeleteOptions::default())
-                .await;
-            channel
-                .exchange_delete(
-                    self.exchange.as_str().into(),
-                    ExchangeDeleteOptions::default(),
-                )
-                .await
-        });
+        designate_e2e::rabbitmq::remove(
+            "amqp://guest:guest@127.0.0.1:5672/%2f",
+            &self.queue,
+            &self.exchange,
+        );
     }
 }
 
