@@ -236,6 +236,49 @@ fn pools_are_managed_through_rest_as_designate_allows() {
         }
     });
 
+    // A pool without NS records is made, as Designate makes it; it takes
+    // no zones: a Zone naming it is refused with Designate's reason.
+    let bare = call(
+        &base,
+        "POST",
+        "/v2/pools",
+        &ADMIN,
+        Some(&json!({"name": "bare"})),
+    );
+    assert_eq!(bare.status, 201, "{}", bare.json());
+    assert_eq!(bare.json()["ns_records"], json!([]));
+    let zone_yaml = tmp.path().join("bare-zone.yaml");
+    std::fs::write(
+        &zone_yaml,
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: bare-zone\n  namespace: default\nspec:\n  name: bare.org.\n  email: admin@bare.org\n  poolRef: bare\n",
+    )
+    .unwrap();
+    kubectl.ok(&["apply", "-f", zone_yaml.to_str().unwrap()]);
+    wait_for(WAIT, "the zone refused for want of servers", || {
+        let zone = kubectl.json(&["get", "zone", "bare-zone", "-n", "default", "-o", "json"]);
+        let reasons: Vec<String> = zone["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["type"] == "Ready" && c["status"] == "False")
+            .filter_map(|c| c["reason"].as_str().map(str::to_string))
+            .collect();
+        match reasons.iter().any(|r| r == "NoServersConfigured") {
+            true => Ok(()),
+            false => Err(zone.to_string()),
+        }
+    });
+    kubectl.ok(&["delete", "-f", zone_yaml.to_str().unwrap(), "--wait=false"]);
+    let bare_path = format!("/v2/pools/{}", bare.json()["id"].as_str().unwrap());
+    wait_for(
+        WAIT,
+        "the bare pool deleted once its zone is gone",
+        || match call(&base, "DELETE", &bare_path, &ADMIN, None) {
+            answer if answer.status == 204 => Ok(()),
+            answer => Err(answer.json().to_string()),
+        },
+    );
+
     // A pool made with kubectl shows through REST under its object name.
     let yaml = tmp.path().join("pool.yaml");
     std::fs::write(

@@ -10,7 +10,8 @@
 //! - a second instance (the roles against the standalone's API, as host
 //!   `beta`) shows UP beside it, and DOWN after it is killed (SIGKILL: no
 //!   shutdown code runs); `alpha` stays UP; a third (`gamma`) stopped
-//!   gracefully (SIGTERM) shows `STOPPED`;
+//!   gracefully (SIGTERM) shows `STOPPED`; both take their host name and
+//!   heartbeat interval from a `designate.conf`;
 //! - a restart on the same host takes its heartbeats up again, same ids.
 //!
 //! Waits are bounded generously and never assert on speed. Needs `cargo
@@ -89,9 +90,17 @@ fn ids(statuses: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The roles (no embedded API) against the standalone's API, as `host`.
+/// The roles (no embedded API) against the standalone's API, as `host`:
+/// the host name and heartbeat interval from a Designate `designate.conf`
+/// (`[DEFAULT] host`, `[heartbeat_emitter] heartbeat_interval`).
 fn second_instance(standalone: &Standalone, dir: &Path, host: &str) -> Child {
     let log = std::fs::File::create(dir.join(format!("{host}.stderr"))).unwrap();
+    let conf = dir.join(format!("{host}.conf"));
+    std::fs::write(
+        &conf,
+        format!("[DEFAULT]\nhost = {host}\n\n[heartbeat_emitter]\nheartbeat_interval = 1.0\n"),
+    )
+    .unwrap();
     Command::new(operator_bin())
         .env("KUBECONFIG", standalone.kubeconfig())
         .env("POD_NAMESPACE", "default")
@@ -104,8 +113,9 @@ fn second_instance(standalone: &Standalone, dir: &Path, host: &str) -> Child {
         .args(["--metrics-listen", "127.0.0.1:0"])
         .args(["--mdns-listen", "127.0.0.1:0"])
         .args(["--rest-listen", "127.0.0.1:0"])
-        .args(["--host", host])
-        .args(HEARTBEAT)
+        .arg("--config-file")
+        .arg(&conf)
+        .args(&HEARTBEAT[2..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

@@ -8,11 +8,13 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use designate_central::Config;
 use designate_sink::{HandlerConfig, Kind};
 
+use crate::heartbeat::HeartbeatArgs;
 use crate::sink::SINK_TOPIC;
 
 /// Central's options as flags; each one left out falls back to the
@@ -127,6 +129,24 @@ impl CentralArgs {
             }
             None => Ok(Vec::new()),
         }
+    }
+
+    /// The file's `[DEFAULT] host` and `[heartbeat_emitter]
+    /// heartbeat_interval` (seconds, a float), where the flags left them
+    /// unset: a Designate host keeps its name in service statuses.
+    pub fn fill_heartbeat(&self, heartbeat: &mut HeartbeatArgs) -> Result<()> {
+        let Some((path, file)) = self.file()? else {
+            return Ok(());
+        };
+        if heartbeat.host.is_none() {
+            heartbeat.host = file.get(&opt(DEFAULT, "host")).map(str::to_string);
+        }
+        if heartbeat.heartbeat_interval.is_none() {
+            heartbeat.heartbeat_interval = file
+                .seconds(&opt("heartbeat_emitter", "heartbeat_interval"))
+                .with_context(|| format!("{}", path.display()))?;
+        }
+        Ok(())
     }
 
     /// The configuration file, parsed, with its path.
@@ -424,6 +444,24 @@ impl Ini {
             .collect()
     }
 
+    /// A `FloatOpt` of seconds.
+    fn seconds(&self, opt: &Opt) -> Result<Option<Duration>> {
+        let Some((name, value, line)) = self.lookup(opt) else {
+            return Ok(None);
+        };
+        value
+            .parse::<f64>()
+            .ok()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "line {line}: [{}] {name} = {value:?} is not a number of seconds",
+                    opt.section
+                )
+            })
+    }
+
     fn int(&self, opt: &Opt) -> Result<Option<i64>> {
         let Some((name, value, line)) = self.lookup(opt) else {
             return Ok(None);
@@ -612,5 +650,43 @@ mod tests {
             let error = sink_handlers(&Ini::parse(text).unwrap()).unwrap_err();
             assert!(format!("{error:#}").contains(says), "{error:#}");
         }
+    }
+
+    #[test]
+    fn the_heartbeat_comes_with_the_file_unless_flagged() {
+        let path = std::env::temp_dir().join(format!("designate-hb-{}.conf", std::process::id()));
+        let args = CentralArgs {
+            config_file: Some(path.clone()),
+            ..CentralArgs::default()
+        };
+        let filled = |text: &str, flags: HeartbeatArgs| {
+            std::fs::write(&path, text).unwrap();
+            let mut heartbeat = flags;
+            args.fill_heartbeat(&mut heartbeat).map(|()| heartbeat)
+        };
+        let none = HeartbeatArgs {
+            host: None,
+            heartbeat_interval: None,
+            heartbeat_timeout: None,
+            heartbeat_gc_after: Duration::from_secs(60),
+        };
+        let conf = "[DEFAULT]\nhost = dns-1\n[heartbeat_emitter]\nheartbeat_interval = 2.5\n";
+        let from_file = filled(conf, none.clone()).unwrap();
+        assert_eq!(from_file.host.as_deref(), Some("dns-1"));
+        assert_eq!(
+            from_file.heartbeat_interval,
+            Some(Duration::from_millis(2500))
+        );
+        let flagged = HeartbeatArgs {
+            host: Some("flag".into()),
+            heartbeat_interval: Some(Duration::from_secs(1)),
+            ..none.clone()
+        };
+        let from_flags = filled(conf, flagged).unwrap();
+        assert_eq!(from_flags.host.as_deref(), Some("flag"));
+        assert_eq!(from_flags.heartbeat_interval, Some(Duration::from_secs(1)));
+        let error = filled("[heartbeat_emitter]\nheartbeat_interval = often\n", none).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(format!("{error:#}").contains("line 2: [heartbeat_emitter] heartbeat_interval"));
     }
 }

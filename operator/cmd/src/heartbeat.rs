@@ -44,7 +44,7 @@ use tracing::{info, warn};
 const FIELD_MANAGER: &str = "designate-heartbeat";
 
 /// How this instance heartbeats.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct HeartbeatArgs {
     /// The host name this instance reports in service statuses
     /// (Designate's `[DEFAULT] host`); the machine's when unset. Each
@@ -52,17 +52,29 @@ pub struct HeartbeatArgs {
     #[arg(long = "host", env = "DESIGNATE_HOST")]
     pub host: Option<String>,
     /// How often each role renews its heartbeat (Designate's
-    /// `[heartbeat_emitter] heartbeat_interval`).
-    #[arg(long, default_value = "10s", value_parser = super::parse_duration)]
-    pub heartbeat_interval: Duration,
+    /// `[heartbeat_emitter] heartbeat_interval`); 10s when unset.
+    #[arg(long, value_parser = super::parse_duration)]
+    pub heartbeat_interval: Option<Duration>,
     /// How long after its last heartbeat a role shows DOWN (the Lease's
-    /// `leaseDurationSeconds`; whole seconds, longer than the interval).
-    #[arg(long, default_value = "30s", value_parser = super::parse_duration)]
-    pub heartbeat_timeout: Duration,
+    /// `leaseDurationSeconds`; whole seconds, longer than the interval);
+    /// three intervals, at least 30s, when unset.
+    #[arg(long, value_parser = super::parse_duration)]
+    pub heartbeat_timeout: Option<Duration>,
     /// Heartbeats not renewed for this long (instances gone for good) are
     /// deleted, e.g. `1440m`.
     #[arg(long, default_value = "1440m", value_parser = super::parse_duration)]
     pub heartbeat_gc_after: Duration,
+}
+
+impl HeartbeatArgs {
+    fn interval(&self) -> Duration {
+        self.heartbeat_interval.unwrap_or(Duration::from_secs(10))
+    }
+
+    fn timeout(&self) -> Duration {
+        self.heartbeat_timeout
+            .unwrap_or_else(|| (self.interval() * 3).max(Duration::from_secs(30)))
+    }
 }
 
 /// The heartbeats of one process's roles.
@@ -92,17 +104,16 @@ impl Drop for Beating {
 
 impl Heartbeats {
     pub fn new(client: kube::Client, namespace: &str, args: &HeartbeatArgs) -> Result<Self> {
-        let timeout_seconds = i32::try_from(args.heartbeat_timeout.as_secs()).unwrap_or(i32::MAX);
+        let (interval, timeout) = (args.interval(), args.timeout());
+        let timeout_seconds = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
         // The Lease holds whole seconds: that is the timeout that counts.
         let effective = Duration::from_secs(u64::try_from(timeout_seconds).unwrap_or(0));
-        if timeout_seconds < 1 || effective <= args.heartbeat_interval {
+        if timeout_seconds < 1 || effective <= interval {
             bail!(
-                "--heartbeat-timeout ({:?}) must be at least 1s and longer than --heartbeat-interval ({:?})",
-                args.heartbeat_timeout,
-                args.heartbeat_interval
+                "--heartbeat-timeout ({timeout:?}) must be at least 1s and longer than --heartbeat-interval ({interval:?})"
             );
         }
-        if args.heartbeat_interval.is_zero() {
+        if interval.is_zero() {
             bail!("--heartbeat-interval must not be 0");
         }
         let host = match &args.host {
@@ -115,7 +126,7 @@ impl Heartbeats {
             namespace: namespace.to_string(),
             identity: format!("{host}_{}", std::process::id()),
             host,
-            interval: args.heartbeat_interval,
+            interval,
             timeout_seconds,
             gc_after: args.heartbeat_gc_after,
             started: Arc::default(),
@@ -426,8 +437,8 @@ mod tests {
     fn args(host: &str) -> HeartbeatArgs {
         HeartbeatArgs {
             host: Some(host.into()),
-            heartbeat_interval: Duration::from_millis(50),
-            heartbeat_timeout: Duration::from_secs(1),
+            heartbeat_interval: Some(Duration::from_millis(50)),
+            heartbeat_timeout: Some(Duration::from_secs(1)),
             heartbeat_gc_after: Duration::from_secs(3600),
         }
     }
@@ -500,8 +511,8 @@ mod tests {
     fn timeouts_must_outlast_the_interval() {
         let timing = |interval: u64, timeout: u64| {
             let mut a = args("h");
-            a.heartbeat_interval = Duration::from_secs(interval);
-            a.heartbeat_timeout = Duration::from_secs(timeout);
+            a.heartbeat_interval = Some(Duration::from_secs(interval));
+            a.heartbeat_timeout = Some(Duration::from_secs(timeout));
             a
         };
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -512,7 +523,12 @@ mod tests {
             let (client, dir) = embedded().await;
             assert!(Heartbeats::new(client.clone(), "default", &timing(10, 10)).is_err());
             assert!(Heartbeats::new(client.clone(), "default", &timing(0, 0)).is_err());
-            assert!(Heartbeats::new(client, "default", &timing(10, 30)).is_ok());
+            assert!(Heartbeats::new(client.clone(), "default", &timing(10, 30)).is_ok());
+            // Unset, the timeout follows a long interval.
+            let mut long = timing(60, 0);
+            long.heartbeat_timeout = None;
+            assert_eq!(long.timeout(), Duration::from_secs(180));
+            assert!(Heartbeats::new(client, "default", &long).is_ok());
             let _ = std::fs::remove_dir_all(dir);
         });
     }

@@ -244,9 +244,11 @@ impl IdentityArgs {
 impl RoleArgs {
     /// The bus: `--transport-url` (or `DESIGNATE_TRANSPORT_URL`), else the
     /// configuration file's `[DEFAULT] transport_url`; the Sink's handlers:
-    /// `--sink-handler`, else the file's `[service:sink]`. A bad URL or
-    /// handler stops the start before anything runs.
-    fn resolve_bus(&mut self) -> Result<()> {
+    /// `--sink-handler`, else the file's `[service:sink]`; the heartbeat's
+    /// host and interval: flags, else the file's. A bad URL, handler or
+    /// value stops the start before anything runs.
+    fn resolve_from_file(&mut self) -> Result<()> {
+        self.central.fill_heartbeat(&mut self.heartbeat)?;
         if self.bus.transport_url.is_none() {
             self.bus.transport_url = self.central.transport_url()?;
         }
@@ -454,7 +456,7 @@ async fn main() -> Result<()> {
             // option is not a half-running service.
             let identity = args.roles.identity.build(args.roles.rest_listen)?;
             let settings = args.roles.settings("default")?;
-            args.roles.resolve_bus()?;
+            args.roles.resolve_from_file()?;
             let roles = Roles {
                 database_url,
                 default_ns_record: args.default_ns_record,
@@ -534,7 +536,7 @@ async fn run_in_cluster(mut args: ClusterArgs, roles: &[Role]) -> Result<()> {
     let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
     // Refused before anything starts: a bad option is not a half-running service.
     let settings = args.roles.settings(&namespace)?;
-    args.roles.resolve_bus()?;
+    args.roles.resolve_from_file()?;
     let identity = match roles.contains(&Role::Api) {
         true => Some(args.roles.identity.build(args.roles.rest_listen)?),
         false => None,

@@ -48,8 +48,10 @@ pub struct PoolSpec {
     pub attributes: BTreeMap<String, String>,
 
     /// NS records published at the apex of every zone in the pool; the lowest
-    /// priority one is the SOA MNAME.
-    #[schemars(length(min = 1, max = LIST_MAX))]
+    /// priority one is the SOA MNAME. A pool without any takes no zones
+    /// (Designate's `no_servers_configured`).
+    #[serde(default)]
+    #[schemars(length(max = LIST_MAX))]
     pub ns_records: Vec<PoolNsRecord>,
 
     /// Nameservers polled for the zone serial to decide when a change is live.

@@ -462,12 +462,9 @@ pub async fn create(
     if api.pool_taken(&name, None) {
         return Err(duplicate_pool());
     }
-    // Designate makes a pool without NS records; a Pool needs one to
-    // give its zones an SOA and apex NS.
+    // A pool without NS records is made (as Designate does); it takes no
+    // zones until it has one.
     let ns_records = input.ns_records.unwrap_or_default();
-    if ns_records.is_empty() {
-        return Err(required(json!([]), "ns_records"));
-    }
     let mut pool = Pool::new(
         &designate_crd::names::object_name(&name, "pool"),
         PoolSpec {
