@@ -18,17 +18,17 @@ use designate_crd::{
 };
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Resource, ResourceExt};
+use kube::api::DeleteParams;
+use kube::ResourceExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
-use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
+use crate::fields::{UPDATED_AT, coerce_string, updated_at, value_error};
 use crate::list::{self, Query};
 use crate::render::{Links, datetime, notice_payload};
+use crate::writes::{create_readable, merge_patch};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -268,38 +268,23 @@ pub async fn create(
     if api.pattern_taken(&pattern, None) {
         return Err(duplicate_blacklist());
     }
-    let mut blacklist = Blacklist::new(
+    let blacklist = Blacklist::new(
         &names::blacklist(&pattern),
         BlacklistSpec {
             pattern,
             description: input.description.flatten(),
         },
     );
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PostParams::default()
-    };
-    let made = match api.blacklist_api().create(&params, &blacklist).await {
-        Ok(made) => made,
-        // The pattern is another blacklist's (a race), or that of one
-        // changed since: then the object is named by the server.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            if api.pattern_taken(&blacklist.spec.pattern, None) {
-                return Err(duplicate_blacklist());
-            }
-            blacklist.metadata.name = None;
-            blacklist.metadata.generate_name = Some("blacklist-".into());
-            api.blacklist_api().create(&params, &blacklist).await?
-        }
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .blacklists
-        .wait_for(
-            made.metadata.uid.as_deref().unwrap_or_default(),
-            made.metadata.resource_version.as_deref(),
-        )
-        .await;
+    let taken = async |b: &Blacklist| Ok(api.pattern_taken(&b.spec.pattern, None));
+    let made = create_readable(
+        &api.blacklist_api(),
+        &api.cache.blacklists,
+        blacklist,
+        "blacklist",
+        taken,
+        duplicate_blacklist,
+    )
+    .await?;
     let body = render(&made, &base_url(&headers));
     Ok(created(StatusCode::CREATED, &body.links, &body))
 }
@@ -330,27 +315,15 @@ pub async fn update(
     if let Some(description) = input.description {
         spec.insert("description".into(), json!(description));
     }
-    let patch = json!({
-        "metadata": {"annotations": {UPDATED_AT: now()}},
-        "spec": spec,
-    });
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patched = match api
-        .blacklist_api()
-        .patch(&blacklist.name_any(), &params, &Patch::Merge(&patch))
-        .await
-    {
-        Ok(patched) => patched,
-        Err(kube::Error::Api(e)) if e.code == 404 => return Err(blacklist_not_found()),
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .blacklists
-        .wait_for(&id, patched.meta().resource_version.as_deref())
-        .await;
+    let patched = merge_patch(
+        &api.blacklist_api(),
+        &api.cache.blacklists,
+        (&id, &blacklist.name_any()),
+        Map::new(),
+        spec,
+        blacklist_not_found,
+    )
+    .await?;
     Ok(axum::Json(render(&patched, &base)).into_response())
 }
 

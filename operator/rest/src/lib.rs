@@ -36,6 +36,7 @@ pub mod tenancy;
 pub mod tlds;
 pub mod transfers;
 pub mod tsigkeys;
+mod writes;
 pub mod zones;
 
 mod body;

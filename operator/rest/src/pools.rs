@@ -21,17 +21,17 @@ use bytes::Bytes;
 use designate_crd::{Pool, PoolNsRecord, PoolSpec, grant};
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Resource, ResourceExt};
+use kube::ResourceExt;
+use kube::api::DeleteParams;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
-use crate::fields::{UPDATED_AT, coerce_string, now, python_type, updated_at};
+use crate::fields::{UPDATED_AT, coerce_string, python_type, updated_at};
 use crate::list::{self, Query};
 use crate::render::{Links, datetime, notice_payload};
+use crate::writes::{create_readable, merge_patch};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -478,35 +478,21 @@ pub async fn create(
     let project = input.project_id.flatten().unwrap_or(caller.project.clone());
     pool.annotations_mut().insert(NAME.into(), name.clone());
     pool.annotations_mut().insert(PROJECT_ID.into(), project);
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PostParams::default()
+    // Asked of the server too: a racing create may not be mirrored yet.
+    let taken = async |pool: &Pool| {
+        let holder = api.pool_api().get_opt(&pool.name_any()).await?;
+        Ok(api.pool_taken(&name, None)
+            || holder.is_some_and(|p| display_name(&p).to_lowercase() == name.to_lowercase()))
     };
-    let made = match api.pool_api().create(&params, &pool).await {
-        Ok(made) => made,
-        // The object name is another pool's (one renamed since, or a
-        // race): the server names it then.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            // Asked of the server: a racing create may not be mirrored yet.
-            let holder = api.pool_api().get_opt(&pool.name_any()).await?;
-            if api.pool_taken(&name, None)
-                || holder.is_some_and(|p| display_name(&p).to_lowercase() == name.to_lowercase())
-            {
-                return Err(duplicate_pool());
-            }
-            pool.metadata.name = None;
-            pool.metadata.generate_name = Some("pool-".into());
-            api.pool_api().create(&params, &pool).await?
-        }
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .pools
-        .wait_for(
-            made.metadata.uid.as_deref().unwrap_or_default(),
-            made.metadata.resource_version.as_deref(),
-        )
-        .await;
+    let made = create_readable(
+        &api.pool_api(),
+        &api.cache.pools,
+        pool,
+        "pool",
+        taken,
+        duplicate_pool,
+    )
+    .await?;
     let body = render(&made, &base_url(&headers));
     Ok(created(StatusCode::CREATED, &body.links, &body))
 }
@@ -557,34 +543,21 @@ pub async fn update(
         spec.insert("nsRecords".into(), json!(records));
     }
     let mut annotations = Map::new();
-    annotations.insert(UPDATED_AT.into(), json!(now()));
     if let Some(name) = input.name {
         annotations.insert(NAME.into(), json!(name));
     }
     if let Some(project) = input.project_id {
         annotations.insert(PROJECT_ID.into(), json!(project));
     }
-    let patch = json!({
-        "metadata": {"annotations": annotations},
-        "spec": spec,
-    });
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patched = match api
-        .pool_api()
-        .patch(&pool.name_any(), &params, &Patch::Merge(&patch))
-        .await
-    {
-        Ok(patched) => patched,
-        Err(kube::Error::Api(e)) if e.code == 404 => return Err(ApiError::pool_not_found()),
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .pools
-        .wait_for(&id, patched.meta().resource_version.as_deref())
-        .await;
+    let patched = merge_patch(
+        &api.pool_api(),
+        &api.cache.pools,
+        (&id, &pool.name_any()),
+        annotations,
+        spec,
+        ApiError::pool_not_found,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(render(&patched, &base))).into_response())
 }
 

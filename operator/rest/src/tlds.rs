@@ -14,17 +14,17 @@ use bytes::Bytes;
 use designate_crd::{TLD_NAME_MAX_LEN, Tld, TldSpec, grant, names};
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Resource, ResourceExt};
+use kube::api::DeleteParams;
+use kube::ResourceExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
-use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
-use crate::fields::{UPDATED_AT, coerce_string, now, updated_at, value_error};
+use crate::fields::{UPDATED_AT, coerce_string, updated_at, value_error};
 use crate::list::{self, Query};
 use crate::render::{Links, datetime, notice_payload};
+use crate::writes::{create_readable, merge_patch};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -246,38 +246,23 @@ pub async fn create(
     if api.tld_taken(&name, None) {
         return Err(duplicate_tld());
     }
-    let mut tld = Tld::new(
+    let tld = Tld::new(
         &names::tld(&name),
         TldSpec {
             name,
             description: input.description.flatten(),
         },
     );
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PostParams::default()
-    };
-    let made = match api.tld_api().create(&params, &tld).await {
-        Ok(made) => made,
-        // The name is another TLD's (a race), or that of one renamed
-        // since: then the object is named by the server.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            if api.tld_taken(&tld.spec.name, None) {
-                return Err(duplicate_tld());
-            }
-            tld.metadata.name = None;
-            tld.metadata.generate_name = Some("tld-".into());
-            api.tld_api().create(&params, &tld).await?
-        }
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .tlds
-        .wait_for(
-            made.metadata.uid.as_deref().unwrap_or_default(),
-            made.metadata.resource_version.as_deref(),
-        )
-        .await;
+    let taken = async |tld: &Tld| Ok(api.tld_taken(&tld.spec.name, None));
+    let made = create_readable(
+        &api.tld_api(),
+        &api.cache.tlds,
+        tld,
+        "tld",
+        taken,
+        duplicate_tld,
+    )
+    .await?;
     let body = render(&made, &base_url(&headers));
     Ok(created(StatusCode::CREATED, &body.links, &body))
 }
@@ -308,27 +293,15 @@ pub async fn update(
     if let Some(description) = input.description {
         spec.insert("description".into(), json!(description));
     }
-    let patch = json!({
-        "metadata": {"annotations": {UPDATED_AT: now()}},
-        "spec": spec,
-    });
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patched = match api
-        .tld_api()
-        .patch(&tld.name_any(), &params, &Patch::Merge(&patch))
-        .await
-    {
-        Ok(patched) => patched,
-        Err(kube::Error::Api(e)) if e.code == 404 => return Err(ApiError::tld_not_found()),
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .tlds
-        .wait_for(&id, patched.meta().resource_version.as_deref())
-        .await;
+    let patched = merge_patch(
+        &api.tld_api(),
+        &api.cache.tlds,
+        (&id, &tld.name_any()),
+        Map::new(),
+        spec,
+        ApiError::tld_not_found,
+    )
+    .await?;
     Ok(axum::Json(render(&patched, &base)).into_response())
 }
 

@@ -21,17 +21,18 @@ use designate_crd::{
 use designate_identity::policy::Target;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::cache::FIELD_MANAGER;
 use crate::error::ApiError;
-use crate::fields::{UPDATED_AT, now, python_text, python_type, updated_at, value_error};
+use crate::fields::{UPDATED_AT, python_text, python_type, updated_at, value_error};
 use crate::list::{self, Collection, Query};
 use crate::render::{Links, datetime, notice_payload};
+use crate::writes::{create_readable, merge_patch};
 use crate::zones::{check_uuid, created, page_answer, query_pairs};
 use crate::{Api, Shared, base_url, body};
 
@@ -507,7 +508,7 @@ pub async fn create(
     if api.tsigkey_taken(&name, None) {
         return Err(duplicate_tsigkey());
     }
-    let mut key = TsigKey::new(
+    let key = TsigKey::new(
         &names::tsigkey(&name),
         TsigKeySpec {
             name,
@@ -519,24 +520,16 @@ pub async fn create(
             },
         },
     );
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PostParams::default()
-    };
-    let made = match api.tsigkey_api().create(&params, &key).await {
-        Ok(made) => made,
-        // The name is another key's (a race), or that of one renamed
-        // since: then the object is named by the server.
-        Err(kube::Error::Api(e)) if e.code == 409 => {
-            if api.tsigkey_taken(&key.spec.name, None) {
-                return Err(duplicate_tsigkey());
-            }
-            key.metadata.name = None;
-            key.metadata.generate_name = Some("tsigkey-".into());
-            api.tsigkey_api().create(&params, &key).await?
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let taken = async |key: &TsigKey| Ok(api.tsigkey_taken(&key.spec.name, None));
+    let made = create_readable(
+        &api.tsigkey_api(),
+        &api.cache.tsigkeys,
+        key,
+        "tsigkey",
+        taken,
+        duplicate_tsigkey,
+    )
+    .await?;
     if let Err(error) = api.write_tsig_secret(&made, &secret).await {
         // No key without its secret.
         let _ = api
@@ -545,13 +538,6 @@ pub async fn create(
             .await;
         return Err(error);
     }
-    api.cache
-        .tsigkeys
-        .wait_for(
-            made.metadata.uid.as_deref().unwrap_or_default(),
-            made.metadata.resource_version.as_deref(),
-        )
-        .await;
     let body = render(&made, Some(secret), &base_url(&headers));
     Ok(created(StatusCode::CREATED, &body.links, &body))
 }
@@ -604,27 +590,15 @@ pub async fn update(
     if let Some(resource_id) = input.resource_id {
         spec.insert("resourceId".into(), json!(resource_id));
     }
-    let patch = json!({
-        "metadata": {"annotations": {UPDATED_AT: now()}},
-        "spec": spec,
-    });
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    let patched = match api
-        .tsigkey_api()
-        .patch(&key.name_any(), &params, &Patch::Merge(&patch))
-        .await
-    {
-        Ok(patched) => patched,
-        Err(kube::Error::Api(e)) if e.code == 404 => return Err(tsigkey_not_found()),
-        Err(error) => return Err(error.into()),
-    };
-    api.cache
-        .tsigkeys
-        .wait_for(&id, patched.meta().resource_version.as_deref())
-        .await;
+    let patched = merge_patch(
+        &api.tsigkey_api(),
+        &api.cache.tsigkeys,
+        (&id, &key.name_any()),
+        Map::new(),
+        spec,
+        tsigkey_not_found,
+    )
+    .await?;
     let secret = api.tsig_secret(&patched);
     Ok(axum::Json(render(&patched, secret, &base)).into_response())
 }
