@@ -601,7 +601,7 @@ fn watch_sees_changes() {
 /// Which field each invalid fixture is rejected for.
 fn invalid_field(file: &str) -> Option<&'static str> {
     Some(match file {
-        "pool-without-ns-records.yaml" => "spec.nsRecords",
+        "pool-ns-record-priority-zero.yaml" => "spec.nsRecords[0].priority",
         "recordset-records-not-list.yaml" => "spec.records",
         "tld-name-with-trailing-dot.yaml" => "spec.name",
         "zone-missing-name.yaml" => "spec.name",

@@ -21,7 +21,10 @@ const INVALID: [(&str, &str); 6] = [
     ("zone-missing-name.yaml", "/spec"),
     ("zone-name-without-trailing-dot.yaml", "/spec/name"),
     ("recordset-records-not-list.yaml", "/spec/records"),
-    ("pool-without-ns-records.yaml", "/spec/nsRecords"),
+    (
+        "pool-ns-record-priority-zero.yaml",
+        "/spec/nsRecords/0/priority",
+    ),
     ("tld-name-with-trailing-dot.yaml", "/spec/name"),
 ];
 
