@@ -1,22 +1,17 @@
-//! An in-memory index of Recordsets by the Zone they belong to, fed by one
-//! watch. The Zone controller reads a zone's recordsets from it (a reflector
-//! store would mean scanning every recordset per reconcile) and gets each
-//! recordset change as a request to reconcile its zone.
+//! An in-memory index of Recordsets by the Zone they belong to, fed by the
+//! Recordset controller's watch and sharing its reflector's copies. The
+//! Zone controller reads a zone's recordsets from it (the store alone would
+//! mean scanning every recordset per reconcile) and gets each recordset
+//! change as a request to reconcile its zone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use designate_crd::grant::GrantKey;
-use designate_crd::{Recordset, Zone};
-use futures::{Stream, StreamExt, stream};
-use kube::Client;
+use designate_crd::Recordset;
 use kube::ResourceExt;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher::{self, Event};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher::Event;
 use tokio::sync::watch;
-use tracing::warn;
-
-use crate::watch::Reporting;
 
 /// A zone of a namespace: `(namespace, Zone object name)`.
 pub type ZoneKey = (String, String);
@@ -88,20 +83,25 @@ impl RecordsetIndex {
         (rs.namespace().unwrap_or_default(), rs.spec.zone_ref.clone())
     }
 
-    /// Applies one watch event; returns the zones it touches.
-    fn apply(&self, event: Event<Recordset>, relist: &mut Option<ByZone>) -> Vec<ZoneKey> {
+    /// Applies one watch event, once the Recordset controller's reflector
+    /// `store` applied it: the index holds the store's own copies (one copy
+    /// of each recordset in memory). Returns the zones it touches.
+    pub fn apply(&self, event: &Event<Recordset>, store: &Store<Recordset>) -> Vec<ZoneKey> {
         match event {
             Event::Apply(rs) => {
-                let key = Self::key_of(&rs);
+                let key = Self::key_of(rs);
+                let shared = store
+                    .get(&ObjectRef::from_obj(rs))
+                    .unwrap_or_else(|| Arc::new(rs.clone()));
                 let mut by_zone = self.by_zone.write().expect("index lock");
                 by_zone
                     .entry(key.clone())
                     .or_default()
-                    .insert(rs.name_any(), Arc::new(rs));
+                    .insert(rs.name_any(), shared);
                 vec![key]
             }
             Event::Delete(rs) => {
-                let key = Self::key_of(&rs);
+                let key = Self::key_of(rs);
                 let mut by_zone = self.by_zone.write().expect("index lock");
                 if let Some(set) = by_zone.get_mut(&key) {
                     set.remove(&rs.name_any());
@@ -111,20 +111,16 @@ impl RecordsetIndex {
                 }
                 vec![key]
             }
-            Event::Init => {
-                *relist = Some(ByZone::new());
-                Vec::new()
-            }
-            Event::InitApply(rs) => {
-                relist
-                    .get_or_insert_default()
-                    .entry(Self::key_of(&rs))
-                    .or_default()
-                    .insert(rs.name_any(), Arc::new(rs));
-                Vec::new()
-            }
+            // A relist: the old view serves until the store holds the new.
+            Event::Init | Event::InitApply(_) => Vec::new(),
             Event::InitDone => {
-                let fresh = relist.take().unwrap_or_default();
+                let mut fresh = ByZone::new();
+                for rs in store.state() {
+                    fresh
+                        .entry(Self::key_of(&rs))
+                        .or_default()
+                        .insert(rs.name_any(), rs);
+                }
                 let mut by_zone = self.by_zone.write().expect("index lock");
                 let old = std::mem::replace(&mut *by_zone, fresh);
                 drop(by_zone);
@@ -144,40 +140,34 @@ impl RecordsetIndex {
     }
 }
 
-/// Watches every Recordset, keeps `index` current, and yields the zones to
-/// reconcile.
-pub fn feed(
-    index: Arc<RecordsetIndex>,
-    client: &Client,
-    ids: Option<GrantKey>,
-) -> impl Stream<Item = ObjectRef<Zone>> + Send + 'static {
-    let mut relist = None;
-    // The Recordset controller reports what cannot be decoded.
-    crate::watch::watch(
-        client,
-        watcher::Config::default().any_semantic(),
-        Reporting::Log,
-        ids,
-    )
-    .filter_map(|event| async move {
-        event
-            .map_err(|error| warn!(%error, "recordset watch failed; retrying"))
-            .ok()
-    })
-    .flat_map(move |event| {
-        let zones = index.apply(event, &mut relist);
-        stream::iter(
-            zones
-                .into_iter()
-                .map(|(namespace, zone)| ObjectRef::new(&zone).within(&namespace)),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use designate_crd::RecordsetSpec;
+    use kube::runtime::reflector::store::Writer;
+
+    /// The index and the reflector store it reads, fed one event.
+    struct Fed {
+        index: RecordsetIndex,
+        store: Store<Recordset>,
+        writer: Writer<Recordset>,
+    }
+
+    impl Fed {
+        fn new() -> Self {
+            let (store, writer) = kube::runtime::reflector::store();
+            Self {
+                index: RecordsetIndex::default(),
+                store,
+                writer,
+            }
+        }
+
+        fn apply(&mut self, event: Event<Recordset>) -> Vec<ZoneKey> {
+            self.writer.apply_watcher_event(&event);
+            self.index.apply(&event, &self.store)
+        }
+    }
 
     fn rs(name: &str, zone: &str) -> Recordset {
         let mut rs = Recordset::new(
@@ -195,66 +185,75 @@ mod tests {
     }
 
     #[test]
+    fn holds_the_stores_own_copies() {
+        let mut fed = Fed::new();
+        fed.apply(Event::Apply(rs("a", "z1")));
+        let held = fed.index.of_zone("ns", "z1").remove(0);
+        let stored = fed.store.get(&ObjectRef::from_obj(&*held)).unwrap();
+        assert!(Arc::ptr_eq(&held, &stored));
+        fed.apply(Event::Init);
+        fed.apply(Event::InitApply(rs("a", "z1")));
+        fed.apply(Event::InitDone);
+        let held = fed.index.of_zone("ns", "z1").remove(0);
+        let stored = fed.store.get(&ObjectRef::from_obj(&*held)).unwrap();
+        assert!(Arc::ptr_eq(&held, &stored), "after a relist too");
+    }
+
+    #[test]
     fn groups_by_zone_and_forgets_deleted() {
-        let index = RecordsetIndex::default();
-        let mut relist = None;
-        assert_eq!(
-            index.apply(Event::Apply(rs("a", "z1")), &mut relist).len(),
-            1
-        );
-        index.apply(Event::Apply(rs("b", "z1")), &mut relist);
-        index.apply(Event::Apply(rs("c", "z2")), &mut relist);
-        assert_eq!(index.of_zone("ns", "z1").len(), 2);
-        index.apply(Event::Delete(rs("a", "z1")), &mut relist);
-        assert_eq!(index.of_zone("ns", "z1").len(), 1);
-        assert!(index.of_zone("other", "z1").is_empty());
+        let mut fed = Fed::new();
+        assert_eq!(fed.apply(Event::Apply(rs("a", "z1"))).len(), 1);
+        fed.apply(Event::Apply(rs("b", "z1")));
+        fed.apply(Event::Apply(rs("c", "z2")));
+        assert_eq!(fed.index.of_zone("ns", "z1").len(), 2);
+        fed.apply(Event::Delete(rs("a", "z1")));
+        assert_eq!(fed.index.of_zone("ns", "z1").len(), 1);
+        assert!(fed.index.of_zone("other", "z1").is_empty());
     }
 
     #[test]
     fn own_write_replaces_only_the_version_it_was_made_from() {
-        let index = RecordsetIndex::default();
-        let mut relist = None;
-        index.apply(Event::Apply(rs("a", "z1")), &mut relist);
-        let observed = index.of_zone("ns", "z1").remove(0);
+        let mut fed = Fed::new();
+        fed.apply(Event::Apply(rs("a", "z1")));
+        let observed = fed.index.of_zone("ns", "z1").remove(0);
         let mut written = rs("a", "z1");
         written.metadata.resource_version = Some("2".into());
-        index.written(&observed, written.clone());
+        fed.index.written(&observed, written.clone());
         let version = |index: &RecordsetIndex| {
             index.of_zone("ns", "z1")[0]
                 .metadata
                 .resource_version
                 .clone()
         };
-        assert_eq!(version(&index), Some("2".into()));
+        assert_eq!(version(&fed.index), Some("2".into()));
 
         // The watch moved on (a newer version): it stays.
         let mut newer = rs("a", "z1");
         newer.metadata.resource_version = Some("3".into());
-        index.apply(Event::Apply(newer), &mut relist);
-        index.written(&observed, written.clone());
-        assert_eq!(version(&index), Some("3".into()));
+        fed.apply(Event::Apply(newer));
+        fed.index.written(&observed, written.clone());
+        assert_eq!(version(&fed.index), Some("3".into()));
 
         // Deleted meanwhile: not brought back.
-        let observed = index.of_zone("ns", "z1").remove(0);
-        index.apply(Event::Delete(rs("a", "z1")), &mut relist);
-        index.written(&observed, written);
-        assert!(index.of_zone("ns", "z1").is_empty());
+        let observed = fed.index.of_zone("ns", "z1").remove(0);
+        fed.apply(Event::Delete(rs("a", "z1")));
+        fed.index.written(&observed, written);
+        assert!(fed.index.of_zone("ns", "z1").is_empty());
     }
 
     #[test]
     fn relist_replaces_and_touches_old_and_new_zones() {
-        let index = RecordsetIndex::default();
-        let mut relist = None;
-        index.apply(Event::Init, &mut relist);
-        index.apply(Event::InitApply(rs("gone", "old-zone")), &mut relist);
+        let mut fed = Fed::new();
+        fed.apply(Event::Init);
+        fed.apply(Event::InitApply(rs("gone", "old-zone")));
         // The first list touches nothing: every zone is reconciled anyway.
-        assert!(index.apply(Event::InitDone, &mut relist).is_empty());
-        assert!(*index.ready.borrow());
-        index.apply(Event::Init, &mut relist);
-        index.apply(Event::InitApply(rs("kept", "new-zone")), &mut relist);
+        assert!(fed.apply(Event::InitDone).is_empty());
+        assert!(*fed.index.ready.borrow());
+        fed.apply(Event::Init);
+        fed.apply(Event::InitApply(rs("kept", "new-zone")));
         // Until the relist is complete the old view is served.
-        assert_eq!(index.of_zone("ns", "old-zone").len(), 1);
-        let touched = index.apply(Event::InitDone, &mut relist);
+        assert_eq!(fed.index.of_zone("ns", "old-zone").len(), 1);
+        let touched = fed.apply(Event::InitDone);
         assert_eq!(
             touched,
             vec![
@@ -262,7 +261,7 @@ mod tests {
                 ("ns".to_string(), "old-zone".to_string())
             ]
         );
-        assert!(index.of_zone("ns", "old-zone").is_empty());
-        assert!(*index.ready.borrow());
+        assert!(fed.index.of_zone("ns", "old-zone").is_empty());
+        assert!(*fed.index.ready.borrow());
     }
 }

@@ -448,23 +448,9 @@ pub async fn run(
     let quota_triggers = quotas::triggers(&client, quota_writers, context.clone());
     // A changed key reconfigures the backends of the zones it signs.
     let key_triggers = tsig::triggers(key_events, context.clone());
-    // The recordset index has a task of its own. Polled as a trigger stream
-    // of the Zone controller, its first list of 100k recordsets took 4-5 s
-    // instead of 1.5 s, and every zone reconcile waits for that list.
+    // The Recordset controller's watch feeds the recordset index; the
+    // zones it touches are the Zone controller's to reconcile.
     let (touched, touched_zones) = mpsc::unbounded_channel();
-    let feeding = tokio::spawn(
-        index::feed(
-            context.recordsets.clone(),
-            &client,
-            context.settings.grant_key.clone(),
-        )
-        .take_until(shutdown.clone())
-        .for_each(move |zone| {
-            // Fails only once the Zone controller stopped.
-            let _ = touched.send(zone);
-            futures::future::ready(())
-        }),
-    );
 
     tokio::join!(
         zone::run(
@@ -479,13 +465,11 @@ pub async fn run(
             context.clone(),
             shutdown.clone(),
         ),
-        recordset::run(context.clone(), shutdown.clone()),
+        recordset::run(context.clone(), touched, shutdown.clone()),
         watchdog::run(context.clone(), shutdown.clone()),
         transfer::run(context.clone(), shutdown.clone()),
         pool::run(context, shutdown),
     );
-    // The feed ends with `shutdown` too.
-    let _ = feeding.await;
 }
 
 /// Whether a watch event of Tld or Blacklist objects changed the rules:

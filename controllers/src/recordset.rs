@@ -6,37 +6,57 @@ use std::future::Future;
 use std::sync::Arc;
 
 use designate_crd::{Recordset, Zone};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 use tracing::{debug, instrument, warn};
 
 use crate::status::{RecordsetOutcome, recordset_status};
+use crate::watch::Reporting;
 use crate::{Context, Error, Outcome};
 
+/// Runs the controller; its watch also feeds the recordset index, whose
+/// touched zones go to `touched` (the Zone controller's trigger).
 pub(crate) async fn run(
     context: Arc<Context>,
+    touched: mpsc::UnboundedSender<ObjectRef<Zone>>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    crate::watch::controller::<Recordset>(
-        &context.client,
-        watcher::Config::default().any_semantic(),
-        context.settings.grant_key.clone(),
+    let (store, writer) = reflector::store::<Recordset>();
+    let index = context.recordsets.clone();
+    let reader = store.clone();
+    let objects = reflector::reflector(
+        writer,
+        crate::watch::watch(
+            &context.client,
+            watcher::Config::default().any_semantic(),
+            Reporting::Report(context.client.clone()),
+            context.settings.grant_key.clone(),
+        ),
     )
-    .with_config(crate::controller_config())
-    .graceful_shutdown_on(shutdown)
-    .run(reconcile, error_policy, context)
-    .for_each(|result| async move {
-        if let Err(error) = result {
-            debug!(%error, "recordset reconcile failed");
+    .inspect_ok(move |event| {
+        for (namespace, zone) in index.apply(event, &reader) {
+            // Fails only once the Zone controller stopped.
+            let _ = touched.send(ObjectRef::new(&zone).within(&namespace));
         }
     })
-    .await;
+    .applied_objects();
+    Controller::for_stream(objects, store)
+        .with_config(crate::controller_config())
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                debug!(%error, "recordset reconcile failed");
+            }
+        })
+        .await;
 }
 
 /// The controller's name in metrics.
