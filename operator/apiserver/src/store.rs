@@ -44,18 +44,77 @@ impl EventType {
     }
 }
 
-/// One change, as watchers see it. `old` lets a filtered watch turn a
-/// change into ADDED/DELETED when an object enters or leaves the filter.
+/// One change, as watchers see it.
 #[derive(Debug)]
 pub struct LogEvent {
     pub resource_version: u64,
     pub type_key: String,
     pub namespace: String,
     pub kind: EventType,
-    pub object: ObjectRef,
-    /// `object` serialized once, for every watcher (and storage) to use.
+    /// The object serialized once, for every watcher (and storage) to use.
     pub json: Arc<str>,
+    /// The object, while the event is recent; `None` once the history
+    /// thinned it (older events keep their JSON: superseded versions were
+    /// most of the history's memory).
+    pub object: Option<ObjectRef>,
+    /// What a filter reads of the version it replaced (labels, name,
+    /// namespace and a custom kind's selectable fields), so that a filtered
+    /// watch turns a change into ADDED/DELETED when an object enters or
+    /// leaves the filter.
     pub old: Option<ObjectRef>,
+}
+
+impl LogEvent {
+    /// The object: kept, else parsed from its JSON.
+    pub fn object(&self) -> ObjectRef {
+        match &self.object {
+            Some(object) => object.clone(),
+            None => Arc::new(serde_json::from_str(&self.json).unwrap_or(Value::Null)),
+        }
+    }
+
+    /// The event without its parsed object.
+    pub fn thinned(&self) -> Self {
+        Self {
+            resource_version: self.resource_version,
+            type_key: self.type_key.clone(),
+            namespace: self.namespace.clone(),
+            kind: self.kind,
+            json: self.json.clone(),
+            object: None,
+            old: self.old.clone(),
+        }
+    }
+}
+
+/// What a filter can read of `object`: its metadata's name, namespace and
+/// labels and `fields` (a custom kind's selectable fields); all of it for
+/// kinds whose field selectors may name any field (`None`).
+fn selectable(object: &ObjectRef, fields: Option<&[String]>) -> ObjectRef {
+    let Some(fields) = fields else {
+        return object.clone();
+    };
+    let mut kept = json!({"metadata": {}});
+    for key in ["name", "namespace", "labels"] {
+        if let Some(value) = object["metadata"].get(key) {
+            kept["metadata"][key] = value.clone();
+        }
+    }
+    for field in fields {
+        let pointer = format!("/{}", field.replace('.', "/"));
+        if let Some(value) = object.pointer(&pointer) {
+            let mut at = &mut kept;
+            let parts: Vec<&str> = field.split('.').collect();
+            for part in &parts[..parts.len() - 1] {
+                at = at
+                    .as_object_mut()
+                    .map(|o| o.entry(part.to_string()).or_insert_with(|| json!({})))
+                    .expect("an object");
+            }
+            at[parts[parts.len() - 1]] = value.clone();
+        }
+    }
+    Arc::new(kept)
 }
 
 /// Options common to writes.
@@ -97,6 +156,12 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether matching reads the object (labels or fields), not only its
+    /// namespace.
+    pub fn reads_object(&self) -> bool {
+        !self.labels.is_empty() || !self.fields.is_empty()
+    }
+
     pub fn matches(&self, namespace: &str, object: &Value) -> bool {
         self.namespace.as_deref().is_none_or(|ns| ns == namespace)
             && self.labels.matches(object)
@@ -269,15 +334,26 @@ impl Txn<'_> {
             body: kept.then(|| json.clone()),
         });
         self.state.pending.touch(type_key, &key, old.as_ref(), rv);
+        // Only a change's filtering reads the version it replaced.
+        let replaced = match (&old, kind) {
+            (Some(old), EventType::Modified) => {
+                let rt = self.state.registry.get(type_key).filter(|rt| rt.custom);
+                Some(selectable(
+                    old,
+                    rt.map(|rt| rt.selectable_fields.as_slice()),
+                ))
+            }
+            _ => None,
+        };
         self.events.push((
             LogEvent {
                 resource_version: rv,
                 type_key: type_key.to_string(),
                 namespace: key.0.clone(),
                 kind,
-                object,
                 json,
-                old: old.clone(),
+                object: Some(object),
+                old: replaced,
             },
             size,
         ));

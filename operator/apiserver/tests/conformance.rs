@@ -563,6 +563,52 @@ async fn label_and_field_selectors() {
     }
 }
 
+/// A filtered watch resumed from far back reads events the history keeps
+/// as JSON (past its newest 1,024 per kind) as it reads recent ones: an
+/// object that left the selection is DELETED, one that entered ADDED, one
+/// made ADDED, and changes outside the selection are not seen.
+#[tokio::test]
+async fn a_filtered_watch_resumed_far_back_reads_older_events() {
+    let h = harness().await;
+    let api = zones(&h);
+    for (name, tier) in [("a", "gold"), ("c", "silver"), ("filler", "none")] {
+        let mut z = zone(name);
+        z.metadata.labels = Some([("tier".to_string(), tier.to_string())].into());
+        api.create(&PostParams::default(), &z).await.unwrap();
+    }
+    let start = rv(&api.get("filler").await.unwrap()).to_string();
+    let label = |tier: &str| Patch::Merge(json!({"metadata": {"labels": {"tier": tier}}}));
+    let params = PatchParams::default();
+    api.patch("a", &params, &label("bronze")).await.unwrap();
+    api.patch("c", &params, &label("gold")).await.unwrap();
+    let mut d = zone("d");
+    d.metadata.labels = Some([("tier".to_string(), "gold".to_string())].into());
+    api.create(&PostParams::default(), &d).await.unwrap();
+    for i in 0..1030 {
+        let note = Patch::Merge(json!({"metadata": {"annotations": {"n": i.to_string()}}}));
+        api.patch("filler", &params, &note).await.unwrap();
+    }
+    let mut stream = api
+        .watch(
+            &WatchParams::default().labels("tier=gold").timeout(2),
+            &start,
+        )
+        .await
+        .unwrap()
+        .boxed();
+    let mut seen = Vec::new();
+    while let Some(event) = stream.try_next().await.unwrap() {
+        seen.push(match event {
+            WatchEvent::Added(z) => format!("ADDED {}", z.name_any()),
+            WatchEvent::Modified(z) => format!("MODIFIED {}", z.name_any()),
+            WatchEvent::Deleted(z) => format!("DELETED {}", z.name_any()),
+            WatchEvent::Bookmark(_) => continue,
+            WatchEvent::Error(e) => panic!("{e:?}"),
+        });
+    }
+    assert_eq!(seen, ["DELETED a", "ADDED c", "ADDED d"]);
+}
+
 /// §a(i) Watch: ordered ADDED/MODIFIED/DELETED after the given version,
 /// DELETED carrying the last state, bookmarks, and the end of the stream
 /// after timeoutSeconds.

@@ -44,8 +44,18 @@ impl Watch {
     /// [`Self::line`] for a change, from the JSON the store wrote once.
     fn change_line(&self, kind: &str, event: &LogEvent) -> Bytes {
         match &self.table {
-            Some(_) => self.line(kind, &event.object),
+            Some(_) => self.line(kind, &event.object()),
             None => event_line(kind, &event.json),
+        }
+    }
+
+    /// Whether the event's object is in the filter; read (parsed, for a
+    /// thinned event) only when the filter looks past the namespace.
+    fn selects(&self, event: &LogEvent) -> bool {
+        if self.filter.reads_object() {
+            self.filter.matches(&event.namespace, &event.object())
+        } else {
+            self.filter.matches(&event.namespace, &Value::Null)
         }
     }
 
@@ -55,11 +65,10 @@ impl Watch {
         if event.type_key != self.target_key {
             return None;
         }
-        let now = event.kind != EventType::Deleted
-            && self.filter.matches(&event.namespace, &event.object);
+        let now = event.kind != EventType::Deleted && self.selects(event);
         let before = match event.kind {
             EventType::Added => false,
-            EventType::Deleted => self.filter.matches(&event.namespace, &event.object),
+            EventType::Deleted => self.selects(event),
             EventType::Modified => event
                 .old
                 .as_ref()
