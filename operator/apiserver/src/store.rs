@@ -57,10 +57,11 @@ pub struct LogEvent {
     /// thinned it (older events keep their JSON: superseded versions were
     /// most of the history's memory).
     pub object: Option<ObjectRef>,
-    /// What a filter reads of the version it replaced (labels, name,
-    /// namespace and a custom kind's selectable fields), so that a filtered
-    /// watch turns a change into ADDED/DELETED when an object enters or
-    /// leaves the filter.
+    /// Of a change: what a filter reads of the version it replaced (labels,
+    /// name, namespace and a custom kind's selectable fields), so that a
+    /// filtered watch turns a change into ADDED/DELETED when an object
+    /// enters or leaves the filter; `None` when that is the same in both
+    /// versions (most changes), or for other events.
     pub old: Option<ObjectRef>,
 }
 
@@ -87,34 +88,34 @@ impl LogEvent {
     }
 }
 
-/// What a filter can read of `object`: its metadata's name, namespace and
-/// labels and `fields` (a custom kind's selectable fields); all of it for
-/// kinds whose field selectors may name any field (`None`).
-fn selectable(object: &ObjectRef, fields: Option<&[String]>) -> ObjectRef {
+/// What a filter can read of `old`, the version `new` replaced, where
+/// that differs from what it reads of `new`: its metadata's labels and
+/// `fields` (a custom kind's selectable fields; name and namespace do not
+/// change). All of `old` for kinds whose field selectors may name any
+/// field (`None`).
+fn replaced(old: &ObjectRef, new: &Value, fields: Option<&[String]>) -> Option<ObjectRef> {
     let Some(fields) = fields else {
-        return object.clone();
+        return Some(old.clone());
     };
+    let pointers: Vec<String> = std::iter::once("/metadata/labels".to_string())
+        .chain(fields.iter().map(|f| format!("/{}", f.replace('.', "/"))))
+        .collect();
+    if pointers.iter().all(|p| old.pointer(p) == new.pointer(p)) {
+        return None;
+    }
     let mut kept = json!({"metadata": {}});
-    for key in ["name", "namespace", "labels"] {
-        if let Some(value) = object["metadata"].get(key) {
-            kept["metadata"][key] = value.clone();
+    for pointer in &pointers {
+        let Some(value) = old.pointer(pointer) else {
+            continue;
+        };
+        let mut at = &mut kept;
+        let parts: Vec<&str> = pointer[1..].split('/').collect();
+        for part in &parts[..parts.len() - 1] {
+            at = &mut at[*part];
         }
+        at[parts[parts.len() - 1]] = value.clone();
     }
-    for field in fields {
-        let pointer = format!("/{}", field.replace('.', "/"));
-        if let Some(value) = object.pointer(&pointer) {
-            let mut at = &mut kept;
-            let parts: Vec<&str> = field.split('.').collect();
-            for part in &parts[..parts.len() - 1] {
-                at = at
-                    .as_object_mut()
-                    .map(|o| o.entry(part.to_string()).or_insert_with(|| json!({})))
-                    .expect("an object");
-            }
-            at[parts[parts.len() - 1]] = value.clone();
-        }
-    }
-    Arc::new(kept)
+    Some(Arc::new(kept))
 }
 
 /// Options common to writes.
@@ -338,10 +339,7 @@ impl Txn<'_> {
         let replaced = match (&old, kind) {
             (Some(old), EventType::Modified) => {
                 let rt = self.state.registry.get(type_key).filter(|rt| rt.custom);
-                Some(selectable(
-                    old,
-                    rt.map(|rt| rt.selectable_fields.as_slice()),
-                ))
+                replaced(old, &object, rt.map(|rt| rt.selectable_fields.as_slice()))
             }
             _ => None,
         };

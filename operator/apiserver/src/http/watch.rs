@@ -69,10 +69,11 @@ impl Watch {
         let before = match event.kind {
             EventType::Added => false,
             EventType::Deleted => self.selects(event),
-            EventType::Modified => event
-                .old
-                .as_ref()
-                .is_some_and(|old| self.filter.matches(&event.namespace, old)),
+            EventType::Modified => match &event.old {
+                Some(old) => self.filter.matches(&event.namespace, old),
+                // What the filter reads did not change.
+                None => now,
+            },
         };
         let kind = match (before, now) {
             (false, true) if event.kind == EventType::Modified => "ADDED",
