@@ -48,7 +48,46 @@ pub fn ms(d: Duration) -> String {
 
 /// VmRSS and VmHWM of this process, in KiB.
 pub fn memory() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status_memory(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
+}
+
+pub fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// A server process this bench started: its pid, for CPU and memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Process {
+    pub pid: u32,
+}
+
+impl Process {
+    /// The `designate-operator standalone` serving `data_dir`.
+    pub fn standalone_on(data_dir: &std::path::Path) -> Result<Self> {
+        pids_with(&data_dir.display().to_string())
+            .into_iter()
+            .find(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("standalone"))
+            })
+            .map(|pid| Self { pid })
+            .ok_or_else(|| anyhow::anyhow!("the operator's pid was not found"))
+    }
+
+    /// VmRSS and VmHWM in KiB.
+    pub fn memory(&self) -> (u64, u64) {
+        status_memory(
+            &std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default(),
+        )
+    }
+
+    pub fn ticks(&self) -> u64 {
+        process_ticks(self.pid)
+    }
+}
+
+/// VmRSS and VmHWM of a `/proc/PID/status`, in KiB.
+fn status_memory(status: &str) -> (u64, u64) {
     let field = |name: &str| {
         status
             .lines()
@@ -59,8 +98,39 @@ pub fn memory() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-pub fn mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
+/// The loaded zones' names (`z{k}.load.example.com.`); the REST API's
+/// convention names the Zone object after it without the final dot.
+pub fn load_zone_name(k: usize) -> String {
+    format!("z{k}.load.example.com.")
+}
+
+/// The `k`th zone of a load through the Kubernetes API.
+pub fn load_zone(k: usize) -> designate_crd::Zone {
+    let name = load_zone_name(k);
+    designate_crd::Zone::new(
+        name.trim_end_matches('.'),
+        designate_crd::ZoneSpec {
+            name: name.clone(),
+            email: Some("hostmaster@example.com".into()),
+            ttl: Some(3600),
+            ..Default::default()
+        },
+    )
+}
+
+/// The `j`th recordset (one A record) of the load's `k`th zone.
+pub fn load_recordset(k: usize, j: usize) -> designate_crd::Recordset {
+    designate_crd::Recordset::new(
+        &format!("z{k}-r{j}-a"),
+        designate_crd::RecordsetSpec {
+            zone_ref: load_zone_name(k).trim_end_matches('.').to_string(),
+            name: format!("r{j}.z{k}.load.example.com."),
+            type_: "A".into(),
+            ttl: Some(300),
+            records: vec![format!("192.0.2.{}", j % 250 + 1)],
+            ..Default::default()
+        },
+    )
 }
 
 /// CPU time of this process and of the whole machine, in clock ticks.

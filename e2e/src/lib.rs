@@ -20,6 +20,7 @@ pub mod databases;
 pub mod keystone;
 pub mod openstack;
 pub mod rabbitmq;
+pub mod rest_conn;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -34,18 +34,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::Parser;
-use designate_crd::{Recordset, RecordsetSpec, Zone, ZoneSpec};
+use designate_crd::{Recordset, Zone};
 use designate_e2e::Standalone;
 use designate_e2e::bench::{
-    Percentiles, cores_split, cpu_mark, cpu_since, drive, http_client, mib, ms, percentiles,
-    pids_with, process_ticks,
+    Percentiles, Process, cores_split, cpu_mark, cpu_since, drive, http_client, load_recordset,
+    load_zone, mib, ms, percentiles,
 };
+use designate_e2e::rest_conn::{Conn, settle, total_count, wait_loaded};
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Designate v2 REST API benchmark against designate-operator standalone")]
@@ -91,237 +90,7 @@ const DESIGNATE_ZONE_CREATE_MS: f64 = 169.0;
 const DESIGNATE_RS_RATE_1: f64 = 34.5;
 const DESIGNATE_RS_RATE_8: f64 = 23.8;
 
-// ---------------------------------------------------------------- HTTP client
-
-/// One keep-alive HTTP/1.1 connection to the REST API, as one client.
-struct Conn {
-    addr: SocketAddr,
-    stream: Option<TcpStream>,
-    buf: Vec<u8>,
-}
-
-/// One answer: status and body.
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn snippet(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        text.chars().take(300).collect()
-    }
-}
-
-impl Conn {
-    fn new(addr: SocketAddr) -> Self {
-        Self {
-            addr,
-            stream: None,
-            buf: Vec::with_capacity(64 * 1024),
-        }
-    }
-
-    async fn send(&mut self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Answer> {
-        for attempt in 0..2 {
-            let reused = self.stream.is_some();
-            if self.stream.is_none() {
-                let stream = TcpStream::connect(self.addr)
-                    .await
-                    .with_context(|| format!("connecting to {}", self.addr))?;
-                stream.set_nodelay(true)?;
-                self.stream = Some(stream);
-                self.buf.clear();
-            }
-            match self.exchange(method, path, body).await {
-                Ok(Some(answer)) => return Ok(answer),
-                // The server closed an idle kept-alive connection: once more.
-                Ok(None) if reused && attempt == 0 => self.stream = None,
-                Ok(None) => {
-                    self.stream = None;
-                    bail!("{method} {path}: connection closed before an answer");
-                }
-                Err(error) => {
-                    self.stream = None;
-                    return Err(error.context(format!("{method} {path}")));
-                }
-            }
-        }
-        bail!("{method} {path}: no answer")
-    }
-
-    /// `None` when the connection was closed before any byte of an answer.
-    async fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: Option<&[u8]>,
-    ) -> Result<Option<Answer>> {
-        let addr = self.addr;
-        let stream = self.stream.as_mut().expect("connected");
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nX-Auth-Project-ID: {PROJECT}\r\nX-Roles: admin\r\n"
-        );
-        if let Some(body) = body {
-            request.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        request.push_str("\r\n");
-        let mut bytes = request.into_bytes();
-        if let Some(body) = body {
-            bytes.extend_from_slice(body);
-        }
-        if stream.write_all(&bytes).await.is_err() {
-            return Ok(None);
-        }
-        self.buf.clear();
-        let mut chunk = vec![0u8; 64 * 1024];
-        // The head.
-        let head_end = loop {
-            if let Some(at) = find(&self.buf, b"\r\n\r\n") {
-                break at;
-            }
-            let n = match stream.read(&mut chunk).await {
-                Ok(n) => n,
-                Err(_) if self.buf.is_empty() => return Ok(None),
-                Err(error) => return Err(error.into()),
-            };
-            if n == 0 {
-                if self.buf.is_empty() {
-                    return Ok(None);
-                }
-                bail!("connection closed inside the head of an answer");
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status: u16 = lines
-            .next()
-            .and_then(|line| line.split_whitespace().nth(1))
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| anyhow!("bad status line in {head:?}"))?;
-        let mut length = None;
-        let mut chunked = false;
-        let mut close = false;
-        for line in lines {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
-            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
-            match name.as_str() {
-                "content-length" => length = value.parse::<usize>().ok(),
-                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-                "connection" => close = value.eq_ignore_ascii_case("close"),
-                _ => {}
-            }
-        }
-        let mut rest = self.buf.split_off(head_end + 4);
-        let body = if chunked {
-            let mut body = Vec::new();
-            loop {
-                let line_end = loop {
-                    if let Some(at) = find(&rest, b"\r\n") {
-                        break at;
-                    }
-                    read_more(stream, &mut rest, &mut chunk).await?;
-                };
-                let size_text = String::from_utf8_lossy(&rest[..line_end]).into_owned();
-                let size =
-                    usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-                        .with_context(|| format!("bad chunk size {size_text:?}"))?;
-                while rest.len() < line_end + 2 + size + 2 {
-                    read_more(stream, &mut rest, &mut chunk).await?;
-                }
-                body.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
-                rest.drain(..line_end + 2 + size + 2);
-                if size == 0 {
-                    break;
-                }
-            }
-            body
-        } else if let Some(length) = length {
-            while rest.len() < length {
-                read_more(stream, &mut rest, &mut chunk).await?;
-            }
-            rest.truncate(length);
-            rest
-        } else if status == 204 || status == 304 {
-            Vec::new()
-        } else {
-            // Until the server closes.
-            close = true;
-            loop {
-                let n = stream.read(&mut chunk).await?;
-                if n == 0 {
-                    break;
-                }
-                rest.extend_from_slice(&chunk[..n]);
-            }
-            rest
-        };
-        if close {
-            self.stream = None;
-        }
-        Ok(Some(Answer { status, body }))
-    }
-
-    async fn get(&mut self, path: &str) -> Result<Answer> {
-        self.send("GET", path, None).await
-    }
-
-    async fn post(&mut self, path: &str, body: &Value) -> Result<Answer> {
-        let bytes = body.to_string().into_bytes();
-        self.send("POST", path, Some(&bytes)).await
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-async fn read_more(stream: &mut TcpStream, into: &mut Vec<u8>, chunk: &mut [u8]) -> Result<()> {
-    let n = stream.read(chunk).await?;
-    if n == 0 {
-        bail!("connection closed inside the body of an answer");
-    }
-    into.extend_from_slice(&chunk[..n]);
-    Ok(())
-}
-
 // ---------------------------------------------------------------- the operator process
-
-/// The operator process: its pid, for CPU and memory.
-#[derive(Clone, Copy)]
-struct Operator {
-    pid: u32,
-}
-
-impl Operator {
-    /// VmRSS and VmHWM in KiB.
-    fn memory(&self) -> (u64, u64) {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-
-    fn ticks(&self) -> u64 {
-        process_ticks(self.pid)
-    }
-}
 
 // ---------------------------------------------------------------- driver
 
@@ -377,7 +146,7 @@ impl Row {
 async fn run_row<F>(
     label: &str,
     addr: SocketAddr,
-    operator: Operator,
+    operator: Process,
     clients: usize,
     total: usize,
     make: F,
@@ -395,7 +164,7 @@ where
         let count = total / n + usize::from(w < total % n);
         let make = make.clone();
         handles.push(tokio::spawn(async move {
-            let mut conn = Conn::new(addr);
+            let mut conn = Conn::new(addr, PROJECT);
             let mut latencies = Vec::with_capacity(count);
             let (mut non_2xx, mut server_errors, mut transport) = (0, 0, 0);
             let mut first_error = None;
@@ -504,7 +273,7 @@ fn recordset_body(name: &str, i: usize) -> Value {
 async fn recordset_row(
     conn: &mut Conn,
     addr: SocketAddr,
-    operator: Operator,
+    operator: Process,
     timeout: Duration,
     zone_name: &str,
     clients: usize,
@@ -545,68 +314,6 @@ async fn create_zone(conn: &mut Conn, name: &str) -> Result<String> {
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| anyhow!("no id in the answer to POST /v2/zones"))
-}
-
-/// `metadata.total_count` of a list.
-async fn total_count(conn: &mut Conn, path: &str) -> Result<u64> {
-    let answer = conn.get(path).await?;
-    if answer.status != 200 {
-        bail!("GET {path}: {} {}", answer.status, answer.snippet());
-    }
-    answer.json()["metadata"]["total_count"]
-        .as_u64()
-        .ok_or_else(|| anyhow!("GET {path}: no metadata.total_count"))
-}
-
-/// Waits until no zone and no recordset of the project is PENDING (the
-/// controllers caught up), so that a row does not pay for the previous one's
-/// publishing; how long that took.
-async fn settle(conn: &mut Conn, timeout: Duration) -> Result<Duration> {
-    let start = Instant::now();
-    loop {
-        let zones = total_count(conn, "/v2/zones?limit=1&status=PENDING").await?;
-        let recordsets = total_count(conn, "/v2/recordsets?limit=1&status=PENDING").await?;
-        if zones == 0 && recordsets == 0 {
-            return Ok(start.elapsed());
-        }
-        if start.elapsed() > timeout {
-            bail!("{zones} zones and {recordsets} recordsets still PENDING after {timeout:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Names of the loaded objects (the REST API's own convention: the object
-/// name of a zone is its name without the final dot).
-fn load_zone_name(k: usize) -> String {
-    format!("z{k}.load.example.com.")
-}
-
-fn load_zone(k: usize) -> Zone {
-    let name = load_zone_name(k);
-    Zone::new(
-        name.trim_end_matches('.'),
-        ZoneSpec {
-            name: name.clone(),
-            email: Some("hostmaster@example.com".into()),
-            ttl: Some(3600),
-            ..ZoneSpec::default()
-        },
-    )
-}
-
-fn load_recordset(k: usize, j: usize) -> Recordset {
-    Recordset::new(
-        &format!("z{k}-r{j}-a"),
-        RecordsetSpec {
-            zone_ref: load_zone_name(k).trim_end_matches('.').to_string(),
-            name: format!("r{j}.z{k}.load.example.com."),
-            type_: "A".into(),
-            ttl: Some(300),
-            records: vec![format!("192.0.2.{}", j % 250 + 1)],
-            ..RecordsetSpec::default()
-        },
-    )
 }
 
 /// A list row's answer checked once before it is timed: items and bytes.
@@ -652,22 +359,16 @@ fn main() -> Result<()> {
         ],
     )?;
     let rest = standalone.wait_rest_url();
-    let pid = pids_with(&data.display().to_string())
-        .into_iter()
-        .find(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("standalone"))
-        })
-        .ok_or_else(|| anyhow!("the operator's pid was not found"))?;
+    let operator = Process::standalone_on(&data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(run(&args, &standalone, &rest, Operator { pid }));
+    let result = runtime.block_on(run(&args, &standalone, &rest, operator));
     drop(standalone);
     result
 }
 
-async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operator) -> Result<()> {
+async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Process) -> Result<()> {
     let started = Instant::now();
     let addr: SocketAddr = rest
         .strip_prefix("http://")
@@ -676,7 +377,7 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
     let c = args.clients;
     let mut memory = vec![("operator started".to_string(), operator.memory())];
     let timeout = Duration::from_secs(args.timeout_secs);
-    let mut conn = Conn::new(addr);
+    let mut conn = Conn::new(addr, PROJECT);
     // Warm-up (the project's namespace is created on its first write).
     create_zone(&mut conn, "warm.rest.example.com.").await?;
     conn.get("/v2/zones?limit=1").await?;
@@ -816,42 +517,13 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
     let want_zones = (zones_now + load.ok) as u64;
     let want_recordsets =
         (recordsets_made + load.ok * base + extra.min(load.ok)) as u64 + 2 * want_zones;
-    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
-    let mut seen_at = None;
-    let mut last_print = Instant::now();
-    loop {
-        let zones = total_count(&mut conn, "/v2/zones?limit=1").await?;
-        let recordsets = total_count(&mut conn, "/v2/recordsets?limit=1").await?;
-        if seen_at.is_none() && zones >= want_zones && recordsets >= want_recordsets {
-            seen_at = Some(load_start.elapsed());
-            eprintln!(
-                "  the REST API counts {zones} zones and {recordsets} recordsets (SOA and NS included) after {:.1} s",
-                load_start.elapsed().as_secs_f64()
-            );
-        }
-        if seen_at.is_some() {
-            let pending_zones = total_count(&mut conn, "/v2/zones?limit=1&status=PENDING").await?;
-            let pending_rs =
-                total_count(&mut conn, "/v2/recordsets?limit=1&status=PENDING").await?;
-            if pending_zones == 0 && pending_rs == 0 {
-                break;
-            }
-            if last_print.elapsed() > Duration::from_secs(10) {
-                eprintln!("  PENDING: {pending_zones} zones, {pending_rs} recordsets");
-                last_print = Instant::now();
-            }
-        } else if last_print.elapsed() > Duration::from_secs(10) {
-            eprintln!(
-                "  the REST API counts {zones}/{want_zones} zones, {recordsets}/{want_recordsets} recordsets"
-            );
-            last_print = Instant::now();
-        }
-        if Instant::now() >= deadline {
-            bail!("the load did not settle within {} s", args.timeout_secs);
-        }
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-    }
-    let settled = load_start.elapsed();
+    let (seen_at, settled) = wait_loaded(
+        &mut conn,
+        (want_zones, want_recordsets),
+        load_start,
+        Duration::from_secs(args.timeout_secs),
+    )
+    .await?;
     let load_cpu = cores_split(cpu_since(mark), operator.ticks().saturating_sub(ticks));
     eprintln!("  all ACTIVE after {:.1} s", settled.as_secs_f64());
     memory.push(("after the load, all ACTIVE".into(), operator.memory()));
@@ -964,7 +636,7 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Operato
             .as_deref()
             .map(|e| format!("; first: {e}"))
             .unwrap_or_default(),
-        seen_at.unwrap_or_default().as_secs_f64(),
+        seen_at.as_secs_f64(),
         settled.as_secs_f64()
     );
     println!(

@@ -18,8 +18,8 @@ use designate_crd::{
 };
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::DeleteParams;
 use kube::ResourceExt;
+use kube::api::DeleteParams;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 

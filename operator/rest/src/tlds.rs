@@ -14,8 +14,8 @@ use bytes::Bytes;
 use designate_crd::{TLD_NAME_MAX_LEN, Tld, TldSpec, grant, names};
 use designate_identity::policy::Target;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::DeleteParams;
 use kube::ResourceExt;
+use kube::api::DeleteParams;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
