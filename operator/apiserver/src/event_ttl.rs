@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::store::{Filter, Preconditions, Store};
+use crate::store::{Filter, ObjectRef, Preconditions, Store};
 
 /// The times an Event records its last occurrence under, core/v1's and
 /// events.k8s.io/v1's; the latest counts.
@@ -50,8 +50,14 @@ pub(crate) async fn expire_events(store: Arc<Store>, ttl: Duration, every: Durat
                 continue;
             };
             let now = Utc::now();
-            for event in page.items.iter().filter(|e| expired(e, ttl, now)) {
-                let text = |pointer: &str| event.pointer(pointer)?.as_str().map(str::to_string);
+            let events = page.items.iter().map(ObjectRef::value);
+            for event in events.filter(|e| expired(e, ttl, now)) {
+                let text = |pointer: &str| {
+                    event
+                        .pointer(pointer)
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
                 let (Some(name), namespace) = (text("/metadata/name"), text("/metadata/namespace"))
                 else {
                     continue;

@@ -16,11 +16,6 @@ struct KindLog {
     horizon: u64,
 }
 
-/// Events of a kind, newest first, that keep their parsed objects; older
-/// ones keep their JSON only. Watchers read events right after their
-/// commit, so only a watcher far behind parses again.
-const PARSED_EVENTS: usize = 1024;
-
 #[derive(Debug)]
 pub struct History {
     kinds: HashMap<String, KindLog>,
@@ -52,15 +47,6 @@ impl History {
             });
         log.bytes += size;
         log.events.push_back((event, size));
-        if let Some(older) = log
-            .events
-            .len()
-            .checked_sub(PARSED_EVENTS + 1)
-            .and_then(|at| log.events.get_mut(at))
-            && older.0.object.is_some()
-        {
-            older.0 = Arc::new(older.0.thinned());
-        }
         while log.bytes > self.budget && log.events.len() > 1 {
             if let Some((dropped, size)) = log.events.pop_front() {
                 log.bytes -= size;
@@ -120,8 +106,7 @@ mod tests {
             type_key: type_key.into(),
             namespace: String::new(),
             kind: EventType::Added,
-            json: "{}".into(),
-            object: Some(Arc::new(json!({}))),
+            object: crate::store::ObjectRef::new(&json!({})),
             old: None,
         })
     }
@@ -155,22 +140,6 @@ mod tests {
             versions(history.after("configmaps", 36, 38)),
             Some(vec![37, 38])
         );
-    }
-
-    #[test]
-    fn older_events_keep_their_json_only() {
-        let mut history = History::new(usize::MAX, 0);
-        let total = PARSED_EVENTS as u64 + 10;
-        for rv in 1..=total {
-            history.push(event("zones", rv), 10);
-        }
-        let events = history.after("zones", 0, total).unwrap();
-        let parsed: Vec<bool> = events.iter().map(|e| e.object.is_some()).collect();
-        assert_eq!(parsed.iter().filter(|p| !**p).count(), 10);
-        assert!(parsed[10..].iter().all(|p| *p), "the newest keep theirs");
-        // A thinned event's object is its JSON, parsed.
-        assert_eq!(*events[0].object(), json!({}));
-        assert_eq!(events[0].json, events[10].json);
     }
 
     #[test]

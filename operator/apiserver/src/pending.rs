@@ -123,7 +123,6 @@ impl Pending {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::json;
 
@@ -134,12 +133,12 @@ mod tests {
     }
 
     fn obj(name: &str, version: u64) -> ObjectRef {
-        Arc::new(json!({"name": name, "v": version}))
+        ObjectRef::new(&json!({"name": name, "v": version}))
     }
 
     fn names<'a>(items: impl Iterator<Item = (&'a Key, &'a ObjectRef)>) -> Vec<String> {
         items
-            .map(|(key, obj)| format!("{}@{}", key.1, obj["v"]))
+            .map(|(key, obj)| format!("{}@{}", key.1, obj.value()["v"]))
             .collect()
     }
 
@@ -192,7 +191,7 @@ mod tests {
         pending.touch("zones", &key("n"), None, 7);
         let mut back: Vec<_> = pending
             .take()
-            .map(|(_, key, durable)| (key.1, durable.and_then(|o| o["v"].as_u64())))
+            .map(|(_, key, durable)| (key.1, durable.and_then(|o| o.value()["v"].as_u64())))
             .collect();
         back.sort();
         assert_eq!(back, [("a".into(), Some(1)), ("n".into(), None)]);

@@ -25,7 +25,32 @@ use crate::registry::{CRD_KEY, NAMESPACE_KEY, Registry, ResourceType};
 use crate::rules::Rules;
 use crate::selector::{FieldSelector, LabelSelector};
 
-pub type ObjectRef = Arc<Value>;
+/// An object as the store keeps it: its JSON, shared by the store, the
+/// watch history and every reader (a parsed tree takes several times its
+/// memory), parsed when a write, a filter or a table reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRef(Arc<str>);
+
+impl ObjectRef {
+    pub fn new(object: &Value) -> Self {
+        Self(object.to_string().into())
+    }
+
+    /// An object stored before: its JSON as it was written.
+    pub(crate) fn from_json(json: Arc<str>) -> Self {
+        Self(json)
+    }
+
+    pub fn json(&self) -> &Arc<str> {
+        &self.0
+    }
+
+    /// The object, parsed.
+    pub fn value(&self) -> Value {
+        // Written from a `Value` (or checked when loaded): it parses.
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -51,41 +76,14 @@ pub struct LogEvent {
     pub type_key: String,
     pub namespace: String,
     pub kind: EventType,
-    /// The object serialized once, for every watcher (and storage) to use.
-    pub json: Arc<str>,
-    /// The object, while the event is recent; `None` once the history
-    /// thinned it (older events keep their JSON: superseded versions were
-    /// most of the history's memory).
-    pub object: Option<ObjectRef>,
+    /// The object, as the store keeps it.
+    pub object: ObjectRef,
     /// Of a change: what a filter reads of the version it replaced (labels,
     /// name, namespace and a custom kind's selectable fields), so that a
     /// filtered watch turns a change into ADDED/DELETED when an object
     /// enters or leaves the filter; `None` when that is the same in both
     /// versions (most changes), or for other events.
-    pub old: Option<ObjectRef>,
-}
-
-impl LogEvent {
-    /// The object: kept, else parsed from its JSON.
-    pub fn object(&self) -> ObjectRef {
-        match &self.object {
-            Some(object) => object.clone(),
-            None => Arc::new(serde_json::from_str(&self.json).unwrap_or(Value::Null)),
-        }
-    }
-
-    /// The event without its parsed object.
-    pub fn thinned(&self) -> Self {
-        Self {
-            resource_version: self.resource_version,
-            type_key: self.type_key.clone(),
-            namespace: self.namespace.clone(),
-            kind: self.kind,
-            json: self.json.clone(),
-            object: None,
-            old: self.old.clone(),
-        }
-    }
+    pub old: Option<Arc<Value>>,
 }
 
 /// What a filter can read of `old`, the version `new` replaced, where
@@ -93,9 +91,9 @@ impl LogEvent {
 /// `fields` (a custom kind's selectable fields; name and namespace do not
 /// change). All of `old` for kinds whose field selectors may name any
 /// field (`None`).
-fn replaced(old: &ObjectRef, new: &Value, fields: Option<&[String]>) -> Option<ObjectRef> {
+fn replaced(old: &Value, new: &Value, fields: Option<&[String]>) -> Option<Arc<Value>> {
     let Some(fields) = fields else {
-        return Some(old.clone());
+        return Some(Arc::new(old.clone()));
     };
     let pointers: Vec<String> = std::iter::once("/metadata/labels".to_string())
         .chain(fields.iter().map(|f| format!("/{}", f.replace('.', "/"))))
@@ -161,6 +159,16 @@ impl Filter {
     /// namespace.
     pub fn reads_object(&self) -> bool {
         !self.labels.is_empty() || !self.fields.is_empty()
+    }
+
+    /// [`Self::matches`] of a stored object, parsed only when the filter
+    /// reads more than the namespace.
+    pub fn selects(&self, namespace: &str, object: &ObjectRef) -> bool {
+        if self.reads_object() {
+            self.matches(namespace, &object.value())
+        } else {
+            self.matches(namespace, &Value::Null)
+        }
     }
 
     pub fn matches(&self, namespace: &str, object: &Value) -> bool {
@@ -275,71 +283,85 @@ impl Txn<'_> {
         kind: EventType,
     ) -> ObjectRef {
         if self.dry_run {
-            return Arc::new(object);
+            return ObjectRef::new(&object);
         }
         self.state.issued += 1;
         let rv = self.state.issued;
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let object = Arc::new(object);
+        let stored = ObjectRef::new(&object);
         let key = (ns.to_string(), name.to_string());
         let old = self
             .state
             .objects
             .entry(type_key.to_string())
             .or_default()
-            .insert(key.clone(), object.clone());
-        let json: Arc<str> = object.to_string().into();
-        self.record(type_key, key, true, (kind, object.clone(), json), old);
-        object
+            .insert(key.clone(), stored.clone());
+        self.record(
+            type_key,
+            key,
+            true,
+            (kind, stored.clone(), Some(&object)),
+            old,
+        );
+        stored
     }
 
     /// Removes an object; its last state carries the deletion's resourceVersion.
     fn remove(&mut self, type_key: &str, ns: &str, name: &str, last: &Value) -> ObjectRef {
+        let mut last = last.clone();
         if self.dry_run {
-            return Arc::new(last.clone());
+            return ObjectRef::new(&last);
         }
         self.state.issued += 1;
         let rv = self.state.issued;
-        let mut last = last.clone();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let json: Arc<str> = last.to_string().into();
-        let last = Arc::new(last);
+        let last = ObjectRef::new(&last);
         let key = (ns.to_string(), name.to_string());
         let old = self
             .state
             .objects
             .get_mut(type_key)
             .and_then(|b| b.remove(&key));
-        let event = (EventType::Deleted, last.clone(), json);
-        self.record(type_key, key, false, event, old);
+        self.record(
+            type_key,
+            key,
+            false,
+            (EventType::Deleted, last.clone(), None),
+            old,
+        );
         last
     }
 
     /// Records the change of `key` (to the event's object when `kept`, or
     /// gone) at the current resourceVersion: to commit, to undo if the
     /// write fails, to show readers the durable `old` meanwhile, and to
-    /// tell watchers (`event`: its type, object and the object's JSON).
+    /// tell watchers (`event`: its type, the object stored and, of a
+    /// change, the object parsed).
     fn record(
         &mut self,
         type_key: &str,
         key: Key,
         kept: bool,
-        (kind, object, json): (EventType, ObjectRef, Arc<str>),
+        (kind, object, parsed): (EventType, ObjectRef, Option<&Value>),
         old: Option<ObjectRef>,
     ) {
         let rv = self.state.issued;
-        let size = json.len();
+        let size = object.json().len();
         self.changes.push(Change {
             key: storage_key(type_key, &key.0, &key.1),
             resource_version: rv,
-            body: kept.then(|| json.clone()),
+            body: kept.then(|| object.json().clone()),
         });
         self.state.pending.touch(type_key, &key, old.as_ref(), rv);
         // Only a change's filtering reads the version it replaced.
-        let replaced = match (&old, kind) {
-            (Some(old), EventType::Modified) => {
+        let replaced = match (&old, kind, parsed) {
+            (Some(old), EventType::Modified, Some(new)) => {
                 let rt = self.state.registry.get(type_key).filter(|rt| rt.custom);
-                replaced(old, &object, rt.map(|rt| rt.selectable_fields.as_slice()))
+                replaced(
+                    &old.value(),
+                    new,
+                    rt.map(|rt| rt.selectable_fields.as_slice()),
+                )
             }
             _ => None,
         };
@@ -349,8 +371,7 @@ impl Txn<'_> {
                 type_key: type_key.to_string(),
                 namespace: key.0.clone(),
                 kind,
-                json,
-                object: Some(object),
+                object,
                 old: replaced,
             },
             size,
@@ -385,7 +406,7 @@ impl Txn<'_> {
         }
         if !object::finalizers(old).is_empty() {
             if object::is_deleting(old) {
-                return (Arc::new(old.clone()), true);
+                return (ObjectRef::new(old), true);
             }
             let mut next = old.clone();
             object::mark_deleting(rt, &mut next);
@@ -402,14 +423,14 @@ impl Txn<'_> {
         name: &str,
         old: &Value,
     ) -> (ObjectRef, bool) {
-        let mut current = Arc::new(old.clone());
+        let mut current = ObjectRef::new(old);
         if !object::is_deleting(old) {
             let mut next = old.clone();
             object::mark_deleting(rt, &mut next);
             current = self.put(NAMESPACE_KEY, "", name, next, EventType::Modified);
         }
         for (child_rt, child, obj) in self.namespace_objects(name) {
-            self.delete(&child_rt, name, &child, &obj);
+            self.delete(&child_rt, name, &child, &obj.value());
         }
         // An empty namespace goes at once.
         self.finish_namespace(name);
@@ -425,11 +446,11 @@ impl Txn<'_> {
         if ns.is_empty() {
             return;
         }
-        if let Some(namespace) = self.get(NAMESPACE_KEY, "", ns)
+        if let Some(namespace) = self.get(NAMESPACE_KEY, "", ns).map(|n| n.value())
             && object::is_deleting(&namespace)
             && self.namespace_objects(ns).is_empty()
         {
-            self.remove(NAMESPACE_KEY, "", ns, &namespace.clone());
+            self.remove(NAMESPACE_KEY, "", ns, &namespace);
         }
     }
 
@@ -441,11 +462,11 @@ impl Txn<'_> {
         rt: &ResourceType,
         ns: &str,
         name: &str,
-        old: &ObjectRef,
+        (stored, old): (&ObjectRef, &Value),
         next: Value,
     ) -> Result<ObjectRef, ApiError> {
-        if next == **old {
-            return Ok(old.clone());
+        if next == *old {
+            return Ok(stored.clone());
         }
         if object::is_deleting(&next) && object::finalizers(&next).is_empty() {
             let last = self.remove(&rt.key(), ns, name, &next);
@@ -520,7 +541,10 @@ impl Store {
                 .objects
                 .entry(type_key.to_string())
                 .or_default()
-                .insert((ns.to_string(), name.to_string()), Arc::new(object));
+                .insert(
+                    (ns.to_string(), name.to_string()),
+                    ObjectRef::from_json(body.into()),
+                );
         }
         let (committed_tx, committed) = watch::channel(state.issued);
         let state = Arc::new(Mutex::new(state));
@@ -689,7 +713,7 @@ impl Store {
             .pending
             .durable_range(&type_key, live, start)
             .take_while(|((ns, _), _)| filter.namespace.as_ref().is_none_or(|want| want == ns))
-            .filter(|((ns, _), obj)| filter.matches(ns, obj));
+            .filter(|((ns, _), obj)| filter.selects(ns, obj));
         let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
         let mut items = Vec::new();
         let mut continue_token = None;
@@ -802,13 +826,14 @@ impl Store {
         let mut warnings = Vec::new();
         let object = self
             .write(opts.dry_run, |txn| {
-                let old = txn
+                let stored = txn
                     .get(&rt.key(), ns_key, name)
                     .ok_or_else(|| ApiError::not_found(&rt.qualified(), name))?;
+                let old = stored.value();
                 let admitted = object::admit(rt, body, name, opts.validation, Some(&old))?;
                 warnings = admitted.warnings;
                 let next = object::prepare_update(rt, &old, admitted.object, part, true)?;
-                txn.finish_update(rt, ns_key, name, &old, next)
+                txn.finish_update(rt, ns_key, name, (&stored, &old), next)
             })
             .await?;
         Ok(Written {
@@ -861,10 +886,11 @@ impl Store {
         let mut warnings = Vec::new();
         let object = self
             .write(opts.dry_run, |txn| {
-                let old = txn
+                let stored = txn
                     .get(&rt.key(), ns_key, name)
                     .ok_or_else(|| ApiError::not_found(&rt.qualified(), name))?;
-                let mut doc = (*old).clone();
+                let old = stored.value();
+                let mut doc = old.clone();
                 match patch_type {
                     PatchType::Json => {
                         let ops = patch_doc.as_array().ok_or_else(|| {
@@ -883,7 +909,7 @@ impl Store {
                 let admitted = object::admit(rt, doc, name, opts.validation, Some(&old))?;
                 warnings = admitted.warnings;
                 let next = object::prepare_update(rt, &old, admitted.object, part, false)?;
-                txn.finish_update(rt, ns_key, name, &old, next)
+                txn.finish_update(rt, ns_key, name, (&stored, &old), next)
             })
             .await?;
         Ok(Written {
@@ -909,7 +935,8 @@ impl Store {
             .write(dry_run, |txn| {
                 let old = txn
                     .get(&rt.key(), ns_key, name)
-                    .ok_or_else(|| ApiError::not_found(&rt.qualified(), name))?;
+                    .ok_or_else(|| ApiError::not_found(&rt.qualified(), name))?
+                    .value();
                 check_preconditions(rt, &old, name, pre)?;
                 Ok(txn.delete(rt, ns_key, name, &old))
             })
@@ -943,8 +970,9 @@ impl Store {
         let crd_rt = self.resource(CRD_KEY).expect("CRDs are built in");
         self.write(false, |txn| {
             match txn.get(CRD_KEY, "", &name) {
-                Some(old) if old.get("spec") == body.get("spec") => {}
+                Some(old) if old.value().get("spec") == body.get("spec") => {}
                 Some(old) => {
+                    let old = old.value();
                     let mut next = body.clone();
                     next["metadata"] = old["metadata"].clone();
                     next["status"] = old["status"].clone();
@@ -973,7 +1001,7 @@ fn check_namespace(txn: &Txn, rt: &ResourceType, ns: &str) -> Result<(), ApiErro
     }
     match txn.get(NAMESPACE_KEY, "", ns) {
         None => Err(ApiError::not_found("namespaces", ns)),
-        Some(obj) if object::is_deleting(&obj) => Err(ApiError::forbidden(format!(
+        Some(obj) if object::is_deleting(&obj.value()) => Err(ApiError::forbidden(format!(
             "unable to create new content in namespace {ns} because it is being terminated"
         ))),
         Some(_) => Ok(()),

@@ -563,10 +563,10 @@ async fn label_and_field_selectors() {
     }
 }
 
-/// A filtered watch resumed from far back reads events the history keeps
-/// as JSON (past its newest 1,024 per kind) as it reads recent ones: an
-/// object that left the selection is DELETED, one that entered ADDED, one
-/// made ADDED, and changes outside the selection are not seen.
+/// A filtered watch resumed from far back (past a thousand changes that
+/// leave the selection alone): an object that left the selection is
+/// DELETED, one that entered ADDED, one made ADDED, and changes outside
+/// the selection are not seen.
 #[tokio::test]
 async fn a_filtered_watch_resumed_far_back_reads_older_events() {
     let h = harness().await;

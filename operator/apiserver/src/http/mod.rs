@@ -289,8 +289,19 @@ pub(crate) fn json_response(code: StatusCode, value: &Value) -> Response {
     response
 }
 
+/// A stored object, as it is stored.
+pub(crate) fn stored_response(code: StatusCode, object: &ObjectRef) -> Response {
+    let mut response = Response::new(Body::from(object.json().to_string()));
+    *response.status_mut() = code;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 fn written_response(code: StatusCode, written: &Written) -> Response {
-    let mut response = json_response(code, &written.object);
+    let mut response = stored_response(code, &written.object);
     for warning in &written.warnings {
         let text = format!("299 - {warning:?}");
         if let Ok(value) = HeaderValue::from_str(&text) {
@@ -347,7 +358,7 @@ fn get(
             &table::table(&target.rt, &[object], rv, query),
         ));
     }
-    Ok(json_response(StatusCode::OK, &object))
+    Ok(stored_response(StatusCode::OK, &object))
 }
 
 fn list(
@@ -404,8 +415,7 @@ fn list_response(rt: &ResourceType, metadata: &Value, items: &[ObjectRef]) -> Re
         if i > 0 {
             body.push(b',');
         }
-        // Writing JSON into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut body, &**item);
+        body.extend_from_slice(item.json().as_bytes());
     }
     body.extend_from_slice(b"]}");
     let mut response = Response::new(Body::from(body));
@@ -612,7 +622,7 @@ async fn delete(
     } else {
         StatusCode::OK
     };
-    Ok(json_response(code, &written.object))
+    Ok(stored_response(code, &written.object))
 }
 
 async fn delete_collection(
@@ -626,6 +636,7 @@ async fn delete_collection(
     let page = app.store.list(&target.rt, &filter, None, None)?;
     let mut deleted: Vec<ObjectRef> = Vec::new();
     for object in page.items {
+        let object = object.value();
         let ns = crate::object::meta_str(&object, "namespace").map(String::from);
         let name = crate::object::meta_str(&object, "name")
             .unwrap_or_default()

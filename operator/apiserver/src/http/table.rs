@@ -54,11 +54,12 @@ pub fn table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {
+            let object = &object.value();
             let cells: Vec<Value> = columns.iter().map(|c| cell(c, object)).collect();
             let mut row = json!({"cells": cells});
             match include {
                 "None" => {}
-                "Object" => row["object"] = (**object).clone(),
+                "Object" => row["object"] = object.clone(),
                 _ => {
                     row["object"] = json!({
                         "kind": "PartialObjectMetadata",

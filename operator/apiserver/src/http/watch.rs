@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, header};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_stream::wrappers::ReceiverStream;
@@ -31,32 +31,21 @@ struct Watch {
 }
 
 impl Watch {
-    fn line(&self, kind: &str, object: &Value) -> Bytes {
+    /// An event's line: the object as stored, or its table row.
+    fn line(&self, kind: &str, object: &ObjectRef) -> Bytes {
         match &self.table {
             Some((rt, query)) => {
-                let table = table::table(rt, &[ObjectRef::new(object.clone())], 0, query);
+                let table = table::table(rt, std::slice::from_ref(object), 0, query);
                 event_line(kind, &table.to_string())
             }
-            None => event_line(kind, &object.to_string()),
+            None => event_line(kind, object.json()),
         }
     }
 
-    /// [`Self::line`] for a change, from the JSON the store wrote once.
-    fn change_line(&self, kind: &str, event: &LogEvent) -> Bytes {
-        match &self.table {
-            Some(_) => self.line(kind, &event.object()),
-            None => event_line(kind, &event.json),
-        }
-    }
-
-    /// Whether the event's object is in the filter; read (parsed, for a
-    /// thinned event) only when the filter looks past the namespace.
+    /// Whether the event's object is in the filter; parsed only when the
+    /// filter looks past the namespace.
     fn selects(&self, event: &LogEvent) -> bool {
-        if self.filter.reads_object() {
-            self.filter.matches(&event.namespace, &event.object())
-        } else {
-            self.filter.matches(&event.namespace, &Value::Null)
-        }
+        self.filter.selects(&event.namespace, &event.object)
     }
 
     /// The event this watcher sees for a change, if any: a change that
@@ -81,7 +70,7 @@ impl Watch {
             (true, false) => "DELETED",
             (false, false) => return None,
         };
-        Some(self.change_line(kind, event))
+        Some(self.line(kind, &event.object))
     }
 
     fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
