@@ -21,6 +21,11 @@ use tracing::info;
 
 use roles::{ElectionArgs, Health, RoleMetrics, Shared};
 
+/// mimalloc: glibc's allocator kept the peaks of large lists (a restart's
+/// first watches) resident, and fragments across threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod conf;
 mod heartbeat;
 mod import;
