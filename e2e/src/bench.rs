@@ -100,12 +100,12 @@ fn status_memory(status: &str) -> (u64, u64) {
 
 /// The loaded zones' names (`z{k}.load.example.com.`); the REST API's
 /// convention names the Zone object after it without the final dot.
-pub fn load_zone_name(k: usize) -> String {
+fn load_zone_name(k: usize) -> String {
     format!("z{k}.load.example.com.")
 }
 
 /// The `k`th zone of a load through the Kubernetes API.
-pub fn load_zone(k: usize) -> designate_crd::Zone {
+fn load_zone(k: usize) -> designate_crd::Zone {
     let name = load_zone_name(k);
     designate_crd::Zone::new(
         name.trim_end_matches('.'),
@@ -119,7 +119,7 @@ pub fn load_zone(k: usize) -> designate_crd::Zone {
 }
 
 /// The `j`th recordset (one A record) of the load's `k`th zone.
-pub fn load_recordset(k: usize, j: usize) -> designate_crd::Recordset {
+fn load_recordset(k: usize, j: usize) -> designate_crd::Recordset {
     designate_crd::Recordset::new(
         &format!("z{k}-r{j}-a"),
         designate_crd::RecordsetSpec {
@@ -131,6 +131,33 @@ pub fn load_recordset(k: usize, j: usize) -> designate_crd::Recordset {
             ..Default::default()
         },
     )
+}
+
+/// Loads `zones` zones (`load_zone`) with `recordsets` recordsets spread
+/// evenly over them (`load_recordset`) into `namespace`, each client
+/// making its share of zones with their recordsets.
+pub async fn load(
+    clients: &[Client],
+    namespace: &'static str,
+    zones: usize,
+    recordsets: usize,
+) -> Phase {
+    let n = clients.len().max(1);
+    let per_zone = recordsets.checked_div(zones).unwrap_or(0);
+    let extra = recordsets.checked_rem(zones).unwrap_or(0);
+    drive(clients, zones, move |client, w, i| async move {
+        let k = w + i * n;
+        kube::Api::<designate_crd::Zone>::namespaced(client.clone(), namespace)
+            .create(&Default::default(), &load_zone(k))
+            .await?;
+        let api = kube::Api::<designate_crd::Recordset>::namespaced(client, namespace);
+        for j in 0..per_zone + usize::from(k < extra) {
+            api.create(&Default::default(), &load_recordset(k, j))
+                .await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// CPU time of this process and of the whole machine, in clock ticks.

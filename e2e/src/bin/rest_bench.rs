@@ -36,14 +36,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 use clap::Parser;
-use designate_crd::{Recordset, Zone};
 use designate_e2e::Standalone;
 use designate_e2e::bench::{
-    Percentiles, Process, cores_split, cpu_mark, cpu_since, drive, http_client, load_recordset,
-    load_zone, mib, ms, percentiles,
+    Percentiles, Process, cores_split, cpu_mark, cpu_since, http_client, load, mib, ms, percentiles,
 };
 use designate_e2e::rest_conn::{Conn, settle, total_count, wait_loaded};
-use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug, Clone)]
@@ -488,20 +485,7 @@ async fn run(args: &Args, standalone: &Standalone, rest: &str, operator: Process
     let mark = cpu_mark();
     let base = load_recordsets.checked_div(load_zones).unwrap_or(0);
     let extra = load_recordsets.checked_rem(load_zones).unwrap_or(0);
-    let n = kube_clients.len();
-    let load = drive(&kube_clients, load_zones, move |client, w, i| async move {
-        let k = w + i * n;
-        Api::<Zone>::namespaced(client.clone(), PROJECT)
-            .create(&PostParams::default(), &load_zone(k))
-            .await?;
-        let api = Api::<Recordset>::namespaced(client, PROJECT);
-        for j in 0..base + usize::from(k < extra) {
-            api.create(&PostParams::default(), &load_recordset(k, j))
-                .await?;
-        }
-        Ok(())
-    })
-    .await;
+    let load = load(&kube_clients, PROJECT, load_zones, load_recordsets).await;
     let load_sent = load_start.elapsed();
     eprintln!(
         "  sent in {:.1} s ({} zones ok, {} errors{})",

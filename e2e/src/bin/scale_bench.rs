@@ -24,13 +24,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
-use designate_crd::{Recordset, Zone};
 use designate_e2e::Standalone;
-use designate_e2e::bench::{
-    Percentiles, Process, drive, http_client, load_recordset, load_zone, mib, ms, percentiles,
-};
+use designate_e2e::bench::{Percentiles, Process, http_client, load, mib, ms, percentiles};
 use designate_e2e::rest_conn::{Conn, total_count, wait_loaded};
-use kube::api::{Api, PostParams};
 use serde_json::json;
 
 #[derive(Parser, Debug)]
@@ -124,22 +120,8 @@ async fn run(args: &Args, data: &std::path::Path, extra: &[&str]) -> Result<()> 
         clients.push(http_client(&standalone.url(), PROJECT).await?);
     }
     let n = clients.len();
-    let per_zone = args.recordsets / args.zones.max(1);
-    let extra_sets = args.recordsets % args.zones.max(1);
     let load_start = Instant::now();
-    let load = drive(&clients, args.zones, move |client, w, i| async move {
-        let k = w + i * n;
-        Api::<Zone>::namespaced(client.clone(), PROJECT)
-            .create(&PostParams::default(), &load_zone(k))
-            .await?;
-        let api = Api::<Recordset>::namespaced(client, PROJECT);
-        for j in 0..per_zone + usize::from(k < extra_sets) {
-            api.create(&PostParams::default(), &load_recordset(k, j))
-                .await?;
-        }
-        Ok(())
-    })
-    .await;
+    let load = load(&clients, PROJECT, args.zones, args.recordsets).await;
     drop(clients);
     let sent = load_start.elapsed();
     if load.errors > 0 {
