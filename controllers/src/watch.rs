@@ -39,9 +39,10 @@ pub(crate) enum Reporting {
     Report(Client),
 }
 
-/// Every object of kind `K` that `config` selects, decoded one by one.
-/// Kinds with Designate ids (Zone, Recordset) pass the grant key: an id
-/// annotation it did not sign is dropped here, for every reader after.
+/// Every object of kind `K` that `config` selects, decoded one by one,
+/// without managedFields. Kinds with Designate ids (Zone, Recordset) pass
+/// the grant key: an id annotation it did not sign is dropped here, for
+/// every reader after.
 pub(crate) fn watch<K>(
     client: &Client,
     config: Config,
@@ -58,6 +59,9 @@ where
     )
     .map_ok(move |event| {
         event.modify(|object| {
+            // Never read, and on a real API server the bulk of small
+            // objects: not kept in the caches.
+            object.meta_mut().managed_fields = None;
             if grant::drop_unsigned_id(ids.as_ref(), object) {
                 warn!(kind = %K::kind(&()), name = object.meta().name.as_deref().unwrap_or_default(), "an id annotation the operator did not sign is ignored");
             }
