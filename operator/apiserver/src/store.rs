@@ -273,14 +273,16 @@ impl Txn<'_> {
             .cloned()
     }
 
-    /// Stores `object` at the next resourceVersion.
+    /// Stores `object` at the next resourceVersion: a change of
+    /// `replacing` (the version it replaces, as the caller read it), else
+    /// a new object.
     fn put(
         &mut self,
         type_key: &str,
         ns: &str,
         name: &str,
         mut object: Value,
-        kind: EventType,
+        replacing: Option<&Value>,
     ) -> ObjectRef {
         if self.dry_run {
             return ObjectRef::new(&object);
@@ -296,13 +298,16 @@ impl Txn<'_> {
             .entry(type_key.to_string())
             .or_default()
             .insert(key.clone(), stored.clone());
-        self.record(
-            type_key,
-            key,
-            true,
-            (kind, stored.clone(), Some(&object)),
-            old,
-        );
+        let kind = match replacing {
+            Some(_) => EventType::Modified,
+            None => EventType::Added,
+        };
+        // Only a change's filtering reads the version it replaced.
+        let filtered = replacing.and_then(|old| {
+            let rt = self.state.registry.get(type_key).filter(|rt| rt.custom);
+            replaced(old, &object, rt.map(|rt| rt.selectable_fields.as_slice()))
+        });
+        self.record(type_key, key, true, (kind, stored.clone(), filtered), old);
         stored
     }
 
@@ -336,13 +341,13 @@ impl Txn<'_> {
     /// gone) at the current resourceVersion: to commit, to undo if the
     /// write fails, to show readers the durable `old` meanwhile, and to
     /// tell watchers (`event`: its type, the object stored and, of a
-    /// change, the object parsed).
+    /// change, what a filter reads of the version it replaced).
     fn record(
         &mut self,
         type_key: &str,
         key: Key,
         kept: bool,
-        (kind, object, parsed): (EventType, ObjectRef, Option<&Value>),
+        (kind, object, replaced): (EventType, ObjectRef, Option<Arc<Value>>),
         old: Option<ObjectRef>,
     ) {
         let rv = self.state.issued;
@@ -353,18 +358,6 @@ impl Txn<'_> {
             body: kept.then(|| object.json().clone()),
         });
         self.state.pending.touch(type_key, &key, old.as_ref(), rv);
-        // Only a change's filtering reads the version it replaced.
-        let replaced = match (&old, kind, parsed) {
-            (Some(old), EventType::Modified, Some(new)) => {
-                let rt = self.state.registry.get(type_key).filter(|rt| rt.custom);
-                replaced(
-                    &old.value(),
-                    new,
-                    rt.map(|rt| rt.selectable_fields.as_slice()),
-                )
-            }
-            _ => None,
-        };
         self.events.push((
             LogEvent {
                 resource_version: rv,
@@ -410,7 +403,7 @@ impl Txn<'_> {
             }
             let mut next = old.clone();
             object::mark_deleting(rt, &mut next);
-            return (self.put(&key, ns, name, next, EventType::Modified), true);
+            return (self.put(&key, ns, name, next, Some(old)), true);
         }
         let last = self.remove(&key, ns, name, old);
         self.finish_namespace(ns);
@@ -427,7 +420,7 @@ impl Txn<'_> {
         if !object::is_deleting(old) {
             let mut next = old.clone();
             object::mark_deleting(rt, &mut next);
-            current = self.put(NAMESPACE_KEY, "", name, next, EventType::Modified);
+            current = self.put(NAMESPACE_KEY, "", name, next, Some(old));
         }
         for (child_rt, child, obj) in self.namespace_objects(name) {
             self.delete(&child_rt, name, &child, &obj.value());
@@ -474,7 +467,7 @@ impl Txn<'_> {
             return Ok(last);
         }
         self.state.rules.check(rt, &next, Some(old))?;
-        Ok(self.put(&rt.key(), ns, name, next, EventType::Modified))
+        Ok(self.put(&rt.key(), ns, name, next, Some(old)))
     }
 }
 
@@ -799,7 +792,7 @@ impl Store {
                 }
                 object::prepare_create(rt, &mut object, &name, rt.namespaced.then_some(ns_key));
                 txn.state.rules.check(rt, &object, None)?;
-                Ok(txn.put(&rt.key(), ns_key, &name, object, EventType::Added))
+                Ok(txn.put(&rt.key(), ns_key, &name, object, None))
             })
             .await?;
         Ok(Written {
@@ -976,12 +969,12 @@ impl Store {
                     let mut next = body.clone();
                     next["metadata"] = old["metadata"].clone();
                     next["status"] = old["status"].clone();
-                    txn.put(CRD_KEY, "", &name, next, EventType::Modified);
+                    txn.put(CRD_KEY, "", &name, next, Some(&old));
                 }
                 None => {
                     let mut next = body.clone();
                     object::prepare_create(&crd_rt, &mut next, &name, None);
-                    txn.put(CRD_KEY, "", &name, next, EventType::Added);
+                    txn.put(CRD_KEY, "", &name, next, None);
                 }
             }
             txn.state.register(rt.clone());
