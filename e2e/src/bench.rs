@@ -133,6 +133,24 @@ fn load_recordset(k: usize, j: usize) -> designate_crd::Recordset {
     )
 }
 
+/// `standalone` flags raising Central's quotas above a load of `zones`
+/// zones (one project holds them all).
+pub fn raised_quotas(zones: usize) -> Vec<String> {
+    let big = (zones * 10).max(100_000).to_string();
+    [
+        "--quota-zones",
+        &big,
+        "--quota-zone-recordsets",
+        &big,
+        "--quota-zone-records",
+        &big,
+        "--quota-recordset-records",
+        "100",
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
 /// Loads `zones` zones (`load_zone`) with `recordsets` recordsets spread
 /// evenly over them (`load_recordset`) into `namespace`, each client
 /// making its share of zones with their recordsets.

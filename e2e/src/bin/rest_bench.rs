@@ -38,7 +38,8 @@ use anyhow::{Result, anyhow, bail};
 use clap::Parser;
 use designate_e2e::Standalone;
 use designate_e2e::bench::{
-    Percentiles, Process, cores_split, cpu_mark, cpu_since, http_client, load, mib, ms, percentiles,
+    Percentiles, Process, cores_split, cpu_mark, cpu_since, http_client, load, mib, ms,
+    percentiles, raised_quotas,
 };
 use designate_e2e::rest_conn::{Conn, settle, total_count, wait_loaded};
 use serde_json::{Value, json};
@@ -341,20 +342,9 @@ fn main() -> Result<()> {
         .prefix("designate-rest-bench-")
         .tempdir()?;
     let data = tmp.path().join("data");
-    let big = (args.zones * 10).max(100_000).to_string();
-    let standalone = Standalone::try_start_with(
-        &data,
-        &[
-            "--quota-zones",
-            &big,
-            "--quota-zone-recordsets",
-            &big,
-            "--quota-zone-records",
-            &big,
-            "--quota-recordset-records",
-            "100",
-        ],
-    )?;
+    let quotas = raised_quotas(args.zones);
+    let flags: Vec<&str> = quotas.iter().map(String::as_str).collect();
+    let standalone = Standalone::try_start_with(&data, &flags)?;
     let rest = standalone.wait_rest_url();
     let operator = Process::standalone_on(&data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use designate_e2e::Standalone;
-use designate_e2e::bench::{Percentiles, Process, http_client, load, mib, ms, percentiles};
+use designate_e2e::bench::{
+    Percentiles, Process, http_client, load, mib, ms, percentiles, raised_quotas,
+};
 use designate_e2e::rest_conn::{Conn, total_count, wait_loaded};
 use serde_json::json;
 
@@ -64,20 +66,11 @@ fn main() -> Result<()> {
         .prefix("designate-scale-bench-")
         .tempdir()?;
     let data = tmp.path().join("data");
-    let big = (args.zones * 10).max(100_000).to_string();
-    let mut extra = vec![
-        "--quota-zones",
-        &big,
-        "--quota-zone-recordsets",
-        &big,
-        "--quota-zone-records",
-        &big,
-        "--quota-recordset-records",
-        "100",
-    ];
+    let mut flags = raised_quotas(args.zones);
     if let Some(url) = &args.database_url {
-        extra.extend(["--database-url", url]);
+        flags.extend(["--database-url".to_string(), url.clone()]);
     }
+    let extra: Vec<&str> = flags.iter().map(String::as_str).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
