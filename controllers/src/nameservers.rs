@@ -43,19 +43,47 @@ impl<'a> PoolServers<'a> {
         self.pool.spec.targets.is_empty() && self.pool.spec.nameservers.is_empty()
     }
 
-    /// Creates (or brings up to date) the zone on every target. A target
-    /// that fails is logged and skipped: its nameservers then show the zone
-    /// missing, and the next check tries again; the others go ahead.
-    pub(crate) async fn provision(&self, ctx: &Context, zone: &str) -> Result<(), Error> {
+    /// Creates (or brings up to date) the zone on every target, at once. A
+    /// target that fails is logged and skipped: its nameservers then show
+    /// the zone missing, and the next check tries again; the others go
+    /// ahead. Targets that load a new zone with its data are handed the
+    /// zone as MiniDNS serves it, rendered once.
+    pub(crate) async fn provision(
+        &self,
+        ctx: &Context,
+        zone_id: &str,
+        zone: &str,
+    ) -> Result<(), Error> {
+        let failed = |type_: &str, error: &designate_backends::Error| {
+            warn!(zone, target = %type_, reason = error.reason(), %error, "zone not provisioned");
+        };
+        let mut backends = Vec::new();
         for target in self.targets(ctx).await? {
-            let created = match designate_backends::backend(&target) {
-                Ok(backend) => backend.create_zone(zone).await,
-                Err(error) => Err(error),
-            };
-            if let Err(error) = created {
-                warn!(zone, target = %target.type_, reason = error.reason(), %error, "zone not provisioned");
+            match designate_backends::backend(&target) {
+                Ok(backend) => backends.push((backend, target.type_)),
+                Err(error) => failed(&target.type_, &error),
             }
         }
+        let content = match backends.iter().any(|(b, _)| b.loads_zone_content()) {
+            true => designate_mdns::zone_file(&ctx.storage, zone_id)
+                .await
+                .inspect_err(|error| warn!(zone, %error, "zone file not rendered"))
+                .ok()
+                .flatten(),
+            false => None,
+        };
+        let creates = backends.iter().map(|(backend, type_)| async {
+            let created = match content.as_deref() {
+                Some(content) if backend.loads_zone_content() => {
+                    backend.create_zone_with(zone, content).await
+                }
+                _ => backend.create_zone(zone).await,
+            };
+            if let Err(error) = created {
+                failed(type_, &error);
+            }
+        });
+        join_all(creates).await;
         debug!(zone, "zone provisioned on the pool's targets");
         Ok(())
     }

@@ -552,7 +552,7 @@ async fn propagate(
     let settings = &ctx.settings.propagation;
     let mut watch = ctx.watch(id, serial, zone);
     if provision_due {
-        match servers.provision(ctx, name).await {
+        match servers.provision(ctx, id, name).await {
             Ok(()) => ctx.provisioned(id, Provisioned::With(digest)),
             // Waits, saying why, until the Pool or its Secret is fixed.
             Err(error) if error.is_target_problem() => {
@@ -590,7 +590,7 @@ async fn propagate(
                 ),
             );
         }
-        servers.provision(ctx, name).await?;
+        servers.provision(ctx, id, name).await?;
         ctx.provisioned(id, Provisioned::With(digest));
         servers.notify(ctx, name, serial).await;
         watch = ctx.restart_watch(id, serial);

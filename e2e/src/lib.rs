@@ -1161,6 +1161,27 @@ impl BindBacked {
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
         Self::start_with(dir, extra, Bind::start(), bind_pool_yaml)
     }
+
+    /// [`BindBacked::start`] with the target's `zone_file_dir` set to
+    /// `zones` (made here, and allowed to the operator): new zones reach
+    /// BIND with their data.
+    pub fn start_with_zone_files(dir: &Path, extra: &[&str], zones: &Path) -> Self {
+        std::fs::create_dir_all(zones).expect("making the zone file dir");
+        let zones = zones.to_str().expect("a UTF-8 path");
+        let mut extra = extra.to_vec();
+        extra.extend(["--backend-zone-file-dir", zones]);
+        Self::start_with(dir, &extra, Bind::start(), |bind, mdns| {
+            let mut options = bind.target_options();
+            options.insert("zone_file_dir".into(), zones.into());
+            pool_yaml(
+                designate_backends::bind9::TYPE,
+                bind.dns_addr(),
+                &options,
+                None,
+                mdns,
+            )
+        })
+    }
 }
 
 impl PowerDnsBacked {
@@ -1176,7 +1197,7 @@ impl<N> Backed<N> {
         dir: &Path,
         extra: &[&str],
         nameserver: impl std::future::Future<Output = std::io::Result<N>>,
-        pool_yaml: fn(&N, SocketAddr) -> String,
+        pool_yaml: impl FnOnce(&N, SocketAddr) -> String,
     ) -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
         let standalone = Standalone::try_start_with(&dir.join("data"), extra)

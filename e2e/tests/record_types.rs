@@ -7,6 +7,11 @@
 //! an `_` inside a target label, params given twice, CAA values with
 //! key-value pairs, CERT mnemonics.
 //!
+//! The target writes new zones' files for BIND to load (`zone_file_dir`);
+//! then BIND is replaced by one with empty storage, and the operator gives
+//! it every zone whole, with its data: BIND answers each recordset as
+//! before without transferring a zone.
+//!
 //! Needs `cargo build -p designate-operator` first.
 
 use std::net::SocketAddr;
@@ -231,9 +236,11 @@ fn every_record_type_is_served_by_bind() {
         .prefix("designate-e2e-types-")
         .tempdir()
         .unwrap();
-    let world = BindBacked::start(
+    let zone_files = tmp.path().join("zones");
+    let mut world = BindBacked::start_with_zone_files(
         tmp.path(),
         &["--propagation-timeout", "10s", "--heal-interval", "1s"],
+        &zone_files,
     );
     let (standalone, rest, bind, kubectl) = (
         &world.standalone,
@@ -297,15 +304,7 @@ fn every_record_type_is_served_by_bind() {
     }
 
     // BIND serves each as written.
-    for case in &cases {
-        let served = dig_rdata(bind.dns_addr(), &case.name, case.type_);
-        if served != case.served {
-            failures.push(format!(
-                "dig {} {}: {served:?}, want {:?}",
-                case.name, case.type_, case.served
-            ));
-        }
-    }
+    failures.extend(unserved(bind.dns_addr(), &cases));
     let log = std::fs::read_to_string(standalone.log_path()).unwrap_or_default();
     for line in log.lines().filter(|l| l.contains("does not parse")) {
         failures.push(format!("MiniDNS skipped a record: {line}"));
@@ -317,4 +316,45 @@ fn every_record_type_is_served_by_bind() {
         kubectl.ok(&["get", "recordset", "-n", "p", "-o", "yaml"]),
         tail(&standalone.log_path(), 40)
     );
+
+    // A BIND with empty storage: the operator puts every zone back with
+    // its data, which BIND loads instead of transferring.
+    world.nameserver.kill();
+    for entry in std::fs::read_dir(&zone_files).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(world.nameserver.restart_empty())
+        .expect("restarting BIND");
+    let bind = &world.nameserver;
+    wait_for(TIMEOUT, "BIND to serve every recordset again", || {
+        let failures = unserved(bind.dns_addr(), &cases);
+        failures.is_empty().then_some(()).ok_or(failures.join("\n"))
+    });
+    for zone in [ZONE, REVERSE] {
+        let file = zone_files.join(format!("{}db", zone));
+        assert!(file.exists(), "{} was not written", file.display());
+    }
+    let log = bind.logs();
+    assert!(
+        !log.contains("Transfer started"),
+        "BIND transferred a zone it was given:\n{log}"
+    );
+}
+
+/// The cases BIND does not answer as written, told.
+fn unserved(bind: SocketAddr, cases: &[Case]) -> Vec<String> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let served = dig_rdata(bind, &case.name, case.type_);
+            (served != case.served).then(|| {
+                format!(
+                    "dig {} {}: {served:?}, want {:?}",
+                    case.name, case.type_, case.served
+                )
+            })
+        })
+        .collect()
 }

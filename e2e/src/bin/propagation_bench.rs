@@ -111,9 +111,19 @@ struct Args {
     /// AXFRs and IXFRs timed.
     #[arg(long, default_value_t = 10)]
     transfer_runs: usize,
-    /// BIND's `serial-query-rate` in the second pass; 0 skips it.
+    /// BIND's `serial-query-rate` in the last pass; 0 skips it.
     #[arg(long, default_value_t = 1000)]
     fast_rate: u32,
+    /// Skips the pass with stock BIND and the bind9 target's
+    /// `zone_file_dir` (new zones reach BIND with their data).
+    #[arg(long)]
+    no_zone_files: bool,
+    /// Zones created at once in each pass; 0 skips the bursts.
+    #[arg(long, default_value_t = 1000)]
+    burst: usize,
+    /// Clients creating a burst's zones.
+    #[arg(long, default_value_t = 16)]
+    burst_clients: usize,
     /// Bound of every wait (s).
     #[arg(long, default_value_t = 15)]
     timeout_secs: u64,
@@ -374,6 +384,8 @@ struct World {
     servers: Vec<u32>,
     /// Pauses made so far, for their spread.
     pauses: AtomicUsize,
+    /// The bind9 target's `zone_file_dir` in the passes that set it.
+    zone_files: std::path::PathBuf,
 }
 
 impl World {
@@ -748,6 +760,114 @@ async fn zone_creates(
     Ok(block)
 }
 
+/// `n` zones created at once by `--burst-clients` clients, each series timed
+/// from the first call: when each call returned, each zone was first served
+/// by BIND and by PowerDNS, and went ACTIVE; the max is when all were.
+async fn burst(world: &World, setting: &str, tag: &str, n: usize) -> Result<Block> {
+    let clients = world.args.burst_clients.max(1);
+    let mut block = Block::new(
+        setting,
+        &format!("burst of {n}, {clients} clients"),
+        &[
+            "create call answered",
+            "served by BIND",
+            "served by PowerDNS",
+            "Zone ACTIVE (watch)",
+        ],
+    );
+    let zones: Vec<(String, String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("prop-{tag}-burst-{}", i / ZONES_PER_NAMESPACE),
+                format!("z{i}"),
+                format!("z{i}-burst-{tag}.bench.example.com."),
+            )
+        })
+        .collect();
+    for (ns, ..) in zones.iter().step_by(ZONES_PER_NAMESPACE) {
+        world.namespace(ns).await?;
+    }
+    let actives: Vec<_> = zones
+        .iter()
+        .map(|(ns, name, _)| world.zones.wait((ns.clone(), name.clone()), zone_active))
+        .collect();
+    // BIND takes 20 new zones a second at its stock rate: room for that.
+    let timeout = world.timeout() + Duration::from_millis(100 * n as u64);
+    let cpu = world.cpu();
+    let t0 = Instant::now();
+    let fqdns: Vec<String> = zones.iter().map(|(.., fqdn)| fqdn.clone()).collect();
+    let bind = tokio::spawn(sweep(world.bind.dns_addr(), fqdns.clone(), t0 + timeout));
+    let pdns = tokio::spawn(sweep(world.pdns.dns_addr(), fqdns, t0 + timeout));
+    let created: Vec<Option<Instant>> = futures::stream::iter(&zones)
+        .map(|(ns, name, fqdn)| {
+            let api = Api::<Zone>::namespaced(world.client.clone(), ns);
+            async move {
+                match api
+                    .create(&PostParams::default(), &zone_object(name, fqdn))
+                    .await
+                {
+                    Ok(_) => Some(Instant::now()),
+                    Err(error) => {
+                        eprintln!("  create {ns}/{name}: {error}");
+                        None
+                    }
+                }
+            }
+        })
+        .buffered(clients)
+        .collect()
+        .await;
+    let active = futures::future::join_all(actives.into_iter().map(|rx| async move {
+        tokio::time::timeout_at(tokio::time::Instant::from_std(t0 + timeout), rx)
+            .await
+            .ok()?
+            .ok()
+    }))
+    .await;
+    let series = [created, bind.await?, pdns.await?, active];
+    for (i, times) in series.into_iter().enumerate() {
+        for at in times {
+            block.add(i, t0, at);
+        }
+    }
+    block.cpu = world.cores_since(cpu);
+    Ok(block)
+}
+
+/// When each of `zones` was first served by `server`: asked in turn, over
+/// and over, until all are or `deadline`.
+async fn sweep(server: SocketAddr, zones: Vec<String>, deadline: Instant) -> Vec<Option<Instant>> {
+    let mut served = vec![None; zones.len()];
+    while Instant::now() < deadline && served.iter().any(Option::is_none) {
+        for (zone, at) in zones.iter().zip(&mut served) {
+            if at.is_none() && soa_serial_fresh(server, zone).await.is_some() {
+                *at = Some(Instant::now());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    served
+}
+
+/// Sets or clears the bind9 target's `zone_file_dir`, and gives the
+/// operator a moment to see the Pool change.
+async fn set_zone_files(world: &World, on: bool) -> Result<()> {
+    let mut targets = pool(&world.bind, &world.pdns, world.mdns).spec.targets;
+    if on {
+        let dir = world.zone_files.display().to_string();
+        targets[0].options.insert("zone_file_dir".into(), dir);
+    }
+    Api::<Pool>::all(world.client.clone())
+        .patch(
+            POOL,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"targets": targets}})),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok(())
+}
+
 /// Merge patches of one Recordset's records, each as soon as the previous
 /// one settled, or (`spaced`) after a pause.
 async fn recordset_changes(world: &World, setting: &str, tag: &str, spaced: bool) -> Result<Block> {
@@ -1093,7 +1213,11 @@ fn pool(bind: &Bind, pdns: &PowerDns, mdns: SocketAddr) -> Pool {
     )
 }
 
-async fn setup(args: &Args, standalone: &Standalone) -> Result<World> {
+async fn setup(
+    args: &Args,
+    standalone: &Standalone,
+    zone_files: std::path::PathBuf,
+) -> Result<World> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mdns = loop {
         if let Some(addr) = standalone.mdns_addr() {
@@ -1168,6 +1292,7 @@ async fn setup(args: &Args, standalone: &Standalone) -> Result<World> {
         recordsets,
         servers,
         pauses: AtomicUsize::new(0),
+        zone_files,
     })
 }
 
@@ -1179,22 +1304,28 @@ fn main() -> Result<()> {
         args.floor_runs = args.floor_runs.min(2);
         args.axfr_records = args.axfr_records.min(20_000);
         args.transfer_runs = args.transfer_runs.min(3);
+        args.burst = args.burst.min(30);
     }
     args.poll_ms = args.poll_ms.max(1);
     args.axfr_records = args.axfr_records.max(1);
     let tmp = tempfile::Builder::new()
         .prefix("designate-propagation-bench-")
         .tempdir()?;
-    let standalone = Standalone::try_start_with(&tmp.path().join("data"), &[])?;
+    let zone_files = tmp.path().join("zones");
+    std::fs::create_dir(&zone_files)?;
+    let standalone = Standalone::try_start_with(
+        &tmp.path().join("data"),
+        &["--backend-zone-file-dir", &zone_files.display().to_string()],
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(&args, &standalone))
+    runtime.block_on(run(&args, &standalone, zone_files))
 }
 
-async fn run(args: &Args, standalone: &Standalone) -> Result<()> {
+async fn run(args: &Args, standalone: &Standalone, zone_files: std::path::PathBuf) -> Result<()> {
     let started = Instant::now();
-    let world = setup(args, standalone).await?;
+    let world = setup(args, standalone, zone_files).await?;
     print_header(args);
 
     // A first zone, not measured: connections, rndc and both servers warm.
@@ -1203,21 +1334,55 @@ async fn run(args: &Args, standalone: &Standalone) -> Result<()> {
     let mut floors = Vec::new();
     let mut creates = Vec::new();
     let mut changes = Vec::new();
-    let mut passes = vec![(STOCK_RATE, format!("{STOCK_RATE}/s (stock)"), "stock")];
-    if args.fast_rate > 0 {
-        passes.push((args.fast_rate, format!("{}/s", args.fast_rate), "fast"));
+    let mut bursts = Vec::new();
+    // (rate, its label, tag, whether the bind9 target has zone_file_dir)
+    let mut passes = vec![(
+        STOCK_RATE,
+        format!("{STOCK_RATE}/s (stock)"),
+        "stock",
+        false,
+    )];
+    if !args.no_zone_files {
+        let label = format!("{STOCK_RATE}/s (stock), zone_file_dir");
+        passes.push((STOCK_RATE, label, "files", true));
     }
-    for (rate, setting, tag) in &passes {
+    if args.fast_rate > 0 {
+        passes.push((
+            args.fast_rate,
+            format!("{}/s", args.fast_rate),
+            "fast",
+            false,
+        ));
+    }
+    let mut zone_files = false;
+    for (rate, setting, tag, files) in &passes {
         if *rate != STOCK_RATE {
             set_serial_query_rate(&world.bind, *rate).await?;
         }
-        eprintln!("BIND serial-query-rate {setting}: floor");
-        floors.push(floor(&world, setting, tag).await?);
+        if *files != zone_files {
+            set_zone_files(&world, *files).await?;
+            zone_files = *files;
+        }
+        // Neither the floor (no operator) nor changes (transfers) differ
+        // with zone files.
+        if !files {
+            eprintln!("BIND serial-query-rate {setting}: floor");
+            floors.push(floor(&world, setting, tag).await?);
+        }
         for spaced in [true, false] {
             eprintln!("BIND serial-query-rate {setting}: zone creates, spaced: {spaced}");
             creates.push(zone_creates(&world, setting, tag, spaced, args.zones).await?);
-            eprintln!("BIND serial-query-rate {setting}: recordset changes, spaced: {spaced}");
-            changes.push(recordset_changes(&world, setting, tag, spaced).await?);
+            if !files {
+                eprintln!("BIND serial-query-rate {setting}: recordset changes, spaced: {spaced}");
+                changes.push(recordset_changes(&world, setting, tag, spaced).await?);
+            }
+        }
+        if args.burst > 0 {
+            eprintln!(
+                "BIND serial-query-rate {setting}: a burst of {} zones",
+                args.burst
+            );
+            bursts.push(burst(&world, setting, tag, args.burst).await?);
         }
     }
     eprintln!("transfers");
@@ -1238,6 +1403,13 @@ async fn run(args: &Args, standalone: &Standalone) -> Result<()> {
         args.changes
     );
     print_blocks(&changes);
+    if !bursts.is_empty() {
+        println!(
+            "\n### A burst: {} zones created at once by {} clients; times from the first call, max = all\n",
+            args.burst, args.burst_clients
+        );
+        print_blocks(&bursts);
+    }
     println!(
         "\n### Zone transfers from MiniDNS over loopback ({} runs each)\n",
         args.transfer_runs

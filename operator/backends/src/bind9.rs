@@ -6,6 +6,17 @@
 //! `rndc_key_file`, `rndc_timeout` (seconds; unset or 0: rndc's own 60 s),
 //! `view`, `clean_zonefile` (delete with `-clean`).
 //!
+//! `zone_file_dir`, beyond Designate: a directory that the operator and
+//! named both reach at that path (one host, or a volume both containers
+//! mount there), writable by both. A new zone's file is written there, with
+//! the zone as MiniDNS serves it, before `addzone` names it: named loads
+//! and serves the zone at once, where a zone it has to transfer first waits
+//! for an SOA query that BIND's `serial-query-rate` limiter (20 a second,
+//! released in batches every 500 ms) holds back. The zone stays a secondary
+//! of the masters and refreshes through that limiter at BIND's own pace. A
+//! file named needs but cannot load is set aside by named, which transfers
+//! the zone instead. Zones are deleted with their files (`-clean`).
+//!
 //! Beyond Designate, `rndc_key` holds the key itself, usually from the
 //! target's Secret: either its base64 secret, named by `rndc_key_name`
 //! (default `rndc-key`) with `rndc_key_algorithm` (default `hmac-sha256`), or
@@ -30,7 +41,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -168,6 +179,7 @@ pub(crate) struct Settings {
     timeout: Duration,
     masters: Vec<HostPort>,
     tsigkey_name: Option<String>,
+    zone_file_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -212,6 +224,16 @@ impl Settings {
                 "tsigkey_name {name:?} is not a valid key name"
             )));
         }
+        let zone_file_dir = target.get("zone_file_dir").map(PathBuf::from);
+        // It goes into named's configuration as a quoted string.
+        if let Some(dir) = &zone_file_dir {
+            let text = dir.to_string_lossy();
+            if !dir.is_absolute() || text.contains(['"', '\\']) || text.contains(char::is_control) {
+                return Err(invalid(format!(
+                    "zone_file_dir {text:?} is not an absolute path named can read"
+                )));
+            }
+        }
         let timeout = match numeric_option(target, TYPE, "rndc_timeout", 0)? {
             0 => RNDC_TIMEOUT,
             seconds => Duration::from_secs(seconds),
@@ -228,6 +250,7 @@ impl Settings {
             timeout,
             masters: target.masters.clone(),
             tsigkey_name,
+            zone_file_dir,
         })
     }
 
@@ -287,18 +310,29 @@ impl Settings {
         let primaries: String = rotated(masters, zone)
             .map(|m| format!("{} port {}{key}; ", m.ip(), m.port()))
             .collect();
+        let file = match self.zone_file(zone) {
+            Some(path) => format!("file \"{}\"; masterfile-format text;", path.display()),
+            None => format!("file \"{zone}.db\";"),
+        };
         let mut command = vec![verb.to_string()];
         command.extend(self.zone_args(zone));
         command.push(format!(
-            "{{ type secondary; primaries {{ {primaries}}}; file \"{zone}.db\"; }};"
+            "{{ type secondary; primaries {{ {primaries}}}; {file} }};"
         ));
         command
+    }
+
+    /// The zone's file in `zone_file_dir`, when the target has one.
+    fn zone_file(&self, zone: &str) -> Option<PathBuf> {
+        let dir = self.zone_file_dir.as_ref()?;
+        Some(dir.join(format!("{}.db", zone.to_ascii_lowercase())))
     }
 
     /// `clean`: the zone file goes too, whatever `clean_zonefile` says.
     pub(crate) fn delzone_command(&self, zone: &str, clean: bool) -> Vec<String> {
         let mut command = vec!["delzone".to_string()];
-        if self.clean_zonefile || clean {
+        // Files in zone_file_dir are the operator's: they go with the zone.
+        if self.clean_zonefile || clean || self.zone_file_dir.is_some() {
             command.push("-clean".into());
         }
         command.extend(self.zone_args(zone));
@@ -417,6 +451,28 @@ impl Bind9 {
         Ok(())
     }
 
+    /// `create_zone`, named loading the zone from `content` written into
+    /// `zone_file_dir` first. A file already there (named's, for a zone it
+    /// has) is left alone; one that cannot be written is logged, and named
+    /// transfers the zone as without the option.
+    pub async fn create_zone_with(&self, zone: &str, content: &str) -> Result<(), Error> {
+        let name = zone_name(zone)?;
+        if let Some(path) = self.settings.zone_file(name) {
+            let content = content.to_string();
+            let written = tokio::task::spawn_blocking(move || write_new(&path, &content)).await;
+            match written {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(driver = TYPE, zone = name, %error, "zone file not written: named transfers the zone");
+                }
+                Err(error) => {
+                    tracing::warn!(driver = TYPE, zone = name, %error, "zone file writer failed")
+                }
+            }
+        }
+        self.create_zone(zone).await
+    }
+
     pub async fn update_zone(&self, zone: &str) -> Result<(), Error> {
         let name = zone_name(zone)?;
         let refresh = self.settings.refresh_command(name);
@@ -439,6 +495,18 @@ impl Bind9 {
         let zone = zone_name(zone)?;
         let delete = self.settings.delzone_command(zone, clean);
         self.rndc(delete, Some(Reply::Missing)).await?;
+        // named removes them too, but later: a zone of this name created
+        // in the meantime must not find the old one's data.
+        if let Some(path) = self.settings.zone_file(zone) {
+            let journal = PathBuf::from(format!("{}.jnl", path.display()));
+            for file in [path, journal] {
+                if let Err(error) = tokio::fs::remove_file(&file).await
+                    && error.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(driver = TYPE, file = %file.display(), %error, "zone file not removed");
+                }
+            }
+        }
         Ok(())
     }
 
@@ -452,6 +520,28 @@ impl Bind9 {
         let (success, output) = run(&argv, self.settings.timeout, &server).await?;
         tracing::debug!(driver = TYPE, ?argv, success, "rndc");
         outcome(success, &output, &server, tolerated)
+    }
+}
+
+/// Writes `content` to `path` unless a file is there (whole or not at all:
+/// named never sees a part); whether it wrote. Readable by named, which may
+/// run as another user.
+fn write_new(path: &Path, content: &str) -> std::io::Result<bool> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    if path.exists() {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new().prefix(".seed-").tempfile_in(dir)?;
+    file.write_all(content.as_bytes())?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    match file.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error) => Err(error.error),
     }
 }
 
@@ -489,6 +579,18 @@ pub(crate) async fn run(
 impl Backend for Bind9 {
     fn create_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Bind9::create_zone(self, zone))
+    }
+
+    fn loads_zone_content(&self) -> bool {
+        self.settings.zone_file_dir.is_some()
+    }
+
+    fn create_zone_with<'a>(
+        &'a self,
+        zone: &'a str,
+        content: &'a str,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Bind9::create_zone_with(self, zone, content))
     }
 
     fn update_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
@@ -697,6 +799,50 @@ mod tests {
             Settings::from_target(&no_masters).unwrap_err().reason(),
             "InvalidTarget"
         );
+    }
+
+    #[test]
+    fn a_zone_file_dir_names_the_zones_text_file_there() {
+        let masters: Vec<SocketAddr> = vec!["192.0.2.1:5354".parse().unwrap()];
+        let s = settings(target().option("zone_file_dir", "/var/lib/designate/zones"));
+        assert_eq!(
+            s.zone_command("addzone", "Example.com", &masters),
+            strings(&[
+                "addzone",
+                "Example.com",
+                "{ type secondary; primaries { 192.0.2.1 port 5354; }; \
+                 file \"/var/lib/designate/zones/example.com.db\"; masterfile-format text; };",
+            ])
+        );
+        // The files are the operator's: they go with their zones.
+        assert_eq!(
+            s.delzone_command("a.test", false),
+            strings(&["delzone", "-clean", "a.test"])
+        );
+        for bad in ["zones", "/a\"b", "/a\\b", "/a\nb"] {
+            let target = target().option("zone_file_dir", bad);
+            assert_eq!(
+                Settings::from_target(&target).unwrap_err().reason(),
+                "InvalidTarget",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn zone_files_are_written_whole_once_and_readable_by_named() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.test.db");
+        assert!(write_new(&path, "first\n").unwrap());
+        // named's own file (a zone it has) is never written over.
+        assert!(!write_new(&path, "second\n").unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
     }
 
     #[test]

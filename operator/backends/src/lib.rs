@@ -205,6 +205,22 @@ pub trait Backend: Send + Sync {
     /// Adds the zone as a secondary of the target's masters; on a zone that
     /// exists, brings its masters up to date.
     fn create_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+    /// Whether [`Backend::create_zone_with`] uses the zone's content: the
+    /// caller renders it only for such a target.
+    fn loads_zone_content(&self) -> bool {
+        false
+    }
+    /// [`Backend::create_zone`], handing the server the zone's `content` (a
+    /// master file, as MiniDNS serves the zone) to load and serve at once
+    /// instead of transferring it first; it stays a secondary of the masters.
+    fn create_zone_with<'a>(
+        &'a self,
+        zone: &'a str,
+        content: &'a str,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        let _ = content;
+        self.create_zone(zone)
+    }
     /// Makes the nameserver check its masters for a new serial now; creates
     /// the zone if it is missing.
     fn update_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>>;

@@ -18,6 +18,9 @@ const FILE_OPTIONS: [&str; 3] = ["rndc_key_file", "rndc_config_file", "api_ca_ce
 pub struct TargetRules {
     /// Directories the files a target names must be in.
     pub file_dirs: Vec<PathBuf>,
+    /// Directories a `zone_file_dir` may be (or be in): the operator writes
+    /// and removes zone files there. None unless the operator names some.
+    pub zone_file_dirs: Vec<PathBuf>,
     /// Programs `rndc_bin_path` may name.
     pub programs: Vec<String>,
     /// Whether a PowerDNS API may be spoken to over plain HTTP off loopback
@@ -31,6 +34,7 @@ impl Default for TargetRules {
             file_dirs: ["/etc/designate", "/etc/bind", "/etc/powerdns"]
                 .map(PathBuf::from)
                 .to_vec(),
+            zone_file_dirs: Vec::new(),
             programs: ["rndc", "/usr/sbin/rndc", "/usr/bin/rndc"]
                 .map(str::to_string)
                 .to_vec(),
@@ -67,6 +71,14 @@ impl TargetRules {
                 ));
             }
         }
+        if let Some(dir) = target.get("zone_file_dir")
+            && !within(Path::new(dir), &self.zone_file_dirs)
+        {
+            return Err(refused(
+                "zone_file_dir",
+                format!("{dir:?} is not a directory the operator lets targets write zone files to"),
+            ));
+        }
         if let Some(endpoint) = target.get("api_endpoint")
             && !self.insecure_http
             && clear_text_off_loopback(endpoint)
@@ -82,12 +94,17 @@ impl TargetRules {
     }
 
     fn file_allowed(&self, file: &Path) -> bool {
-        let plain = file.is_absolute()
-            && file
-                .components()
-                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
-        plain && self.file_dirs.iter().any(|dir| file.starts_with(dir))
+        within(file, &self.file_dirs)
     }
+}
+
+/// Whether `path` is absolute, plain (no `..`) and one of `dirs` or in one.
+fn within(path: &Path, dirs: &[PathBuf]) -> bool {
+    let plain = path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+    plain && dirs.iter().any(|dir| path.starts_with(dir))
 }
 
 /// Whether `endpoint` is `http://` to a host other than loopback.
@@ -150,6 +167,23 @@ mod tests {
                 .check(&bind("rndc_key_file", "/srv/keys/a.key"))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn zone_files_are_written_only_where_the_operator_allows() {
+        let target = bind("zone_file_dir", "/var/lib/designate/zones");
+        let error = TargetRules::default().check(&target).unwrap_err();
+        assert_eq!(error.reason(), "TargetNotAllowed");
+        assert!(error.to_string().contains("zone_file_dir"), "{error}");
+        let rules = TargetRules {
+            zone_file_dirs: vec!["/var/lib/designate".into()],
+            ..TargetRules::default()
+        };
+        assert!(rules.check(&target).is_ok());
+        for elsewhere in ["/etc", "/var/lib/designate/../../etc", "var/lib/designate"] {
+            let error = rules.check(&bind("zone_file_dir", elsewhere)).unwrap_err();
+            assert_eq!(error.reason(), "TargetNotAllowed", "{elsewhere}");
+        }
     }
 
     #[test]

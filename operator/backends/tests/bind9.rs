@@ -143,6 +143,73 @@ async fn bad_credentials_and_unreachable_servers_are_told_apart() {
     assert_eq!(error.reason(), "InvalidTarget", "{error}");
 }
 
+/// A zone of the generic-form master file `MiniDNS` would give at `serial`:
+/// SOA, NS, and a TXT whose quotes and semicolon are only bytes here.
+fn zone_content(zone: &str, serial: u32) -> String {
+    let name = |n: &str| -> String {
+        n.split('.')
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{:02x}{}", l.len(), hex(l.as_bytes())))
+            .chain(["00".to_string()])
+            .collect()
+    };
+    let soa = format!(
+        "{}{}{serial:08x}00000e100000025800015180 0000012c",
+        name(&format!("ns1.{zone}")),
+        name(&format!("h.{zone}"))
+    );
+    let ns = name(&format!("ns1.{zone}"));
+    let generic = |owner: &str, type_: u16, hex: &str| {
+        let len = hex.chars().filter(|c| !c.is_whitespace()).count() / 2;
+        format!("{owner} 300 IN TYPE{type_} \\# {len} {hex}\n")
+    };
+    [
+        generic(zone, 6, &soa),
+        generic(zone, 2, &ns),
+        generic(&format!("t.{zone}"), 16, "056122623b6303782079"),
+    ]
+    .concat()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// With `zone_file_dir`, a zone is created with its data: named serves it
+/// from the file without asking a master (here, none answers), and the file
+/// goes with the zone.
+#[tokio::test]
+async fn zones_created_with_their_content_are_served_without_a_transfer() {
+    let secondary = Bind::start().await.unwrap();
+    let dir = secondary.dir().join("zones");
+    std::fs::create_dir(&dir).unwrap();
+    let target = secondary
+        .target(&[format!("127.0.0.1:{}", closed_port()).parse().unwrap()])
+        .option("zone_file_dir", dir.display().to_string());
+    let driver = backend(&target).unwrap();
+    assert!(driver.loads_zone_content());
+    let zone = "seeded.test.";
+
+    driver
+        .create_zone_with(zone, &zone_content(zone, 7))
+        .await
+        .unwrap();
+    wait(&secondary, zone, serial(7)).await;
+    let file = dir.join("seeded.test.db");
+    assert!(file.exists());
+
+    driver.delete_zone(zone).await.unwrap();
+    wait(&secondary, zone, no_zone).await;
+    assert!(!file.exists(), "the zone's file goes with it");
+
+    // Created again with other data: the old file is not what named loads.
+    driver
+        .create_zone_with(zone, &zone_content(zone, 8))
+        .await
+        .unwrap();
+    wait(&secondary, zone, serial(8)).await;
+}
+
 /// Time from `create_zone` to the zone being served, when the primary
 /// answers at once. The creates are spaced out: BIND paces its SOA queries
 /// (`serial-query-rate`, 20/s by default, released every 500 ms), so one

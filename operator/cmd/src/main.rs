@@ -294,6 +294,11 @@ struct TargetArgs {
     /// /etc/powerdns; repeatable.
     #[arg(long = "backend-file-dir")]
     backend_file_dir: Vec<PathBuf>,
+    /// A directory a bind9 target's `zone_file_dir` may be or be in (the
+    /// operator writes new zones' files there for named to load); none
+    /// unless given; repeatable.
+    #[arg(long = "backend-zone-file-dir")]
+    backend_zone_file_dir: Vec<PathBuf>,
     /// A program `rndc_bin_path` may name, besides `rndc`,
     /// /usr/sbin/rndc and /usr/bin/rndc; repeatable.
     #[arg(long = "backend-program")]
@@ -314,6 +319,7 @@ impl TargetArgs {
         rules
             .file_dirs
             .extend(self.backend_file_dir.iter().cloned());
+        rules.zone_file_dirs = self.backend_zone_file_dir.clone();
         rules.programs.extend(self.backend_program.iter().cloned());
         rules.insecure_http = self.allow_insecure_backend_http;
         rules

@@ -17,7 +17,9 @@
 //! source addresses (derived from the pools), or signed with one of its TSIG
 //! keys. The client side, [`notify`] and [`soa_serial`], is what the
 //! controllers use to tell nameservers about a change and to see it served;
-//! [`axfr`] and [`ixfr`] pull a secondary zone from its masters.
+//! [`axfr`] and [`ixfr`] pull a secondary zone from its masters;
+//! [`zone_file`] writes a zone as a master file for a nameserver that loads
+//! a new zone with its data.
 
 mod client;
 mod handler;
@@ -29,6 +31,7 @@ mod request;
 mod server;
 mod tsig;
 mod wire;
+mod zonefile;
 
 use std::net::SocketAddr;
 
@@ -40,6 +43,7 @@ pub use policy::{
     AllowList, KeyScope, Network, TransferPolicy, TsigAlgorithm, TsigKey, pool_host_names,
 };
 pub use server::{DEFAULT_LISTEN, MiniDns, PolicyHandle};
+pub use zonefile::zone_file;
 
 /// Errors of MiniDNS and its client; `reason()` is the stable label.
 #[derive(Debug, thiserror::Error)]
