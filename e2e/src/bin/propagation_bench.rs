@@ -9,8 +9,11 @@
 //! API with the key in a Secret) and as nameservers, applied with a
 //! `kube::Client` over HTTP as kubectl would. "Served" is the first answer to
 //! SOA queries sent every `--poll-ms` (at a newer serial, for a change);
-//! "ACTIVE" is the watch event of the status. Phases, with BIND's stock
-//! `serial-query-rate` (20/s), then again with `--fast-rate`:
+//! "ACTIVE" is the watch event of the status. Passes: BIND as it ships
+//! (`serial-query-rate` 20/s, 10 transfers in, 2 per primary: the testing
+//! module's raised settings are taken out), the same with the bind9
+//! target's `zone_file_dir` (new zones reach BIND with their data; creates
+//! and bursts only), then `serial-query-rate` at `--fast-rate`. Phases:
 //!
 //! 1. floor: what the nameservers take by themselves, with MiniDNS as their
 //!    primary and no operator in the path: zones published into storage
@@ -25,7 +28,10 @@
 //! 3. recordset changes: `--changes` merge patches of a Recordset's records,
 //!    spaced then back-to-back; timed from the patch call's return to the
 //!    new serial served by each, the Recordset ACTIVE at its new generation
-//!    and the Zone ACTIVE at the new serial.
+//!    and the Zone ACTIVE at the new serial;
+//! 4. a burst: `--burst` Zones created at once by `--burst-clients`
+//!    clients, each zone timed from the first call to served by BIND, by
+//!    PowerDNS, and ACTIVE (the max: all of them).
 //!
 //! Spaced rows isolate one change. BIND's rate limiter of SOA queries
 //! (`serial-query-rate`, 20/s) releases queued queries in batches every
@@ -353,16 +359,25 @@ async fn within(timeout: Duration, rx: oneshot::Receiver<Instant>, what: &str) -
 }
 
 /// Sets BIND's `serial-query-rate` (its limit on SOA queries of secondary
-/// zones per second): the testing module writes the stock named.conf, so
-/// the option goes into that file and BIND rereads it.
+/// zones per second), everything else as BIND ships: the testing module's
+/// named.conf raises that rate and the transfer quotas for the tests, so
+/// those lines go, the rate goes in unless stock, and BIND rereads it.
 async fn set_serial_query_rate(bind: &Bind, rate: u32) -> Result<()> {
+    const TUNED: [&str; 3] = ["serial-query-rate", "transfers-in", "transfers-per-ns"];
     let path = bind.dir().join("named.conf");
     let conf = std::fs::read_to_string(&path)?;
-    let conf = conf.replacen(
-        "options {",
-        &format!("options {{\n\tserial-query-rate {rate};"),
-        1,
-    );
+    let mut conf: String = conf
+        .lines()
+        .filter(|line| !TUNED.iter().any(|t| line.trim_start().starts_with(t)))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    if rate != STOCK_RATE {
+        conf = conf.replacen(
+            "options {",
+            &format!("options {{\n\tserial-query-rate {rate};"),
+            1,
+        );
+    }
     std::fs::write(&path, conf)?;
     bind.rndc(&["reconfig"]).await?;
     Ok(())
@@ -864,7 +879,8 @@ async fn set_zone_files(world: &World, on: bool) -> Result<()> {
             &Patch::Merge(json!({"spec": {"targets": targets}})),
         )
         .await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Every zone of the pool is looked at again: let that pass first.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     Ok(())
 }
 
@@ -1356,9 +1372,7 @@ async fn run(args: &Args, standalone: &Standalone, zone_files: std::path::PathBu
     }
     let mut zone_files = false;
     for (rate, setting, tag, files) in &passes {
-        if *rate != STOCK_RATE {
-            set_serial_query_rate(&world.bind, *rate).await?;
-        }
+        set_serial_query_rate(&world.bind, *rate).await?;
         if *files != zone_files {
             set_zone_files(&world, *files).await?;
             zone_files = *files;

@@ -97,6 +97,29 @@ async fn an_inline_key_from_the_secret_authenticates() {
     wait(&secondary, zone, no_zone).await;
 }
 
+/// The driver speaks the control protocol itself when it knows the key;
+/// the `rndc` program (here named by path) answers alike, refusals too.
+#[tokio::test]
+async fn the_rndc_program_and_the_protocol_spoken_here_agree() {
+    let (primary, secondary) = primary_and_secondary().await;
+    let zone = "program.test";
+    primary.serve_primary(zone, 4).await.unwrap();
+    let program = secondary
+        .target(&[primary.dns_addr()])
+        .option("rndc_bin_path", "/usr/sbin/rndc");
+    let native = secondary.target(&[primary.dns_addr()]);
+    for target in [&program, &native] {
+        let driver = Bind9::new(target).unwrap();
+        driver.create_zone(zone).await.unwrap();
+        wait(&secondary, zone, serial(4)).await;
+        // Exists: brought up to date; missing: nothing to do.
+        driver.create_zone(zone).await.unwrap();
+        driver.delete_zone(zone).await.unwrap();
+        wait(&secondary, zone, no_zone).await;
+        driver.delete_zone(zone).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn bad_credentials_and_unreachable_servers_are_told_apart() {
     let server = Bind::start().await.unwrap();
