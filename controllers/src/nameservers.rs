@@ -64,13 +64,14 @@ impl<'a> PoolServers<'a> {
                 Err(error) => failed(&target.type_, &error),
             }
         }
-        let content = match backends.iter().any(|(b, _)| b.loads_zone_content()) {
-            true => designate_mdns::zone_file(&ctx.storage, zone_id)
+        let content = if backends.iter().any(|(b, _)| b.loads_zone_content()) {
+            designate_mdns::zone_file(&ctx.storage, zone_id)
                 .await
                 .inspect_err(|error| warn!(zone, %error, "zone file not rendered"))
                 .ok()
-                .flatten(),
-            false => None,
+                .flatten()
+        } else {
+            None
         };
         let creates = backends.iter().map(|(backend, type_)| async {
             let created = match content.as_deref() {

@@ -117,13 +117,14 @@ struct Args {
     /// AXFRs and IXFRs timed.
     #[arg(long, default_value_t = 10)]
     transfer_runs: usize,
-    /// BIND's `serial-query-rate` in the last pass; 0 skips it.
+    /// BIND's `serial-query-rate` in the `fast` pass; 0 skips it.
     #[arg(long, default_value_t = 1000)]
     fast_rate: u32,
-    /// Skips the pass with stock BIND and the bind9 target's
-    /// `zone_file_dir` (new zones reach BIND with their data).
-    #[arg(long)]
-    no_zone_files: bool,
+    /// The passes to run, of `stock` (BIND as it ships), `files` (the same
+    /// with the bind9 target's `zone_file_dir`: new zones reach BIND with
+    /// their data) and `fast` (`serial-query-rate` at `--fast-rate`).
+    #[arg(long, value_delimiter = ',', default_value = "stock,files,fast")]
+    passes: Vec<String>,
     /// Zones created at once in each pass; 0 skips the bursts.
     #[arg(long, default_value_t = 1000)]
     burst: usize,
@@ -1352,26 +1353,31 @@ async fn run(args: &Args, standalone: &Standalone, zone_files: std::path::PathBu
     let mut changes = Vec::new();
     let mut bursts = Vec::new();
     // (rate, its label, tag, whether the bind9 target has zone_file_dir)
-    let mut passes = vec![(
-        STOCK_RATE,
-        format!("{STOCK_RATE}/s (stock)"),
-        "stock",
-        false,
-    )];
-    if !args.no_zone_files {
-        let label = format!("{STOCK_RATE}/s (stock), zone_file_dir");
-        passes.push((STOCK_RATE, label, "files", true));
-    }
-    if args.fast_rate > 0 {
-        passes.push((
+    let passes = [
+        (
+            STOCK_RATE,
+            format!("{STOCK_RATE}/s (stock)"),
+            "stock",
+            false,
+        ),
+        (
+            STOCK_RATE,
+            format!("{STOCK_RATE}/s (stock), zone_file_dir"),
+            "files",
+            true,
+        ),
+        (
             args.fast_rate,
             format!("{}/s", args.fast_rate),
             "fast",
             false,
-        ));
-    }
+        ),
+    ];
+    let passes = passes
+        .iter()
+        .filter(|(rate, _, tag, _)| *rate > 0 && args.passes.iter().any(|p| p == tag));
     let mut zone_files = false;
-    for (rate, setting, tag, files) in &passes {
+    for (rate, setting, tag, files) in passes {
         set_serial_query_rate(&world.bind, *rate).await?;
         if *files != zone_files {
             set_zone_files(&world, *files).await?;

@@ -138,7 +138,8 @@ impl RndcKey {
                 key.name
             )));
         }
-        let algorithm = key.algorithm.parse::<Algorithm>()?.as_str().to_string();
+        let algorithm = key.algorithm.parse::<Algorithm>().map_err(invalid)?;
+        let algorithm = algorithm.as_str().to_string();
         let secret_ok = key
             .secret
             .bytes()

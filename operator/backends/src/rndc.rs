@@ -22,7 +22,6 @@
 //! [`encode`] and [`decode`] are the pure codec; [`RndcClient`] the IO.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -55,94 +54,18 @@ const HMD5_CHARS: usize = 22;
 /// The room for the base64 of any SHA signature (SHA-512's 64 bytes).
 const HSHA_CHARS: usize = 88;
 
-/// The HMAC algorithms of rndc keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Algorithm {
-    HmacMd5,
-    HmacSha1,
-    HmacSha224,
-    HmacSha256,
-    HmacSha384,
-    HmacSha512,
-}
+/// The HMAC algorithms of rndc keys: TSIG's, by the same names.
+pub use designate_mdns::TsigAlgorithm as Algorithm;
 
-/// One HMAC over `data` with `key`.
-macro_rules! hmac {
-    ($digest:ty, $key:expr, $data:expr) => {{
-        let mut mac = <hmac::Hmac<$digest> as hmac::KeyInit>::new_from_slice($key)
-            .expect("HMAC takes keys of any length");
-        hmac::Mac::update(&mut mac, $data);
-        hmac::Mac::finalize(mac).into_bytes().to_vec()
-    }};
-}
-
-impl Algorithm {
-    pub const ALL: [Self; 6] = [
-        Self::HmacMd5,
-        Self::HmacSha1,
-        Self::HmacSha224,
-        Self::HmacSha256,
-        Self::HmacSha384,
-        Self::HmacSha512,
-    ];
-
-    /// The name as named.conf and rndc.conf write it.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::HmacMd5 => "hmac-md5",
-            Self::HmacSha1 => "hmac-sha1",
-            Self::HmacSha224 => "hmac-sha224",
-            Self::HmacSha256 => "hmac-sha256",
-            Self::HmacSha384 => "hmac-sha384",
-            Self::HmacSha512 => "hmac-sha512",
-        }
-    }
-
-    /// BIND's number for the algorithm (DST's), sent in `hsha` signatures.
-    const fn code(self) -> u8 {
-        match self {
-            Self::HmacMd5 => 157,
-            Self::HmacSha1 => 161,
-            Self::HmacSha224 => 162,
-            Self::HmacSha256 => 163,
-            Self::HmacSha384 => 164,
-            Self::HmacSha512 => 165,
-        }
-    }
-
-    fn mac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
-        match self {
-            Self::HmacMd5 => hmac!(md5::Md5, key, data),
-            Self::HmacSha1 => hmac!(sha1::Sha1, key, data),
-            Self::HmacSha224 => hmac!(sha2::Sha224, key, data),
-            Self::HmacSha256 => hmac!(sha2::Sha256, key, data),
-            Self::HmacSha384 => hmac!(sha2::Sha384, key, data),
-            Self::HmacSha512 => hmac!(sha2::Sha512, key, data),
-        }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Algorithm {
-    type Err = Error;
-
-    /// Case-insensitive, as BIND reads algorithm names.
-    fn from_str(name: &str) -> Result<Self, Error> {
-        let name = name.trim();
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                invalid(format!(
-                    "rndc key algorithm {name:?} is not one of {}",
-                    Self::ALL.map(Self::as_str).join(", ")
-                ))
-            })
+/// BIND's number for an algorithm (DST's), sent in `hsha` signatures.
+const fn dst_code(algorithm: Algorithm) -> u8 {
+    match algorithm {
+        Algorithm::HmacMd5 => 157,
+        Algorithm::HmacSha1 => 161,
+        Algorithm::HmacSha224 => 162,
+        Algorithm::HmacSha256 => 163,
+        Algorithm::HmacSha384 => 164,
+        Algorithm::HmacSha512 => 165,
     }
 }
 
@@ -163,7 +86,7 @@ impl ControlKey {
     /// A key as named.conf writes it: the algorithm's name and the base64
     /// secret (white space ignored, as named does).
     pub fn from_base64(algorithm: &str, secret: &str) -> Result<Self, Error> {
-        let algorithm = algorithm.parse()?;
+        let algorithm = algorithm.parse::<Algorithm>().map_err(invalid)?;
         let compact: String = secret.split_ascii_whitespace().collect();
         let secret = BASE64
             .decode(compact)
@@ -185,7 +108,7 @@ impl ControlKey {
             Algorithm::HmacMd5 => text.as_bytes()[..HMD5_CHARS].to_vec(),
             _ => {
                 let mut field = Vec::with_capacity(1 + HSHA_CHARS);
-                field.push(self.algorithm.code());
+                field.push(dst_code(self.algorithm));
                 field.extend_from_slice(text.as_bytes());
                 field.resize(1 + HSHA_CHARS, 0);
                 field
@@ -815,7 +738,7 @@ mod tests {
             let head = b"\x00\x00\x00\x01\x05_auth\x02\x00\x00\x00\x63\x04hsha\x01\x00\x00\x00\x59";
             assert_eq!(&frame[4..4 + head.len()], head, "{algorithm}");
             let field = &frame[4 + head.len()..][..1 + HSHA_CHARS];
-            assert_eq!(field[0], algorithm.code());
+            assert_eq!(field[0], dst_code(algorithm));
             // Base64 of the digest, zero-filled to 88 characters.
             let text: Vec<u8> = field[1..].iter().copied().take_while(|b| *b != 0).collect();
             let digest = BASE64.decode(&text).unwrap();
@@ -938,20 +861,11 @@ mod tests {
     }
 
     #[test]
-    fn algorithms_are_read_by_name() {
-        for algorithm in Algorithm::ALL {
-            assert_eq!(algorithm.as_str().parse::<Algorithm>().unwrap(), algorithm);
-            assert_eq!(
-                algorithm
-                    .as_str()
-                    .to_uppercase()
-                    .parse::<Algorithm>()
-                    .unwrap(),
-                algorithm
-            );
-        }
-        let error = "hmac-sha3".parse::<Algorithm>().unwrap_err();
+    fn keys_of_unknown_algorithms_are_refused() {
+        let error = ControlKey::from_base64("hmac-sha3", "c2VjcmV0").unwrap_err();
         assert!(matches!(error, Error::InvalidTarget { .. }), "{error}");
+        let upper = ControlKey::from_base64("HMAC-SHA384", "c2VjcmV0").unwrap();
+        assert_eq!(upper.algorithm(), Algorithm::HmacSha384);
     }
 
     #[test]

@@ -39,6 +39,15 @@ macro_rules! hmac {
 }
 
 impl TsigAlgorithm {
+    pub const ALL: [Self; 6] = [
+        Self::HmacMd5,
+        Self::HmacSha1,
+        Self::HmacSha224,
+        Self::HmacSha256,
+        Self::HmacSha384,
+        Self::HmacSha512,
+    ];
+
     /// The algorithm's name as BIND and Designate write it.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -64,7 +73,7 @@ impl TsigAlgorithm {
     }
 
     /// The HMAC of `data` under `key`.
-    pub(crate) fn mac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+    pub fn mac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
         match self {
             Self::HmacMd5 => hmac!(md5::Md5, key, data),
             Self::HmacSha1 => hmac!(sha1::Sha1, key, data),
