@@ -45,6 +45,9 @@ pub(crate) mod zone {
         /// `name` in lower case: the indexed key lookups by name use
         /// (DNS names compare ASCII case-insensitively).
         pub name_key: String,
+        /// `name_key` with its labels in reverse (`com.example.`): a zone's
+        /// descendants are the keys that start with its own.
+        pub name_rkey: String,
         pub pool_id: String,
         pub kind: String,
         pub ttl: i64,

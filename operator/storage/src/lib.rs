@@ -198,6 +198,7 @@ impl Storage {
             use_wal(&db).await?;
         }
         schema::migrate(&db, unix_now()).await?;
+        schema::fill_reversed_names(&db).await?;
         let writer = sqlite.then(|| Arc::new(Mutex::new(())));
         Ok(Self {
             db,
@@ -339,16 +340,21 @@ impl Storage {
                 .map(|(i, _)| &name[i + 1..])
                 .filter(|suffix| !suffix.is_empty()),
         );
-        // LIKE wildcards in `name` only widen the match; the filter below is exact.
+        // Descendants: reversed names that start with this one's, a range
+        // of the index ('/' follows '.'). The filter below is exact.
+        let reversed = reversed_name(&name);
+        let after = format!("{}/", reversed.trim_end_matches('.'));
         let rows: Vec<(String, String, String)> = zone::Entity::find()
             .select_only()
             .column(zone::Column::Id)
             .column(zone::Column::Name)
             .column(zone::Column::Project)
             .filter(
-                Condition::any()
-                    .add(lower_name().is_in(exact))
-                    .add(lower_name().like(format!("%.{name}"))),
+                Condition::any().add(lower_name().is_in(exact)).add(
+                    Condition::all()
+                        .add(zone::Column::NameRkey.gt(reversed.as_str()))
+                        .add(zone::Column::NameRkey.lt(after)),
+                ),
             )
             .order_by_asc(zone::Column::Name)
             .order_by_asc(zone::Column::Id)
@@ -481,6 +487,16 @@ impl Storage {
             }
         }
     }
+}
+
+/// `name` (lower case, with its trailing dot) with its labels in reverse:
+/// `sub.example.com.` is `com.example.sub.`.
+pub(crate) fn reversed_name(name: &str) -> String {
+    let mut labels: Vec<&str> = name.split('.').filter(|l| !l.is_empty()).collect();
+    labels.reverse();
+    let mut reversed = labels.join(".");
+    reversed.push('.');
+    reversed
 }
 
 /// The zones' lower-cased name, indexed.

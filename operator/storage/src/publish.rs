@@ -697,6 +697,7 @@ fn zone_row(change: &ZoneChange, serial: i64, now: i64) -> Result<zone::Model, D
         project: zone.project.clone(),
         name: zone.name.clone(),
         name_key: zone.name.to_ascii_lowercase(),
+        name_rkey: crate::reversed_name(&zone.name.to_ascii_lowercase()),
         pool_id: zone.pool_id.clone(),
         kind: zone.kind.as_str().into(),
         ttl: zone.ttl,

@@ -805,7 +805,7 @@ async fn zones_are_found_by_name_through_an_index(storage: Storage, url: String)
     migrated.close().await.unwrap();
 }
 
-async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, _: String) {
+async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, url: String) {
     let zones = [
         ("z-com", "com.", "p1", "a"),
         ("z-ex", "example.com.", "p1", "a"),
@@ -813,6 +813,8 @@ async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, _: 
         ("z-sub", "sub.example.com.", "p1", "b"),
         ("z-deep", "x.y.sub.example.com.", "p1", "c"),
         ("z-foo", "fooexample.com.", "p1", "a"),
+        // '-' sorts just before '.': not a descendant of example.com.
+        ("z-hy", "example-x.com.", "p1", "a"),
         ("z-sib", "other.example.com.", "p1", "a"),
         ("z-org", "example.org.", "p1", "a"),
         ("z-u", "_x.example.net.", "p1", "a"),
@@ -857,6 +859,25 @@ async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, _: 
         ids(storage.related_zones("example.edu.").await.unwrap()),
         Vec::<String>::new()
     );
+
+    // Zones stored before schema version 5 get their reversed names at the
+    // next start, and are found as before.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE zones SET name_rkey = ''")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    assert_eq!(
+        ids(storage.related_zones("example.com.").await.unwrap()),
+        ["z-com", "z-ex", "z-ex2"],
+        "without reversed names, no descendants"
+    );
+    let reopened = Storage::connect(&url).await.unwrap();
+    assert_eq!(
+        ids(reopened.related_zones("example.com.").await.unwrap()),
+        ["z-com", "z-deep", "z-ex", "z-ex2", "z-sib", "z-sub"]
+    );
+    reopened.close().await.unwrap();
 }
 
 async fn project_zones_are_counted(storage: Storage, _: String) {
