@@ -660,7 +660,8 @@ fn ha_values_render_strict_manifests() {
         role["rules"],
         serde_json::json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}])
     );
-    // The controllers are told so, and where target files may be.
+    // The controllers are told so, where target files may be, and where
+    // zone files may be written.
     let controllers = &find(&docs, "Deployment", &fullname("controllers"))["spec"]["template"]["spec"]
         ["containers"][0];
     let args: Vec<&str> = controllers["args"]
@@ -672,6 +673,7 @@ fn ha_values_render_strict_manifests() {
     for pair in [
         ["--target-secret-namespace", "dns-backends"],
         ["--backend-file-dir", "/srv/designate-keys"],
+        ["--backend-zone-file-dir", "/srv/bind-zones"],
     ] {
         assert!(
             args.windows(2).any(|w| w == pair),
