@@ -329,17 +329,7 @@ fn v2(backend: DbBackend) -> Vec<Statement> {
             zone::Column::NameKey,
             Expr::expr(Func::lower(Expr::col(zone::Column::Name))),
         )),
-        {
-            let mut index = Index::create();
-            index
-                .name("ix_zones_name_key")
-                .table(zone::Entity)
-                .col(zone::Column::NameKey);
-            if backend != DbBackend::MySql {
-                index.if_not_exists();
-            }
-            backend.build(&index)
-        },
+        zone_index(backend, "ix_zones_name_key", zone::Column::NameKey),
     ]
 }
 
@@ -408,18 +398,19 @@ fn v5(backend: DbBackend) -> Vec<Statement> {
     };
     vec![
         backend.build(Table::alter().table(zone::Entity).add_column(column)),
-        {
-            let mut index = Index::create();
-            index
-                .name("ix_zones_name_rkey")
-                .table(zone::Entity)
-                .col(zone::Column::NameRkey);
-            if backend != DbBackend::MySql {
-                index.if_not_exists();
-            }
-            backend.build(&index)
-        },
+        zone_index(backend, "ix_zones_name_rkey", zone::Column::NameRkey),
     ]
+}
+
+/// An index of the zones added to the table: `IF NOT EXISTS` where the
+/// backend has it (MySQL refuses a duplicate, tolerated by `done_already`).
+fn zone_index(backend: DbBackend, name: &str, column: zone::Column) -> Statement {
+    let mut index = Index::create();
+    index.name(name).table(zone::Entity).col(column);
+    if backend != DbBackend::MySql {
+        index.if_not_exists();
+    }
+    backend.build(&index)
 }
 
 /// Fills the reversed name of zones stored before schema version 5 (found
