@@ -476,14 +476,7 @@ impl Bind9 {
     }
 
     pub async fn create_zone(&self, zone: &str) -> Result<(), Error> {
-        let zone = zone_name(zone)?;
-        let masters = crate::resolve_masters(&self.settings.masters).await?;
-        let add = self.settings.zone_command("addzone", zone, &masters);
-        if self.rndc(add, Some(Reply::Exists)).await? == Reply::Exists {
-            let modify = self.settings.zone_command("modzone", zone, &masters);
-            self.rndc(modify, None).await?;
-        }
-        Ok(())
+        self.add_zone(zone, false).await
     }
 
     /// `create_zone`, named loading the zone from `content` written into
@@ -492,11 +485,11 @@ impl Bind9 {
     /// transfers the zone as without the option.
     pub async fn create_zone_with(&self, zone: &str, content: &str) -> Result<(), Error> {
         let name = zone_name(zone)?;
+        let mut written = false;
         if let Some(path) = self.settings.zone_file(name) {
             let content = content.to_string();
-            let written = tokio::task::spawn_blocking(move || write_new(&path, &content)).await;
-            match written {
-                Ok(Ok(_)) => {}
+            match tokio::task::spawn_blocking(move || write_new(&path, &content)).await {
+                Ok(Ok(wrote)) => written = wrote,
                 Ok(Err(error)) => {
                     tracing::warn!(driver = TYPE, zone = name, %error, "zone file not written: named transfers the zone");
                 }
@@ -505,7 +498,32 @@ impl Bind9 {
                 }
             }
         }
-        self.create_zone(zone).await
+        self.add_zone(zone, written).await
+    }
+
+    /// `addzone`, or `modzone` with the same configuration when the zone
+    /// exists. A zone added is then refreshed at once unless its file was
+    /// just written: named loads whatever file the name has, and one that a
+    /// deleted zone of that name left would be served, old serial and all,
+    /// until its refresh timer (a quarter to a whole SOA retry later).
+    async fn add_zone(&self, zone: &str, file_is_current: bool) -> Result<(), Error> {
+        let zone = zone_name(zone)?;
+        let masters = crate::resolve_masters(&self.settings.masters).await?;
+        let add = self.settings.zone_command("addzone", zone, &masters);
+        match self.rndc(add, Some(Reply::Exists)).await? {
+            Reply::Exists => {
+                let modify = self.settings.zone_command("modzone", zone, &masters);
+                self.rndc(modify, None).await?;
+            }
+            // Without a file, the zone's first refresh is under way and
+            // this one joins it.
+            Reply::Done | Reply::Missing if !file_is_current => {
+                let refresh = self.settings.refresh_command(zone);
+                self.rndc(refresh, Some(Reply::Missing)).await?;
+            }
+            Reply::Done | Reply::Missing => {}
+        }
+        Ok(())
     }
 
     pub async fn update_zone(&self, zone: &str) -> Result<(), Error> {

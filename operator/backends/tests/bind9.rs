@@ -66,6 +66,32 @@ async fn zones_are_created_updated_and_deleted_idempotently() {
     wait(&secondary, zone, serial(2)).await;
 }
 
+/// named loads whatever file a zone's name has: a zone created again over
+/// the file its deleted namesake left is brought up to date at once, not at
+/// its refresh timer (minutes away).
+#[tokio::test]
+async fn a_zone_created_over_a_leftover_file_is_refreshed_at_once() {
+    let (primary, secondary) = primary_and_secondary().await;
+    let zone = "leftover.test.";
+    primary.serve_primary(zone, 1).await.unwrap();
+    let driver = backend(&secondary.target(&[primary.dns_addr()])).unwrap();
+    driver.create_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(1)).await;
+    let file = secondary.dir().join("leftover.test.db");
+    let deadline = Instant::now() + SERVED;
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "named wrote no zone file");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    driver.delete_zone(zone).await.unwrap();
+    wait(&secondary, zone, no_zone).await;
+    assert!(file.exists(), "a delete without -clean leaves the file");
+
+    primary.serve_primary(zone, 2).await.unwrap();
+    driver.create_zone(zone).await.unwrap();
+    wait(&secondary, zone, serial(2)).await;
+}
+
 #[tokio::test]
 async fn creating_again_moves_the_zone_to_new_masters() {
     let (primary, secondary) = primary_and_secondary().await;
