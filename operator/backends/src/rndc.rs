@@ -21,15 +21,17 @@
 //!
 //! [`encode`] and [`decode`] are the pure codec; [`RndcClient`] the IO.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 
 use crate::Error;
 
@@ -469,6 +471,25 @@ impl RndcReply {
     }
 }
 
+/// Commands in flight at once to one server. named's control channel
+/// listens with a backlog of 5 (`controlconf.c`): connections beyond it are
+/// dropped and retried by TCP a second or more later, and named runs
+/// `addzone` and the like one at a time anyway. So commands to one server
+/// wait their turn here, process-wide.
+const TURNS_PER_SERVER: usize = 4;
+
+fn server_turns(server: &str) -> Arc<Semaphore> {
+    static TURNS: LazyLock<Mutex<HashMap<String, Arc<Semaphore>>>> =
+        LazyLock::new(Default::default);
+    let mut turns = TURNS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    turns
+        .entry(server.to_string())
+        .or_insert_with(|| Arc::new(Semaphore::new(TURNS_PER_SERVER)))
+        .clone()
+}
+
 /// The next message serial, shared by all clients of the process: named
 /// refuses a serial and time it has seen from anyone in the last 15 minutes,
 /// so two clients of one server must not count alike. Starts at random, as
@@ -555,6 +576,10 @@ impl RndcClient {
 
     /// Connects, gets a nonce, sends the command with it, reads its answer.
     async fn exchange(&self, command: &str, server: &str) -> Result<RndcReply, Error> {
+        let _turn = server_turns(server)
+            .acquire_owned()
+            .await
+            .map_err(|_| failed(server, "the command queue closed"))?;
         let mut stream = self.connect(server).await?;
         let greeting = self.round_trip(&mut stream, "null", None, server).await?;
         let nonce = greeting.nonce.filter(|n| *n != 0);
