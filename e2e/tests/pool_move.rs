@@ -109,12 +109,16 @@ fn a_zone_moves_to_another_pools_nameservers_before_leaving_its_own() {
     );
     assert_eq!(moved.status, 202, "{}", moved.text());
     // Until the old BIND drops it, look: whenever it does not serve the
-    // zone, the new one does (asked first).
+    // zone, the new one does. The old one is asked first: the new one
+    // serves before the old one drops the zone and keeps serving, so an
+    // old one found without it means a new one that serves when asked
+    // next (asked the other way round, the new one could be asked just
+    // before its transfer and the old one just after its delete).
     let mut polls = 0;
     wait_for(SETTLED, "the old pool's BIND without the zone", || {
         polls += 1;
-        let new_serves = serves(new);
         let old_serves = serves(old);
+        let new_serves = serves(new);
         assert!(
             old_serves || new_serves,
             "neither pool's BIND serves the zone"
