@@ -26,7 +26,7 @@ use crate::wire::{self, Chunk, TCP_MAX, TSIG_ROOM};
 
 /// RRsets read from storage per page of a zone transfer (a message holds
 /// about 1,500 small records).
-const PAGE_RRSETS: u64 = 1000;
+pub(crate) const PAGE_RRSETS: u64 = 1000;
 
 /// What answering needs.
 pub(crate) struct Context {

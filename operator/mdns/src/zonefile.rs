@@ -14,10 +14,9 @@ use hickory_proto::rr::Record;
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
 use crate::Error;
+use crate::handler::PAGE_RRSETS;
 use crate::records::to_records;
 
-/// RRsets read from storage per page.
-const PAGE_RRSETS: u64 = 1000;
 /// A zone changing under every read is left to the server's own transfer.
 const TRIES: usize = 3;
 /// Hex digits per word: short tokens for the server's lexer (BIND's holds
