@@ -17,6 +17,7 @@
 
 pub mod bench;
 pub mod databases;
+pub mod dns;
 pub mod keystone;
 pub mod openstack;
 pub mod rabbitmq;

@@ -96,6 +96,10 @@ impl Broker {
             )
             .env("RABBITMQ_CONFIG_FILE", base.join("rabbitmq"))
             .env("RABBITMQ_PID_FILE", base.join("pid"))
+            // A node killed mid-test dumps erl_crash.dump and MnesiaCore
+            // files into its working directory: keep them in the node's own.
+            .env("ERL_CRASH_DUMP", base.join("erl_crash.dump"))
+            .current_dir(base)
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

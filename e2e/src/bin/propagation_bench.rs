@@ -50,14 +50,14 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use designate_backends::Target;
-use designate_backends::testing::{Bind, PowerDns};
+use designate_backends::testing::{Bind, PowerDns, STOCK_SERIAL_QUERY_RATE};
 use designate_central::managed::apex_ns_rrset;
 use designate_central::{NsRecord, Rrset, Soa, ZoneKind, ZoneRow};
 use designate_crd::{
@@ -69,19 +69,16 @@ use designate_e2e::bench::{
     CpuMark, cores_split, cpu_mark, cpu_since, http_client, ms, percentiles, pids_with,
     process_ticks,
 };
+use designate_e2e::dns::{QUERY_TIMEOUT, soa_serial_fresh, transfer, transfer_query};
 use designate_storage::{Storage, ZoneChange};
 use futures::StreamExt;
-use hickory_proto::op::{Edns, Message, Query, ResponseCode};
-use hickory_proto::rr::rdata::SOA;
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::RecordType;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::oneshot;
 
 #[derive(Parser, Debug, Clone)]
@@ -139,12 +136,8 @@ struct Args {
     quick: bool,
 }
 
-/// BIND's default `serial-query-rate`.
-const STOCK_RATE: u32 = 20;
 /// Central's default zone quota is 10 per project (namespace).
 const ZONES_PER_NAMESPACE: usize = 10;
-/// Timeout of one SOA query of the pollers, and of the floor's NOTIFYs.
-const QUERY_TIMEOUT: Duration = Duration::from_millis(200);
 /// Records per storage change when loading the AXFR zone: storage binds every
 /// id of a change in one statement and SQLite takes at most 32,766.
 const LOAD_CHUNK: usize = 10_000;
@@ -277,53 +270,6 @@ fn recordset_active(rs: &Recordset) -> bool {
 
 // ---------------------------------------------------------------- servers
 
-/// Tells the pollers' queries apart (see [`soa_serial_fresh`]).
-static NONCE: AtomicU16 = AtomicU16::new(0);
-
-/// The serial `server` serves for `zone`; `None` while it does not (no
-/// zone, SERVFAIL while a secondary zone loads, no answer in time).
-///
-/// Not `designate_mdns::soa_serial`: each query here carries another EDNS
-/// buffer size, part of PowerDNS's packet-cache key, so that no two polls
-/// share a cache entry. PowerDNS purges its cache when it commits a
-/// transfer, but a query read from its database just before the commit puts
-/// the old SOA back, for `cache-ttl` (20 s); with one query form polled
-/// every millisecond that happened to a few percent of the changes.
-async fn soa_serial_fresh(server: SocketAddr, zone: &str) -> Option<u32> {
-    let nonce = NONCE.fetch_add(1, Ordering::Relaxed);
-    let mut query = Message::query();
-    query.metadata.id = nonce;
-    query.add_query(Query::query(Name::from_ascii(zone).ok()?, RecordType::SOA));
-    let mut edns = Edns::new();
-    // Repeats only after 60,000 queries, well past PowerDNS's cache-ttl.
-    edns.set_max_payload(512 + nonce % 60_000);
-    query.set_edns(edns);
-    let socket = UdpSocket::bind("127.0.0.1:0").await.ok()?;
-    socket.connect(server).await.ok()?;
-    socket.send(&query.to_vec().ok()?).await.ok()?;
-    let mut buf = vec![0; 4096];
-    let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
-    loop {
-        let len = tokio::time::timeout_at(deadline, socket.recv(&mut buf))
-            .await
-            .ok()?
-            .ok()?;
-        let Ok(answer) = Message::from_vec(&buf[..len]) else {
-            continue;
-        };
-        if answer.metadata.id != nonce {
-            continue;
-        }
-        if answer.response_code != ResponseCode::NoError || !answer.authoritative {
-            return None;
-        }
-        return answer.answers.iter().find_map(|r| match &r.data {
-            RData::SOA(soa) => Some(soa.serial),
-            _ => None,
-        });
-    }
-}
-
 /// When `server` first answers the zone's SOA (at a serial above `above`,
 /// if given), asking every `poll`; `None` after `timeout`.
 async fn served(
@@ -357,31 +303,6 @@ async fn within(timeout: Duration, rx: oneshot::Receiver<Instant>, what: &str) -
             None
         }
     }
-}
-
-/// Sets BIND's `serial-query-rate` (its limit on SOA queries of secondary
-/// zones per second), everything else as BIND ships: the testing module's
-/// named.conf raises that rate and the transfer quotas for the tests, so
-/// those lines go, the rate goes in unless stock, and BIND rereads it.
-async fn set_serial_query_rate(bind: &Bind, rate: u32) -> Result<()> {
-    const TUNED: [&str; 3] = ["serial-query-rate", "transfers-in", "transfers-per-ns"];
-    let path = bind.dir().join("named.conf");
-    let conf = std::fs::read_to_string(&path)?;
-    let mut conf: String = conf
-        .lines()
-        .filter(|line| !TUNED.iter().any(|t| line.trim_start().starts_with(t)))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    if rate != STOCK_RATE {
-        conf = conf.replacen(
-            "options {",
-            &format!("options {{\n\tserial-query-rate {rate};"),
-            1,
-        );
-    }
-    std::fs::write(&path, conf)?;
-    bind.rndc(&["reconfig"]).await?;
-    Ok(())
 }
 
 /// The servers under test and what reaches them.
@@ -997,81 +918,6 @@ async fn recordset_changes(world: &World, setting: &str, tag: &str, spaced: bool
 
 // ---------------------------------------------------------------- transfers
 
-fn transfer_query(zone: &str, type_: RecordType, serial: Option<u32>) -> Result<Vec<u8>> {
-    let name = Name::from_ascii(zone)?;
-    let mut message = Message::query();
-    message.add_query(Query::query(name.clone(), type_));
-    if let Some(serial) = serial {
-        // IXFR: the client's version, as an SOA in the authority section.
-        message.add_authority(Record::from_rdata(
-            name,
-            0,
-            RData::SOA(SOA::new(Name::root(), Name::root(), serial, 0, 0, 0, 0)),
-        ));
-    }
-    Ok(message.to_vec()?)
-}
-
-/// What one transfer brought.
-struct Transferred {
-    took: Duration,
-    records: usize,
-    messages: usize,
-    bytes: usize,
-}
-
-/// A zone transfer over a new TCP connection, as a secondary makes it: the
-/// request, then messages (each decoded) until the SOA that closes it.
-async fn transfer(server: SocketAddr, request: &[u8], timeout: Duration) -> Result<Transferred> {
-    let run = async {
-        let start = Instant::now();
-        let mut stream = TcpStream::connect(server).await?;
-        stream.set_nodelay(true)?;
-        let mut framed = u16::try_from(request.len())?.to_be_bytes().to_vec();
-        framed.extend_from_slice(request);
-        stream.write_all(&framed).await?;
-        let (mut records, mut messages, mut bytes) = (0, 0, 0);
-        let mut first_soa = None;
-        let mut soas = 0;
-        loop {
-            let len = stream.read_u16().await?;
-            let mut buf = vec![0; usize::from(len)];
-            stream.read_exact(&mut buf).await?;
-            let message = Message::from_vec(&buf)?;
-            if message.response_code != ResponseCode::NoError {
-                bail!("{server} answered {}", message.response_code);
-            }
-            messages += 1;
-            bytes += buf.len() + 2;
-            records += message.answers.len();
-            let mut last_soa = None;
-            for record in &message.answers {
-                if let RData::SOA(soa) = &record.data {
-                    soas += 1;
-                    first_soa.get_or_insert(soa.serial);
-                }
-                last_soa = match &record.data {
-                    RData::SOA(soa) => Some(soa.serial),
-                    _ => None,
-                };
-            }
-            // Closed by the first SOA's serial coming back last (RFC 5936,
-            // RFC 1995); a single SOA means nothing to send.
-            if (soas >= 2 && last_soa.is_some() && last_soa == first_soa) || records == 1 {
-                return Ok(Transferred {
-                    took: start.elapsed(),
-                    records,
-                    messages,
-                    bytes,
-                });
-            }
-        }
-    };
-    tokio::time::timeout(timeout, run)
-        .await
-        .context("the transfer did not finish in time")?
-}
-
 /// Transfer rows: label, samples, records, messages, bytes.
 struct TransferRow {
     what: String,
@@ -1360,14 +1206,14 @@ async fn run(args: &Args, standalone: &Standalone, zone_files: std::path::PathBu
     // (rate, its label, tag, whether the bind9 target has zone_file_dir)
     let passes = [
         (
-            STOCK_RATE,
-            format!("{STOCK_RATE}/s (stock)"),
+            STOCK_SERIAL_QUERY_RATE,
+            format!("{STOCK_SERIAL_QUERY_RATE}/s (stock)"),
             "stock",
             false,
         ),
         (
-            STOCK_RATE,
-            format!("{STOCK_RATE}/s (stock), zone_file_dir"),
+            STOCK_SERIAL_QUERY_RATE,
+            format!("{STOCK_SERIAL_QUERY_RATE}/s (stock), zone_file_dir"),
             "files",
             true,
         ),
@@ -1383,7 +1229,7 @@ async fn run(args: &Args, standalone: &Standalone, zone_files: std::path::PathBu
         .filter(|(rate, _, tag, _)| *rate > 0 && args.passes.iter().any(|p| p == tag));
     let mut zone_files = false;
     for (rate, setting, tag, files) in passes {
-        set_serial_query_rate(&world.bind, *rate).await?;
+        world.bind.set_serial_query_rate(*rate).await?;
         if *files != zone_files {
             set_zone_files(&world, *files).await?;
             zone_files = *files;

@@ -16,6 +16,9 @@ const RNDC: &str = "/usr/sbin/rndc";
 const RNDC_CONFGEN: &str = "/usr/sbin/rndc-confgen";
 const KEY_NAME: &str = "designate-test";
 
+/// BIND's default `serial-query-rate`.
+pub const STOCK_SERIAL_QUERY_RATE: u32 = 20;
+
 /// `named` in the foreground, one worker thread, on loopback ports of its
 /// own, accepting zones added with rndc (`allow-new-zones yes`), query
 /// logging off, working in a private temp dir. It answers only for its own
@@ -253,6 +256,29 @@ impl Bind {
                 .process
                 .error(format_args!("rndc {args:?} failed: {}", output.trim())))
         }
+    }
+
+    /// Sets `serial-query-rate` (BIND's limit on SOA queries of secondary
+    /// zones per second), everything else as BIND ships: the named.conf
+    /// here raises that rate and the transfer quotas for the tests, so
+    /// those lines go, the rate goes in unless stock, and BIND rereads it.
+    pub async fn set_serial_query_rate(&self, rate: u32) -> io::Result<()> {
+        const TUNED: [&str; 3] = ["serial-query-rate", "transfers-in", "transfers-per-ns"];
+        let path = self.dir().join("named.conf");
+        let mut conf: String = std::fs::read_to_string(&path)?
+            .lines()
+            .filter(|line| !TUNED.iter().any(|t| line.trim_start().starts_with(t)))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        if rate != STOCK_SERIAL_QUERY_RATE {
+            conf = conf.replacen(
+                "options {",
+                &format!("options {{\n\tserial-query-rate {rate};"),
+                1,
+            );
+        }
+        std::fs::write(&path, conf)?;
+        self.rndc(&["reconfig"]).await.map(drop)
     }
 
     /// Serves `zone` as a primary at `serial`: writes its zone file, then

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use bind::Bind;
+pub use bind::{Bind, STOCK_SERIAL_QUERY_RATE};
 pub use dns::{SoaAnswer, query_soa, wait_for_soa};
 pub use pdns::PowerDns;
 
