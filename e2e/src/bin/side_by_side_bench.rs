@@ -534,13 +534,8 @@ async fn workload(
         let dns = until(start, timeout, DNS_POLL, async || {
             soa_serial_fresh(bind, &name).await.is_some()
         });
-        let (mut api, path) = (target.conn(), format!("/v2/zones/{id}"));
-        let rest = until(start, timeout, API_POLL, async || {
-            status_of(&mut api, &path)
-                .await
-                .is_ok_and(|s| s == "ACTIVE")
-        });
-        let (dns, rest) = tokio::join!(dns, rest);
+        let path = format!("/v2/zones/{id}");
+        let (dns, rest) = tokio::join!(dns, until_active(target, &path, start, timeout));
         served.extend(dns);
         active.extend(rest);
     }
@@ -591,13 +586,7 @@ async fn workload(
                 .await
                 .is_some_and(|m| !m.answers.is_empty())
         });
-        let mut api = target.conn();
-        let rest = until(start, timeout, API_POLL, async || {
-            status_of(&mut api, &path)
-                .await
-                .is_ok_and(|s| s == "ACTIVE")
-        });
-        let (dns, rest) = tokio::join!(dns, rest);
+        let (dns, rest) = tokio::join!(dns, until_active(target, &path, start, timeout));
         served.extend(dns);
         active.extend(rest);
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -683,6 +672,22 @@ async fn workload(
     figures.add("its BIND's resident memory", Some(Figure::Memory(bind)));
     eprintln!("  ({} done)", target.name);
     Ok(figures)
+}
+
+/// Polls the object at `path` until it is ACTIVE: the time from `start`.
+async fn until_active(
+    target: &Target,
+    path: &str,
+    start: Instant,
+    timeout: Duration,
+) -> Option<Duration> {
+    let mut conn = target.conn();
+    until(start, timeout, API_POLL, async || {
+        status_of(&mut conn, path)
+            .await
+            .is_ok_and(|s| s == "ACTIVE")
+    })
+    .await
 }
 
 /// Polls the list `pending` until it counts nothing: the time from `start`.

@@ -17,7 +17,11 @@
 //!   masters instead (Designate deletes and recreates it, which takes the
 //!   zone down meanwhile); then `PUT /<zone>/axfr-retrieve`, so that the
 //!   transfer starts now rather than at PowerDNS's next check
-//!   (`xfr-cycle-interval`, 60 s by default).
+//!   (`xfr-cycle-interval`, 60 s by default). A new zone whose records the
+//!   controllers give (every type one PowerDNS reads as hickory writes it)
+//!   is created with them (`rrsets`, the serial kept: `soa_edit_api` empty)
+//!   and served at once, with no retrieve: still a secondary, it checks its
+//!   masters' serial at its next cycle, and transfers when NOTIFYed.
 //! - update: `PUT /<zone>/axfr-retrieve`; create on 404.
 //! - delete: `DELETE /<zone>`; 404 (or 422 "Could not find") is done too.
 //!
@@ -31,6 +35,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use hickory_proto::rr::{Record, RecordType};
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::HttpsConnector;
@@ -87,6 +92,49 @@ pub(crate) struct Request {
 fn masters_json(masters: &[SocketAddr]) -> Vec<String> {
     // `SocketAddr` brackets IPv6 addresses, as PowerDNS wants them.
     masters.iter().map(SocketAddr::to_string).collect()
+}
+
+/// Record types whose presentation form (hickory's) PowerDNS's API reads
+/// the same way; a zone with any other is transferred.
+const PRESENTABLE: [RecordType; 8] = [
+    RecordType::SOA,
+    RecordType::NS,
+    RecordType::A,
+    RecordType::AAAA,
+    RecordType::CNAME,
+    RecordType::MX,
+    RecordType::PTR,
+    RecordType::SRV,
+];
+
+/// The records as the API's `rrsets` (one per owner and type, in the order
+/// first seen); `None` when one is not [`PRESENTABLE`] or would need
+/// escapes or punycode spelled out.
+pub(crate) fn rrsets_json(records: &[Record]) -> Option<serde_json::Value> {
+    let mut rrsets: Vec<(String, RecordType, u32, Vec<serde_json::Value>)> = Vec::new();
+    for record in records {
+        let type_ = record.record_type();
+        let (name, content) = (record.name.to_ascii(), record.data.to_string());
+        let plain = |text: &str| text.is_ascii() && !text.contains('\\');
+        if !PRESENTABLE.contains(&type_) || !plain(&content) || !plain(&name) {
+            return None;
+        }
+        let content = json!({"content": content, "disabled": false});
+        match rrsets
+            .iter_mut()
+            .find(|(n, t, ..)| *n == name && *t == type_)
+        {
+            Some((.., contents)) => contents.push(content),
+            None => rrsets.push((name, type_, record.ttl, vec![content])),
+        }
+    }
+    let rrsets = rrsets
+        .into_iter()
+        .map(|(name, type_, ttl, records)| {
+            json!({"name": name, "type": type_.to_string(), "ttl": ttl, "records": records})
+        })
+        .collect();
+    Some(serde_json::Value::Array(rrsets))
 }
 
 pub(crate) fn create_request(zone: &str, masters: &[SocketAddr], tsigkey: Option<&str>) -> Request {
@@ -383,14 +431,38 @@ impl Pdns4 {
     }
 
     pub async fn create_zone(&self, zone: &str) -> Result<(), Error> {
+        self.create(zone, None).await
+    }
+
+    /// [`Pdns4::create_zone`] with the zone's records (a master file as
+    /// [`designate_mdns::zone_file`] writes it), served as soon as PowerDNS
+    /// answers, without a first SOA query and transfer; a zone whose records
+    /// PowerDNS's API might read otherwise is transferred instead.
+    pub async fn create_zone_with(&self, zone: &str, content: &str) -> Result<(), Error> {
+        let rrsets = designate_mdns::zone_file_records(content).and_then(|r| rrsets_json(&r));
+        self.create(zone, rrsets).await
+    }
+
+    async fn create(&self, zone: &str, rrsets: Option<serde_json::Value>) -> Result<(), Error> {
         let zone = zone_name(zone)?;
         let masters = resolve_masters(&self.settings.masters).await?;
         self.install_key().await?;
-        let created = create_request(zone, &masters, self.settings.tsigkey.as_deref());
-        if self.call(&created).await? == Reply::Exists {
-            let tsigkey = self.settings.tsigkey.as_deref();
-            self.call(&set_masters_request(zone, &masters, tsigkey))
-                .await?;
+        let tsigkey = self.settings.tsigkey.as_deref();
+        let mut created = create_request(zone, &masters, tsigkey);
+        let seeded = rrsets.is_some();
+        if let (Some(rrsets), Some(body)) = (rrsets, created.body.as_mut()) {
+            body["rrsets"] = rrsets;
+            // The serial as given (PowerDNS's default edits it on API writes).
+            body["soa_edit_api"] = json!("");
+        }
+        match self.call(&created).await? {
+            // An existing zone keeps its records: it transfers the new ones.
+            Reply::Exists => {
+                self.call(&set_masters_request(zone, &masters, tsigkey))
+                    .await?;
+            }
+            _ if seeded => return Ok(()),
+            _ => {}
         }
         // Missing here means a concurrent delete won; nothing is left to do.
         self.call(&retrieve_request(zone)).await?;
@@ -517,6 +589,18 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 impl Backend for Pdns4 {
     fn create_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Pdns4::create_zone(self, zone))
+    }
+
+    fn loads_zone_content(&self) -> bool {
+        true
+    }
+
+    fn create_zone_with<'a>(
+        &'a self,
+        zone: &'a str,
+        content: &'a str,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Pdns4::create_zone_with(self, zone, content))
     }
 
     fn update_zone<'a>(&'a self, zone: &'a str) -> BoxFuture<'a, Result<(), Error>> {

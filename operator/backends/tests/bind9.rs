@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use designate_backends::testing::{Bind, SoaAnswer, query_soa, wait_for_soa};
+use designate_backends::testing::{Bind, SoaAnswer, generic_zone_file, query_soa, wait_for_soa};
 use designate_backends::{Bind9, backend};
 
 /// Generous bound on a transfer between two local servers.
@@ -192,36 +192,10 @@ async fn bad_credentials_and_unreachable_servers_are_told_apart() {
     assert_eq!(error.reason(), "InvalidTarget", "{error}");
 }
 
-/// A zone of the generic-form master file `MiniDNS` would give at `serial`:
-/// SOA, NS, and a TXT whose quotes and semicolon are only bytes here.
+/// A zone as MiniDNS would give it at `serial`, with a TXT whose quotes
+/// and semicolon are only bytes here.
 fn zone_content(zone: &str, serial: u32) -> String {
-    let name = |n: &str| -> String {
-        n.split('.')
-            .filter(|l| !l.is_empty())
-            .map(|l| format!("{:02x}{}", l.len(), hex(l.as_bytes())))
-            .chain(["00".to_string()])
-            .collect()
-    };
-    let soa = format!(
-        "{}{}{serial:08x}00000e100000025800015180 0000012c",
-        name(&format!("ns1.{zone}")),
-        name(&format!("h.{zone}"))
-    );
-    let ns = name(&format!("ns1.{zone}"));
-    let generic = |owner: &str, type_: u16, hex: &str| {
-        let len = hex.chars().filter(|c| !c.is_whitespace()).count() / 2;
-        format!("{owner} 300 IN TYPE{type_} \\# {len} {hex}\n")
-    };
-    [
-        generic(zone, 6, &soa),
-        generic(zone, 2, &ns),
-        generic(&format!("t.{zone}"), 16, "056122623b6303782079"),
-    ]
-    .concat()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    generic_zone_file(zone, serial, &[("t", 16, "056122623b6303782079")])
 }
 
 /// With `zone_file_dir`, a zone is created with its data: named serves it

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use designate_backends::testing::{Bind, PowerDns, SoaAnswer, query_soa, wait_for_soa};
+use designate_backends::testing::{
+    Bind, PowerDns, SoaAnswer, generic_zone_file, query_soa, wait_for_soa,
+};
 use designate_backends::{Pdns4, backend};
 
 /// Generous bound on a transfer between two local servers. A REFUSED
@@ -35,6 +37,60 @@ fn no_zone(answer: &SoaAnswer) -> bool {
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A zone created with its records is served when the create returns,
+/// without a master (here, none answers); one with a record type PowerDNS's
+/// API might read otherwise is created bare and waits for its transfer.
+#[tokio::test]
+async fn zones_created_with_their_content_are_served_without_a_transfer() {
+    let pdns = PowerDns::start().await.unwrap();
+    let nobody = format!("127.0.0.1:{}", closed_port()).parse().unwrap();
+    let driver = backend(&pdns.target(&[nobody])).unwrap();
+    assert!(driver.loads_zone_content());
+    let a = ("www", 1, "c0000201");
+
+    let zone = "seeded.test.";
+    driver
+        .create_zone_with(zone, &generic_zone_file(zone, 7, &[a]))
+        .await
+        .unwrap();
+    assert_eq!(
+        query_soa(pdns.dns_addr(), zone).await.unwrap(),
+        SoaAnswer::Serial(7)
+    );
+
+    let zone = "with-txt.test.";
+    let txt = ("t", 16, "056122623b6303782079");
+    driver
+        .create_zone_with(zone, &generic_zone_file(zone, 7, &[a, txt]))
+        .await
+        .unwrap();
+    assert_ne!(
+        query_soa(pdns.dns_addr(), zone).await.unwrap(),
+        SoaAnswer::Serial(7)
+    );
+}
+
+/// A zone created with its records stays a secondary: it follows its master.
+#[tokio::test]
+async fn a_seeded_zone_follows_its_master() {
+    let (primary, pdns) = primary_and_pdns().await;
+    let zone = "follows.test.";
+    primary.serve_primary(zone, 9).await.unwrap();
+    let driver = backend(&pdns.target(&[primary.dns_addr()])).unwrap();
+    driver
+        .create_zone_with(zone, &generic_zone_file(zone, 7, &[]))
+        .await
+        .unwrap();
+    wait(&pdns, zone, serial(9)).await;
+    // Created again over itself: kept, masters set, transferred.
+    primary.serve_primary(zone, 10).await.unwrap();
+    driver
+        .create_zone_with(zone, &generic_zone_file(zone, 7, &[]))
+        .await
+        .unwrap();
+    wait(&pdns, zone, serial(10)).await;
 }
 
 #[tokio::test]

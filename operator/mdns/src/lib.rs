@@ -43,7 +43,7 @@ pub use policy::{
     AllowList, KeyScope, Network, TransferPolicy, TsigAlgorithm, TsigKey, pool_host_names,
 };
 pub use server::{DEFAULT_LISTEN, MiniDns, PolicyHandle};
-pub use zonefile::zone_file;
+pub use zonefile::{zone_file, zone_file_records};
 
 /// Errors of MiniDNS and its client; `reason()` is the stable label.
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,8 @@
 use std::fmt::Write;
 
 use designate_storage::Storage;
-use hickory_proto::rr::Record;
-use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, Restrict};
 
 use crate::Error;
 use crate::handler::PAGE_RRSETS;
@@ -56,10 +56,11 @@ pub async fn zone_file(storage: &Storage, zone_id: &str) -> Result<Option<String
 fn push_generic(text: &mut String, record: &Record) -> Result<(), Error> {
     let mut rdata = Vec::new();
     record.data.emit(&mut BinEncoder::new(&mut rdata))?;
+    // Owner names in ASCII (punycode): a name's Display is Unicode.
     let _ = write!(
         text,
         "{} {} IN TYPE{} \\# {}",
-        record.name,
+        record.name.to_ascii(),
         record.ttl,
         u16::from(record.record_type()),
         rdata.len()
@@ -72,6 +73,41 @@ fn push_generic(text: &mut String, record: &Record) -> Result<(), Error> {
     }
     text.push('\n');
     Ok(())
+}
+
+/// The records of a master file [`zone_file`] wrote, for a server that
+/// takes records rather than a file; `None` for any other text.
+pub fn zone_file_records(text: &str) -> Option<Vec<Record>> {
+    text.lines()
+        .filter(|line| !line.is_empty())
+        .map(read_generic)
+        .collect()
+}
+
+/// One line [`push_generic`] wrote.
+fn read_generic(line: &str) -> Option<Record> {
+    let mut fields = line.split_ascii_whitespace();
+    let name = Name::from_ascii(fields.next()?).ok()?;
+    let ttl = fields.next()?.parse().ok()?;
+    let type_: u16 = match (fields.next()?, fields.next()?) {
+        ("IN", type_) => type_.strip_prefix("TYPE")?.parse().ok()?,
+        _ => return None,
+    };
+    let len: u16 = match (fields.next()?, fields.next()?) {
+        ("\\#", len) => len.parse().ok()?,
+        _ => return None,
+    };
+    let hex: String = fields.collect();
+    let rdata = (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    if rdata.len() != usize::from(len) {
+        return None;
+    }
+    let mut decoder = BinDecoder::new(&rdata);
+    let data = RData::read(&mut decoder, RecordType::from(type_), Restrict::new(len)).ok()?;
+    Some(Record::from_rdata(name, ttl, data))
 }
 
 #[cfg(test)]
@@ -110,6 +146,60 @@ mod tests {
         assert_eq!(
             line("*.example.org.", "MX", "10 mail.example.org."),
             "*.example.org. 300 IN TYPE15 \\# 20 000a046d61696c076578616d706c65036f726700\n"
+        );
+    }
+
+    #[test]
+    fn owner_names_are_written_in_ascii() {
+        assert_eq!(
+            line("xn--bcher-kva.example.", "A", "192.0.2.1"),
+            "xn--bcher-kva.example. 300 IN TYPE1 \\# 4 c0000201\n"
+        );
+    }
+
+    #[test]
+    fn written_records_read_back_as_they_were() {
+        let records = [
+            (
+                "example.org.",
+                "SOA",
+                "ns1.example.org. h.example.org. 7 3600 600 86400 300",
+            ),
+            ("example.org.", "NS", "ns1.example.net."),
+            ("xn--bcher-kva.example.org.", "AAAA", "2001:db8::1"),
+            ("t.example.org.", "TXT", &format!("\"{}\"", "x".repeat(200))),
+            ("*.example.org.", "MX", "10 mail.example.org."),
+        ];
+        let text: String = records.iter().map(|(n, t, d)| line(n, t, d)).collect();
+        let read = zone_file_records(&text).unwrap();
+        let shown: Vec<(String, String, u32, String)> = read
+            .iter()
+            .map(|r| {
+                (
+                    r.name.to_ascii(),
+                    r.record_type().to_string(),
+                    r.ttl,
+                    r.data.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(shown.len(), records.len());
+        for ((name, type_, data), (read_name, read_type, ttl, read_data)) in
+            records.iter().zip(&shown)
+        {
+            assert_eq!(
+                (name, type_, ttl),
+                (&read_name.as_str(), &read_type.as_str(), &300)
+            );
+            if *type_ != "TXT" {
+                assert_eq!(data, read_data);
+            }
+        }
+        assert_eq!(zone_file_records("x.example. 300 IN A 192.0.2.1\n"), None);
+        assert_eq!(
+            zone_file_records("x.example. 300 IN TYPE1 \\# 5 c0000201\n"),
+            None,
+            "a length that is not the data's"
         );
     }
 

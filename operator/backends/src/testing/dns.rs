@@ -173,6 +173,34 @@ pub async fn wait_for_soa(
     }
 }
 
+/// A zone as a generic-form master file (what MiniDNS's `zone_file` gives
+/// a nameserver that loads a zone with its data) at `serial`: SOA and NS,
+/// then `extra` records (owner label under the zone, type, rdata in hex).
+pub fn generic_zone_file(zone: &str, serial: u32, extra: &[(&str, u16, &str)]) -> String {
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    let name = |n: &str| -> String {
+        n.split('.')
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{:02x}{}", l.len(), hex(l.as_bytes())))
+            .chain(["00".to_string()])
+            .collect()
+    };
+    let soa = format!(
+        "{}{}{serial:08x}00000e100000025800015180 0000012c",
+        name(&format!("ns1.{zone}")),
+        name(&format!("h.{zone}"))
+    );
+    let generic = |owner: &str, type_: u16, hex: &str| {
+        let len = hex.chars().filter(|c| !c.is_whitespace()).count() / 2;
+        format!("{owner} 300 IN TYPE{type_} \\# {len} {hex}\n")
+    };
+    let mut text = generic(zone, 6, &soa) + &generic(zone, 2, &name(&format!("ns1.{zone}")));
+    for (label, type_, data) in extra {
+        text.push_str(&generic(&format!("{label}.{zone}"), *type_, data));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

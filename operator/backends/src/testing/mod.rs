@@ -24,7 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use bind::{Bind, STOCK_SERIAL_QUERY_RATE};
-pub use dns::{SoaAnswer, query_soa, wait_for_soa};
+pub use dns::{SoaAnswer, generic_zone_file, query_soa, wait_for_soa};
 pub use pdns::PowerDns;
 
 /// Times a server gets picked new ports and started again when it fails to
