@@ -203,19 +203,11 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut runs: Vec<(&str, Figures)> = Vec::new();
     for target in &args.targets {
-        let figures = match target.as_str() {
-            "standalone" => run_standalone(&args, &runtime)?,
-            "designate" => run_designate(&args, &anchor, &runtime)?,
+        runs.push(match target.as_str() {
+            "standalone" => ("standalone", run_standalone(&args, &runtime)?),
+            "designate" => ("Designate 23", run_designate(&args, &anchor, &runtime)?),
             other => bail!("unknown target {other:?}"),
-        };
-        runs.push((
-            if target == "standalone" {
-                "standalone"
-            } else {
-                "Designate 23"
-            },
-            figures,
-        ));
+        });
     }
     print_table(&args, &runs);
     Ok(())
