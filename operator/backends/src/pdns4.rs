@@ -28,6 +28,7 @@
 //! `Slave` is the kind every 4.x release accepts (4.5 and later also take
 //! `Secondary`, and answer `Slave`).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -107,11 +108,20 @@ const PRESENTABLE: [RecordType; 8] = [
     RecordType::SRV,
 ];
 
+/// Records beyond which a new zone is transferred rather than sent in one
+/// request (PowerDNS's `webserver-max-bodysize` is 2 MB by default; an
+/// A record takes about 60 bytes of JSON).
+const SEED_MAX_RECORDS: usize = 10_000;
+
 /// The records as the API's `rrsets` (one per owner and type, in the order
-/// first seen); `None` when one is not [`PRESENTABLE`] or would need
-/// escapes or punycode spelled out.
+/// first seen); `None` when one is not [`PRESENTABLE`], would need escapes
+/// or punycode spelled out, or there are more than [`SEED_MAX_RECORDS`].
 pub(crate) fn rrsets_json(records: &[Record]) -> Option<serde_json::Value> {
+    if records.len() > SEED_MAX_RECORDS {
+        return None;
+    }
     let mut rrsets: Vec<(String, RecordType, u32, Vec<serde_json::Value>)> = Vec::new();
+    let mut at: HashMap<(String, RecordType), usize> = HashMap::new();
     for record in records {
         let type_ = record.record_type();
         let (name, content) = (record.name.to_ascii(), record.data.to_string());
@@ -120,12 +130,12 @@ pub(crate) fn rrsets_json(records: &[Record]) -> Option<serde_json::Value> {
             return None;
         }
         let content = json!({"content": content, "disabled": false});
-        match rrsets
-            .iter_mut()
-            .find(|(n, t, ..)| *n == name && *t == type_)
-        {
-            Some((.., contents)) => contents.push(content),
-            None => rrsets.push((name, type_, record.ttl, vec![content])),
+        match at.get(&(name.clone(), type_)) {
+            Some(&i) => rrsets[i].3.push(content),
+            None => {
+                at.insert((name.clone(), type_), rrsets.len());
+                rrsets.push((name, type_, record.ttl, vec![content]));
+            }
         }
     }
     let rrsets = rrsets
@@ -440,7 +450,17 @@ impl Pdns4 {
     /// PowerDNS's API might read otherwise is transferred instead.
     pub async fn create_zone_with(&self, zone: &str, content: &str) -> Result<(), Error> {
         let rrsets = designate_mdns::zone_file_records(content).and_then(|r| rrsets_json(&r));
-        self.create(zone, rrsets).await
+        if let Some(rrsets) = rrsets {
+            match self.create(zone, Some(rrsets)).await {
+                Ok(()) => return Ok(()),
+                // PowerDNS's own checks refused the records: as a bare
+                // secondary, which transfers them, instead.
+                Err(error) => {
+                    tracing::warn!(driver = TYPE, zone, %error, "zone not created with its records: it transfers them");
+                }
+            }
+        }
+        self.create(zone, None).await
     }
 
     async fn create(&self, zone: &str, rrsets: Option<serde_json::Value>) -> Result<(), Error> {
@@ -812,5 +832,47 @@ mod tests {
             .unwrap_err();
             assert_eq!(error.reason(), "InvalidTarget", "{error}");
         }
+    }
+
+    fn a(name: &str, last: u8) -> Record {
+        use hickory_proto::rr::rdata::A;
+        use hickory_proto::rr::{Name, RData};
+        Record::from_rdata(
+            Name::from_ascii(name).unwrap(),
+            300,
+            RData::A(A::new(192, 0, 2, last)),
+        )
+    }
+
+    #[test]
+    fn records_become_one_rrset_per_owner_and_type() {
+        let records = [a("x.example.", 1), a("y.example.", 2), a("x.example.", 3)];
+        assert_eq!(
+            rrsets_json(&records).unwrap(),
+            json!([
+                {"name": "x.example.", "type": "A", "ttl": 300, "records": [
+                    {"content": "192.0.2.1", "disabled": false},
+                    {"content": "192.0.2.3", "disabled": false}]},
+                {"name": "y.example.", "type": "A", "ttl": 300, "records": [
+                    {"content": "192.0.2.2", "disabled": false}]},
+            ])
+        );
+    }
+
+    #[test]
+    fn other_types_and_large_zones_are_transferred_instead() {
+        use hickory_proto::rr::rdata::TXT;
+        use hickory_proto::rr::{Name, RData};
+        let txt = Record::from_rdata(
+            Name::from_ascii("t.example.").unwrap(),
+            300,
+            RData::TXT(TXT::new(vec!["x".into()])),
+        );
+        assert_eq!(rrsets_json(&[a("x.example.", 1), txt]), None);
+        let many: Vec<Record> = (0..=SEED_MAX_RECORDS)
+            .map(|i| a(&format!("h{i}.example."), 1))
+            .collect();
+        assert_eq!(rrsets_json(&many), None);
+        assert!(rrsets_json(&many[1..]).is_some());
     }
 }

@@ -72,6 +72,22 @@ async fn zones_created_with_their_content_are_served_without_a_transfer() {
     );
 }
 
+/// Records PowerDNS's own checks refuse (a CNAME beside other data; the
+/// controllers never send such, but PowerDNS's rules are its own) leave the
+/// zone a bare secondary that transfers, not uncreated.
+#[tokio::test]
+async fn records_powerdns_refuses_are_transferred_instead() {
+    let (primary, pdns) = primary_and_pdns().await;
+    let zone = "refused.test.";
+    primary.serve_primary(zone, 9).await.unwrap();
+    let driver = backend(&pdns.target(&[primary.dns_addr()])).unwrap();
+    // x: an A (192.0.2.1) and a CNAME (to ns1.refused.test.).
+    let target = "036e73310772656675736564047465737400";
+    let content = generic_zone_file(zone, 7, &[("x", 1, "c0000201"), ("x", 5, target)]);
+    driver.create_zone_with(zone, &content).await.unwrap();
+    wait(&pdns, zone, serial(9)).await;
+}
+
 /// A zone created with its records stays a secondary: it follows its master.
 #[tokio::test]
 async fn a_seeded_zone_follows_its_master() {
