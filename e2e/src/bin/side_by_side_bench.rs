@@ -353,9 +353,11 @@ fn tree_rss(root: u32) -> u64 {
             .parse()
             .ok()
     };
-    let all: Vec<u32> = std::fs::read_dir("/proc")
+    // Each process's parent, read once.
+    let parents: Vec<(u32, Option<u32>)> = std::fs::read_dir("/proc")
         .map(|dir| {
             dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .map(|pid| (pid, parent(pid)))
                 .collect()
         })
         .unwrap_or_default();
@@ -363,7 +365,12 @@ fn tree_rss(root: u32) -> u64 {
     let mut i = 0;
     while i < tree.len() {
         let pid = tree[i];
-        tree.extend(all.iter().filter(|p| parent(**p) == Some(pid)));
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, parent)| *parent == Some(pid))
+                .map(|(child, _)| *child),
+        );
         i += 1;
     }
     tree.iter()
@@ -432,15 +439,10 @@ async fn create_zones(
 
 /// A new zone, waited for until ACTIVE: its id.
 async fn active_zone(target: &Target, name: &str, timeout: Duration) -> Result<String> {
-    let mut conn = target.conn();
-    let (_, id) = create_zone(&mut conn, name).await?;
-    let deadline = Instant::now() + timeout;
-    while status_of(&mut conn, &format!("/v2/zones/{id}")).await? != "ACTIVE" {
-        if Instant::now() > deadline {
-            bail!("{name} not ACTIVE within {timeout:?}");
-        }
-        tokio::time::sleep(API_POLL).await;
-    }
+    let (_, id) = create_zone(&mut target.conn(), name).await?;
+    until_active(target, &format!("/v2/zones/{id}"), Instant::now(), timeout)
+        .await
+        .ok_or_else(|| anyhow!("{name} not ACTIVE within {timeout:?}"))?;
     Ok(id)
 }
 
