@@ -36,6 +36,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use designate_crd::copies::SharedCopies;
 use designate_crd::grant::{DesignateId, GrantKey};
 use designate_crd::{Blacklist, Pool, Tld, Zone};
 use designate_storage::Storage;
@@ -106,6 +107,9 @@ pub struct Settings {
     pub target_rules: designate_backends::TargetRules,
     /// Namespaces besides the operator's a target's Secret may be read from.
     pub target_secret_namespaces: Vec<String>,
+    /// The Zones and Recordsets the controllers' stores keep, for the other
+    /// watches of the process (the REST API's) to share.
+    pub copies: SharedCopies,
 }
 
 impl Default for Settings {
@@ -117,6 +121,7 @@ impl Default for Settings {
             grant_key: None,
             target_rules: designate_backends::TargetRules::default(),
             target_secret_namespaces: Vec::new(),
+            copies: SharedCopies::default(),
         }
     }
 }
@@ -378,7 +383,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.shared();
-    let zone_controller = zone::controller(&client, settings.grant_key.clone());
+    let zone_controller = zone::controller(
+        &client,
+        settings.grant_key.clone(),
+        settings.copies.zones.clone(),
+    );
     let (pools, pool_writer) = reflector::store::<Pool>();
     let (tlds, tld_writer) = reflector::store::<Tld>();
     let (blacklists, blacklist_writer) = reflector::store::<Blacklist>();

@@ -43,6 +43,7 @@ pub(crate) async fn run(
         &context.client,
         watcher::Config::default().any_semantic(),
         context.settings.grant_key.clone(),
+        Default::default(),
     )
     .graceful_shutdown_on(shutdown)
     .run(reconcile, error_policy, context)

@@ -30,6 +30,8 @@ pub(crate) async fn run(
 ) {
     let (store, writer) = reflector::store::<Recordset>();
     let index = context.recordsets.clone();
+    let copies = context.settings.copies.recordsets.clone();
+    copies.keep(store.clone());
     let reader = store.clone();
     let objects = reflector::reflector(
         writer,
@@ -41,6 +43,7 @@ pub(crate) async fn run(
         ),
     )
     .inspect_ok(move |event| {
+        copies.applied(event, &reader);
         for (namespace, zone) in index.apply(event, &reader) {
             // Fails only once the Zone controller stopped.
             let _ = touched.send(ObjectRef::new(&zone).within(&namespace));

@@ -74,6 +74,7 @@ pub(crate) async fn run(
         &context.client,
         watcher::Config::default().any_semantic(),
         None,
+        Default::default(),
     )
     .with_config(crate::controller_config())
     .graceful_shutdown_on(shutdown)

@@ -8,6 +8,7 @@
 
 use std::fmt::Debug;
 
+use designate_crd::copies::Copies;
 use designate_crd::grant::{self, GrantKey};
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
 use futures::{Stream, TryStreamExt};
@@ -70,16 +71,24 @@ where
 }
 
 /// A controller of `K` whose watch goes on past undecodable objects and
-/// reports them.
-pub(crate) fn controller<K>(client: &Client, config: Config, ids: Option<GrantKey>) -> Controller<K>
+/// reports them; its store keeps the `copies` other watches share.
+pub(crate) fn controller<K>(
+    client: &Client,
+    config: Config,
+    ids: Option<GrantKey>,
+    copies: Copies<K>,
+) -> Controller<K>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
+    copies.keep(reader.clone());
+    let store = reader.clone();
     let objects = reflector(
         writer,
         watch(client, config, Reporting::Report(client.clone()), ids),
     )
+    .inspect_ok(move |event| copies.applied(event, &store))
     .applied_objects();
     Controller::for_stream(objects, reader)
 }

@@ -14,6 +14,7 @@ use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
 use designate_central::{
     Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneKind, ZoneOwner,
 };
+use designate_crd::copies::Copies;
 use designate_crd::grant::{self, DesignateId, GrantKey, Mark};
 use designate_crd::{
     NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction, ResourceStatus, Zone,
@@ -56,9 +57,18 @@ const SECRET_RECHECK: Duration = Duration::from_secs(5);
 /// Status writes in flight at once for one zone's recordsets.
 const STATUS_WRITES: usize = 64;
 
-pub(crate) fn controller(client: &Client, ids: Option<GrantKey>) -> Controller<Zone> {
-    crate::watch::controller(client, watcher::Config::default().any_semantic(), ids)
-        .with_config(crate::controller_config())
+pub(crate) fn controller(
+    client: &Client,
+    ids: Option<GrantKey>,
+    copies: Copies<Zone>,
+) -> Controller<Zone> {
+    crate::watch::controller(
+        client,
+        watcher::Config::default().any_semantic(),
+        ids,
+        copies,
+    )
+    .with_config(crate::controller_config())
 }
 
 pub(crate) async fn run(

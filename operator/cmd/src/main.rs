@@ -281,6 +281,9 @@ impl RoleArgs {
             grant_key: None,
             target_rules: self.targets.rules(),
             target_secret_namespaces: self.targets.target_secret_namespace.clone(),
+            // One per process: its roles share the Zones and Recordsets
+            // they hold.
+            copies: Default::default(),
         })
     }
 }

@@ -199,6 +199,9 @@ pub(crate) async fn start_api(shared: &Shared, args: &RoleArgs, identity: Identi
         max_request_body_size: args.max_request_body_size,
         namespace: settings.namespace.clone(),
         grant_key: settings.grant_key,
+        // Where the controllers run in this process too, the mirrors hold
+        // their stores' copies.
+        copies: settings.copies,
         ..Default::default()
     };
     let api = designate_rest::Api::start(

@@ -11,6 +11,7 @@
 
 mod blacklist;
 mod common;
+pub mod copies;
 mod floatingip;
 pub mod grant;
 mod input;

@@ -9,6 +9,7 @@ use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use designate_crd::copies::{Copies, SharedCopies, same_version};
 use designate_crd::grant::{self, GrantKey, Mark};
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
 use designate_crd::{
@@ -83,9 +84,10 @@ impl Cache {
         client: &Client,
         namespace: &str,
         key: Option<GrantKey>,
+        copies: &SharedCopies,
     ) -> Result<Self, Error> {
         let cache = Self {
-            zones: Mirror::start(
+            zones: Mirror::sharing(
                 Api::all(client.clone()),
                 "zones",
                 Index {
@@ -99,8 +101,9 @@ impl Cache {
                     },
                 },
                 key.clone(),
+                copies.zones.clone(),
             ),
-            recordsets: Mirror::start(
+            recordsets: Mirror::sharing(
                 Api::all(client.clone()),
                 "recordsets",
                 Index {
@@ -114,6 +117,7 @@ impl Cache {
                     hidden: |rs: &Recordset, _| grant::in_transfer(&rs.metadata),
                 },
                 key.clone(),
+                copies.recordsets.clone(),
             ),
             pools: Mirror::start(
                 Api::all(client.clone()),
@@ -161,6 +165,7 @@ impl Cache {
                 Index::by_name(),
                 watcher::Config::default().labels(crate::service_statuses::SERVICE_LABEL),
                 key.clone(),
+                Copies::default(),
             ),
             tsigkeys: Mirror::start(
                 Api::all(client.clone()),
@@ -178,6 +183,7 @@ impl Cache {
                 Index::by_name(),
                 watcher::Config::default().labels(crate::tsigkeys::SECRET_LABEL),
                 key.clone(),
+                Copies::default(),
             ),
             quotas: Mirror::start(
                 Api::all(client.clone()),
@@ -523,23 +529,59 @@ impl Ordered {
     }
 }
 
+/// An object's Designate id, one allocation shared by every index.
+type Id = Arc<str>;
+
 struct State<K> {
     /// By Designate id: the uid, or the id an object kept through a move.
-    by_id: HashMap<String, Arc<K>>,
-    groups: HashMap<String, BTreeSet<String>>,
-    /// Alias to its object's uid and the alias's position among the
+    by_id: HashMap<Id, Arc<K>>,
+    groups: HashMap<String, BTreeSet<Id>>,
+    /// Alias to its object's id and the alias's position among the
     /// object's aliases.
-    aliases: HashMap<String, (String, usize)>,
+    aliases: HashMap<String, (Id, usize)>,
     /// Listed objects by tree name.
-    tree: BTreeMap<String, BTreeSet<String>>,
+    tree: BTreeMap<String, BTreeSet<Id>>,
     /// Listed objects, and their aliases, in creation order.
     order: Ordered,
     alias_order: Ordered,
     index: Index<K>,
     grant_key: Option<GrantKey>,
+    /// The copies the controllers' store keeps, where they run alongside.
+    copies: Copies<K>,
     /// The objects of a relist being received (`Init` .. `InitDone`).
     relist: Option<Vec<K>>,
     ready: bool,
+}
+
+impl<K: Resource + Send + Sync + 'static> State<K> {
+    /// An empty state that takes the copies `copies` keeps, now and as the
+    /// store takes the objects it holds its own copies of.
+    fn shared(
+        index: Index<K>,
+        grant_key: Option<GrantKey>,
+        copies: Copies<K>,
+    ) -> Arc<RwLock<Self>> {
+        let state = Arc::new(RwLock::new(State {
+            by_id: HashMap::default(),
+            groups: HashMap::default(),
+            tree: BTreeMap::new(),
+            aliases: HashMap::default(),
+            order: Ordered::default(),
+            alias_order: Ordered::default(),
+            index,
+            grant_key,
+            copies: copies.clone(),
+            relist: None,
+            ready: false,
+        }));
+        let adopting = Arc::downgrade(&state);
+        copies.on_applied(move |objects| {
+            if let Some(state) = adopting.upgrade() {
+                state.write().expect("cache lock").adopt(objects);
+            }
+        });
+        state
+    }
 }
 
 impl<K: Resource> State<K> {
@@ -551,14 +593,14 @@ impl<K: Resource> State<K> {
             self.remove_object(&object);
             return;
         }
-        let uid = grant::id_of(object.meta()).to_owned();
+        let uid: Id = Arc::from(grant::id_of(object.meta()));
         // Never read here, and a real API server's are the bulk of small
         // objects.
         object.meta_mut().managed_fields = None;
         self.remove(&uid);
         let listed = (self.index.listed)(&object);
         let namespace = object.meta().namespace.as_deref().unwrap_or_default();
-        let key = order_key(&object);
+        let key = (created_micros(object.meta()), uid.clone());
         for (at, alias) in (self.index.aliases)(&object).into_iter().enumerate() {
             if listed {
                 self.alias_order
@@ -576,20 +618,37 @@ impl<K: Resource> State<K> {
             }
             self.order.insert(namespace, key);
         }
-        self.by_id.insert(uid, Arc::new(object));
+        let object = self
+            .copies
+            .kept(&object)
+            .unwrap_or_else(|| Arc::new(object));
+        self.by_id.insert(uid, object);
+    }
+
+    /// Holds the store's copies of these objects where this mirror holds
+    /// the same version of its own.
+    fn adopt(&mut self, objects: &[Arc<K>]) {
+        for object in objects {
+            if let Some(held) = self.by_id.get_mut(grant::id_of(object.meta()))
+                && !Arc::ptr_eq(held, object)
+                && same_version(held.as_ref(), object.as_ref())
+            {
+                *held = object.clone();
+            }
+        }
     }
 
     /// Removes what the mirror holds under `object`'s id if it is this very
     /// object: a transfer's source and copy share an id, and the event of
     /// one must not remove the other.
     fn remove_object(&mut self, object: &K) {
-        let id = grant::id_of(object.meta()).to_owned();
+        let id = grant::id_of(object.meta());
         if self
             .by_id
-            .get(&id)
+            .get(id)
             .is_some_and(|held| held.meta().uid == object.meta().uid)
         {
-            self.remove(&id);
+            self.remove(id);
         }
     }
 
@@ -657,7 +716,33 @@ where
         index: Index<K>,
         grant_key: Option<GrantKey>,
     ) -> Self {
-        Self::start_with(api, kind, index, watcher::Config::default(), grant_key)
+        Self::start_with(
+            api,
+            kind,
+            index,
+            watcher::Config::default(),
+            grant_key,
+            Copies::default(),
+        )
+    }
+
+    /// A mirror of every object that shares the copies the controllers'
+    /// store keeps in this process.
+    fn sharing(
+        api: Api<Lenient<K>>,
+        kind: &'static str,
+        index: Index<K>,
+        grant_key: Option<GrantKey>,
+        copies: Copies<K>,
+    ) -> Self {
+        Self::start_with(
+            api,
+            kind,
+            index,
+            watcher::Config::default(),
+            grant_key,
+            copies,
+        )
     }
 
     /// A mirror of the objects `config` selects; those the types cannot
@@ -668,19 +753,9 @@ where
         index: Index<K>,
         config: watcher::Config,
         grant_key: Option<GrantKey>,
+        copies: Copies<K>,
     ) -> Self {
-        let state = Arc::new(RwLock::new(State {
-            by_id: HashMap::default(),
-            groups: HashMap::default(),
-            tree: BTreeMap::new(),
-            aliases: HashMap::default(),
-            order: Ordered::default(),
-            alias_order: Ordered::default(),
-            index,
-            grant_key: grant_key.clone(),
-            relist: None,
-            ready: false,
-        }));
+        let state = State::shared(index, grant_key.clone(), copies);
         let (tx, changed) = watch::channel(0u64);
         let writer = state.clone();
         tokio::spawn(async move {
@@ -1075,6 +1150,61 @@ mod tests {
 
     fn key(created: i64, id: &str) -> OrderKey {
         (created, Arc::from(id))
+    }
+
+    fn recordset(version: &str) -> Recordset {
+        let mut rs = Recordset::new(
+            "www-a",
+            designate_crd::RecordsetSpec {
+                zone_ref: "example".into(),
+                name: "www.example.com.".into(),
+                type_: "A".into(),
+                ttl: None,
+                records: vec!["192.0.2.1".into()],
+                description: None,
+            },
+        );
+        rs.metadata.namespace = Some("p".into());
+        rs.metadata.uid = Some("uid-1".into());
+        rs.metadata.resource_version = Some(version.into());
+        rs
+    }
+
+    #[test]
+    fn a_mirror_holds_the_controllers_copy_of_the_same_version() {
+        let copies = Copies::<Recordset>::default();
+        let (store, mut writer) = kube::runtime::reflector::store();
+        copies.keep(store.clone());
+        let index = Index {
+            group_of: |rs: &Recordset| rs.spec.zone_ref.clone(),
+            ..Index::by_name()
+        };
+        let state = State::shared(index, None, copies.clone());
+        let held = || state.read().unwrap().by_id.get("uid-1").cloned().unwrap();
+        let stored = || store.state()[0].clone();
+        let store_applies = |writer: &mut kube::runtime::reflector::store::Writer<Recordset>,
+                             event: Event<Recordset>| {
+            writer.apply_watcher_event(&event);
+            copies.applied(&event, &store);
+        };
+
+        // The store took it first: the mirror takes the store's copy.
+        store_applies(&mut writer, Event::Apply(recordset("1")));
+        state.write().unwrap().apply(Event::Apply(recordset("1")));
+        assert!(Arc::ptr_eq(&held(), &stored()));
+
+        // The mirror first: its own copy, until the store takes the same.
+        state.write().unwrap().apply(Event::Apply(recordset("2")));
+        assert!(!Arc::ptr_eq(&held(), &stored()));
+        assert_eq!(held().metadata.resource_version.as_deref(), Some("2"));
+        store_applies(&mut writer, Event::Apply(recordset("2")));
+        assert!(Arc::ptr_eq(&held(), &stored()));
+
+        // A store behind the mirror: the newer copy stays.
+        state.write().unwrap().apply(Event::Apply(recordset("3")));
+        store_applies(&mut writer, Event::Apply(recordset("2")));
+        assert_eq!(held().metadata.resource_version.as_deref(), Some("3"));
+        assert_eq!(state.read().unwrap().groups["example"].len(), 1);
     }
 
     fn ids<'a>(keys: impl Iterator<Item = &'a OrderKey>) -> Vec<String> {

@@ -81,6 +81,9 @@ pub struct Settings {
     /// oslo.middleware's `max_request_body_size` (bytes): larger bodies are
     /// refused with 413 before authentication.
     pub max_request_body_size: usize,
+    /// The Zones and Recordsets the controllers' stores keep where they run
+    /// in this process: the mirrors hold those copies rather than their own.
+    pub copies: designate_crd::copies::SharedCopies,
 }
 
 impl Default for Settings {
@@ -92,6 +95,7 @@ impl Default for Settings {
             namespace: "default".into(),
             grant_key: None,
             max_request_body_size: MAX_REQUEST_BODY_SIZE,
+            copies: Default::default(),
         }
     }
 }
@@ -119,7 +123,13 @@ impl Api {
         policy: Policy,
         metrics: Arc<metrics::Metrics>,
     ) -> Result<Arc<Self>, Error> {
-        let cache = Cache::start(&client, &settings.namespace, settings.grant_key.clone()).await?;
+        let cache = Cache::start(
+            &client,
+            &settings.namespace,
+            settings.grant_key.clone(),
+            &settings.copies,
+        )
+        .await?;
         let api = Arc::new(Self {
             tenancy: Tenancy::new(settings.empty_namespace_grace),
             client,
