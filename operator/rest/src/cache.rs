@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::ops::{Bound, ControlFlow};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use designate_crd::copies::{Copies, SharedCopies, same_version};
@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, Error};
+use crate::tally::{Side, Tally};
 
 /// Maps looked up per list item: a fast hash (keys are uids and names).
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -70,12 +71,9 @@ pub struct Cache {
     pub transfer_requests: Mirror<ZoneTransferRequest>,
     /// Zone transfer accepts, in the accepting projects' namespaces.
     pub transfer_accepts: Mirror<ZoneTransferAccept>,
-    recordset_totals: Arc<Mutex<HashMap<Option<String>, CountedAt>>>,
+    /// The recordsets of listed zones, per namespace.
+    tally: Tally,
 }
-
-/// A recordset total per namespace (all: `None`), with the versions of the
-/// zone and recordset mirrors it was counted at.
-type CountedAt = ((u64, u64), usize);
 
 impl Cache {
     /// Starts the watches and waits for their first lists; `namespace` is
@@ -86,6 +84,7 @@ impl Cache {
         key: Option<GrantKey>,
         copies: &SharedCopies,
     ) -> Result<Self, Error> {
+        let tally = Tally::default();
         let cache = Self {
             zones: Mirror::sharing(
                 Api::all(client.clone()),
@@ -101,7 +100,10 @@ impl Cache {
                     },
                 },
                 key.clone(),
-                copies.zones.clone(),
+                Along {
+                    copies: copies.zones.clone(),
+                    tally: Some((Side::Zones, tally.clone())),
+                },
             ),
             recordsets: Mirror::sharing(
                 Api::all(client.clone()),
@@ -117,7 +119,10 @@ impl Cache {
                     hidden: |rs: &Recordset, _| grant::in_transfer(&rs.metadata),
                 },
                 key.clone(),
-                copies.recordsets.clone(),
+                Along {
+                    copies: copies.recordsets.clone(),
+                    tally: Some((Side::Recordsets, tally.clone())),
+                },
             ),
             pools: Mirror::start(
                 Api::all(client.clone()),
@@ -165,7 +170,7 @@ impl Cache {
                 Index::by_name(),
                 watcher::Config::default().labels(crate::service_statuses::SERVICE_LABEL),
                 key.clone(),
-                Copies::default(),
+                Along::default(),
             ),
             tsigkeys: Mirror::start(
                 Api::all(client.clone()),
@@ -183,7 +188,7 @@ impl Cache {
                 Index::by_name(),
                 watcher::Config::default().labels(crate::tsigkeys::SECRET_LABEL),
                 key.clone(),
-                Copies::default(),
+                Along::default(),
             ),
             quotas: Mirror::start(
                 Api::all(client.clone()),
@@ -241,7 +246,7 @@ impl Cache {
                 Index::by_name(),
                 key.clone(),
             ),
-            recordset_totals: Arc::default(),
+            tally,
         };
         cache.zones.ready().await?;
         cache.recordsets.ready().await?;
@@ -338,30 +343,9 @@ impl Cache {
     }
 
     /// How many recordsets lists show in the zones of a namespace (all:
-    /// `None`), each primary zone's managed SOA and NS included. Counted
-    /// again only after a zone or recordset changed.
+    /// `None`), each primary zone's managed SOA and NS included.
     pub fn recordset_total(&self, namespace: Option<&str>) -> usize {
-        let versions = (self.zones.version(), self.recordsets.version());
-        let key = namespace.map(str::to_string);
-        if let Some(&(counted_at, total)) =
-            self.recordset_totals.lock().expect("totals lock").get(&key)
-            && counted_at == versions
-        {
-            return total;
-        }
-        // One mirror's lock at a time (see `walk`).
-        let mut zones = Vec::new();
-        self.zones
-            .walk(namespace, Bound::Unbounded, false, |_, zone| {
-                zones.push(zone_key(zone.meta().namespace.as_deref(), &zone.name_any()));
-                ControlFlow::Continue(())
-            });
-        let total = self.zones.alias_count(namespace) + self.recordsets.groups_len(&zones);
-        self.recordset_totals
-            .lock()
-            .expect("totals lock")
-            .insert(key, (versions, total));
-        total
+        self.zones.alias_count(namespace) + self.tally.recordsets(namespace)
     }
 
     /// The zones named `name` or below it.
@@ -432,6 +416,23 @@ impl<K: Resource> Index<K> {
             aliases: |_| Vec::new(),
             tree_name: |_| None,
             hidden: |_, _| false,
+        }
+    }
+}
+
+/// What a mirror keeps besides itself.
+pub(crate) struct Along<K> {
+    /// The copies the controllers' store keeps, where they run alongside.
+    copies: Copies<K>,
+    /// The recordset counts its groups feed.
+    tally: Option<(Side, Tally)>,
+}
+
+impl<K> Default for Along<K> {
+    fn default() -> Self {
+        Self {
+            copies: Copies::default(),
+            tally: None,
         }
     }
 }
@@ -546,8 +547,7 @@ struct State<K> {
     alias_order: Ordered,
     index: Index<K>,
     grant_key: Option<GrantKey>,
-    /// The copies the controllers' store keeps, where they run alongside.
-    copies: Copies<K>,
+    along: Along<K>,
     /// The objects of a relist being received (`Init` .. `InitDone`).
     relist: Option<Vec<K>>,
     ready: bool,
@@ -556,11 +556,8 @@ struct State<K> {
 impl<K: Resource + Send + Sync + 'static> State<K> {
     /// An empty state that takes the copies `copies` keeps, now and as the
     /// store takes the objects it holds its own copies of.
-    fn shared(
-        index: Index<K>,
-        grant_key: Option<GrantKey>,
-        copies: Copies<K>,
-    ) -> Arc<RwLock<Self>> {
+    fn shared(index: Index<K>, grant_key: Option<GrantKey>, along: Along<K>) -> Arc<RwLock<Self>> {
+        let copies = along.copies.clone();
         let state = Arc::new(RwLock::new(State {
             by_id: HashMap::default(),
             groups: HashMap::default(),
@@ -570,7 +567,7 @@ impl<K: Resource + Send + Sync + 'static> State<K> {
             alias_order: Ordered::default(),
             index,
             grant_key,
-            copies: copies.clone(),
+            along,
             relist: None,
             ready: false,
         }));
@@ -609,16 +606,19 @@ impl<K: Resource> State<K> {
             self.aliases.insert(alias, (uid.clone(), at));
         }
         if listed {
-            self.groups
-                .entry((self.index.group_of)(&object))
-                .or_default()
-                .insert(uid.clone());
+            let group = (self.index.group_of)(&object);
+            let members = self.groups.entry(group.clone()).or_default();
+            members.insert(uid.clone());
+            if let Some((side, tally)) = &self.along.tally {
+                tally.set(*side, namespace, &group, members.len());
+            }
             if let Some(name) = (self.index.tree_name)(&object) {
                 self.tree.entry(name).or_default().insert(uid.clone());
             }
             self.order.insert(namespace, key);
         }
         let object = self
+            .along
             .copies
             .kept(&object)
             .unwrap_or_else(|| Arc::new(object));
@@ -669,6 +669,9 @@ impl<K: Resource> State<K> {
         let group = (self.index.group_of)(&old);
         if let Some(members) = self.groups.get_mut(&group) {
             members.remove(uid);
+            if let Some((side, tally)) = &self.along.tally {
+                tally.set(*side, namespace, &group, members.len());
+            }
             if members.is_empty() {
                 self.groups.remove(&group);
             }
@@ -693,6 +696,9 @@ impl<K: Resource> State<K> {
             Event::InitDone => {
                 self.by_id.clear();
                 self.groups.clear();
+                if let Some((side, tally)) = &self.along.tally {
+                    tally.clear(*side);
+                }
                 self.tree.clear();
                 self.aliases.clear();
                 self.order.clear();
@@ -722,18 +728,17 @@ where
             index,
             watcher::Config::default(),
             grant_key,
-            Copies::default(),
+            Along::default(),
         )
     }
 
-    /// A mirror of every object that shares the copies the controllers'
-    /// store keeps in this process.
+    /// A mirror of every object that keeps `along` besides itself.
     fn sharing(
         api: Api<Lenient<K>>,
         kind: &'static str,
         index: Index<K>,
         grant_key: Option<GrantKey>,
-        copies: Copies<K>,
+        along: Along<K>,
     ) -> Self {
         Self::start_with(
             api,
@@ -741,7 +746,7 @@ where
             index,
             watcher::Config::default(),
             grant_key,
-            copies,
+            along,
         )
     }
 
@@ -753,9 +758,9 @@ where
         index: Index<K>,
         config: watcher::Config,
         grant_key: Option<GrantKey>,
-        copies: Copies<K>,
+        along: Along<K>,
     ) -> Self {
-        let state = State::shared(index, grant_key.clone(), copies);
+        let state = State::shared(index, grant_key.clone(), along);
         let (tx, changed) = watch::channel(0u64);
         let writer = state.clone();
         tokio::spawn(async move {
@@ -835,15 +840,6 @@ impl<K: Resource> Mirror<K> {
             .flatten()
             .filter_map(|uid| state.by_id.get(uid).cloned())
             .collect()
-    }
-
-    /// How many listed objects some groups hold together.
-    pub fn groups_len(&self, keys: &[String]) -> usize {
-        let state = self.state.read().expect("cache lock");
-        keys.iter()
-            .filter_map(|key| state.groups.get(key))
-            .map(BTreeSet::len)
-            .sum()
     }
 
     pub fn get(&self, uid: &str) -> Option<Arc<K>> {
@@ -1179,7 +1175,11 @@ mod tests {
             group_of: |rs: &Recordset| rs.spec.zone_ref.clone(),
             ..Index::by_name()
         };
-        let state = State::shared(index, None, copies.clone());
+        let along = Along {
+            copies: copies.clone(),
+            tally: None,
+        };
+        let state = State::shared(index, None, along);
         let held = || state.read().unwrap().by_id.get("uid-1").cloned().unwrap();
         let stored = || store.state()[0].clone();
         let store_applies = |writer: &mut kube::runtime::reflector::store::Writer<Recordset>,

@@ -31,6 +31,7 @@ pub mod render;
 mod rules;
 pub mod service_statuses;
 pub mod shares;
+mod tally;
 pub mod tasks;
 pub mod tenancy;
 pub mod tlds;
