@@ -722,14 +722,7 @@ where
         index: Index<K>,
         grant_key: Option<GrantKey>,
     ) -> Self {
-        Self::start_with(
-            api,
-            kind,
-            index,
-            watcher::Config::default(),
-            grant_key,
-            Along::default(),
-        )
+        Self::sharing(api, kind, index, grant_key, Along::default())
     }
 
     /// A mirror of every object that keeps `along` besides itself.
