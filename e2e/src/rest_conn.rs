@@ -270,16 +270,16 @@ pub async fn wait_loaded(
             // asked only once no zone is PENDING, so the wait does not take
             // a core from the operator it measures.
             let pending_rs = match pending_zones {
-                0 => total_count(conn, "/v2/recordsets?limit=1&status=PENDING").await?,
-                _ => u64::MAX,
+                0 => Some(total_count(conn, "/v2/recordsets?limit=1&status=PENDING").await?),
+                _ => None,
             };
-            if pending_zones == 0 && pending_rs == 0 {
+            if pending_rs == Some(0) {
                 return Ok((seen_at, start.elapsed()));
             }
             if last_print.elapsed() > Duration::from_secs(10) {
                 match pending_rs {
-                    u64::MAX => eprintln!("  PENDING: {pending_zones} zones"),
-                    _ => eprintln!("  PENDING: {pending_zones} zones, {pending_rs} recordsets"),
+                    Some(rs) => eprintln!("  PENDING: {pending_zones} zones, {rs} recordsets"),
+                    None => eprintln!("  PENDING: {pending_zones} zones"),
                 }
                 last_print = Instant::now();
             }

@@ -70,17 +70,19 @@ impl Tally {
     }
 
     /// `side` forgets every group (a relist, which reports them again).
+    /// A recordset counts only with both sides present: nothing counts
+    /// until then.
     pub fn clear(&self, side: Side) {
         let mut counts = self.0.lock().expect("tally lock");
-        let held: Vec<(String, (usize, usize))> = counts
-            .groups
-            .iter()
-            .map(|(group, sizes)| (group.clone(), *sizes))
-            .collect();
-        for (group, _) in held {
-            let namespace = group.split_once('/').map_or("", |(ns, _)| ns).to_string();
-            counts.set(side, &namespace, &group, 0);
-        }
+        counts.groups.retain(|_, sizes| {
+            match side {
+                Side::Zones => sizes.0 = 0,
+                Side::Recordsets => sizes.1 = 0,
+            }
+            *sizes != (0, 0)
+        });
+        counts.by_namespace.clear();
+        counts.all = 0;
     }
 
     /// The recordsets of listed zones in `namespace` (all: `None`).
