@@ -12,6 +12,7 @@
 //! Tenancy: a Designate project is a Kubernetes namespace. A Zone's project
 //! is its namespace; Recordsets name their Zone by object name within it.
 
+mod admission;
 mod error;
 mod events;
 pub mod grant;
@@ -63,9 +64,10 @@ pub const FIELD_MANAGER: &str = "designate-operator";
 pub const DEFAULT_POOL: &str = "default";
 
 /// Reconciles in flight at once, per controller. kube-runtime polls every
-/// running reconcile and scans the held requests on each wakeup: with all
-/// 10k zones of a restart or a bulk change in flight it spent most of its
-/// time there; storage and the API serve far fewer at once anyway.
+/// running reconcile on each wakeup: with all 10k zones of a restart or a
+/// bulk change in flight it spent most of its time there; storage and the
+/// API serve far fewer at once anyway. The rest wait in the controller's
+/// [`admission`].
 const CONCURRENCY: u16 = 32;
 
 fn controller_config() -> kube::runtime::controller::Config {
@@ -383,7 +385,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.shared();
-    let zone_controller = zone::controller(
+    let (zone_controller, zone_changes) = zone::controller(
         &client,
         settings.grant_key.clone(),
         settings.copies.zones.clone(),
@@ -463,14 +465,17 @@ pub async fn run(
 
     tokio::join!(
         zone::run(
-            zone_controller
-                .reconcile_on(pool_triggers)
-                .reconcile_on(tld_triggers)
-                .reconcile_on(blacklist_triggers)
-                .reconcile_on(quota_triggers)
-                .reconcile_on(key_triggers)
-                .reconcile_on(UnboundedReceiverStream::new(touched_zones))
-                .reconcile_on(UnboundedReceiverStream::new(requeued)),
+            zone_controller,
+            futures::stream::select_all([
+                zone_changes.boxed(),
+                pool_triggers.boxed(),
+                tld_triggers.boxed(),
+                blacklist_triggers.boxed(),
+                quota_triggers.boxed(),
+                key_triggers.boxed(),
+                UnboundedReceiverStream::new(touched_zones).boxed(),
+                UnboundedReceiverStream::new(requeued).boxed(),
+            ]),
             context.clone(),
             shutdown.clone(),
         ),

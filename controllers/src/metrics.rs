@@ -5,6 +5,7 @@ use std::time::Instant;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -52,6 +53,7 @@ pub struct Metrics {
     reconciles: Family<ReconcileLabels, Counter>,
     reconcile_seconds: Family<ControllerLabels, Histogram>,
     api_writes: Family<ControllerLabels, Counter>,
+    waiting: Family<ControllerLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -61,6 +63,7 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.0001, 2.0, 16))
         });
         let api_writes = Family::<ControllerLabels, Counter>::default();
+        let waiting = Family::<ControllerLabels, Gauge>::default();
         let mut registry = Registry::with_prefix("designate_controller");
         registry.register(
             "reconciles",
@@ -77,11 +80,17 @@ impl Default for Metrics {
             "Writes to the Kubernetes API (statuses, deletes) by controller",
             api_writes.clone(),
         );
+        registry.register(
+            "waiting",
+            "Requests waiting for a controller to take them",
+            waiting.clone(),
+        );
         Self {
             registry,
             reconciles,
             reconcile_seconds,
             api_writes,
+            waiting,
         }
     }
 }
@@ -114,6 +123,13 @@ impl Metrics {
             outcome: outcome.label(),
         };
         self.reconciles.get_or_create(&labels).get()
+    }
+
+    /// The gauge of `controller`'s waiting requests.
+    pub(crate) fn waiting(&self, controller: &'static str) -> Gauge {
+        self.waiting
+            .get_or_create(&ControllerLabels { controller })
+            .clone()
     }
 
     /// Kubernetes API writes of `controller` so far.

@@ -9,14 +9,13 @@ use std::time::{Duration, Instant};
 use designate_crd::grant::DesignateId;
 use designate_crd::{Pool, PoolStatus};
 use designate_storage::{HostPort, PoolRecord};
-use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::watcher;
-use tracing::{debug, info, instrument, warn};
+use tracing::{info, instrument, warn};
 
 use crate::nameservers::{backend_target, target_secret};
 use crate::status::ready;
@@ -39,19 +38,21 @@ pub(crate) async fn run(
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    crate::watch::controller::<Pool>(
+    let (controller, changes) = crate::watch::controller::<Pool>(
         &context.client,
         watcher::Config::default().any_semantic(),
         context.settings.grant_key.clone(),
         Default::default(),
+    );
+    crate::admission::run(
+        CONTROLLER,
+        controller,
+        Box::pin(changes),
+        reconcile,
+        error_policy,
+        context,
+        shutdown,
     )
-    .graceful_shutdown_on(shutdown)
-    .run(reconcile, error_policy, context)
-    .for_each(|result| async move {
-        if let Err(error) = result {
-            debug!(%error, "pool reconcile failed");
-        }
-    })
     .await;
 }
 

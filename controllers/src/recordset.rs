@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use designate_crd::{Recordset, Zone};
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -15,7 +15,7 @@ use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{WatchStreamExt, watcher};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tracing::{debug, instrument, warn};
+use tracing::{instrument, warn};
 
 use crate::status::{RecordsetOutcome, recordset_status};
 use crate::watch::Reporting;
@@ -33,7 +33,7 @@ pub(crate) async fn run(
     let copies = context.settings.copies.recordsets.clone();
     copies.keep(store.clone());
     let reader = store.clone();
-    let objects = reflector::reflector(
+    let changes = reflector::reflector(
         writer,
         crate::watch::watch(
             &context.client,
@@ -50,16 +50,16 @@ pub(crate) async fn run(
         }
     })
     .applied_objects();
-    Controller::for_stream(objects, store)
-        .with_config(crate::controller_config())
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                debug!(%error, "recordset reconcile failed");
-            }
-        })
-        .await;
+    crate::admission::run(
+        CONTROLLER,
+        Controller::for_stream(futures::stream::pending(), store),
+        Box::pin(crate::watch::requests(changes)),
+        reconcile,
+        error_policy,
+        context,
+        shutdown,
+    )
+    .await;
 }
 
 /// The controller's name in metrics.

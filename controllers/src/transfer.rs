@@ -32,14 +32,13 @@ use designate_crd::{
     ZoneTransferAccept, ZoneTransferAcceptStatus, ZoneTransferRequest, ZoneTransferRequestStatus,
     share_owners,
 };
-use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
-use tracing::{debug, info, instrument, warn};
+use tracing::{info, instrument, warn};
 
 use crate::{Context, Error, Outcome};
 
@@ -70,20 +69,21 @@ pub(crate) async fn run(
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    crate::watch::controller::<ZoneTransferAccept>(
+    let (controller, changes) = crate::watch::controller::<ZoneTransferAccept>(
         &context.client,
         watcher::Config::default().any_semantic(),
         None,
         Default::default(),
+    );
+    crate::admission::run(
+        CONTROLLER,
+        controller,
+        Box::pin(changes),
+        reconcile,
+        error_policy,
+        context,
+        shutdown,
     )
-    .with_config(crate::controller_config())
-    .graceful_shutdown_on(shutdown)
-    .run(reconcile, error_policy, context)
-    .for_each(|result| async move {
-        if let Err(error) = result {
-            debug!(%error, "transfer reconcile failed");
-        }
-    })
     .await;
 }
 

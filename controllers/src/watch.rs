@@ -11,12 +11,12 @@ use std::fmt::Debug;
 use designate_crd::copies::Copies;
 use designate_crd::grant::{self, GrantKey};
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::Controller;
-use kube::runtime::reflector::{self, reflector};
+use kube::runtime::reflector::{self, ObjectRef, reflector};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt, watcher::Config};
 use kube::{Client, Resource};
@@ -71,26 +71,54 @@ where
 }
 
 /// A controller of `K` whose watch goes on past undecodable objects and
-/// reports them; its store keeps the `copies` other watches share.
+/// reports them; its store keeps the `copies` other watches share. The
+/// watch's changes come back as requests, for the controller's
+/// [`Admission`](crate::admission::Admission) with its other triggers.
 pub(crate) fn controller<K>(
     client: &Client,
     config: Config,
     ids: Option<GrantKey>,
     copies: Copies<K>,
-) -> Controller<K>
+) -> (
+    Controller<K>,
+    impl Stream<Item = ObjectRef<K>> + Send + 'static,
+)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
     copies.keep(reader.clone());
     let store = reader.clone();
-    let objects = reflector(
+    let changes = reflector(
         writer,
         watch(client, config, Reporting::Report(client.clone()), ids),
     )
     .inspect_ok(move |event| copies.applied(event, &store))
     .applied_objects();
-    Controller::for_stream(objects, reader)
+    // Every request comes through the admission, the watch's among them.
+    (
+        Controller::for_stream(futures::stream::pending(), reader),
+        requests(changes),
+    )
+}
+
+/// The objects a watch applied, as requests for their controller; its
+/// errors logged (the watch retries after them, with backoff).
+pub(crate) fn requests<K>(
+    objects: impl Stream<Item = Result<K, watcher::Error>>,
+) -> impl Stream<Item = ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()>,
+{
+    objects.filter_map(|object| {
+        futures::future::ready(match object {
+            Ok(object) => Some(ObjectRef::from_obj(&object)),
+            Err(error) => {
+                debug!(kind = %K::kind(&()), %error, "watch failed");
+                None
+            }
+        })
+    })
 }
 
 fn report<K>(bad: &Undecodable, reporting: &Reporting)

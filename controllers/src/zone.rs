@@ -21,7 +21,7 @@ use designate_crd::{
     ZoneStatus,
 };
 use designate_storage::{StoredZone, ZoneChange, ZoneStatusNotice};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::controller::{Action, Controller};
@@ -57,34 +57,41 @@ const SECRET_RECHECK: Duration = Duration::from_secs(5);
 /// Status writes in flight at once for one zone's recordsets.
 const STATUS_WRITES: usize = 64;
 
+/// The controller and its zones' changes, one of its triggers.
 pub(crate) fn controller(
     client: &Client,
     ids: Option<GrantKey>,
     copies: Copies<Zone>,
-) -> Controller<Zone> {
+) -> (
+    Controller<Zone>,
+    impl Stream<Item = ObjectRef<Zone>> + Send + 'static,
+) {
     crate::watch::controller(
         client,
         watcher::Config::default().any_semantic(),
         ids,
         copies,
     )
-    .with_config(crate::controller_config())
 }
 
+/// Runs `controller` on `triggers`: its zones' changes and every other
+/// reason to look at a zone.
 pub(crate) async fn run(
     controller: Controller<Zone>,
+    triggers: impl Stream<Item = ObjectRef<Zone>> + Send + Unpin + 'static,
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    controller
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                debug!(%error, "zone reconcile failed");
-            }
-        })
-        .await;
+    crate::admission::run(
+        CONTROLLER,
+        controller,
+        triggers,
+        reconcile,
+        error_policy,
+        context,
+        shutdown,
+    )
+    .await;
 }
 
 #[instrument(skip_all, fields(zone = %zone.name_any(), namespace = zone.namespace().unwrap_or_default()))]
