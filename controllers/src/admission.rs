@@ -45,10 +45,11 @@ impl<K: Lookup> Clone for Admission<K> {
 struct State<K: Lookup> {
     /// Requests passed on at once, at most.
     bound: usize,
-    /// Not passed on yet, oldest first; each once.
-    waiting: VecDeque<ObjectRef<K>>,
+    /// Not passed on yet, oldest first; each once. A restart's backlog
+    /// holds every object of the kind: one copy of each, shared.
+    waiting: VecDeque<Arc<ObjectRef<K>>>,
     /// What `waiting` holds.
-    queued: HashSet<ObjectRef<K>>,
+    queued: HashSet<Arc<ObjectRef<K>>>,
     /// Passed on and not finished.
     admitted: HashSet<ObjectRef<K>>,
     /// Requested again while admitted: queued again once finished, so that
@@ -65,10 +66,16 @@ where
     K: Lookup,
     K::DynamicType: Eq + Hash + Clone,
 {
-    fn request(&mut self, object: ObjectRef<K>) {
+    fn request(&mut self, mut object: ObjectRef<K>) {
+        // The version and uid a watch's refs carry are not needed to find
+        // the object in the controller's cache.
+        object.extra.resource_version = None;
+        object.extra.uid = None;
         if self.admitted.contains(&object) {
             self.again.insert(object);
-        } else if self.queued.insert(object.clone()) {
+        } else if !self.queued.contains(&object) {
+            let object = Arc::new(object);
+            self.queued.insert(object.clone());
             self.waiting.push_back(object);
         }
     }
@@ -78,7 +85,8 @@ where
             return None;
         }
         let object = self.waiting.pop_front()?;
-        self.queued.remove(&object);
+        self.queued.remove(&*object);
+        let object = Arc::unwrap_or_clone(object);
         self.admitted.insert(object.clone());
         Some(object)
     }

@@ -374,6 +374,13 @@ fn scenario(backend: Backend) {
         0.0,
         "{metrics}"
     );
+    // Every request was admitted; none waits.
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line == r#"designate_controller_waiting{controller="zone"} 0"#),
+        "{metrics}"
+    );
     let zone = w.settled("zone", "example-com", "tenant-a", "ACTIVE");
     w.settled("recordset", "bad", "tenant-a", "ERROR");
     assert_eq!(w.stored(&zone).unwrap(), before);
