@@ -48,20 +48,13 @@ const FIRST_RETRY: Duration = Duration::from_secs(5);
 pub async fn ask_transfers(client: Client, mut notifies: UnboundedReceiver<SecondaryNotify>) {
     while let Some(notify) = notifies.recv().await {
         let api = Api::<Zone>::namespaced(client.clone(), &notify.project);
-        let zones = match api.list(&ListParams::default()).await {
-            Ok(list) => list.items,
+        let zone = match notified_zone(&api, &notify).await {
+            Ok(Some(zone)) => zone,
+            Ok(None) => continue,
             Err(error) => {
                 warn!(%error, zone = %notify.zone_id, "a master's NOTIFY not acted on");
                 continue;
             }
-        };
-        // The id only picks the zone to transfer now: unsigned ids are no
-        // risk here.
-        let Some(zone) = zones
-            .iter()
-            .find(|z| grant::id_of(&z.metadata) == notify.zone_id)
-        else {
-            continue;
         };
         let asked = k8s_openapi::jiff::Timestamp::now().to_string();
         let patch = json!({"metadata": {"annotations": {XFR_ANNOTATION: asked}}});
@@ -79,6 +72,29 @@ pub async fn ask_transfers(client: Client, mut notifies: UnboundedReceiver<Secon
             Err(error) => warn!(%error, zone = %zone.spec.name, "a master's NOTIFY not acted on"),
         }
     }
+}
+
+/// The Zone a NOTIFY is about: by the object name its DNS name gets
+/// (`names::zone`, what REST and most manifests use), else by its id among
+/// the project's zones. The id only picks the zone to transfer now:
+/// unsigned ids are no risk here.
+async fn notified_zone(
+    api: &Api<Zone>,
+    notify: &SecondaryNotify,
+) -> Result<Option<Zone>, kube::Error> {
+    let is_it = |zone: &Zone| grant::id_of(&zone.metadata) == notify.zone_id;
+    let named = api
+        .get_opt(&designate_crd::names::zone(&notify.name))
+        .await?;
+    if let Some(zone) = named.filter(is_it) {
+        return Ok(Some(zone));
+    }
+    Ok(api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .find(is_it))
 }
 
 /// Why a zone's masters did not give it.

@@ -48,6 +48,8 @@ pub(crate) struct Context {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecondaryNotify {
     pub zone_id: String,
+    /// The zone's DNS name.
+    pub name: String,
     /// The zone's project (its namespace).
     pub project: String,
     pub serial: Option<u32>,
@@ -425,6 +427,7 @@ impl Asked<'_> {
                 for head in secondaries {
                     let _ = told.send(SecondaryNotify {
                         zone_id: head.zone.id.clone(),
+                        name: head.zone.name.clone(),
                         project: head.zone.project.clone(),
                         serial,
                     });
