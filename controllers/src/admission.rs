@@ -267,15 +267,28 @@ mod tests {
         objects.into_iter().map(|o| o.name).collect()
     }
 
-    #[test]
-    fn requests_pass_once_each_oldest_first_and_within_the_bound() {
-        let depth = Gauge::default();
-        let admission = Admission::<Zone>::new(2, depth.clone());
+    type Sender = mpsc::UnboundedSender<ObjectRef<Zone>>;
+
+    /// An admission of `bound`, its stream and its trigger, which already
+    /// requested `sent`.
+    fn admitting(
+        bound: usize,
+        sent: &[&str],
+    ) -> (Admission<Zone>, impl Stream<Item = ObjectRef<Zone>>, Sender) {
+        let admission = Admission::<Zone>::new(bound, Gauge::default());
         let (tx, rx) = mpsc::unbounded();
-        let mut admitted = admission.admit(rx);
-        for name in ["a", "b", "a", "c", "d", "c"] {
+        for name in sent {
             tx.unbounded_send(zone(name)).unwrap();
         }
+        let admitted = admission.admit(rx);
+        (admission, admitted, tx)
+    }
+
+    #[test]
+    fn requests_pass_once_each_oldest_first_and_within_the_bound() {
+        let (admission, admitted, _tx) = admitting(2, &["a", "b", "a", "c", "d", "c"]);
+        let mut admitted = std::pin::pin!(admitted);
+        let depth = admission.lock().depth.clone();
         assert_eq!(names(ready(&mut admitted)), ["a", "b"]);
         assert_eq!(depth.get(), 2, "c and d wait");
         admission.finished(&zone("b"));
@@ -288,10 +301,8 @@ mod tests {
 
     #[test]
     fn a_request_during_its_reconcile_passes_again_after_it() {
-        let admission = Admission::<Zone>::new(4, Gauge::default());
-        let (tx, rx) = mpsc::unbounded();
-        let mut admitted = admission.admit(rx);
-        tx.unbounded_send(zone("a")).unwrap();
+        let (admission, admitted, tx) = admitting(4, &["a"]);
+        let mut admitted = std::pin::pin!(admitted);
         assert_eq!(names(ready(&mut admitted)), ["a"]);
         tx.unbounded_send(zone("a")).unwrap();
         tx.unbounded_send(zone("a")).unwrap();
@@ -304,11 +315,8 @@ mod tests {
 
     #[test]
     fn a_reconcile_it_did_not_admit_frees_nothing() {
-        let admission = Admission::<Zone>::new(1, Gauge::default());
-        let (tx, rx) = mpsc::unbounded();
-        let mut admitted = admission.admit(rx);
-        tx.unbounded_send(zone("a")).unwrap();
-        tx.unbounded_send(zone("b")).unwrap();
+        let (admission, admitted, _tx) = admitting(1, &["a", "b"]);
+        let mut admitted = std::pin::pin!(admitted);
         assert_eq!(names(ready(&mut admitted)), ["a"]);
         admission.finished(&zone("requeued"));
         assert!(ready(&mut admitted).is_empty());
@@ -316,11 +324,8 @@ mod tests {
 
     #[test]
     fn a_reconcile_that_found_no_object_frees_its_room() {
-        let admission = Admission::<Zone>::new(1, Gauge::default());
-        let (tx, rx) = mpsc::unbounded();
-        let mut admitted = admission.admit(rx);
-        tx.unbounded_send(zone("a")).unwrap();
-        tx.unbounded_send(zone("b")).unwrap();
+        let (admission, admitted, _tx) = admitting(1, &["a", "b"]);
+        let mut admitted = std::pin::pin!(admitted);
         assert_eq!(names(ready(&mut admitted)), ["a"]);
         let gone: Result<_, controller::Error<Error, kube::runtime::watcher::Error>> = Err(
             controller::Error::ObjectNotFound(Box::new(zone("a").erase())),
@@ -331,11 +336,8 @@ mod tests {
 
     #[test]
     fn the_stream_ends_when_its_triggers_end_and_nothing_waits() {
-        let admission = Admission::<Zone>::new(1, Gauge::default());
-        let (tx, rx) = mpsc::unbounded();
-        let mut admitted = admission.admit(rx);
-        tx.unbounded_send(zone("a")).unwrap();
-        tx.unbounded_send(zone("b")).unwrap();
+        let (admission, admitted, tx) = admitting(1, &["a", "b"]);
+        let mut admitted = std::pin::pin!(admitted);
         drop(tx);
         let mut cx = Context::from_waker(noop_waker_ref());
         assert!(matches!(
