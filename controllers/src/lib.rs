@@ -44,7 +44,7 @@ use designate_storage::Storage;
 use futures::{FutureExt, StreamExt};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -419,7 +419,8 @@ pub async fn run(
     // The one watch of each kind that reports what it cannot decode (the
     // controllers' own watches report theirs).
     let reporting = Reporting::Report(client.clone());
-    // A pool change replans the zones it serves.
+    // A pool change replans the zones it serves; not a change of its status
+    // alone (its zone count moves with every zone created).
     let pool_triggers = {
         let context = context.clone();
         // Pools keep an id an import signed (`grant::id_annotations`).
@@ -431,6 +432,7 @@ pub async fn run(
         )
         .reflect(pool_writer)
         .touched_objects()
+        .predicate_filter(watch::besides_status, PredicateConfig::default())
         .filter_map(|pool| async move { pool.ok() })
         .flat_map(move |pool| {
             let zones = context.zones_of_pool(&pool.name_any());

@@ -14,7 +14,7 @@ use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
-use kube::runtime::watcher;
+use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
 use tracing::{info, instrument, warn};
 
 use crate::nameservers::{backend_target, target_secret};
@@ -47,7 +47,12 @@ pub(crate) async fn run(
     crate::admission::run(
         CONTROLLER,
         controller,
-        Box::pin(changes),
+        // Not its own status writes: the zone count moves with every zone
+        // created, and `RESYNC` refreshes it.
+        Box::pin(crate::watch::requests(changes.predicate_filter(
+            crate::watch::besides_status,
+            PredicateConfig::default(),
+        ))),
         reconcile,
         error_policy,
         context,

@@ -20,8 +20,9 @@ use kube::runtime::reflector::{self, ObjectRef, reflector};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt, watcher::Config};
 use kube::{Client, Resource};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing::{debug, warn};
 
 use crate::FIELD_MANAGER;
@@ -72,8 +73,9 @@ where
 
 /// A controller of `K` whose watch goes on past undecodable objects and
 /// reports them; its store keeps the `copies` other watches share. The
-/// watch's changes come back as requests, for the controller's
-/// [`Admission`](crate::admission::Admission) with its other triggers.
+/// objects the watch applied come back, to be made [`requests`] for the
+/// controller's [`Admission`](crate::admission::Admission) with its other
+/// triggers.
 pub(crate) fn controller<K>(
     client: &Client,
     config: Config,
@@ -81,7 +83,7 @@ pub(crate) fn controller<K>(
     copies: Copies<K>,
 ) -> (
     Controller<K>,
-    impl Stream<Item = ObjectRef<K>> + Send + 'static,
+    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
 )
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -98,8 +100,22 @@ where
     // Every request comes through the admission, the watch's among them.
     (
         Controller::for_stream(futures::stream::pending(), reader),
-        requests(changes),
+        changes,
     )
+}
+
+/// A digest of what an object says besides its status and version: a
+/// change of its status alone (a controller's own write, a count) is no
+/// reason to act on it.
+pub(crate) fn besides_status<K: Serialize>(object: &K) -> Option<u64> {
+    let mut value = serde_json::to_value(object).ok()?;
+    let fields = value.as_object_mut()?;
+    fields.remove("status");
+    if let Some(metadata) = fields.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("resourceVersion");
+        metadata.remove("managedFields");
+    }
+    Some(crate::fnv1a(value.to_string().as_bytes()))
 }
 
 /// The objects a watch applied, as requests for their controller; its
@@ -165,4 +181,40 @@ where
             debug!(%error, "condition not written");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use designate_crd::{Pool, PoolSpec, PoolStatus};
+
+    fn pool() -> Pool {
+        let mut pool = Pool::new("default", PoolSpec::default());
+        pool.metadata.resource_version = Some("1".into());
+        pool
+    }
+
+    #[test]
+    fn a_change_of_status_or_version_alone_is_no_change() {
+        let before = pool();
+        let mut after = before.clone();
+        after.metadata.resource_version = Some("2".into());
+        after.status = Some(PoolStatus {
+            zone_count: Some(7),
+            ..Default::default()
+        });
+        assert_eq!(besides_status(&before), besides_status(&after));
+    }
+
+    #[test]
+    fn a_change_of_spec_or_metadata_is_one() {
+        let before = pool();
+        let mut described = before.clone();
+        described.spec.description = Some("the pool".into());
+        let mut finalized = before.clone();
+        finalized.metadata.finalizers = Some(vec!["x/y".into()]);
+        for after in [described, finalized] {
+            assert_ne!(besides_status(&before), besides_status(&after));
+        }
+    }
 }

@@ -66,12 +66,13 @@ pub(crate) fn controller(
     Controller<Zone>,
     impl Stream<Item = ObjectRef<Zone>> + Send + 'static,
 ) {
-    crate::watch::controller(
+    let (controller, changes) = crate::watch::controller(
         client,
         watcher::Config::default().any_semantic(),
         ids,
         copies,
-    )
+    );
+    (controller, crate::watch::requests(changes))
 }
 
 /// Runs `controller` on `triggers`: its zones' changes and every other
