@@ -174,7 +174,7 @@ where
 pub(crate) async fn run<K, F>(
     name: &'static str,
     controller: Controller<K>,
-    triggers: impl Stream<Item = ObjectRef<K>> + Send + Unpin + 'static,
+    triggers: impl Stream<Item = ObjectRef<K>> + Send + 'static,
     reconcile: impl FnMut(Arc<K>, Arc<crate::Context>) -> F,
     error_policy: impl Fn(Arc<K>, &Error, Arc<crate::Context>) -> Action,
     context: Arc<crate::Context>,
@@ -189,7 +189,7 @@ pub(crate) async fn run<K, F>(
     );
     controller
         .with_config(crate::controller_config())
-        .reconcile_on(admission.admit(triggers))
+        .reconcile_on(admission.admit(Box::pin(triggers)))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|result| {

@@ -49,10 +49,9 @@ pub(crate) async fn run(
         controller,
         // Not its own status writes: the zone count moves with every zone
         // created, and `RESYNC` refreshes it.
-        Box::pin(crate::watch::requests(changes.predicate_filter(
-            crate::watch::besides_status,
-            PredicateConfig::default(),
-        ))),
+        crate::watch::requests(
+            changes.predicate_filter(crate::watch::besides_status, PredicateConfig::default()),
+        ),
         reconcile,
         error_policy,
         context,

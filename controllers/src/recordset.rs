@@ -53,7 +53,7 @@ pub(crate) async fn run(
     crate::admission::run(
         CONTROLLER,
         Controller::for_stream(futures::stream::pending(), store),
-        Box::pin(crate::watch::requests(changes)),
+        crate::watch::requests(changes),
         reconcile,
         error_policy,
         context,

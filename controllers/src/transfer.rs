@@ -78,7 +78,7 @@ pub(crate) async fn run(
     crate::admission::run(
         CONTROLLER,
         controller,
-        Box::pin(crate::watch::requests(changes)),
+        crate::watch::requests(changes),
         reconcile,
         error_policy,
         context,

@@ -79,7 +79,7 @@ pub(crate) fn controller(
 /// reason to look at a zone.
 pub(crate) async fn run(
     controller: Controller<Zone>,
-    triggers: impl Stream<Item = ObjectRef<Zone>> + Send + Unpin + 'static,
+    triggers: impl Stream<Item = ObjectRef<Zone>> + Send + 'static,
     context: Arc<Context>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
