@@ -181,6 +181,17 @@ fn metric(text: &str, sample: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The Zone controller's reconciles so far, whatever their outcome.
+fn zone_reconciles(metrics: &str) -> f64 {
+    metrics
+        .lines()
+        .filter_map(|line| {
+            line.strip_prefix(r#"designate_controller_reconciles_total{controller="zone","#)
+        })
+        .filter_map(|rest| rest.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 fn scenario(backend: Backend) {
     let mut w = World::start(backend);
     let k = &w.kubectl;
@@ -384,6 +395,42 @@ fn scenario(backend: Backend) {
     let zone = w.settled("zone", "example-com", "tenant-a", "ACTIVE");
     w.settled("recordset", "bad", "tenant-a", "ERROR");
     assert_eq!(w.stored(&zone).unwrap(), before);
+
+    // A Pool's status alone is no change of the pool (a bulk load moves
+    // its zoneCount with every zone): none of its zones is replanned for
+    // it, while a change of the pool itself replans them all.
+    let zones = w.kubectl.get_json(&["zones", "-A"]);
+    let pooled = at(&zones, "/items").as_array().map_or(0, Vec::len) as f64;
+    assert!(pooled >= 2.0, "{zones}");
+    let reconciled = |w: &World| zone_reconciles(&w.kubectl.ok(&["get", "--raw", "/metrics"]));
+    let unpatched = reconciled(&w);
+    w.kubectl.ok(&[
+        "patch",
+        "pool",
+        "default",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"zoneCount":1000000}}"#,
+    ]);
+    std::thread::sleep(Duration::from_secs(2));
+    // A zone's own timer may fire meanwhile; the pool's would move all.
+    assert!(
+        reconciled(&w) - unpatched < pooled,
+        "{} zone reconciles after a Pool status patch",
+        reconciled(&w) - unpatched
+    );
+    let annotated = reconciled(&w);
+    w.kubectl
+        .ok(&["annotate", "pool", "default", "e2e.example/touched=yes"]);
+    wait_for(
+        CONTROLLER_TIMEOUT,
+        "the pool's zones to be replanned",
+        || match reconciled(&w) - annotated {
+            n if n >= pooled => Ok(()),
+            n => Err(format!("{n} zone reconciles")),
+        },
+    );
 
     // Deleting a recordset unpublishes it; deleting the zone removes it all.
     w.kubectl
