@@ -32,6 +32,7 @@ mod rules;
 pub mod schema;
 pub mod selector;
 pub mod store;
+mod stored;
 mod tls;
 
 use std::net::SocketAddr;

@@ -24,33 +24,8 @@ use crate::persist::{self, Change, Durability, Writer};
 use crate::registry::{CRD_KEY, NAMESPACE_KEY, Registry, ResourceType};
 use crate::rules::Rules;
 use crate::selector::{FieldSelector, LabelSelector};
-
-/// An object as the store keeps it: its JSON, shared by the store, the
-/// watch history and every reader (a parsed tree takes several times its
-/// memory), parsed when a write, a filter or a table reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObjectRef(Arc<str>);
-
-impl ObjectRef {
-    pub fn new(object: &Value) -> Self {
-        Self(object.to_string().into())
-    }
-
-    /// An object stored before: its JSON as it was written.
-    pub(crate) fn from_json(json: Arc<str>) -> Self {
-        Self(json)
-    }
-
-    pub fn json(&self) -> &Arc<str> {
-        &self.0
-    }
-
-    /// The object, parsed.
-    pub fn value(&self) -> Value {
-        // Written from a `Value` (or checked when loaded): it parses.
-        serde_json::from_str(&self.0).unwrap_or(Value::Null)
-    }
-}
+use crate::stored::Dictionaries;
+pub use crate::stored::ObjectRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -193,6 +168,8 @@ struct State {
     /// Bumped when a failed commit undoes the writes not durable.
     epoch: u64,
     history: History,
+    /// What each kind's objects are packed against.
+    dictionaries: Dictionaries,
 }
 
 impl State {
@@ -290,7 +267,8 @@ impl Txn<'_> {
         self.state.issued += 1;
         let rv = self.state.issued;
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let stored = ObjectRef::new(&object);
+        let json: Arc<str> = object.to_string().into();
+        let stored = self.state.dictionaries.pack(type_key, &json);
         let key = (ns.to_string(), name.to_string());
         let old = self
             .state
@@ -307,7 +285,13 @@ impl Txn<'_> {
             let rt = self.state.registry.get(type_key).filter(|rt| rt.custom);
             replaced(old, &object, rt.map(|rt| rt.selectable_fields.as_slice()))
         });
-        self.record(type_key, key, true, (kind, stored.clone(), filtered), old);
+        self.record(
+            type_key,
+            key,
+            Some(json),
+            (kind, stored.clone(), filtered),
+            old,
+        );
         stored
     }
 
@@ -320,7 +304,7 @@ impl Txn<'_> {
         self.state.issued += 1;
         let rv = self.state.issued;
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let last = ObjectRef::new(&last);
+        let last = self.state.dictionaries.pack(type_key, &last.to_string());
         let key = (ns.to_string(), name.to_string());
         let old = self
             .state
@@ -330,15 +314,15 @@ impl Txn<'_> {
         self.record(
             type_key,
             key,
-            false,
+            None,
             (EventType::Deleted, last.clone(), None),
             old,
         );
         last
     }
 
-    /// Records the change of `key` (to the event's object when `kept`, or
-    /// gone) at the current resourceVersion: to commit, to undo if the
+    /// Records the change of `key` (to `kept`, the event's object as JSON,
+    /// or gone) at the current resourceVersion: to commit, to undo if the
     /// write fails, to show readers the durable `old` meanwhile, and to
     /// tell watchers (`event`: its type, the object stored and, of a
     /// change, what a filter reads of the version it replaced).
@@ -346,16 +330,16 @@ impl Txn<'_> {
         &mut self,
         type_key: &str,
         key: Key,
-        kept: bool,
+        kept: Option<Arc<str>>,
         (kind, object, replaced): (EventType, ObjectRef, Option<Arc<Value>>),
         old: Option<ObjectRef>,
     ) {
         let rv = self.state.issued;
-        let size = object.json().len();
+        let size = object.kept();
         self.changes.push(Change {
             key: storage_key(type_key, &key.0, &key.1),
             resource_version: rv,
-            body: kept.then(|| object.json().clone()),
+            body: kept,
         });
         self.state.pending.touch(type_key, &key, old.as_ref(), rv);
         self.events.push((
@@ -510,6 +494,7 @@ impl Store {
             committed: newest,
             epoch: 0,
             history: History::new(history_bytes, newest),
+            dictionaries: Dictionaries::default(),
         };
         for (key, _, body) in loaded.objects {
             let object: Value =
@@ -536,7 +521,7 @@ impl Store {
                 .or_default()
                 .insert(
                     (ns.to_string(), name.to_string()),
-                    ObjectRef::from_json(body.into()),
+                    state.dictionaries.pack(type_key, &body),
                 );
         }
         let (committed_tx, committed) = watch::channel(state.issued);

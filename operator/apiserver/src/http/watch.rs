@@ -38,7 +38,7 @@ impl Watch {
                 let table = table::table(rt, std::slice::from_ref(object), 0, query);
                 event_line(kind, &table.to_string())
             }
-            None => event_line(kind, object.json()),
+            None => event_line(kind, &object.json()),
         }
     }
 
