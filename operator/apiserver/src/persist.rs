@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
-    Schema, Set, TransactionTrait,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Schema, Set, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -87,12 +87,9 @@ pub trait Durability: Send + Sync + 'static {
     fn failed(&self) -> u64;
 }
 
-pub struct Loaded {
-    pub objects: Vec<(String, u64, String)>,
-    pub resource_version: u64,
-}
-
-pub async fn open(data_dir: &Path) -> Result<(DatabaseConnection, Loaded), Error> {
+/// Opens (or creates) the store's SQLite file in `data_dir`; returns it
+/// and the last resourceVersion it recorded.
+pub async fn open(data_dir: &Path) -> Result<(DatabaseConnection, u64), Error> {
     std::fs::create_dir_all(data_dir)?;
     // Objects include Secrets: the data dir is private.
     #[cfg(unix)]
@@ -126,23 +123,37 @@ pub async fn open(data_dir: &Path) -> Result<(DatabaseConnection, Loaded), Error
             .if_not_exists(),
     )
     .await?;
-    let objects = object::Entity::find()
-        .all(&db)
-        .await?
-        .into_iter()
-        .map(|m| (m.key, m.resource_version as u64, m.body))
-        .collect();
     let resource_version = meta::Entity::find_by_id(RV_KEY.to_string())
         .one(&db)
         .await?
         .map_or(0, |m| m.value as u64);
-    Ok((
-        db,
-        Loaded {
-            objects,
-            resource_version,
-        },
-    ))
+    Ok((db, resource_version))
+}
+
+/// Hands every stored object to `each` (its key, resourceVersion and
+/// JSON), a page of them at a time in key order: never all of their text
+/// in memory at once.
+pub async fn load(
+    db: &DatabaseConnection,
+    mut each: impl FnMut(String, u64, String) -> Result<(), Error>,
+) -> Result<(), Error> {
+    const PAGE: u64 = 4096;
+    let mut after: Option<String> = None;
+    loop {
+        let mut page = object::Entity::find().order_by_asc(object::Column::Key);
+        if let Some(after) = after.take() {
+            page = page.filter(object::Column::Key.gt(after));
+        }
+        let objects = page.limit(PAGE).all(db).await?;
+        let full = objects.len() as u64 == PAGE;
+        for object in objects {
+            after = Some(object.key.clone());
+            each(object.key, object.resource_version as u64, object.body)?;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
 }
 
 /// Handle to the writer task.

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -478,52 +479,48 @@ impl Store {
         history_bytes: usize,
         metrics: Arc<Metrics>,
     ) -> Result<Self, Error> {
-        let (db, loaded) = persist::open(data_dir).await?;
-        let newest = loaded
-            .objects
-            .iter()
-            .map(|(_, rv, _)| *rv)
-            .fold(loaded.resource_version, u64::max);
-        // Watches from before the restart relist: the history is empty.
+        let (db, recorded) = persist::open(data_dir).await?;
         let mut state = State {
             registry: Arc::new(Registry::default()),
             rules: Rules::default(),
             objects: HashMap::new(),
             pending: Pending::default(),
-            issued: newest,
-            committed: newest,
+            issued: recorded,
+            committed: recorded,
             epoch: 0,
-            history: History::new(history_bytes, newest),
+            history: History::new(history_bytes, recorded),
             dictionaries: Dictionaries::default(),
         };
-        for (key, _, body) in loaded.objects {
-            let object: Value =
-                serde_json::from_str(&body).map_err(|source| Error::CorruptObject {
-                    key: key.clone(),
-                    source,
-                })?;
-            let mut parts = key.rsplitn(3, '/');
-            let (name, ns, type_key) = (parts.next(), parts.next(), parts.next());
-            let (Some(name), Some(ns), Some(type_key)) = (name, ns, type_key) else {
-                continue;
+        persist::load(&db, |key, rv, body| {
+            let corrupt = |source| Error::CorruptObject {
+                key: key.clone(),
+                source,
             };
+            let mut parts = key.rsplitn(3, '/');
+            let (Some(name), Some(ns), Some(type_key)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Ok(());
+            };
+            // Checked, not kept parsed: only a CRD is read here.
             if type_key == CRD_KEY {
-                let crd: CustomResourceDefinition = serde_json::from_value(object.clone())
-                    .map_err(|source| Error::CorruptObject {
-                        key: key.clone(),
-                        source,
-                    })?;
+                let crd: CustomResourceDefinition = serde_json::from_str(&body).map_err(corrupt)?;
                 state.register(ResourceType::from_crd(&crd)?);
+            } else {
+                serde_json::from_str::<IgnoredAny>(&body).map_err(corrupt)?;
             }
+            let object = state.dictionaries.pack(type_key, &body);
             state
                 .objects
                 .entry(type_key.to_string())
                 .or_default()
-                .insert(
-                    (ns.to_string(), name.to_string()),
-                    state.dictionaries.pack(type_key, &body),
-                );
-        }
+                .insert((ns.to_string(), name.to_string()), object);
+            state.issued = state.issued.max(rv);
+            Ok(())
+        })
+        .await?;
+        // Watches from before the restart relist: the history is empty.
+        state.committed = state.issued;
+        state.history = History::new(history_bytes, state.issued);
         let (committed_tx, committed) = watch::channel(state.issued);
         let state = Arc::new(Mutex::new(state));
         let durability = Arc::new(Shared(state.clone()));

@@ -180,3 +180,42 @@ async fn a_create_refused_as_a_duplicate_is_found_by_the_next_get() {
         );
     }
 }
+
+/// Objects are loaded a page at a time and kept packed against others of
+/// their kind: after a reopen, more than a page of them is all there, each
+/// as it was written.
+#[tokio::test]
+async fn every_object_is_there_as_written_after_a_reopen() {
+    const OBJECTS: usize = 4096 + 100;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, api) = open(dir.path()).await;
+    let post = PostParams::default();
+    let written: Vec<ConfigMap> = futures::stream::iter(0..OBJECTS)
+        .map(|i| {
+            let (api, post) = (&api, &post);
+            async move {
+                api.create(post, &config_map(&format!("cm-{i:05}")))
+                    .await
+                    .unwrap()
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    drop(server);
+
+    let (_server, api) = open(dir.path()).await;
+    let mut read: Vec<ConfigMap> = api.list(&ListParams::default()).await.unwrap().items;
+    read.sort_by_key(ResourceExt::name_any);
+    let mut written = written;
+    written.sort_by_key(ResourceExt::name_any);
+    assert_eq!(read.len(), OBJECTS);
+    for (read, written) in read.iter().zip(&written) {
+        assert_eq!(
+            serde_json::to_value(read).unwrap(),
+            serde_json::to_value(written).unwrap()
+        );
+    }
+    let one = api.get("cm-04150").await.unwrap();
+    assert_eq!(one.data.unwrap()["k"], "cm-04150");
+}
