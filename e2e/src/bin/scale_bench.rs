@@ -55,6 +55,10 @@ struct Args {
     /// Bound of every wait, in seconds.
     #[arg(long, default_value_t = 3600)]
     timeout_secs: u64,
+    /// Seconds idle after the lists and changes before memory is read once
+    /// more (the watch history keeps 75 s of events; 0: not read).
+    #[arg(long, default_value_t = 90)]
+    idle_secs: u64,
 }
 
 /// The project (and namespace) of everything loaded.
@@ -138,6 +142,10 @@ async fn run(args: &Args, data: &std::path::Path, extra: &[&str]) -> Result<()> 
     }
     let change = change_latency(&mut conn, args.changes, timeout).await?;
     memory.push(("after lists and changes", operator.memory()));
+    if args.idle_secs > 0 {
+        tokio::time::sleep(Duration::from_secs(args.idle_secs)).await;
+        memory.push(("after that, idle for --idle-secs", operator.memory()));
+    }
 
     // 3. A crash and a restart on the same data.
     eprintln!("kill -9 and restart");

@@ -51,8 +51,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Bearer token every request must carry; required off loopback.
     pub token: Option<String>,
-    /// Watch history kept per kind, in bytes of its objects' JSON, for
-    /// resuming watches; older versions get 410.
+    /// Watch history kept per kind at most, in bytes of its objects as
+    /// kept (packed), for resuming watches; older versions get 410.
     pub history_bytes: usize,
     pub bookmark_interval: Duration,
     /// More metrics (the roles running beside the API) appended to `/metrics`.
@@ -114,6 +114,7 @@ impl ApiServer {
         // Looked at ten times per TTL, at most once a minute.
         let sweep =
             (config.event_ttl / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        tokio::spawn(store.clone().expire_history());
         tokio::spawn(event_ttl::expire_events(
             store.clone(),
             config.event_ttl,

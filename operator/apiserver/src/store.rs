@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::de::IgnoredAny;
@@ -586,8 +587,9 @@ impl Store {
             match out {
                 Ok(out) if !changes.is_empty() => {
                     let rv = state.issued;
+                    let now = Instant::now();
                     for (event, size) in events {
-                        state.history.push(Arc::new(event), size);
+                        state.history.push(Arc::new(event), size, now);
                     }
                     Ok((out, self.writer.queue(changes, rv, state.epoch)))
                 }
@@ -721,6 +723,16 @@ impl Store {
         }
         let events = state.history.after(type_key, after, state.committed)?;
         Some((events, state.committed))
+    }
+
+    /// Drops the watch history's stale events, now and then for ever: a
+    /// kind no longer written keeps only its last events.
+    pub(crate) async fn expire_history(self: Arc<Self>) {
+        let mut ticks = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            ticks.tick().await;
+            self.lock().history.expire(Instant::now());
+        }
     }
 
     /// Notified with the resourceVersion of each durable commit.
