@@ -15,7 +15,7 @@ use crate::store::LogEvent;
 
 /// How long an event is kept at least (within the byte budget):
 /// kube-apiserver's `eventFreshDuration`.
-pub const FRESH: Duration = Duration::from_secs(75);
+const FRESH: Duration = Duration::from_secs(75);
 /// Events of a kind kept however old (kube-apiserver's lower bound of a
 /// watch cache).
 const KEPT_ANYWAY: usize = 100;

@@ -146,8 +146,8 @@ pub async fn load(
         }
         let objects = page.limit(PAGE).all(db).await?;
         let full = objects.len() as u64 == PAGE;
+        after = objects.last().map(|last| last.key.clone());
         for object in objects {
-            after = Some(object.key.clone());
             each(object.key, object.resource_version as u64, object.body)?;
         }
         if !full {
