@@ -13,6 +13,8 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::Event;
 use tokio::sync::watch;
 
+use crate::echo::Echoes;
+
 /// A zone of a namespace: `(namespace, Zone object name)`.
 pub type ZoneKey = (String, String);
 
@@ -22,6 +24,9 @@ type ByZone = HashMap<ZoneKey, HashMap<String, Arc<Recordset>>>;
 pub struct RecordsetIndex {
     by_zone: RwLock<ByZone>,
     ready: watch::Sender<bool>,
+    /// The Zone controller's status writes to recordsets: their events
+    /// touch no zone.
+    pub(crate) echoes: Echoes<Recordset>,
 }
 
 impl Default for RecordsetIndex {
@@ -29,6 +34,7 @@ impl Default for RecordsetIndex {
         Self {
             by_zone: RwLock::default(),
             ready: watch::channel(false).0,
+            echoes: Echoes::default(),
         }
     }
 }
@@ -98,9 +104,13 @@ impl RecordsetIndex {
                     .entry(key.clone())
                     .or_default()
                     .insert(rs.name_any(), shared);
+                if self.echoes.is_echo(rs) {
+                    return Vec::new();
+                }
                 vec![key]
             }
             Event::Delete(rs) => {
+                self.echoes.forget(rs);
                 let key = Self::key_of(rs);
                 let mut by_zone = self.by_zone.write().expect("index lock");
                 if let Some(set) = by_zone.get_mut(&key) {

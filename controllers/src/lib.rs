@@ -13,6 +13,7 @@
 //! is its namespace; Recordsets name their Zone by object name within it.
 
 mod admission;
+mod echo;
 mod error;
 mod events;
 pub mod grant;
@@ -184,6 +185,8 @@ pub(crate) struct Context {
     events: events::Recorder,
     /// When each secondary zone's masters are asked next.
     secondaries: secondary::Secondaries,
+    /// The zones' status writes, whose watch events are no request.
+    zone_echoes: Arc<echo::Echoes<Zone>>,
 }
 
 /// Where one zone's propagation stands, in memory: after a restart it is
@@ -385,10 +388,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.shared();
+    let zone_echoes = Arc::new(echo::Echoes::default());
     let (zone_controller, zone_changes) = zone::controller(
         &client,
         settings.grant_key.clone(),
         settings.copies.zones.clone(),
+        zone_echoes.clone(),
     );
     let (pools, pool_writer) = reflector::store::<Pool>();
     let (tlds, tld_writer) = reflector::store::<Tld>();
@@ -414,6 +419,7 @@ pub async fn run(
         provisioned: Mutex::default(),
         events: events::Recorder::new(client.clone()),
         secondaries: secondary::Secondaries::default(),
+        zone_echoes,
     });
 
     // The one watch of each kind that reports what it cannot decode (the

@@ -21,7 +21,7 @@ use designate_crd::{
     ZoneStatus,
 };
 use designate_storage::{StoredZone, ZoneChange, ZoneStatusNotice};
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::controller::{Action, Controller};
@@ -32,6 +32,7 @@ use kube::{Client, ResourceExt};
 use tracing::{debug, info, instrument, warn};
 
 use crate::Provisioned;
+use crate::echo::Echoes;
 use crate::nameservers::PoolServers;
 use crate::propagation::{Answer, Verdict, nameserver_statuses, verdict};
 use crate::status::{Confirmation, RecordsetOutcome, ZoneOutcome, recordset_status, zone_status};
@@ -62,6 +63,7 @@ pub(crate) fn controller(
     client: &Client,
     ids: Option<GrantKey>,
     copies: Copies<Zone>,
+    echoes: Arc<Echoes<Zone>>,
 ) -> (
     Controller<Zone>,
     impl Stream<Item = ObjectRef<Zone>> + Send + 'static,
@@ -72,6 +74,7 @@ pub(crate) fn controller(
         ids,
         copies,
     );
+    let changes = changes.try_filter(move |zone| futures::future::ready(!echoes.is_echo(zone)));
     (controller, crate::watch::requests(changes))
 }
 
@@ -182,13 +185,15 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         .into_iter()
         .filter(|z| z.id != observed.zone.id)
         .collect();
-    let project_zone_count = match stored {
-        Some(_) => 0,
-        None => {
+    // Only whether the quota is reached matters: counted up to it, and not
+    // at all when it is unlimited (negative) or the zone is published.
+    let project_zone_count = match (&stored, u64::try_from(observed.quotas.zones)) {
+        (None, Ok(limit)) => {
             ctx.storage
-                .count_project_zones(&observed.zone.project)
+                .count_project_zones(&observed.zone.project, limit)
                 .await?
         }
+        _ => 0,
     };
     let published_rrsets: Vec<Rrset> = stored
         .iter()
@@ -747,6 +752,7 @@ async fn write_statuses(
                 .note_zone_status(&zone.designate_id(), serial, notice)
                 .await?;
         }
+        ctx.zone_echoes.expect(zone, &desired);
         ctx.write_status(CONTROLLER, api, &zone.name_any(), &desired)
             .await?;
         let current = zone.status.clone().unwrap_or_default();
@@ -810,6 +816,7 @@ async fn write_statuses(
         .map(|(rs, status)| {
             let rs_api = rs_api.clone();
             async move {
+                ctx.recordsets.echoes.expect(&rs, &status);
                 match ctx
                     .write_status(CONTROLLER, &rs_api, &rs.name_any(), &status)
                     .await
@@ -874,17 +881,15 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
     }
     ctx.forget_watch(&id);
     ctx.secondaries.forget(&id);
+    ctx.zone_echoes.forget(zone);
     // Read from the API server, not the index: a recordset deleted just
     // before its zone may still be in the index, and its delete is notified
     // only if storage learns it is gone.
     let namespace = zone.namespace().unwrap_or_default();
     let rs_api = Api::<Recordset>::namespaced(ctx.client.clone(), &namespace);
-    let recordsets: Vec<Recordset> = rs_api
-        .list(&ListParams::default())
+    let recordsets: Vec<Recordset> = recordsets_of(&rs_api, &zone.name_any())
         .await?
-        .items
         .into_iter()
-        .filter(|rs| rs.spec.zone_ref == zone.name_any())
         .map(|mut rs| {
             grant::drop_unsigned_id(ctx.settings.grant_key.as_ref(), &mut rs);
             rs
@@ -915,6 +920,23 @@ async fn cleanup(zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error>
                     && other.status.as_ref().and_then(|s| s.status) == Some(ResourceStatus::Error)))
     }));
     Ok((Action::await_change(), Outcome::Cleanup))
+}
+
+/// The recordsets of zone `name` the API server holds: selected by the
+/// server (`spec.zoneRef` is a selectable field), or, where it does not
+/// know selectable fields (Kubernetes before 1.31 refuses the selector),
+/// every recordset of the namespace filtered here.
+async fn recordsets_of(api: &Api<Recordset>, name: &str) -> Result<Vec<Recordset>, kube::Error> {
+    let selected = ListParams::default().fields(&format!("spec.zoneRef={name}"));
+    let listed = match api.list(&selected).await {
+        Err(kube::Error::Api(e)) if e.code == 400 => api.list(&ListParams::default()).await?,
+        other => other?,
+    };
+    Ok(listed
+        .items
+        .into_iter()
+        .filter(|rs| rs.spec.zone_ref == name)
+        .collect())
 }
 
 /// Takes the zone off the pool's targets (`purge`: with its files, a hard

@@ -525,7 +525,7 @@ async fn delete_removes_the_zone_and_its_rows(storage: Storage, _: String) {
     assert_eq!(storage.load_zone("z1").await.unwrap(), None);
     assert_eq!(storage.zone_state("z1").await.unwrap(), None);
     assert_eq!(storage.changes_since("z1", s1).await.unwrap(), None);
-    assert_eq!(storage.count_project_zones("proj").await.unwrap(), 1);
+    assert_eq!(storage.count_project_zones("proj", 10).await.unwrap(), 1);
     assert!(
         !storage
             .delete_zone("z1", &Default::default())
@@ -881,7 +881,7 @@ async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, url
 }
 
 async fn project_zones_are_counted(storage: Storage, _: String) {
-    assert_eq!(storage.count_project_zones("a").await.unwrap(), 0);
+    assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 0);
     for (id, name, project) in [
         ("z1", "a.com.", "a"),
         ("z2", "b.com.", "a"),
@@ -895,13 +895,16 @@ async fn project_zones_are_counted(storage: Storage, _: String) {
             .await
             .unwrap();
     }
-    assert_eq!(storage.count_project_zones("a").await.unwrap(), 2);
-    assert_eq!(storage.count_project_zones("b").await.unwrap(), 1);
+    assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 2);
+    // Counted no further than asked.
+    assert_eq!(storage.count_project_zones("a", 1).await.unwrap(), 1);
+    assert_eq!(storage.count_project_zones("a", 0).await.unwrap(), 0);
+    assert_eq!(storage.count_project_zones("b", 10).await.unwrap(), 1);
     storage
         .delete_zone("z1", &Default::default())
         .await
         .unwrap();
-    assert_eq!(storage.count_project_zones("a").await.unwrap(), 1);
+    assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 1);
 }
 
 async fn concurrent_writers_lose_nothing(storage: Storage, _: String) {
