@@ -13,40 +13,48 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use kube::core::object::{HasSpec, HasStatus};
+use kube::core::object::HasStatus;
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::watch::besides_status;
+
 /// The status writes of one kind on their way, by the object's uid: the
-/// version written over and the status written (as JSON).
-pub(crate) struct Echoes<K: HasStatus> {
-    by_uid: Mutex<HashMap<String, (K, Value)>>,
+/// digest of the version written over besides its status, and the status
+/// written (as JSON).
+pub(crate) struct Echoes<K> {
+    by_uid: Mutex<HashMap<String, (u64, Value)>>,
+    kind: std::marker::PhantomData<fn(&K)>,
 }
 
-impl<K: HasStatus> Default for Echoes<K> {
+impl<K> Default for Echoes<K> {
     fn default() -> Self {
         Self {
             by_uid: Mutex::default(),
+            kind: std::marker::PhantomData,
         }
     }
 }
 
 impl<K> Echoes<K>
 where
-    K: Resource + HasSpec + HasStatus + Clone,
-    K::Spec: PartialEq,
+    K: Resource + HasStatus + Serialize,
     K::Status: Serialize,
 {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (K, Value)>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (u64, Value)>> {
         // Nothing panics while holding it.
         self.by_uid.lock().expect("echoes lock")
     }
 
     /// Notes that `status` is about to be written over `observed`.
     pub(crate) fn expect(&self, observed: &K, status: &K::Status) {
-        if let (Some(uid), Ok(status)) = (observed.uid(), serde_json::to_value(Some(status))) {
-            self.lock().insert(uid, (observed.clone(), status));
+        if let (Some(uid), Some(digest), Ok(status)) = (
+            observed.uid(),
+            besides_status(observed),
+            serde_json::to_value(Some(status)),
+        ) {
+            self.lock().insert(uid, (digest, status));
         }
     }
 
@@ -58,12 +66,12 @@ where
         let Some(uid) = object.meta().uid.as_deref() else {
             return false;
         };
-        let Some((observed, status)) = self.lock().remove(uid) else {
+        let Some((digest, status)) = self.lock().remove(uid) else {
             return false;
         };
         // Compared as written: the API keeps times to the second.
         serde_json::to_value(object.status()).ok() == Some(status)
-            && same_besides_status(&observed, object)
+            && besides_status(object) == Some(digest)
     }
 
     /// Forgets an object that is gone.
@@ -72,23 +80,6 @@ where
             self.lock().remove(uid);
         }
     }
-}
-
-/// Whether two versions of an object hold the same but for their status,
-/// their resource version and their managedFields (which record the write
-/// itself).
-fn same_besides_status<K>(a: &K, b: &K) -> bool
-where
-    K: Resource + HasSpec,
-    K::Spec: PartialEq,
-{
-    let meta = |object: &K| {
-        let mut meta = object.meta().clone();
-        meta.resource_version = None;
-        meta.managed_fields = None;
-        meta
-    };
-    a.spec() == b.spec() && meta(a) == meta(b)
 }
 
 #[cfg(test)]

@@ -445,8 +445,7 @@ fn scenario(backend: Backend) {
     let zones = w.kubectl.get_json(&["zones", "-A"]);
     let pooled = at(&zones, "/items").as_array().map_or(0, Vec::len) as f64;
     assert!(pooled >= 2.0, "{zones}");
-    let reconciled = reconciled_zones;
-    let unpatched = reconciled(&w);
+    let unpatched = reconciled_zones(&w);
     w.kubectl.ok(&[
         "patch",
         "pool",
@@ -459,17 +458,17 @@ fn scenario(backend: Backend) {
     std::thread::sleep(Duration::from_secs(2));
     // A zone's own timer may fire meanwhile; the pool's would move all.
     assert!(
-        reconciled(&w) - unpatched < pooled,
+        reconciled_zones(&w) - unpatched < pooled,
         "{} zone reconciles after a Pool status patch",
-        reconciled(&w) - unpatched
+        reconciled_zones(&w) - unpatched
     );
-    let annotated = reconciled(&w);
+    let annotated = reconciled_zones(&w);
     w.kubectl
         .ok(&["annotate", "pool", "default", "e2e.example/touched=yes"]);
     wait_for(
         CONTROLLER_TIMEOUT,
         "the pool's zones to be replanned",
-        || match reconciled(&w) - annotated {
+        || match reconciled_zones(&w) - annotated {
             n if n >= pooled => Ok(()),
             n => Err(format!("{n} zone reconciles")),
         },
