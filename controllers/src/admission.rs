@@ -8,7 +8,8 @@
 //! request in a late bucket waits until the backlog is gone while newer
 //! ones pass it, and each start walks the set's emptied front again. Held
 //! here instead, the backlog is served first come, first served, and the
-//! scheduler's set stays small.
+//! scheduler's set stays small. The Recordset controller, which is no
+//! kube-runtime controller, runs its reconciles straight off an admission.
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::Hash;
@@ -29,12 +30,13 @@ use tracing::debug;
 
 use crate::Error;
 
-/// The requests of one controller between their triggers and its runner.
-pub(crate) struct Admission<K: Lookup> {
-    state: Arc<Mutex<State<K>>>,
+/// The requests of one controller between their triggers and its runner:
+/// references to the objects to look at.
+pub(crate) struct Admission<T> {
+    state: Arc<Mutex<State<T>>>,
 }
 
-impl<K: Lookup> Clone for Admission<K> {
+impl<T> Clone for Admission<T> {
     fn clone(&self) -> Self {
         Self {
             state: self.state.clone(),
@@ -42,35 +44,27 @@ impl<K: Lookup> Clone for Admission<K> {
     }
 }
 
-struct State<K: Lookup> {
+struct State<T> {
     /// Requests passed on at once, at most.
     bound: usize,
     /// Not passed on yet, oldest first; each once. A restart's backlog
     /// holds every object of the kind: one copy of each, shared.
-    waiting: VecDeque<Arc<ObjectRef<K>>>,
+    waiting: VecDeque<Arc<T>>,
     /// What `waiting` holds.
-    queued: HashSet<Arc<ObjectRef<K>>>,
+    queued: HashSet<Arc<T>>,
     /// Passed on and not finished.
-    admitted: HashSet<ObjectRef<K>>,
+    admitted: HashSet<T>,
     /// Requested again while admitted: queued again once finished, so that
     /// a change seen during a reconcile gets a reconcile after it.
-    again: HashSet<ObjectRef<K>>,
+    again: HashSet<T>,
     /// The stream waiting for room.
     waker: Option<Waker>,
     /// `waiting`'s length, as a metric.
     depth: Gauge,
 }
 
-impl<K> State<K>
-where
-    K: Lookup,
-    K::DynamicType: Eq + Hash + Clone,
-{
-    fn request(&mut self, mut object: ObjectRef<K>) {
-        // The version and uid a watch's refs carry are not needed to find
-        // the object in the controller's cache.
-        object.extra.resource_version = None;
-        object.extra.uid = None;
+impl<T: Eq + Hash + Clone> State<T> {
+    fn request(&mut self, object: T) {
         if self.admitted.contains(&object) {
             self.again.insert(object);
         } else if !self.queued.contains(&object) {
@@ -80,7 +74,7 @@ where
         }
     }
 
-    fn next(&mut self) -> Option<ObjectRef<K>> {
+    fn next(&mut self) -> Option<T> {
         if self.admitted.len() >= self.bound {
             return None;
         }
@@ -92,14 +86,10 @@ where
     }
 }
 
-impl<K> Admission<K>
-where
-    K: Lookup,
-    K::DynamicType: Eq + Hash + Clone,
-{
+impl<T: Eq + Hash + Clone> Admission<T> {
     /// Passes at most `bound` requests on at once; `depth` shows how many
     /// wait.
-    fn new(bound: usize, depth: Gauge) -> Self {
+    pub(crate) fn new(bound: usize, depth: Gauge) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
                 bound: bound.max(1),
@@ -113,7 +103,7 @@ where
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<K>> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
         // Nothing panics while holding it.
         self.state.lock().expect("admission lock")
     }
@@ -122,9 +112,9 @@ where
     /// request as it comes, so that no trigger (the reflector that feeds
     /// the controller's cache among them) ever waits on the controller.
     /// One stream per admission.
-    fn admit<S>(&self, triggers: S) -> impl Stream<Item = ObjectRef<K>> + use<K, S>
+    pub(crate) fn admit<S>(&self, triggers: S) -> impl Stream<Item = T> + use<T, S>
     where
-        S: Stream<Item = ObjectRef<K>> + Unpin,
+        S: Stream<Item = T> + Unpin,
     {
         Admitted {
             triggers: triggers.fuse(),
@@ -133,7 +123,7 @@ where
     }
 
     /// A reconcile of `object` ended: one more may pass.
-    fn finished(&self, object: &ObjectRef<K>) {
+    pub(crate) fn finished(&self, object: &T) {
         let mut state = self.lock();
         if !state.admitted.remove(object) {
             // Started by the controller itself (a requeue), not admitted.
@@ -147,7 +137,13 @@ where
             waker.wake();
         }
     }
+}
 
+impl<K> Admission<ObjectRef<K>>
+where
+    K: Lookup,
+    K::DynamicType: Eq + Hash + Clone,
+{
     /// [`Self::finished`] for what a controller's run yields.
     fn ended<E, Q>(&self, result: &Result<(ObjectRef<K>, Action), controller::Error<E, Q>>)
     where
@@ -189,7 +185,13 @@ pub(crate) async fn run<K, F>(
     );
     controller
         .with_config(crate::controller_config())
-        .reconcile_on(admission.admit(Box::pin(triggers)))
+        .reconcile_on(admission.admit(Box::pin(triggers.map(|mut object| {
+            // The version and uid a watch's refs carry are not needed to
+            // find the object in the controller's cache.
+            object.extra.resource_version = None;
+            object.extra.uid = None;
+            object
+        }))))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|result| {
@@ -202,18 +204,17 @@ pub(crate) async fn run<K, F>(
         .await;
 }
 
-struct Admitted<K: Lookup, S> {
+struct Admitted<T, S> {
     triggers: futures::stream::Fuse<S>,
-    admission: Admission<K>,
+    admission: Admission<T>,
 }
 
-impl<K, S> Stream for Admitted<K, S>
+impl<T, S> Stream for Admitted<T, S>
 where
-    K: Lookup,
-    K::DynamicType: Eq + Hash + Clone,
-    S: Stream<Item = ObjectRef<K>> + Unpin,
+    T: Eq + Hash + Clone,
+    S: Stream<Item = T> + Unpin,
 {
-    type Item = ObjectRef<K>;
+    type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -274,8 +275,12 @@ mod tests {
     fn admitting(
         bound: usize,
         sent: &[&str],
-    ) -> (Admission<Zone>, impl Stream<Item = ObjectRef<Zone>>, Sender) {
-        let admission = Admission::<Zone>::new(bound, Gauge::default());
+    ) -> (
+        Admission<ObjectRef<Zone>>,
+        impl Stream<Item = ObjectRef<Zone>>,
+        Sender,
+    ) {
+        let admission = Admission::<ObjectRef<Zone>>::new(bound, Gauge::default());
         let (tx, rx) = mpsc::unbounded();
         for name in sent {
             tx.unbounded_send(zone(name)).unwrap();

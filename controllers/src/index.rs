@@ -1,15 +1,17 @@
 //! An in-memory index of Recordsets by the Zone they belong to, fed by the
-//! Recordset controller's watch and sharing its reflector's copies. The
-//! Zone controller reads a zone's recordsets from it (the store alone would
-//! mean scanning every recordset per reconcile) and gets each recordset
-//! change as a request to reconcile its zone.
+//! Recordset controller's watch: the controllers' one copy of each
+//! Recordset, kept packed (a tenth of a typed copy) and unpacked when a
+//! zone's reconcile reads its recordsets. The Zone controller reads a
+//! zone's recordsets from it and gets each recordset change as a request to
+//! reconcile its zone; the REST mirrors share its copies.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use designate_crd::Recordset;
+use designate_crd::copies::{Copies, Held};
+use designate_crd::packed::{Packed, Packer};
 use kube::ResourceExt;
-use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::Event;
 use tokio::sync::watch;
 
@@ -18,11 +20,20 @@ use crate::echo::Echoes;
 /// A zone of a namespace: `(namespace, Zone object name)`.
 pub type ZoneKey = (String, String);
 
-type ByZone = HashMap<ZoneKey, HashMap<String, Arc<Recordset>>>;
+/// Recordsets by zone, then by object name.
+type ByZone = HashMap<ZoneKey, HashMap<String, Packed<Recordset>>>;
+
+struct Inner {
+    by_zone: ByZone,
+    /// The recordsets of a relist being received (`Init` .. `InitDone`):
+    /// the old view serves until it is complete.
+    relist: Option<ByZone>,
+    packer: Packer,
+}
 
 /// Recordsets grouped by zone.
 pub struct RecordsetIndex {
-    by_zone: RwLock<ByZone>,
+    inner: RwLock<Inner>,
     ready: watch::Sender<bool>,
     /// The Zone controller's status writes to recordsets: their events
     /// touch no zone.
@@ -32,7 +43,11 @@ pub struct RecordsetIndex {
 impl Default for RecordsetIndex {
     fn default() -> Self {
         Self {
-            by_zone: RwLock::default(),
+            inner: RwLock::new(Inner {
+                by_zone: ByZone::new(),
+                relist: None,
+                packer: Packer::default(),
+            }),
             ready: watch::channel(false).0,
             echoes: Echoes::default(),
         }
@@ -40,17 +55,25 @@ impl Default for RecordsetIndex {
 }
 
 impl RecordsetIndex {
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        // Nothing panics while holding it.
+        self.inner.write().expect("index lock")
+    }
+
     /// The recordsets of a zone, in creation order (then by name), so that
     /// zone-wide rules let the first one win.
     pub fn of_zone(&self, namespace: &str, zone: &str) -> Vec<Arc<Recordset>> {
         let key = (namespace.to_string(), zone.to_string());
-        let mut recordsets: Vec<Arc<Recordset>> = self
-            .by_zone
+        let packed: Vec<Packed<Recordset>> = self
+            .inner
             .read()
             .expect("index lock")
+            .by_zone
             .get(&key)
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default();
+        let mut recordsets: Vec<Arc<Recordset>> =
+            packed.iter().map(|rs| Arc::new(rs.unpack())).collect();
         recordsets.sort_by(|a, b| {
             let created = |r: &Recordset| r.metadata.creation_timestamp.clone().map(|t| t.0);
             created(a)
@@ -58,6 +81,34 @@ impl RecordsetIndex {
                 .then_with(|| a.name_any().cmp(&b.name_any()))
         });
         recordsets
+    }
+
+    /// The copy of `rs` held, at whatever version.
+    pub fn held(&self, rs: &Recordset) -> Option<Held<Recordset>> {
+        self.get(&rs.namespace()?, &rs.spec.zone_ref, &rs.name_any())
+            .map(Held::Packed)
+    }
+
+    /// Recordset `name` of a zone, as held.
+    pub fn get(&self, namespace: &str, zone: &str, name: &str) -> Option<Packed<Recordset>> {
+        let key = (namespace.to_string(), zone.to_string());
+        self.inner
+            .read()
+            .expect("index lock")
+            .by_zone
+            .get(&key)?
+            .get(name)
+            .cloned()
+    }
+
+    /// Every zone recordsets name, with the names of its recordsets.
+    pub fn zones(&self) -> Vec<(ZoneKey, Vec<String>)> {
+        let inner = self.inner.read().expect("index lock");
+        inner
+            .by_zone
+            .iter()
+            .map(|(zone, set)| (zone.clone(), set.keys().cloned().collect()))
+            .collect()
     }
 
     /// Resolves once the first full list has been indexed: before that an
@@ -73,37 +124,36 @@ impl RecordsetIndex {
     /// version, or a delete). The reconcile that this very write triggers then
     /// finds the new status rather than the one it replaced, and does not
     /// write the same status again; the watch event brings the same version.
-    pub fn written(&self, observed: &Arc<Recordset>, written: Recordset) {
-        let key = Self::key_of(observed);
-        let mut by_zone = self.by_zone.write().expect("index lock");
+    pub fn written(&self, observed: &Recordset, written: Recordset) {
+        let key = key_of(observed);
+        let mut inner = self.write();
+        let Inner {
+            by_zone, packer, ..
+        } = &mut *inner;
         if let Some(current) = by_zone
             .get_mut(&key)
             .and_then(|set| set.get_mut(&observed.name_any()))
-            && Arc::ptr_eq(current, observed)
+            && current.is_version_of(observed)
         {
-            *current = Arc::new(written);
+            *current = Packed::pack(&written, packer);
         }
     }
 
-    fn key_of(rs: &Recordset) -> ZoneKey {
-        (rs.namespace().unwrap_or_default(), rs.spec.zone_ref.clone())
-    }
-
-    /// Applies one watch event, once the Recordset controller's reflector
-    /// `store` applied it: the index holds the store's own copies (one copy
-    /// of each recordset in memory). Returns the zones it touches.
-    pub fn apply(&self, event: &Event<Recordset>, store: &Store<Recordset>) -> Vec<ZoneKey> {
+    /// Applies one watch event; the copies it takes are told to the other
+    /// holders of `copies`. Returns the zones it touches.
+    pub fn apply(&self, event: &Event<Recordset>, copies: &Copies<Recordset>) -> Vec<ZoneKey> {
         match event {
             Event::Apply(rs) => {
-                let key = Self::key_of(rs);
-                let shared = store
-                    .get(&ObjectRef::from_obj(rs))
-                    .unwrap_or_else(|| Arc::new(rs.clone()));
-                let mut by_zone = self.by_zone.write().expect("index lock");
-                by_zone
+                let key = key_of(rs);
+                let mut inner = self.write();
+                let packed = Packed::pack(rs, &mut inner.packer);
+                inner
+                    .by_zone
                     .entry(key.clone())
                     .or_default()
-                    .insert(rs.name_any(), shared);
+                    .insert(rs.name_any(), packed.clone());
+                drop(inner);
+                copies.tell(&[Held::Packed(packed)]);
                 if self.echoes.is_echo(rs) {
                     return Vec::new();
                 }
@@ -111,37 +161,51 @@ impl RecordsetIndex {
             }
             Event::Delete(rs) => {
                 self.echoes.forget(rs);
-                let key = Self::key_of(rs);
-                let mut by_zone = self.by_zone.write().expect("index lock");
-                if let Some(set) = by_zone.get_mut(&key) {
+                let key = key_of(rs);
+                let mut inner = self.write();
+                if let Some(set) = inner.by_zone.get_mut(&key) {
                     set.remove(&rs.name_any());
                     if set.is_empty() {
-                        by_zone.remove(&key);
+                        inner.by_zone.remove(&key);
                     }
                 }
                 vec![key]
             }
-            // A relist: the old view serves until the store holds the new.
-            Event::Init | Event::InitApply(_) => Vec::new(),
+            Event::Init => {
+                self.write().relist = Some(ByZone::new());
+                Vec::new()
+            }
+            Event::InitApply(rs) => {
+                let mut inner = self.write();
+                let packed = Packed::pack(rs, &mut inner.packer);
+                inner
+                    .relist
+                    .get_or_insert_default()
+                    .entry(key_of(rs))
+                    .or_default()
+                    .insert(rs.name_any(), packed);
+                Vec::new()
+            }
             Event::InitDone => {
-                let mut fresh = ByZone::new();
-                for rs in store.state() {
-                    fresh
-                        .entry(Self::key_of(&rs))
-                        .or_default()
-                        .insert(rs.name_any(), rs);
-                }
-                let mut by_zone = self.by_zone.write().expect("index lock");
-                let old = std::mem::replace(&mut *by_zone, fresh);
-                drop(by_zone);
+                let mut inner = self.write();
+                let fresh = inner.relist.take().unwrap_or_default();
+                let old = std::mem::replace(&mut inner.by_zone, fresh);
+                let kept: Vec<Held<Recordset>> = if copies.told() {
+                    let all = inner.by_zone.values().flat_map(HashMap::values);
+                    all.cloned().map(Held::Packed).collect()
+                } else {
+                    Vec::new()
+                };
+                let now: Vec<ZoneKey> = inner.by_zone.keys().cloned().collect();
+                drop(inner);
+                copies.tell(&kept);
                 if !self.ready.send_replace(true) {
                     // The first list: no zone was planned before it (they
                     // wait for `ready`), and each is reconciled anyway.
                     return Vec::new();
                 }
                 // Zones whose recordsets may have changed while not watching.
-                let mut touched: Vec<ZoneKey> = old.into_keys().collect();
-                touched.extend(self.by_zone.read().expect("index lock").keys().cloned());
+                let mut touched: Vec<ZoneKey> = old.into_keys().chain(now).collect();
                 touched.sort();
                 touched.dedup();
                 touched
@@ -150,34 +214,14 @@ impl RecordsetIndex {
     }
 }
 
+fn key_of(rs: &Recordset) -> ZoneKey {
+    (rs.namespace().unwrap_or_default(), rs.spec.zone_ref.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use designate_crd::RecordsetSpec;
-    use kube::runtime::reflector::store::Writer;
-
-    /// The index and the reflector store it reads, fed one event.
-    struct Fed {
-        index: RecordsetIndex,
-        store: Store<Recordset>,
-        writer: Writer<Recordset>,
-    }
-
-    impl Fed {
-        fn new() -> Self {
-            let (store, writer) = kube::runtime::reflector::store();
-            Self {
-                index: RecordsetIndex::default(),
-                store,
-                writer,
-            }
-        }
-
-        fn apply(&mut self, event: Event<Recordset>) -> Vec<ZoneKey> {
-            self.writer.apply_watcher_event(&event);
-            self.index.apply(&event, &self.store)
-        }
-    }
 
     fn rs(name: &str, zone: &str) -> Recordset {
         let mut rs = Recordset::new(
@@ -191,79 +235,115 @@ mod tests {
             },
         );
         rs.metadata.namespace = Some("ns".into());
+        rs.metadata.uid = Some(format!("uid-{name}"));
+        rs.metadata.resource_version = Some("1".into());
         rs
     }
 
+    fn versioned(name: &str, zone: &str, version: &str) -> Recordset {
+        let mut rs = rs(name, zone);
+        rs.metadata.resource_version = Some(version.into());
+        rs
+    }
+
+    /// The index, fed `events` one by one.
+    fn fed(events: impl IntoIterator<Item = Event<Recordset>>) -> RecordsetIndex {
+        let index = RecordsetIndex::default();
+        for event in events {
+            index.apply(&event, &Copies::default());
+        }
+        index
+    }
+
     #[test]
-    fn holds_the_stores_own_copies() {
-        let mut fed = Fed::new();
-        fed.apply(Event::Apply(rs("a", "z1")));
-        let held = fed.index.of_zone("ns", "z1").remove(0);
-        let stored = fed.store.get(&ObjectRef::from_obj(&*held)).unwrap();
-        assert!(Arc::ptr_eq(&held, &stored));
-        fed.apply(Event::Init);
-        fed.apply(Event::InitApply(rs("a", "z1")));
-        fed.apply(Event::InitDone);
-        let held = fed.index.of_zone("ns", "z1").remove(0);
-        let stored = fed.store.get(&ObjectRef::from_obj(&*held)).unwrap();
-        assert!(Arc::ptr_eq(&held, &stored), "after a relist too");
+    fn holds_what_the_watch_brought_and_tells_the_other_holders() {
+        let copies = Copies::<Recordset>::default();
+        let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = told.clone();
+        copies.on_applied(move |objects| {
+            let mut told = into.lock().unwrap();
+            told.extend(objects.iter().map(|held| held.object().name_any()));
+        });
+        let index = RecordsetIndex::default();
+        for event in [
+            Event::Init,
+            Event::InitApply(rs("a", "z1")),
+            Event::InitDone,
+            Event::Apply(rs("b", "z1")),
+        ] {
+            index.apply(&event, &copies);
+        }
+        assert_eq!(*told.lock().unwrap(), ["a", "b"]);
+        let held = index.of_zone("ns", "z1");
+        assert_eq!(held.len(), 2);
+        assert_eq!(
+            serde_json::to_value(&*held[1]).unwrap(),
+            serde_json::to_value(rs("b", "z1")).unwrap(),
+            "read back whole"
+        );
+        assert!(
+            index
+                .held(&rs("a", "z1"))
+                .is_some_and(|h| h.is_version_of(&rs("a", "z1")))
+        );
     }
 
     #[test]
     fn groups_by_zone_and_forgets_deleted() {
-        let mut fed = Fed::new();
-        assert_eq!(fed.apply(Event::Apply(rs("a", "z1"))).len(), 1);
-        fed.apply(Event::Apply(rs("b", "z1")));
-        fed.apply(Event::Apply(rs("c", "z2")));
-        assert_eq!(fed.index.of_zone("ns", "z1").len(), 2);
-        fed.apply(Event::Delete(rs("a", "z1")));
-        assert_eq!(fed.index.of_zone("ns", "z1").len(), 1);
-        assert!(fed.index.of_zone("other", "z1").is_empty());
+        let index = fed([]);
+        let copies = Copies::default();
+        assert_eq!(index.apply(&Event::Apply(rs("a", "z1")), &copies).len(), 1);
+        index.apply(&Event::Apply(rs("b", "z1")), &copies);
+        index.apply(&Event::Apply(rs("c", "z2")), &copies);
+        assert_eq!(index.of_zone("ns", "z1").len(), 2);
+        index.apply(&Event::Delete(rs("a", "z1")), &copies);
+        assert_eq!(index.of_zone("ns", "z1").len(), 1);
+        assert!(index.of_zone("other", "z1").is_empty());
+        assert_eq!(index.zones().len(), 2);
     }
 
     #[test]
     fn own_write_replaces_only_the_version_it_was_made_from() {
-        let mut fed = Fed::new();
-        fed.apply(Event::Apply(rs("a", "z1")));
-        let observed = fed.index.of_zone("ns", "z1").remove(0);
-        let mut written = rs("a", "z1");
-        written.metadata.resource_version = Some("2".into());
-        fed.index.written(&observed, written.clone());
+        let index = fed([Event::Apply(rs("a", "z1"))]);
+        let copies = Copies::default();
+        let observed = index.of_zone("ns", "z1").remove(0);
+        let written = versioned("a", "z1", "2");
+        index.written(&observed, written.clone());
         let version = |index: &RecordsetIndex| {
             index.of_zone("ns", "z1")[0]
                 .metadata
                 .resource_version
                 .clone()
         };
-        assert_eq!(version(&fed.index), Some("2".into()));
+        assert_eq!(version(&index), Some("2".into()));
 
         // The watch moved on (a newer version): it stays.
-        let mut newer = rs("a", "z1");
-        newer.metadata.resource_version = Some("3".into());
-        fed.apply(Event::Apply(newer));
-        fed.index.written(&observed, written.clone());
-        assert_eq!(version(&fed.index), Some("3".into()));
+        index.apply(&Event::Apply(versioned("a", "z1", "3")), &copies);
+        index.written(&observed, written.clone());
+        assert_eq!(version(&index), Some("3".into()));
 
         // Deleted meanwhile: not brought back.
-        let observed = fed.index.of_zone("ns", "z1").remove(0);
-        fed.apply(Event::Delete(rs("a", "z1")));
-        fed.index.written(&observed, written);
-        assert!(fed.index.of_zone("ns", "z1").is_empty());
+        let observed = index.of_zone("ns", "z1").remove(0);
+        index.apply(&Event::Delete(rs("a", "z1")), &copies);
+        index.written(&observed, written);
+        assert!(index.of_zone("ns", "z1").is_empty());
     }
 
     #[test]
     fn relist_replaces_and_touches_old_and_new_zones() {
-        let mut fed = Fed::new();
-        fed.apply(Event::Init);
-        fed.apply(Event::InitApply(rs("gone", "old-zone")));
+        let index = RecordsetIndex::default();
+        let copies = Copies::default();
+        let apply = |event| index.apply(&event, &copies);
+        apply(Event::Init);
+        apply(Event::InitApply(rs("gone", "old-zone")));
         // The first list touches nothing: every zone is reconciled anyway.
-        assert!(fed.apply(Event::InitDone).is_empty());
-        assert!(*fed.index.ready.borrow());
-        fed.apply(Event::Init);
-        fed.apply(Event::InitApply(rs("kept", "new-zone")));
+        assert!(apply(Event::InitDone).is_empty());
+        assert!(*index.ready.borrow());
+        apply(Event::Init);
+        apply(Event::InitApply(rs("kept", "new-zone")));
         // Until the relist is complete the old view is served.
-        assert_eq!(fed.index.of_zone("ns", "old-zone").len(), 1);
-        let touched = fed.apply(Event::InitDone);
+        assert_eq!(index.of_zone("ns", "old-zone").len(), 1);
+        let touched = apply(Event::InitDone);
         assert_eq!(
             touched,
             vec![
@@ -271,7 +351,7 @@ mod tests {
                 ("ns".to_string(), "old-zone".to_string())
             ]
         );
-        assert!(fed.index.of_zone("ns", "old-zone").is_empty());
-        assert!(*fed.index.ready.borrow());
+        assert!(index.of_zone("ns", "old-zone").is_empty());
+        assert!(*index.ready.borrow());
     }
 }

@@ -86,10 +86,17 @@ pub(crate) fn controller<K>(
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
 )
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + Clone
+        + Serialize
+        + DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
 {
     let (reader, writer) = reflector::store();
-    copies.keep(reader.clone());
+    copies.keep_store(reader.clone());
     let store = reader.clone();
     let changes = reflector(
         writer,

@@ -368,6 +368,24 @@ fn scenario(backend: Backend) {
     assert_eq!(ready_condition(&big).1, "OverQuota");
     assert!(published(&w.stored(&zone).unwrap(), "big.example.com.", "A").is_none());
 
+    // A recordset of a zone that does not exist says so (not a zone's
+    // reconcile: the Recordset controller's).
+    w.apply(
+        "stray.yaml",
+        &recordset_yaml(
+            "stray",
+            "tenant-b",
+            "stray-org",
+            "www.stray.org.",
+            "A",
+            &["192.0.2.77"],
+        ),
+    );
+    let stray = w.settled("recordset", "stray", "tenant-b", "PENDING");
+    let (ok, reason, message) = ready_condition(&stray);
+    assert_eq!((ok.as_str(), reason.as_str()), ("False", "ZoneNotFound"));
+    assert!(message.contains("stray-org"), "{message}");
+
     // A restart converges to the same state with no change to storage and,
     // the statuses being current, no write to the API either.
     let before = w.stored(&zone).unwrap();
@@ -507,6 +525,19 @@ fn scenario(backend: Backend) {
     // With the first owner gone, tenant-b's zone is published on its next try.
     let dup = w.settled("zone", "example-com", "tenant-b", "ACTIVE");
     assert!(w.stored(&dup).is_some());
+
+    // The stray recordset's zone, created after it, publishes it.
+    w.apply(
+        "stray-zone.yaml",
+        &zone_yaml("stray-org", "tenant-b", "stray.org."),
+    );
+    let stray = w.settled("recordset", "stray", "tenant-b", "ACTIVE");
+    assert_eq!(ready_condition(&stray).0, "True");
+    let zone = w.settled("zone", "stray-org", "tenant-b", "ACTIVE");
+    assert_eq!(
+        published(&w.stored(&zone).unwrap(), "www.stray.org.", "A").unwrap(),
+        vec!["192.0.2.77"]
+    );
 }
 
 #[test]

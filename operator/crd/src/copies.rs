@@ -1,11 +1,12 @@
-//! One decoded copy of each object for the watches of one process.
+//! One copy of each object for the watches of one process.
 //!
-//! The controllers' reflectors and the REST API's mirrors watch the same
+//! The controllers' caches and the REST API's mirrors watch the same
 //! kinds. Where both run in one process (`standalone`), each would hold
-//! its own copy of every Zone and Recordset. The controllers' store keeps
-//! the copy; another holder takes the store's copy of an object at the
-//! same version, whether it decoded the object before the store did
-//! ([`Copies::applied`] tells it) or after ([`Copies::kept`]).
+//! its own copy of every Zone and Recordset. The controllers' cache keeps
+//! the copy (typed for Zones, [`Packed`] for the many Recordsets); another
+//! holder takes the cache's copy of an object at the same version, whether
+//! it decoded the object before the cache did ([`Copies::tell`] tells it)
+//! or after ([`Copies::kept`]).
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -13,14 +14,73 @@ use std::sync::{Arc, RwLock};
 use kube::Resource;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::Event;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+use crate::packed::Packed;
 use crate::{Recordset, Zone};
 
-/// What is told the objects the store took.
-type Adopter<K> = Arc<dyn Fn(&[Arc<K>]) + Send + Sync>;
+/// One holder's copy of an object.
+pub enum Held<K> {
+    Typed(Arc<K>),
+    /// Unpacked when read.
+    Packed(Packed<K>),
+}
 
-/// Finds the store's copy of an object.
-type Lookup<K> = Arc<dyn Fn(&K) -> Option<Arc<K>> + Send + Sync>;
+impl<K> Clone for Held<K> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Typed(object) => Self::Typed(object.clone()),
+            Self::Packed(object) => Self::Packed(object.clone()),
+        }
+    }
+}
+
+impl<K: Resource + Serialize + DeserializeOwned> Held<K> {
+    /// The object.
+    pub fn object(&self) -> Arc<K> {
+        match self {
+            Self::Typed(object) => object.clone(),
+            Self::Packed(object) => Arc::new(object.unpack()),
+        }
+    }
+
+    /// Whether it holds `object` at the same version.
+    pub fn is_version_of(&self, object: &K) -> bool {
+        match self {
+            Self::Typed(held) => same_version(held.as_ref(), object),
+            Self::Packed(held) => held.is_version_of(object),
+        }
+    }
+
+    /// Whether both hold the same object at the same version, and whether
+    /// that is one copy already.
+    fn shares(&self, other: &Self) -> (bool, bool) {
+        match (self, other) {
+            (Self::Typed(a), Self::Typed(b)) => {
+                (same_version(a.as_ref(), b.as_ref()), Arc::ptr_eq(a, b))
+            }
+            (Self::Packed(a), Self::Packed(b)) => (a.same_version(b), false),
+            (Self::Typed(a), Self::Packed(b)) | (Self::Packed(b), Self::Typed(a)) => {
+                (b.is_version_of(a), false)
+            }
+        }
+    }
+
+    /// Takes `other` in its place where it holds the same object at the
+    /// same version as another copy.
+    pub fn adopt(&mut self, other: &Self) {
+        if let (true, false) = self.shares(other) {
+            *self = other.clone();
+        }
+    }
+}
+
+/// What is told the objects the cache took.
+type Adopter<K> = Arc<dyn Fn(&[Held<K>]) + Send + Sync>;
+
+/// Finds the cache's copy of an object.
+type Lookup<K> = Arc<dyn Fn(&K) -> Option<Held<K>> + Send + Sync>;
 
 /// The copies of one kind's objects the watches of a process share.
 pub struct Copies<K> {
@@ -28,7 +88,7 @@ pub struct Copies<K> {
 }
 
 struct Inner<K> {
-    store: Option<Lookup<K>>,
+    cache: Option<Lookup<K>>,
     adopters: Vec<Adopter<K>>,
 }
 
@@ -36,7 +96,7 @@ impl<K> Default for Copies<K> {
     fn default() -> Self {
         Self {
             inner: Arc::new(RwLock::new(Inner {
-                store: None,
+                cache: None,
                 adopters: Vec::new(),
             })),
         }
@@ -56,58 +116,73 @@ impl<K: Resource<DynamicType = ()>> fmt::Debug for Copies<K> {
         let inner = self.inner.read().expect("copies lock");
         f.debug_struct("Copies")
             .field("kind", &K::kind(&()))
-            .field("store", &inner.store.is_some())
+            .field("cache", &inner.cache.is_some())
             .field("adopters", &inner.adopters.len())
             .finish()
     }
 }
 
-impl<K: Resource> Copies<K> {
-    /// The kept copy of `object`, if the store holds the same version.
-    pub fn kept(&self, object: &K) -> Option<Arc<K>> {
-        let lookup = self.inner.read().expect("copies lock").store.clone()?;
-        lookup(object).filter(|kept| same_version(kept.as_ref(), object))
+impl<K: Resource + Serialize + DeserializeOwned> Copies<K> {
+    /// The kept copy of `object`, if the cache holds the same version.
+    pub fn kept(&self, object: &K) -> Option<Held<K>> {
+        let lookup = self.inner.read().expect("copies lock").cache.clone()?;
+        lookup(object).filter(|kept| kept.is_version_of(object))
     }
 
-    /// Has `adopt` told the objects the store takes from now on.
-    pub fn on_applied(&self, adopt: impl Fn(&[Arc<K>]) + Send + Sync + 'static) {
+    /// Has `adopt` told the objects the cache takes from now on.
+    pub fn on_applied(&self, adopt: impl Fn(&[Held<K>]) + Send + Sync + 'static) {
         self.inner
             .write()
             .expect("copies lock")
             .adopters
             .push(Arc::new(adopt));
     }
+
+    /// The controllers' cache: `lookup` finds the copy it keeps of an
+    /// object.
+    pub fn keep(&self, lookup: impl Fn(&K) -> Option<Held<K>> + Send + Sync + 'static) {
+        self.inner.write().expect("copies lock").cache = Some(Arc::new(lookup));
+    }
+
+    /// Whether any other holder wants to be told.
+    pub fn told(&self) -> bool {
+        !self.inner.read().expect("copies lock").adopters.is_empty()
+    }
+
+    /// Tells the other holders the copies the cache took.
+    pub fn tell(&self, objects: &[Held<K>]) {
+        let adopters = self.inner.read().expect("copies lock").adopters.clone();
+        for adopt in adopters {
+            adopt(objects);
+        }
+    }
 }
 
 impl<K> Copies<K>
 where
-    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+    K: Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
 {
-    /// The controllers' store: the copies kept.
-    pub fn keep(&self, store: Store<K>) {
-        self.inner.write().expect("copies lock").store = Some(Arc::new(move |object| {
-            store.get(&ObjectRef::from_obj(object))
-        }));
+    /// The controllers' cache is a reflector's `store` of typed copies.
+    pub fn keep_store(&self, store: Store<K>) {
+        self.keep(move |object| store.get(&ObjectRef::from_obj(object)).map(Held::Typed));
     }
 
     /// Tells the other holders what `store` took with `event` (applied to
     /// it already).
     pub fn applied(&self, event: &Event<K>, store: &Store<K>) {
-        let adopters = self.inner.read().expect("copies lock").adopters.clone();
-        if adopters.is_empty() {
+        if !self.told() {
             return;
         }
-        let objects = match event {
+        let objects: Vec<Held<K>> = match event {
             Event::Apply(object) => store
                 .get(&ObjectRef::from_obj(object))
                 .into_iter()
+                .map(Held::Typed)
                 .collect(),
-            Event::InitDone => store.state(),
+            Event::InitDone => store.state().into_iter().map(Held::Typed).collect(),
             Event::Init | Event::InitApply(_) | Event::Delete(_) => return,
         };
-        for adopt in adopters {
-            adopt(&objects);
-        }
+        self.tell(&objects);
     }
 }
 
@@ -159,10 +234,26 @@ mod tests {
         assert!(copies.kept(&recordset("1")).is_none(), "no store yet");
         let (reader, mut writer) = store();
         writer.apply_watcher_event(&Event::Apply(recordset("1")));
-        copies.keep(reader.clone());
-        let kept = copies.kept(&recordset("1")).expect("same version");
+        copies.keep_store(reader.clone());
+        let Some(Held::Typed(kept)) = copies.kept(&recordset("1")) else {
+            panic!("same version")
+        };
         assert!(Arc::ptr_eq(&kept, &reader.state()[0]));
         assert!(copies.kept(&recordset("2")).is_none(), "newer version");
+    }
+
+    #[test]
+    fn a_copy_is_adopted_only_at_the_same_version() {
+        let mut packer = crate::packed::Packer::default();
+        let mut held = Held::Typed(Arc::new(recordset("1")));
+        held.adopt(&Held::Packed(Packed::pack(&recordset("2"), &mut packer)));
+        assert!(matches!(held, Held::Typed(_)), "another version");
+        held.adopt(&Held::Packed(Packed::pack(&recordset("1"), &mut packer)));
+        assert!(matches!(held, Held::Packed(_)));
+        assert_eq!(
+            held.object().metadata.resource_version.as_deref(),
+            Some("1")
+        );
     }
 
     #[test]
@@ -170,7 +261,11 @@ mod tests {
         let copies = Copies::<Recordset>::default();
         let told = Arc::new(Mutex::new(Vec::new()));
         let into = told.clone();
-        copies.on_applied(move |objects| into.lock().unwrap().extend(objects.iter().cloned()));
+        copies.on_applied(move |objects| {
+            into.lock()
+                .unwrap()
+                .extend(objects.iter().map(Held::object))
+        });
         let (reader, mut writer) = store();
         for event in [
             Event::Init,

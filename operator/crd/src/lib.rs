@@ -17,6 +17,7 @@ pub mod grant;
 mod input;
 pub mod lenient;
 pub mod names;
+pub mod packed;
 mod pool;
 mod quota;
 mod recordset;

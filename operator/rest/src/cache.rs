@@ -9,7 +9,7 @@ use std::ops::{Bound, ControlFlow};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use designate_crd::copies::{Copies, SharedCopies, same_version};
+use designate_crd::copies::{Copies, Held, SharedCopies};
 use designate_crd::grant::{self, GrantKey, Mark};
 use designate_crd::lenient::{Lenient, Undecodable, decoded};
 use designate_crd::{
@@ -342,6 +342,12 @@ impl Cache {
         self.recordsets.group(&key)
     }
 
+    /// How many recordsets of a zone lists show (its managed ones aside).
+    pub fn recordset_count_in(&self, zone: &Zone) -> usize {
+        let key = zone_key(zone.meta().namespace.as_deref(), &zone.name_any());
+        self.recordsets.group_len(&key)
+    }
+
     /// How many recordsets lists show in the zones of a namespace (all:
     /// `None`), each primary zone's managed SOA and NS included.
     pub fn recordset_total(&self, namespace: Option<&str>) -> usize {
@@ -535,7 +541,7 @@ type Id = Arc<str>;
 
 struct State<K> {
     /// By Designate id: the uid, or the id an object kept through a move.
-    by_id: HashMap<Id, Arc<K>>,
+    by_id: HashMap<Id, Held<K>>,
     groups: HashMap<String, BTreeSet<Id>>,
     /// Alias to its object's id and the alias's position among the
     /// object's aliases.
@@ -553,7 +559,7 @@ struct State<K> {
     ready: bool,
 }
 
-impl<K: Resource + Send + Sync + 'static> State<K> {
+impl<K: Resource + Serialize + DeserializeOwned + Send + Sync + 'static> State<K> {
     /// An empty state that takes the copies `copies` keeps, now and as the
     /// store takes the objects it holds its own copies of.
     fn shared(index: Index<K>, grant_key: Option<GrantKey>, along: Along<K>) -> Arc<RwLock<Self>> {
@@ -573,15 +579,21 @@ impl<K: Resource + Send + Sync + 'static> State<K> {
         }));
         let adopting = Arc::downgrade(&state);
         copies.on_applied(move |objects| {
-            if let Some(state) = adopting.upgrade() {
-                state.write().expect("cache lock").adopt(objects);
-            }
+            let Some(state) = adopting.upgrade() else {
+                return;
+            };
+            // Unpacked (for their ids) before the lock is taken.
+            let keyed: Vec<(String, &Held<K>)> = objects
+                .iter()
+                .map(|held| (grant::id_of(held.object().meta()).to_string(), held))
+                .collect();
+            state.write().expect("cache lock").adopt(&keyed);
         });
         state
     }
 }
 
-impl<K: Resource> State<K> {
+impl<K: Resource + Serialize + DeserializeOwned> State<K> {
     fn insert(&mut self, mut object: K) {
         if object.meta().uid.is_none() {
             return;
@@ -621,19 +633,16 @@ impl<K: Resource> State<K> {
             .along
             .copies
             .kept(&object)
-            .unwrap_or_else(|| Arc::new(object));
+            .unwrap_or_else(|| Held::Typed(Arc::new(object)));
         self.by_id.insert(uid, object);
     }
 
     /// Holds the store's copies of these objects where this mirror holds
     /// the same version of its own.
-    fn adopt(&mut self, objects: &[Arc<K>]) {
-        for object in objects {
-            if let Some(held) = self.by_id.get_mut(grant::id_of(object.meta()))
-                && !Arc::ptr_eq(held, object)
-                && same_version(held.as_ref(), object.as_ref())
-            {
-                *held = object.clone();
+    fn adopt(&mut self, objects: &[(String, &Held<K>)]) {
+        for (id, object) in objects {
+            if let Some(held) = self.by_id.get_mut(id.as_str()) {
+                held.adopt(object);
             }
         }
     }
@@ -646,7 +655,7 @@ impl<K: Resource> State<K> {
         if self
             .by_id
             .get(id)
-            .is_some_and(|held| held.meta().uid == object.meta().uid)
+            .is_some_and(|held| held.object().meta().uid == object.meta().uid)
         {
             self.remove(id);
         }
@@ -656,6 +665,7 @@ impl<K: Resource> State<K> {
         let Some(old) = self.by_id.remove(uid) else {
             return;
         };
+        let old = old.object();
         let namespace = old.meta().namespace.as_deref().unwrap_or_default();
         let key = order_key(old.as_ref());
         for alias in (self.index.aliases)(&old) {
@@ -714,7 +724,14 @@ impl<K: Resource> State<K> {
 
 impl<K> Mirror<K>
 where
-    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + Clone
+        + Debug
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
 {
     fn start(
         api: Api<Lenient<K>>,
@@ -798,7 +815,7 @@ where
     }
 }
 
-impl<K: Resource> Mirror<K> {
+impl<K: Resource + Serialize + DeserializeOwned> Mirror<K> {
     /// A count that moves on with every change the watch brings.
     pub fn version(&self) -> u64 {
         *self.changed.borrow()
@@ -808,7 +825,7 @@ impl<K: Resource> Mirror<K> {
     pub fn first_in_group(&self, key: &str) -> Option<Arc<K>> {
         let state = self.state.read().expect("cache lock");
         let uid = state.groups.get(key)?.first()?;
-        state.by_id.get(uid).cloned()
+        state.by_id.get(uid).map(Held::object)
     }
 
     /// The listed objects whose tree name starts with `prefix`.
@@ -819,7 +836,7 @@ impl<K: Resource> Mirror<K> {
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
             .flat_map(|(_, uids)| uids)
-            .filter_map(|uid| state.by_id.get(uid).cloned())
+            .filter_map(|uid| state.by_id.get(uid).map(Held::object))
             .collect()
     }
 
@@ -831,7 +848,7 @@ impl<K: Resource> Mirror<K> {
             .get(name)
             .into_iter()
             .flatten()
-            .filter_map(|uid| state.by_id.get(uid).cloned())
+            .filter_map(|uid| state.by_id.get(uid).map(Held::object))
             .collect()
     }
 
@@ -841,7 +858,7 @@ impl<K: Resource> Mirror<K> {
             .expect("cache lock")
             .by_id
             .get(uid)
-            .cloned()
+            .map(Held::object)
     }
 
     /// Every object (in no particular order).
@@ -851,7 +868,7 @@ impl<K: Resource> Mirror<K> {
             .expect("cache lock")
             .by_id
             .values()
-            .cloned()
+            .map(Held::object)
             .collect()
     }
 
@@ -859,7 +876,7 @@ impl<K: Resource> Mirror<K> {
     pub fn by_alias(&self, alias: &str) -> Option<Arc<K>> {
         let state = self.state.read().expect("cache lock");
         let (uid, _) = state.aliases.get(alias)?;
-        state.by_id.get(uid).cloned()
+        state.by_id.get(uid).map(Held::object)
     }
 
     /// How many listed objects a namespace holds (all namespaces: `None`).
@@ -893,7 +910,7 @@ impl<K: Resource> Mirror<K> {
         let state = self.state.read().expect("cache lock");
         for key in state.order.range(namespace, start, descending) {
             if let Some(object) = state.by_id.get(key.1.as_ref())
-                && visit(key, object).is_break()
+                && visit(key, &object.object()).is_break()
             {
                 return;
             }
@@ -914,11 +931,17 @@ impl<K: Resource> Mirror<K> {
         for key in state.alias_order.range(namespace, start, descending) {
             if let Some((uid, at)) = state.aliases.get(key.1.as_ref())
                 && let Some(object) = state.by_id.get(uid)
-                && visit(key, object, *at).is_break()
+                && visit(key, &object.object(), *at).is_break()
             {
                 return;
             }
         }
+    }
+
+    /// How many objects a group holds.
+    pub fn group_len(&self, key: &str) -> usize {
+        let state = self.state.read().expect("cache lock");
+        state.groups.get(key).map_or(0, BTreeSet::len)
     }
 
     /// The objects of a group (`namespace/zoneRef` for recordsets,
@@ -931,7 +954,7 @@ impl<K: Resource> Mirror<K> {
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|uid| state.by_id.get(uid).cloned())
+            .filter_map(|uid| state.by_id.get(uid).map(Held::object))
             .collect()
     }
 
@@ -975,6 +998,7 @@ impl<K: Resource> Mirror<K> {
             state.by_id.get(uid).map(|object| {
                 rv_number(
                     object
+                        .object()
                         .meta()
                         .resource_version
                         .as_deref()
@@ -1136,6 +1160,7 @@ impl From<kube::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use designate_crd::packed::Packed;
 
     fn key(created: i64, id: &str) -> OrderKey {
         (created, Arc::from(id))
@@ -1163,7 +1188,7 @@ mod tests {
     fn a_mirror_holds_the_controllers_copy_of_the_same_version() {
         let copies = Copies::<Recordset>::default();
         let (store, mut writer) = kube::runtime::reflector::store();
-        copies.keep(store.clone());
+        copies.keep_store(store.clone());
         let index = Index {
             group_of: |rs: &Recordset| rs.spec.zone_ref.clone(),
             ..Index::by_name()
@@ -1173,7 +1198,10 @@ mod tests {
             tally: None,
         };
         let state = State::shared(index, None, along);
-        let held = || state.read().unwrap().by_id.get("uid-1").cloned().unwrap();
+        let held = || match state.read().unwrap().by_id.get("uid-1").cloned() {
+            Some(Held::Typed(held)) => held,
+            _ => panic!("a typed copy"),
+        };
         let stored = || store.state()[0].clone();
         let store_applies = |writer: &mut kube::runtime::reflector::store::Writer<Recordset>,
                              event: Event<Recordset>| {
@@ -1198,6 +1226,29 @@ mod tests {
         store_applies(&mut writer, Event::Apply(recordset("2")));
         assert_eq!(held().metadata.resource_version.as_deref(), Some("3"));
         assert_eq!(state.read().unwrap().groups["example"].len(), 1);
+    }
+
+    #[test]
+    fn a_mirror_holds_the_packed_copy_it_is_told_of() {
+        let copies = Copies::<Recordset>::default();
+        let along = Along {
+            copies: copies.clone(),
+            tally: None,
+        };
+        let state = State::shared(Index::by_name(), None, along);
+        let mut packer = designate_crd::packed::Packer::default();
+        let mut packed = |version| Held::Packed(Packed::pack(&recordset(version), &mut packer));
+        state.write().unwrap().apply(Event::Apply(recordset("1")));
+        copies.tell(&[packed("2")]);
+        let held = || state.read().unwrap().by_id.get("uid-1").cloned().unwrap();
+        assert!(matches!(held(), Held::Typed(_)), "another version");
+        copies.tell(&[packed("1")]);
+        assert!(matches!(held(), Held::Packed(_)));
+        let mirror_reads = held().object();
+        assert_eq!(
+            serde_json::to_value(&*mirror_reads).unwrap(),
+            serde_json::to_value(recordset("1")).unwrap()
+        );
     }
 
     fn ids<'a>(keys: impl Iterator<Item = &'a OrderKey>) -> Vec<String> {

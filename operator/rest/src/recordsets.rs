@@ -57,10 +57,24 @@ impl Api {
         RecordsetView::new(rs, zone.clone(), project)
     }
 
-    /// A recordset of a zone by id.
+    /// A recordset of a zone by id: looked up by id, not found among the
+    /// zone's (each unpacked, where the mirror keeps them packed).
     fn find_recordset(&self, zone: &ZoneView, id: &str) -> Result<RecordsetView, ApiError> {
         check_uuid("recordset_id", id)?;
-        self.recordsets_of(zone)
+        let listed_in_zone = |rs: &Recordset| {
+            rs.metadata.deletion_timestamp.is_none()
+                && rs.metadata.namespace == zone.zone.metadata.namespace
+                && rs.spec.zone_ref == zone.zone.name_any()
+        };
+        if let Some(rs) = self
+            .cache
+            .recordsets
+            .get(id)
+            .filter(|rs| listed_in_zone(rs))
+        {
+            return Ok(self.recordset_view(rs, &zone.zone, &zone.project));
+        }
+        zone.managed(&self.settings.central)
             .into_iter()
             .find(|rs| rs.id() == id)
             .ok_or_else(ApiError::recordset_not_found)

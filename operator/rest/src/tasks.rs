@@ -345,7 +345,7 @@ pub async fn create_export(
     // The export size quota, at once rather than in a task that fails.
     // Counted without building a view of each (the managed SOA and NS too).
     let size = (zone.managed(&api.settings.central).len()
-        + api.cache.recordsets_in(&zone.zone).len()) as u64;
+        + api.cache.recordset_count_in(&zone.zone)) as u64;
     let cfg = crate::quotas::for_project(
         &api,
         std::borrow::Cow::Borrowed(&api.settings.central),

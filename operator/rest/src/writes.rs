@@ -65,7 +65,7 @@ pub(crate) async fn merge_patch<K>(
     not_found: fn() -> ApiError,
 ) -> Result<K, ApiError>
 where
-    K: Resource + Clone + DeserializeOwned + Debug,
+    K: Resource + Clone + serde::Serialize + DeserializeOwned + Debug,
 {
     annotations.insert(UPDATED_AT.into(), json!(now()));
     let patch = json!({
