@@ -189,13 +189,8 @@ fn version_of<K: Resource>(object: &K) -> u64 {
     let (Some(uid), Some(version)) = (&meta.uid, &meta.resource_version) else {
         return 0;
     };
-    // FNV-1a: uid, a separator no uid holds, the version.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in uid.bytes().chain([0]).chain(version.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash.max(1)
+    // The uid, a separator no uid holds, the version.
+    crate::names::fnv1a(format!("{uid}\0{version}").as_bytes()).max(1)
 }
 
 #[cfg(test)]
