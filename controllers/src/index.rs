@@ -154,7 +154,9 @@ impl RecordsetIndex {
                     .insert(rs.name_any(), packed.clone());
                 drop(inner);
                 copies.tell(&[Held::Packed(packed)]);
-                if self.echoes.is_echo(rs) {
+                // Neither the zone's own status writes nor its copies of a
+                // transfer change what the zone serves.
+                if self.echoes.is_echo(rs) || rs.is_transferred() {
                     return Vec::new();
                 }
                 vec![key]
@@ -168,6 +170,9 @@ impl RecordsetIndex {
                     if set.is_empty() {
                         inner.by_zone.remove(&key);
                     }
+                }
+                if rs.is_transferred() {
+                    return Vec::new();
                 }
                 vec![key]
             }

@@ -28,6 +28,7 @@ mod rules;
 pub mod secondary;
 pub mod status;
 mod transfer;
+mod transferred;
 pub mod tsig;
 mod watch;
 mod watchdog;

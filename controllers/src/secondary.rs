@@ -151,6 +151,8 @@ struct Pull {
     /// When a master last gave or confirmed the copy, in this process.
     refreshed: Option<SystemTime>,
     failure: Option<Failure>,
+    /// The serial whose records were last copied as Recordsets.
+    copied: Option<i64>,
 }
 
 fn xfr_requested(zone: &Zone) -> Option<String> {
@@ -257,6 +259,18 @@ impl Secondaries {
             }
         };
         pull.next = Some(Instant::now() + wait);
+    }
+
+    /// Whether the records published at `serial` are still to be copied as
+    /// Recordsets (`transferred::copy`).
+    pub(crate) fn copy_due(&self, id: &str, serial: i64) -> bool {
+        let zones = self.zones.lock().expect("secondaries lock");
+        zones.get(id).and_then(|pull| pull.copied) != Some(serial)
+    }
+
+    pub(crate) fn copied(&self, id: &str, serial: i64) {
+        let mut zones = self.zones.lock().expect("secondaries lock");
+        zones.entry(id.to_string()).or_default().copied = Some(serial);
     }
 
     pub(crate) fn forget(&self, id: &str) {

@@ -161,7 +161,8 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         && !provision_due(ctx, &observed)
         && moving_from(zone, &observed).is_none()
         && !(observed.zone.kind == ZoneKind::Secondary
-            && ctx.secondaries.due(&observed.zone.id, zone))
+            && (ctx.secondaries.due(&observed.zone.id, zone)
+                || ctx.secondaries.copy_due(&observed.zone.id, state.serial)))
     {
         debug!("zone unchanged");
         return Ok((requeue_settled(&observed, ctx), Outcome::Unchanged));
@@ -283,6 +284,9 @@ async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, O
         &propagation,
     )
     .await?;
+    if let (ZoneKind::Secondary, Some(publication)) = (observed.zone.kind, &published) {
+        crate::transferred::copy(ctx, zone, &observed.zone.id, publication.serial).await?;
+    }
     let outcome = match (published.as_ref().map(|p| p.serial), writes) {
         (serial, _) if serial != serial_before => Outcome::Published,
         (_, 0) => Outcome::Unchanged,
@@ -1005,7 +1009,8 @@ fn observe(zone: &Zone, ctx: &Context) -> Observed {
         .recordsets
         .of_zone(&namespace, &zone.name_any())
         .into_iter()
-        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        // A copy of a secondary zone's transfer is never the zone's content.
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none() && !rs.is_transferred())
         .collect();
     let inputs = recordsets.iter().map(|rs| rs.to_input()).collect();
     let privileges = crate::rules::privileges(ctx.settings.grant_key.as_ref(), zone);

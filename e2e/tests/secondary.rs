@@ -83,6 +83,54 @@ fn create_secondary(base: &str, zone: &str, master: std::net::SocketAddr) -> Str
 }
 
 /// The zone object's Ready condition, as kubectl shows it.
+/// The zone's recordsets as REST lists them: `(name, type, records
+/// sorted)`, sorted, once every one is ACTIVE and `www` holds `address`.
+fn transferred_sets_shown(
+    base: &str,
+    id: &str,
+    www: &str,
+    address: &str,
+) -> Vec<(String, String, Vec<String>)> {
+    let mut shown = Vec::new();
+    wait_for(SETTLED, "the transferred sets listed", || {
+        let listed = rest_request(
+            base,
+            "GET",
+            &format!("/v2/zones/{id}/recordsets"),
+            &OWNER,
+            None,
+        )
+        .json();
+        let sets = listed["recordsets"].as_array().cloned().unwrap_or_default();
+        shown = sets
+            .iter()
+            .map(|rs| {
+                let mut records: Vec<String> = rs["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap().to_string())
+                    .collect();
+                records.sort();
+                (
+                    rs["name"].as_str().unwrap().to_string(),
+                    rs["type"].as_str().unwrap().to_string(),
+                    records,
+                )
+            })
+            .collect();
+        shown.sort();
+        let settled = sets.iter().all(|rs| rs["status"] == "ACTIVE");
+        let www_holds = shown
+            .iter()
+            .any(|(name, type_, records)| name == www && type_ == "A" && records == &[address]);
+        (settled && www_holds)
+            .then_some(())
+            .ok_or(listed.to_string())
+    });
+    shown
+}
+
 fn condition(kubectl: &designate_e2e::Kubectl, zone: &str) -> Value {
     kubectl.get_json(&["zone", zone, "-n", "secondaries"])["status"]["conditions"][0].clone()
 }
@@ -106,12 +154,74 @@ fn a_secondary_zone_follows_its_master() {
     let served = |name: &str, type_: &str, want: &[&str]| served_by(pool_bind, name, type_, want);
     served(&format!("www.{zone}."), "A", &["192.0.2.10"]);
     served(&format!("{zone}."), "MX", &["10"]);
+    // One character-string, as the master holds it (not one per word).
+    let txt = std::process::Command::new("dig")
+        .args([
+            &format!("@{}", pool_bind.ip()),
+            "-p",
+            &pool_bind.port().to_string(),
+        ])
+        .args([&format!("{zone}."), "TXT", "+short", "+norec"])
+        .output()
+        .expect("running dig");
+    assert_eq!(
+        String::from_utf8_lossy(&txt.stdout).trim(),
+        "\"made on the master\""
+    );
     wait_for(SETTLED, "the zone ACTIVE at the master's serial", || {
         let shown = zone_json(&base, &id);
         (shown["status"] == "ACTIVE" && shown["serial"] == 10)
             .then_some(())
             .ok_or(shown.to_string())
     });
+    // REST lists what was transferred (the SOA aside), as Designate does.
+    let www = format!("www.{zone}.");
+    let set = |name: &str, type_: &str, records: &[&str]| {
+        let records = records.iter().map(|r| r.to_string()).collect();
+        (name.to_string(), type_.to_string(), records)
+    };
+    let expected = |address: &str| {
+        let mut sets = vec![
+            set(&format!("{zone}."), "MX", &[&format!("10 mail.{zone}.")]),
+            set(&format!("{zone}."), "NS", &[&format!("ns1.{zone}.")]),
+            set(&format!("{zone}."), "TXT", &["\"made on the master\""]),
+            set(&format!("ns1.{zone}."), "A", &["192.0.2.53"]),
+            set(&www, "A", &[address]),
+        ];
+        sets.sort();
+        sets
+    };
+    assert_eq!(
+        transferred_sets_shown(&base, &id, &www, "192.0.2.10"),
+        expected("192.0.2.10")
+    );
+    let copies = backed.kubectl.get_json(&[
+        "recordsets",
+        "-n",
+        "secondaries",
+        "-l",
+        "designate.openstack.org/transferred",
+    ]);
+    let copies = copies["items"].as_array().unwrap();
+    assert_eq!(copies.len(), 5, "kubectl shows the copies: {copies:?}");
+    // A member cannot change what the master serves (Designate's policy).
+    let listed = rest_request(
+        &base,
+        "GET",
+        &format!("/v2/zones/{id}/recordsets?type=A&name={www}"),
+        &OWNER,
+        None,
+    )
+    .json();
+    let www_id = listed["recordsets"][0]["id"].as_str().unwrap().to_string();
+    let refused = rest_request(
+        &base,
+        "PUT",
+        &format!("/v2/zones/{id}/recordsets/{www_id}"),
+        &OWNER,
+        Some(&json!({"records": ["192.0.2.99"]})),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text());
 
     // A change on the master, asked for at once.
     runtime
@@ -126,6 +236,24 @@ fn a_secondary_zone_follows_its_master() {
     );
     assert_eq!(xfr.status, 202, "{}", xfr.text());
     served(&format!("www.{zone}."), "A", &["192.0.2.11"]);
+    // The list follows, the set kept its id.
+    assert_eq!(
+        transferred_sets_shown(&base, &id, &www, "192.0.2.11"),
+        expected("192.0.2.11")
+    );
+    let shown = rest_request(
+        &base,
+        "GET",
+        &format!("/v2/zones/{id}/recordsets/{www_id}"),
+        &OWNER,
+        None,
+    );
+    assert_eq!(
+        shown.json()["records"],
+        json!(["192.0.2.11"]),
+        "{}",
+        shown.text()
+    );
     // And one the refresh timer (2 s) finds by itself.
     runtime
         .block_on(master.serve_primary_file(zone, 12, &zone_file(zone, 12, "192.0.2.12"), None))

@@ -39,7 +39,7 @@ pub use common::{ResourceAction, ResourceStatus};
 pub use floatingip::{FloatingIp, FloatingIpSpec, IPV4_PATTERN, PTR_LABEL, REGION_PATTERN};
 pub use pool::{HostPort, Pool, PoolNsRecord, PoolSpec, PoolStatus, PoolTarget, SecretRef};
 pub use quota::{QUOTA_MAX, QUOTA_MIN, Quota, QuotaSpec, effective_quotas};
-pub use recordset::{Recordset, RecordsetSpec, RecordsetStatus};
+pub use recordset::{Recordset, RecordsetSpec, RecordsetStatus, TRANSFERRED_LABEL};
 pub use tld::{TLD_NAME_MAX_LEN, TLD_NAME_PATTERN, Tld, TldSpec};
 pub use transfer::{
     CREATED_AT_ANNOTATION, TRANSFER_PROJECT_MAX_LEN, TRANSFER_TEXT_MAX_LEN, TransferState,

@@ -26,6 +26,12 @@ fn record_types(schema: &mut schemars::Schema) {
     );
 }
 
+/// The label of a Recordset that copies part of a SECONDARY zone's last
+/// transfer from its masters (the controllers write these, so that REST
+/// and kubectl show what the zone serves). Such a set is never the zone's
+/// content: the zone serves what its masters gave.
+pub const TRANSFERRED_LABEL: &str = "designate.openstack.org/transferred";
+
 /// Desired state of a recordset; the fields of a Designate v2 recordset.
 #[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[allow(
@@ -139,4 +145,15 @@ pub struct RecordsetStatus {
     /// When the records were last changed on the nameservers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Time>,
+}
+
+impl Recordset {
+    /// Whether this set copies a secondary zone's transfer
+    /// ([`TRANSFERRED_LABEL`]).
+    pub fn is_transferred(&self) -> bool {
+        self.metadata
+            .labels
+            .as_ref()
+            .is_some_and(|labels| labels.contains_key(TRANSFERRED_LABEL))
+    }
 }

@@ -99,6 +99,31 @@ pub struct TransferredRecord {
     pub data: String,
 }
 
+/// A record's data in presentation format (RFC 1035 §5.1). hickory's own
+/// `Display` of a TXT joins its character-strings unquoted, which loses
+/// their bounds and reads back as one string per word.
+fn presentation(data: &RData) -> String {
+    let RData::TXT(txt) = data else {
+        return data.to_string();
+    };
+    let quoted = txt.txt_data.iter().map(|string| {
+        let mut out = String::from('"');
+        for &byte in string.iter() {
+            match byte {
+                b'"' | b'\\' => {
+                    out.push('\\');
+                    out.push(char::from(byte));
+                }
+                0x20..=0x7e => out.push(char::from(byte)),
+                _ => out.push_str(&format!("\\{byte:03}")),
+            }
+        }
+        out.push('"');
+        out
+    });
+    quoted.collect::<Vec<_>>().join(" ")
+}
+
 /// The whole of `zone` from `master` by AXFR over TCP (RFC 5936): every
 /// record between the opening and the closing SOA, the SOA first.
 /// With `tsig`, the request is signed and every message of the answer must
@@ -218,7 +243,7 @@ async fn transfer(
                 name: record.name.to_ascii(),
                 type_: record.record_type().to_string(),
                 ttl: record.ttl,
-                data: record.data.to_string(),
+                data: presentation(&record.data),
             });
             if complete(&records, false) {
                 return Ok(records);
@@ -338,6 +363,18 @@ mod tests {
             RecordType::SOA,
         ));
         request
+    }
+
+    #[test]
+    fn txt_strings_keep_their_bounds() {
+        use hickory_proto::rr::rdata::TXT;
+        let txt = TXT::from_bytes(vec![b"made on the master", b"say \"hi\"\\", b"\x07"]);
+        assert_eq!(
+            presentation(&RData::TXT(txt)),
+            r#""made on the master" "say \"hi\"\\" "\007""#
+        );
+        let a = RData::A("192.0.2.1".parse().unwrap());
+        assert_eq!(presentation(&a), "192.0.2.1");
     }
 
     #[test]

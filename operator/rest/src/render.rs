@@ -133,6 +133,28 @@ fn progress(
     }
 }
 
+/// The status and action of a set the zone itself makes (its SOA and NS,
+/// a secondary's transferred sets): served with the zone's serial.
+fn managed_progress(zone: &Zone) -> (&'static str, &'static str) {
+    if zone_progress(zone).0 == "PENDING" {
+        ("PENDING", "UPDATE")
+    } else {
+        ("ACTIVE", "NONE")
+    }
+}
+
+/// A zone's status and action as Designate shows them.
+fn zone_progress(zone: &Zone) -> (&'static str, &'static str) {
+    let status = zone.status.as_ref();
+    progress(
+        zone.metadata.deletion_timestamp.is_some(),
+        zone.metadata.generation,
+        status.and_then(|s| s.observed_generation),
+        status.and_then(|s| s.status),
+        status.and_then(|s| s.action),
+    )
+}
+
 /// Designate bumps `version` on every write of a row, the worker's status
 /// updates included; a spec change and its confirmation count as two.
 fn version(generation: Option<i64>, status: &str) -> i64 {
@@ -156,17 +178,14 @@ pub struct ZoneView {
 
 impl ZoneView {
     pub fn new(zone: Arc<Zone>, project: Arc<str>, pool: Option<Arc<Pool>>, shared: bool) -> Self {
-        let status = zone.status.as_ref();
-        let (status_text, action) = progress(
-            zone.metadata.deletion_timestamp.is_some(),
-            zone.metadata.generation,
-            status.and_then(|s| s.observed_generation),
-            status.and_then(|s| s.status),
-            status.and_then(|s| s.action),
-        );
+        let (status_text, action) = zone_progress(&zone);
         Self {
             created_at: designate_crd::created_at(&zone.metadata),
-            updated_at: status.and_then(|s| s.updated_at.as_ref()).map(|t| t.0),
+            updated_at: zone
+                .status
+                .as_ref()
+                .and_then(|s| s.updated_at.as_ref())
+                .map(|t| t.0),
             status: status_text,
             action,
             zone,
@@ -258,11 +277,7 @@ impl ZoneView {
         type_: &'static str,
         id: String,
     ) -> RecordsetView {
-        let (status, action) = if self.is_pending() {
-            ("PENDING", "UPDATE")
-        } else {
-            ("ACTIVE", "NONE")
-        };
+        let (status, action) = managed_progress(&self.zone);
         RecordsetView {
             source: Source::Managed {
                 id,
@@ -433,19 +448,23 @@ pub struct RecordsetView {
 impl RecordsetView {
     pub fn new(rs: Arc<Recordset>, zone: Arc<Zone>, project: Arc<str>) -> Self {
         let status = rs.status.as_ref();
-        let (status_text, action) =
-            if rs.spec.records.is_empty() && rs.metadata.deletion_timestamp.is_none() {
-                // Designate derives a set's status from its records: none is ACTIVE.
-                ("ACTIVE", "NONE")
-            } else {
-                progress(
-                    rs.metadata.deletion_timestamp.is_some(),
-                    rs.metadata.generation,
-                    status.and_then(|s| s.observed_generation),
-                    status.and_then(|s| s.status),
-                    status.and_then(|s| s.action),
-                )
-            };
+        let deleting = rs.metadata.deletion_timestamp.is_some();
+        let (status_text, action) = if rs.spec.records.is_empty() && !deleting {
+            // Designate derives a set's status from its records: none is ACTIVE.
+            ("ACTIVE", "NONE")
+        } else if rs.is_transferred() && !deleting {
+            // A copy of a secondary zone's transfer is served with the
+            // zone's serial, as its managed sets are.
+            managed_progress(&zone)
+        } else {
+            progress(
+                rs.metadata.deletion_timestamp.is_some(),
+                rs.metadata.generation,
+                status.and_then(|s| s.observed_generation),
+                status.and_then(|s| s.status),
+                status.and_then(|s| s.action),
+            )
+        };
         Self {
             created_at: designate_crd::created_at(&rs.metadata),
             updated_at: status.and_then(|s| s.updated_at.as_ref()).map(|t| t.0),
