@@ -66,7 +66,8 @@ async fn served(
     }
 }
 
-fn create_secondary(base: &str, zone: &str, master: SocketAddr) -> Result<()> {
+/// Makes `zone` a SECONDARY of `master` by REST; its id.
+fn create_secondary(base: &str, zone: &str, master: SocketAddr) -> Result<String> {
     let made = rest_request(
         base,
         "POST",
@@ -79,7 +80,32 @@ fn create_secondary(base: &str, zone: &str, master: SocketAddr) -> Result<()> {
     if made.status != 202 {
         bail!("creating {zone}: {} {}", made.status, made.text());
     }
-    Ok(())
+    made.json()["id"]
+        .as_str()
+        .map(str::to_string)
+        .context("the zone's id")
+}
+
+/// Waits until REST lists `count` recordsets in the zone.
+fn listed(base: &str, id: &str, count: u64, within: Duration) -> Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        let page = rest_request(
+            base,
+            "GET",
+            &format!("/v2/zones/{id}/recordsets?limit=1"),
+            &OWNER,
+            None,
+        );
+        let total = page.json()["metadata"]["total_count"].as_u64();
+        if total == Some(count) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{count} recordsets not listed: {total:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Changes of a small secondary zone, one after another.
@@ -176,7 +202,7 @@ fn main() -> Result<()> {
         ms(loaded.elapsed())
     );
     let started = Instant::now();
-    create_secondary(&backed.rest, large, master.dns_addr())?;
+    let id = create_secondary(&backed.rest, large, master.dns_addr())?;
     runtime.block_on(served(
         pool,
         large,
@@ -186,6 +212,18 @@ fn main() -> Result<()> {
     ))?;
     println!(
         "secondary of {} records: create -> served by the pool's BIND in {} ms",
+        args.records,
+        ms(started.elapsed())
+    );
+    // Its sets (the records, `ns1` and the apex NS) listed by REST.
+    listed(
+        &backed.rest,
+        &id,
+        u64::from(args.records) + 2,
+        Duration::from_secs(600),
+    )?;
+    println!(
+        "secondary of {} records: create -> every transferred set listed by REST in {} ms",
         args.records,
         ms(started.elapsed())
     );
