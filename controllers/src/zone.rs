@@ -594,7 +594,11 @@ async fn propagate(
             Err(other) => return Err(other),
         }
     }
-    if Some(serial) != serial_before {
+    // A zone's first serial needs no NOTIFY: provisioning handed it to
+    // each target (with its content, or with a transfer asked at once),
+    // and a NOTIFY would have a secondary check it again (PowerDNS then
+    // transfers a zone it was created with).
+    if serial_before.is_some_and(|before| before != serial) {
         servers.notify(ctx, name, serial).await;
     }
     let mut observations = servers.observe(ctx, name).await;
