@@ -112,10 +112,19 @@ impl<'a> PoolServers<'a> {
     /// NOTIFY only delays the secondary until its refresh, and the polling
     /// that follows shows it; so failures are logged, not returned.
     pub(crate) async fn notify(&self, ctx: &Context, zone: &str, serial: i64) {
+        let spec = &self.pool.spec;
+        let hosts = spec.nameservers.iter().chain(&spec.also_notifies);
         tokio::join!(
-            self.send_notifies(ctx, zone, serial),
+            self.send_notifies(ctx, zone, serial, hosts),
             self.retrieve(ctx, zone)
         );
+    }
+
+    /// Sends NOTIFY to the pool's also-notifies only (as Designate's
+    /// worker does after every zone action, a create included).
+    pub(crate) async fn notify_also(&self, ctx: &Context, zone: &str, serial: i64) {
+        let hosts = self.pool.spec.also_notifies.iter();
+        self.send_notifies(ctx, zone, serial, hosts).await;
     }
 
     /// Asks the targets that would sit on a NOTIFY to transfer now.
@@ -135,11 +144,15 @@ impl<'a> PoolServers<'a> {
         join_all(retrievals).await;
     }
 
-    async fn send_notifies(&self, ctx: &Context, zone: &str, serial: i64) {
+    async fn send_notifies(
+        &self,
+        ctx: &Context,
+        zone: &str,
+        serial: i64,
+        hosts: impl Iterator<Item = &HostPort>,
+    ) {
         let timeout = ctx.settings.propagation.query_timeout;
-        let spec = &self.pool.spec;
-        let targets = spec.nameservers.iter().chain(&spec.also_notifies);
-        let sends = targets.map(|hp| async move {
+        let sends = hosts.map(|hp| async move {
             let result = match resolve(hp).await {
                 Ok(addr) => {
                     designate_mdns::notify(zone, serial as u32, addr, self.signer(), timeout).await

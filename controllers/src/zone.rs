@@ -594,12 +594,14 @@ async fn propagate(
             Err(other) => return Err(other),
         }
     }
-    // A zone's first serial needs no NOTIFY: provisioning handed it to
-    // each target (with its content, or with a transfer asked at once),
-    // and a NOTIFY would have a secondary check it again (PowerDNS then
-    // transfers a zone it was created with).
-    if serial_before.is_some_and(|before| before != serial) {
-        servers.notify(ctx, name, serial).await;
+    // A zone's first serial needs no NOTIFY to the nameservers:
+    // provisioning handed it to each target (with its content, or with a
+    // transfer asked at once), and a NOTIFY would have a secondary check it
+    // again (PowerDNS then transfers a zone it was created with).
+    match serial_before {
+        None => servers.notify_also(ctx, name, serial).await,
+        Some(before) if before != serial => servers.notify(ctx, name, serial).await,
+        Some(_) => {}
     }
     let mut observations = servers.observe(ctx, name).await;
     let lost = observations.iter().any(|o| o.answer == Answer::NotServed);

@@ -3,7 +3,8 @@
 //! against each answers the zone's records at its serial; the status lists
 //! both nameservers at that serial; updates are served and confirmed; a BIND
 //! restarted without its zones gets the zone back; a nameserver that is down gives ERROR only after
-//! the timeout; a delete makes both stop answering.
+//! the timeout; a delete makes both stop answering. A pool's also-notifies
+//! are told of a new zone and of each change.
 //! Needs `cargo build -p designate-operator` first.
 
 use std::net::SocketAddr;
@@ -529,4 +530,73 @@ fn minidns_allows_the_networks_the_operator_names() {
     });
     let out = axfr_from(mdns, "127.0.0.9", "allowed.example.org.");
     assert!(!out.contains("IN\tSOA"), "outside the network: {out}");
+}
+
+/// The next NOTIFY for `zone` the socket receives (acknowledged), with the
+/// serial of the SOA it carries.
+fn next_notify(socket: &std::net::UdpSocket, zone: &str) -> Option<u32> {
+    use hickory_proto::op::{Message, MessageType, OpCode};
+    use hickory_proto::rr::RData;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        let Ok((len, from)) = socket.recv_from(&mut buf) else {
+            continue;
+        };
+        let Ok(mut message) = Message::from_vec(&buf[..len]) else {
+            continue;
+        };
+        let about = message.queries.first().map(|q| q.name().to_ascii());
+        if message.op_code != OpCode::Notify || about.as_deref() != Some(zone) {
+            continue;
+        }
+        let serial = message.answers.iter().find_map(|r| match &r.data {
+            RData::SOA(soa) => Some(soa.serial),
+            _ => None,
+        });
+        message.metadata.message_type = MessageType::Response;
+        message.answers.clear();
+        let _ = socket.send_to(&message.to_vec().unwrap(), from);
+        return serial;
+    }
+    panic!("no NOTIFY for {zone} within {TIMEOUT:?}");
+}
+
+#[test]
+fn also_notifies_hear_of_new_zones_and_their_changes() {
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-also-")
+        .tempdir()
+        .unwrap();
+    let backed = designate_e2e::BindBacked::start(tmp.path(), &[]);
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    listener
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    backed.kubectl.ok(&[
+        "patch",
+        "pool",
+        "default",
+        "--type=merge",
+        "-p",
+        &format!(r#"{{"spec": {{"alsoNotifies": [{{"host": "127.0.0.1", "port": {port}}}]}}}}"#),
+    ]);
+    // The pool's own nameserver gets no NOTIFY for a new zone (it was
+    // handed the zone); an also-notify does, as Designate's worker sends.
+    let k = &backed.kubectl;
+    apply(
+        k,
+        tmp.path(),
+        "zone",
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: example-org\nspec:\n  name: example.org.\n  email: admin@example.org\n",
+    );
+    let created = next_notify(&listener, "example.org.");
+    let zone = zone_settles(k, "ACTIVE", 0);
+    let serial = zone["status"]["serial"].as_i64().unwrap();
+    assert_eq!(created.map(i64::from), Some(serial), "{zone}");
+    // A change: told too, at its new serial.
+    apply(k, tmp.path(), "www", &recordset_yaml(&["192.0.2.7"]));
+    let changed = next_notify(&listener, "example.org.").map(i64::from);
+    assert!(changed > Some(serial), "{changed:?} after {serial}");
 }
