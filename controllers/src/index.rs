@@ -308,6 +308,19 @@ mod tests {
     }
 
     #[test]
+    fn a_transfers_copies_are_held_but_request_no_reconcile() {
+        let index = fed([]);
+        let copies = Copies::default();
+        let mut copy = rs("www", "z1");
+        copy.metadata.labels =
+            Some([(designate_crd::TRANSFERRED_LABEL.into(), "true".into())].into());
+        assert!(index.apply(&Event::Apply(copy.clone()), &copies).is_empty());
+        assert_eq!(index.of_zone("ns", "z1").len(), 1);
+        assert!(index.apply(&Event::Delete(copy), &copies).is_empty());
+        assert!(index.of_zone("ns", "z1").is_empty());
+    }
+
+    #[test]
     fn own_write_replaces_only_the_version_it_was_made_from() {
         let index = fed([Event::Apply(rs("a", "z1"))]);
         let copies = Copies::default();
