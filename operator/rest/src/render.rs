@@ -135,8 +135,8 @@ fn progress(
 
 /// The status and action of a set the zone itself makes (its SOA and NS,
 /// a secondary's transferred sets): served with the zone's serial.
-fn managed_progress(zone: &Zone) -> (&'static str, &'static str) {
-    if zone_progress(zone).0 == "PENDING" {
+fn managed_progress(zone_pending: bool) -> (&'static str, &'static str) {
+    if zone_pending {
         ("PENDING", "UPDATE")
     } else {
         ("ACTIVE", "NONE")
@@ -277,7 +277,7 @@ impl ZoneView {
         type_: &'static str,
         id: String,
     ) -> RecordsetView {
-        let (status, action) = managed_progress(&self.zone);
+        let (status, action) = managed_progress(self.is_pending());
         RecordsetView {
             source: Source::Managed {
                 id,
@@ -455,10 +455,10 @@ impl RecordsetView {
         } else if rs.is_transferred() && !deleting {
             // A copy of a secondary zone's transfer is served with the
             // zone's serial, as its managed sets are.
-            managed_progress(&zone)
+            managed_progress(zone_progress(&zone).0 == "PENDING")
         } else {
             progress(
-                rs.metadata.deletion_timestamp.is_some(),
+                deleting,
                 rs.metadata.generation,
                 status.and_then(|s| s.observed_generation),
                 status.and_then(|s| s.status),
