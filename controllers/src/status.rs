@@ -76,6 +76,9 @@ pub struct ZoneOutcome<'a> {
     pub transfer_failed: Option<(&'static str, String, bool)>,
     /// A secondary zone's masters gave a new copy in this reconcile.
     pub transferred: bool,
+    /// The SOA record a secondary zone serves (none for a primary: REST
+    /// makes its SOA from the pool and settings).
+    pub soa: Option<String>,
 }
 
 pub fn zone_status(
@@ -174,6 +177,7 @@ pub fn zone_status(
             current.transferred_at
         },
         nameservers: outcome.nameservers.unwrap_or(current.nameservers),
+        soa: outcome.soa,
     }
 }
 
@@ -337,6 +341,7 @@ mod tests {
             blocked: None,
             transfer_failed: None,
             transferred: false,
+            soa: None,
         }
     }
 
@@ -374,6 +379,7 @@ mod tests {
                 blocked: None,
                 transfer_failed: None,
                 transferred: false,
+                soa: None,
             },
             &at(1),
         );

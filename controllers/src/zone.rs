@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use designate_central::managed::managed_rrset_id;
+use designate_central::managed::{self, managed_rrset_id};
 use designate_central::plan::{Plan, PlanInput, PoolView, Published, plan};
 use designate_central::{
     Privileges, Quotas, RecordsetInput, Rrset, ZoneInput, ZoneKind, ZoneOwner,
@@ -714,6 +714,16 @@ fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
     })
 }
 
+/// The SOA record a SECONDARY zone serves at `serial`: its masters' once
+/// transferred, Central's until then (as MiniDNS answers it).
+fn served_soa(observed: &Observed, plan: &Plan, serial: Option<i64>) -> Option<String> {
+    if observed.zone.kind != ZoneKind::Secondary {
+        return None;
+    }
+    let row = plan.row.as_ref()?;
+    Some(managed::soa_rdata(&row.soa, serial?))
+}
+
 #[allow(
     clippy::too_many_arguments,
     reason = "one status write, from everything the reconcile learned"
@@ -750,6 +760,7 @@ async fn write_statuses(
                 .map(|error| (error.reason(), error.to_string())),
             transfer_failed: propagation.masters.failed.clone(),
             transferred: propagation.masters.transferred,
+            soa: served_soa(observed, plan, zone_serial),
         },
         &now,
     );

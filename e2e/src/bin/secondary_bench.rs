@@ -215,11 +215,11 @@ fn main() -> Result<()> {
         args.records,
         ms(started.elapsed())
     );
-    // Its sets (the records, `ns1` and the apex NS) listed by REST.
+    // Its sets (the records, `ns1`, the apex NS and the SOA) listed by REST.
     listed(
         &backed.rest,
         &id,
-        u64::from(args.records) + 2,
+        u64::from(args.records) + 3,
         Duration::from_secs(600),
     )?;
     println!(

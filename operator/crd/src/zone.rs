@@ -185,7 +185,17 @@ pub struct ZoneStatus {
     /// (Designate's `transferred_at`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferred_at: Option<Time>,
+
+    /// The SOA record a SECONDARY zone serves (its masters' once
+    /// transferred, at the published serial): REST lists it as the zone's
+    /// SOA recordset, as Designate stores a transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = SOA_MAX_LEN))]
+    pub soa: Option<String>,
 }
+
+/// Two names of at most 255 characters and five 10-digit numbers.
+const SOA_MAX_LEN: usize = 600;
 
 /// Propagation state of the zone on one nameserver of its pool.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

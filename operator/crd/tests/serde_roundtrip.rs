@@ -84,6 +84,7 @@ fn zone() {
         created_at: Some(time("2026-01-01T00:00:00Z")),
         updated_at: Some(time("2026-01-02T03:04:05Z")),
         transferred_at: Some(time("2026-01-02T03:04:05Z")),
+        soa: Some("ns1.example.net. admin.example.net. 1767322245 3600 600 86400 300".into()),
     });
 
     assert_round_trip(
@@ -119,6 +120,7 @@ fn zone() {
                 "createdAt": "2026-01-01T00:00:00Z",
                 "updatedAt": "2026-01-02T03:04:05Z",
                 "transferredAt": "2026-01-02T03:04:05Z",
+                "soa": "ns1.example.net. admin.example.net. 1767322245 3600 600 86400 300",
             },
         }),
     );

@@ -382,16 +382,22 @@ pub(crate) fn reversed_name(name: &str) -> String {
 pub const MANAGED_TYPES: [&str; 2] = ["SOA", "NS"];
 
 /// A zone's aliases: the ids of its managed recordsets (a SECONDARY has
-/// none), which paths and list markers may name and lists show.
+/// only its SOA: Central makes no NS for it), which paths and list
+/// markers may name and lists show.
 fn managed_recordset_ids(zone: &Zone) -> Vec<String> {
-    if zone.spec.type_ == ZoneType::Secondary {
-        return Vec::new();
-    }
     let id = grant::id_of(zone.meta());
-    MANAGED_TYPES
+    managed_types(zone.spec.type_)
         .iter()
         .map(|type_| designate_central::managed::managed_rrset_id(id, type_))
         .collect()
+}
+
+/// The types of a zone's managed recordsets, a prefix of [`MANAGED_TYPES`].
+pub(crate) fn managed_types(type_: ZoneType) -> &'static [&'static str] {
+    match type_ {
+        ZoneType::Primary => &MANAGED_TYPES,
+        ZoneType::Secondary => &MANAGED_TYPES[..1],
+    }
 }
 
 /// How a mirror indexes its objects besides by uid.

@@ -18,6 +18,7 @@ use kube::ResourceExt;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
+use crate::cache::managed_types;
 use crate::list::{Field, Listed};
 
 /// MySQL `ENUM` orders of Designate's tables (they sort by position).
@@ -254,15 +255,12 @@ impl ZoneView {
         self.pool.as_ref().map(|p| grant::id_of(&p.metadata))
     }
 
-    /// The managed SOA and apex NS recordsets (none for a SECONDARY).
+    /// The managed SOA and apex NS recordsets (a SECONDARY's SOA only).
     pub fn managed(&self, cfg: &Config) -> Vec<RecordsetView> {
-        if self.is_secondary() {
-            return Vec::new();
-        }
         let zone_id = Listed::id(self);
-        ["SOA", "NS"]
-            .into_iter()
-            .map(|type_| {
+        managed_types(self.zone.spec.type_)
+            .iter()
+            .map(|&type_| {
                 self.managed_recordset(cfg, type_, managed::managed_rrset_id(zone_id, type_))
             })
             .collect()
@@ -290,6 +288,7 @@ impl ZoneView {
                     retry: cfg.soa_retry,
                     expire: cfg.soa_expire,
                     minimum: cfg.soa_minimum,
+                    served_soa: self.zone.status.as_ref().and_then(|s| s.soa.clone()),
                 },
                 records: OnceLock::new(),
             },
@@ -408,11 +407,18 @@ pub struct ManagedInputs {
     retry: i64,
     expire: i64,
     minimum: i64,
+    /// A SECONDARY zone's SOA as served (its masters' once transferred).
+    served_soa: Option<String>,
 }
 
 impl ManagedInputs {
     /// The records Central generates, as it does.
     fn records(&self, type_: &str) -> Vec<String> {
+        if type_ == "SOA"
+            && let Some(soa) = &self.served_soa
+        {
+            return vec![soa.clone()];
+        }
         let ns_records = self
             .pool
             .as_ref()
@@ -421,6 +427,7 @@ impl ManagedInputs {
         if type_ == "NS" {
             return managed::apex_ns_records(&ns_records);
         }
+
         let soa = Soa {
             mname: managed::mname(&ns_records).unwrap_or_default().to_string(),
             email: self.email.clone(),
@@ -642,6 +649,44 @@ pub fn nameservers(pool: &Pool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use designate_crd::{ZoneSpec, ZoneStatus};
+
+    #[test]
+    fn a_secondary_lists_its_served_soa_and_no_ns() {
+        let mut zone = Zone::new(
+            "example-org",
+            ZoneSpec {
+                name: "example.org.".into(),
+                type_: ZoneType::Secondary,
+                masters: vec!["192.0.2.1".into()],
+                ..ZoneSpec::default()
+            },
+        );
+        let cfg = Config::default();
+        let view = |zone: &Zone| ZoneView::new(Arc::new(zone.clone()), Arc::from("p"), None, false);
+        let types = |views: &[RecordsetView]| {
+            views
+                .iter()
+                .map(|v| v.type_().to_string())
+                .collect::<Vec<_>>()
+        };
+        // Before its first transfer: Central's SOA at serial 1, as Designate's.
+        let before = view(&zone).managed(&cfg);
+        assert_eq!(types(&before), ["SOA"]);
+        let soa = before[0].records()[0].clone();
+        assert_eq!(soa.split(' ').nth(2), Some("1"), "{soa}");
+        // Transferred: the masters' SOA as the zone serves it.
+        let served = "ns1.master.net. admin.master.net. 2024010101 3600 600 86400 300";
+        zone.status = Some(ZoneStatus {
+            serial: Some(2_024_010_101),
+            soa: Some(served.into()),
+            ..ZoneStatus::default()
+        });
+        let after = view(&zone).managed(&cfg);
+        assert_eq!(types(&after), ["SOA"]);
+        assert_eq!(after[0].records(), [served]);
+        assert_eq!(after[0].id(), before[0].id());
+    }
 
     #[test]
     fn versions_count_writes_and_confirmations() {
