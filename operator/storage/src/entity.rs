@@ -245,3 +245,26 @@ pub(crate) mod schema_migration {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// How many zones each project has, in a few rows per project (by the last
+/// character of the zone's id), so that a quota check reads a handful of
+/// rows instead of counting the project's zones, and concurrent creates in
+/// one project seldom wait on the same row.
+pub(crate) mod project_zone_count {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "project_zone_counts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub project: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub shard: String,
+        pub zones: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -10,13 +10,13 @@ use std::collections::{HashMap, HashSet};
 use designate_central::managed::{managed_rrset_id, soa_rrset};
 use designate_central::serial::next_serial;
 use designate_central::{Rrset, ZoneRow};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    NotSet, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    NotSet, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
-use crate::entity::{record, record_change, recordset, zone, zone_version};
+use crate::entity::{project_zone_count, record, record_change, recordset, zone, zone_version};
 use crate::outbox::{
     Happened, Notices, ZoneFacts, rrset_changed, stored_rrset, zone_fields_changed,
 };
@@ -160,6 +160,7 @@ impl Storage {
                     .exec(&txn)
                     .await?;
                 zone::Entity::delete_by_id(id).exec(&txn).await?;
+                count_zone(&txn, &old.project, id, -1).await?;
                 crate::entity::notified_object::Entity::delete_by_id((
                     crate::noted::ZONE_STATUS.to_string(),
                     id.to_string(),
@@ -201,7 +202,7 @@ async fn apply(
     let mut notices = Notices::default();
 
     // Lock (or create) the zone row and check the serial planned against.
-    let (old_zone_ttl, serial) = match change.base_serial {
+    let (old_zone_ttl, serial, old_project) = match change.base_serial {
         None => {
             let serial = change.serial.unwrap_or_else(|| next_serial(None, now));
             zone::Entity::insert(zone_row(change, serial, now)?.into_active_model())
@@ -215,7 +216,7 @@ async fn apply(
                 updated_at: None,
             };
             notices.zone(Happened::Created, &facts);
-            (None, serial)
+            (None, serial, None)
         }
         Some(base) => {
             let found = zone::Entity::find_by_id(zone.id.as_str())
@@ -254,7 +255,7 @@ async fn apply(
                 };
                 notices.zone(Happened::Updated, &facts);
             }
-            (Some(old.ttl), serial)
+            (Some(old.ttl), serial, Some(old.project))
         }
     };
     let zone_ttl_changed = old_zone_ttl.is_some_and(|ttl| ttl != zone.ttl);
@@ -354,6 +355,15 @@ async fn apply(
         prune(txn, &zone.id, history_limit).await?;
     }
     notices.write(txn, outbox).await?;
+    // Last: the count's row is held from here to the commit only.
+    match old_project {
+        None => count_zone(txn, &zone.project, &zone.id, 1).await?,
+        Some(old) if old != zone.project => {
+            count_zone(txn, &old, &zone.id, -1).await?;
+            count_zone(txn, &zone.project, &zone.id, 1).await?;
+        }
+        Some(_) => {}
+    }
     tracing::debug!(
         zone = %zone.id,
         serial,
@@ -688,6 +698,38 @@ async fn prune(txn: &DatabaseTransaction, zone_id: &str, limit: u64) -> Result<(
             .await?;
     }
     Ok(())
+}
+
+/// Counts zone `zone_id` in (or, with -1, out of) `project`'s zones.
+async fn count_zone(
+    txn: &DatabaseTransaction,
+    project: &str,
+    zone_id: &str,
+    delta: i64,
+) -> Result<(), DbErr> {
+    use project_zone_count::Column;
+    project_zone_count::Entity::insert(project_zone_count::ActiveModel {
+        project: Set(project.to_string()),
+        shard: Set(count_shard(zone_id)),
+        zones: Set(delta),
+    })
+    .on_conflict(
+        OnConflict::columns([Column::Project, Column::Shard])
+            .value(
+                Column::Zones,
+                Expr::col((project_zone_count::Entity, Column::Zones)).add(delta),
+            )
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The row of a project's count a zone is counted in: its id's last
+/// character (as schema version 6 counted the zones before it).
+fn count_shard(zone_id: &str) -> String {
+    zone_id.chars().last().map(String::from).unwrap_or_default()
 }
 
 fn zone_row(change: &ZoneChange, serial: i64, now: i64) -> Result<zone::Model, DbErr> {

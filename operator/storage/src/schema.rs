@@ -14,15 +14,15 @@ use sea_orm::{
 };
 
 use crate::entity::{
-    notified_object, outbox, pool, record, record_change, recordset, schema_migration, zone,
-    zone_version,
+    notified_object, outbox, pool, project_zone_count, record, record_change, recordset,
+    schema_migration, zone, zone_version,
 };
 
 /// The statements of one schema version, for a backend.
 type Migration = fn(DbBackend) -> Vec<Statement>;
 
 /// Schema versions in order; a new version appends here and never edits an old one.
-const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2), (3, v3), (4, v4), (5, v5)];
+const MIGRATIONS: &[(i64, Migration)] = &[(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6)];
 
 /// Ids are uuids (36 characters); some room for other stable ids.
 const ID_LEN: u32 = 64;
@@ -400,6 +400,47 @@ fn v5(backend: DbBackend) -> Vec<Statement> {
         backend.build(Table::alter().table(zone::Entity).add_column(column)),
         zone_index(backend, "ix_zones_name_rkey", zone::Column::NameRkey),
     ]
+}
+
+/// Version 6: each project's zone count, kept by every zone insert, delete
+/// and move between projects (`publish`), counted here from the zones
+/// stored before. A run cut short counts again.
+fn v6(backend: DbBackend) -> Vec<Statement> {
+    let mut out = Vec::new();
+    table(
+        backend,
+        &mut out,
+        Table::create()
+            .table(project_zone_count::Entity)
+            .col(string(project_zone_count::Column::Project, NAME_LEN))
+            .col(string(project_zone_count::Column::Shard, 4))
+            .col(int(project_zone_count::Column::Zones))
+            .primary_key(
+                Index::create()
+                    .col(project_zone_count::Column::Project)
+                    .col(project_zone_count::Column::Shard),
+            )
+            .take(),
+        vec![],
+    );
+    // The shard is the id's last character, as `publish` takes it.
+    let length = match backend {
+        DbBackend::MySql => "CHAR_LENGTH(id)",
+        _ => "LENGTH(id)",
+    };
+    out.push(Statement::from_string(
+        backend,
+        "DELETE FROM project_zone_counts",
+    ));
+    out.push(Statement::from_string(
+        backend,
+        format!(
+            "INSERT INTO project_zone_counts (project, shard, zones) \
+             SELECT project, SUBSTR(id, {length}), COUNT(*) FROM zones \
+             GROUP BY project, SUBSTR(id, {length})"
+        ),
+    ));
+    out
 }
 
 /// An index of the zones added to the table: `IF NOT EXISTS` where the

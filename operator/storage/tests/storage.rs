@@ -880,12 +880,13 @@ async fn related_zones_are_equal_ancestors_and_descendants(storage: Storage, url
     reopened.close().await.unwrap();
 }
 
-async fn project_zones_are_counted(storage: Storage, _: String) {
+async fn project_zones_are_counted(storage: Storage, url: String) {
     assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 0);
     for (id, name, project) in [
         ("z1", "a.com.", "a"),
         ("z2", "b.com.", "a"),
         ("z3", "c.com.", "b"),
+        ("z4", "d.com.", "b"),
     ] {
         storage
             .publish(
@@ -899,12 +900,53 @@ async fn project_zones_are_counted(storage: Storage, _: String) {
     // Counted no further than asked.
     assert_eq!(storage.count_project_zones("a", 1).await.unwrap(), 1);
     assert_eq!(storage.count_project_zones("a", 0).await.unwrap(), 0);
-    assert_eq!(storage.count_project_zones("b", 10).await.unwrap(), 1);
+    assert_eq!(storage.count_project_zones("b", 10).await.unwrap(), 2);
     storage
         .delete_zone("z1", &Default::default())
         .await
         .unwrap();
     assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 1);
+    // A zone moved to another project (a transfer accepted) counts there.
+    let serial = storage.zone_state("z3").await.unwrap().unwrap().serial;
+    storage
+        .publish(
+            &change(&zone("z3", "c.com.", "p1", "a"), Some(serial), vec![], &[]),
+            T0 + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 2);
+    assert_eq!(storage.count_project_zones("b", 10).await.unwrap(), 1);
+    // A republication in the same project leaves the count.
+    storage
+        .publish(
+            &change(
+                &zone("z3", "c.com.", "p1", "a"),
+                Some(serial + 1),
+                vec![],
+                &[],
+            ),
+            T0 + 2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(storage.count_project_zones("a", 10).await.unwrap(), 2);
+
+    // Zones stored before schema version 6 are counted at the next start.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    for sql in [
+        "DELETE FROM project_zone_counts",
+        "DELETE FROM designate_schema_migrations WHERE version = 6",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&db, sql)
+            .await
+            .unwrap();
+    }
+    db.close().await.unwrap();
+    let reopened = Storage::connect(&url).await.unwrap();
+    assert_eq!(reopened.count_project_zones("a", 10).await.unwrap(), 2);
+    assert_eq!(reopened.count_project_zones("b", 10).await.unwrap(), 1);
+    reopened.close().await.unwrap();
 }
 
 async fn concurrent_writers_lose_nothing(storage: Storage, _: String) {
