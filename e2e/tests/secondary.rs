@@ -82,7 +82,6 @@ fn create_secondary(base: &str, zone: &str, master: std::net::SocketAddr) -> Str
     made.json()["id"].as_str().unwrap().to_string()
 }
 
-/// The zone object's Ready condition, as kubectl shows it.
 /// A recordset as the test compares them: `(name, type, records sorted)`.
 type Shown = (String, String, Vec<String>);
 

@@ -427,7 +427,6 @@ impl ManagedInputs {
         if type_ == "NS" {
             return managed::apex_ns_records(&ns_records);
         }
-
         let soa = Soa {
             mname: managed::mname(&ns_records).unwrap_or_default().to_string(),
             email: self.email.clone(),
