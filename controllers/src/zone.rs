@@ -17,8 +17,8 @@ use designate_central::{
 use designate_crd::copies::Copies;
 use designate_crd::grant::{self, DesignateId, GrantKey, Mark};
 use designate_crd::{
-    NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction, ResourceStatus, Zone,
-    ZoneStatus,
+    IMPORTING_ANNOTATION, NameserverStatus, Pool, Recordset, RecordsetStatus, ResourceAction,
+    ResourceStatus, Zone, ZoneStatus,
 };
 use designate_storage::{StoredZone, ZoneChange, ZoneStatusNotice};
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -54,6 +54,11 @@ const LOST_GRACE: Duration = Duration::from_secs(2);
 
 /// How often a zone whose pool target's Secret is missing looks again.
 const SECRET_RECHECK: Duration = Duration::from_secs(5);
+
+/// How long after its creation a zone an import fills waits for the import
+/// to take its mark off before it is published all the same (an import of
+/// 100,000 records takes about 15 s).
+const IMPORT_HOLD: Duration = Duration::from_secs(300);
 
 /// Status writes in flight at once for one zone's recordsets.
 const STATUS_WRITES: usize = 64;
@@ -144,6 +149,11 @@ struct Observed {
 }
 
 async fn apply(api: &Api<Zone>, zone: &Zone, ctx: &Context) -> Result<(Action, Outcome), Error> {
+    // Published once after its import, not at each of its recordsets.
+    if let Some(left) = import_hold(zone, k8s_openapi::jiff::Timestamp::now()) {
+        debug!("zone being imported");
+        return Ok((Action::requeue(left), Outcome::Unchanged));
+    }
     ctx.recordsets.ready().await;
     crate::store_ready(&ctx.pools).await?;
     // Before their first lists no TLD or blacklist would refuse anything.
@@ -695,6 +705,20 @@ fn provision_due(ctx: &Context, observed: &Observed) -> bool {
 }
 
 /// When to look at a settled zone again: at its next check.
+/// How much longer `zone` waits for its import to end
+/// ([`IMPORTING_ANNOTATION`]): none unmarked, or once [`IMPORT_HOLD`] has
+/// passed since it was made.
+fn import_hold(zone: &Zone, now: k8s_openapi::jiff::Timestamp) -> Option<Duration> {
+    if !zone.annotations().contains_key(IMPORTING_ANNOTATION) {
+        return None;
+    }
+    let created = zone.metadata.creation_timestamp.as_ref()?.0;
+    let waited = Duration::try_from(now.duration_since(created)).unwrap_or_default();
+    IMPORT_HOLD
+        .checked_sub(waited)
+        .filter(|left| !left.is_zero())
+}
+
 fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
     let after = match &observed.pool {
         Some((_, pool)) if !PoolServers::new(pool).is_empty() => {
@@ -1117,4 +1141,39 @@ pub(crate) fn pool_view(pool: &Pool) -> PoolView {
 
 fn unix_now() -> i64 {
     k8s_openapi::jiff::Timestamp::now().as_second()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::jiff::{SignedDuration, Timestamp};
+
+    fn zone(annotated: bool, created: Timestamp) -> Zone {
+        let mut zone = Zone::new("z.example", Default::default());
+        zone.metadata.creation_timestamp = Some(Time(created));
+        if annotated {
+            zone.annotations_mut()
+                .insert(IMPORTING_ANNOTATION.into(), "task".into());
+        }
+        zone
+    }
+
+    #[test]
+    fn an_importing_zone_waits_for_its_import_for_a_while() {
+        let created = Timestamp::from_second(1_800_000_000).unwrap();
+        let after = |secs: i64| created + SignedDuration::from_secs(secs);
+        assert_eq!(import_hold(&zone(false, created), after(1)), None);
+        assert_eq!(
+            import_hold(&zone(true, created), after(1)),
+            Some(IMPORT_HOLD - Duration::from_secs(1))
+        );
+        // A clock behind the API server's waits no longer than the hold.
+        assert_eq!(
+            import_hold(&zone(true, created), after(-5)),
+            Some(IMPORT_HOLD)
+        );
+        let hold = i64::try_from(IMPORT_HOLD.as_secs()).unwrap();
+        assert_eq!(import_hold(&zone(true, created), after(hold)), None);
+        assert_eq!(import_hold(&zone(true, created), after(hold + 60)), None);
+    }
 }

@@ -9,7 +9,9 @@
 //! - what Designate refuses: a file without `$ORIGIN` first (an `ERROR`
 //!   task at once), `$INCLUDE`, an existing zone (`Duplicate zone.`), JSON
 //!   without `zonefile` (400), another content type (415);
-//! - tasks are `ZoneTask` objects kubectl shows;
+//! - tasks are `ZoneTask` objects kubectl shows; the zone an import fills
+//!   is published once, after its recordsets (it carries the import's mark
+//!   until then);
 //! - the openstack CLI's `zone export create/showfile`, `zone import create`;
 //! - an admin's abandon forgets a zone and leaves it on BIND; a member may
 //!   not, and an abandon mark a kubectl user writes does nothing.
@@ -427,6 +429,44 @@ fn an_abandoned_zone_is_forgotten_and_left_on_its_nameservers() {
     );
     assert_eq!(deleted.status, 202, "{}", deleted.text());
     served(&backed, "www.forged.example.org.", &[]);
+}
+
+#[test]
+fn a_zone_marked_as_being_imported_is_published_once_unmarked() {
+    // The mark an import puts on the zone it fills, written by kubectl: the
+    // zone waits for it to go, then is published with every recordset.
+    let tmp = tempfile::Builder::new()
+        .prefix("designate-e2e-importing-")
+        .tempdir()
+        .unwrap();
+    let backed = BindBacked::start(tmp.path(), &[]);
+    let kubectl = &backed.kubectl;
+    kubectl.ok(&["create", "namespace", "importer"]);
+    let file = tmp.path().join("importing.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: designate.openstack.org/v1alpha1\nkind: Zone\nmetadata:\n  name: importing.example.org\n  namespace: importer\n  annotations:\n    designate.openstack.org/importing: a-task\nspec:\n  name: importing.example.org.\n  email: admin@example.org\n---\napiVersion: designate.openstack.org/v1alpha1\nkind: Recordset\nmetadata:\n  name: www\n  namespace: importer\nspec:\n  zoneRef: importing.example.org\n  name: www.importing.example.org.\n  type: A\n  records: [\"192.0.2.7\"]\n",
+    )
+    .unwrap();
+    kubectl.ok(&["apply", "-f", file.to_str().unwrap()]);
+    // Unmarked, it would be served within a few hundred milliseconds.
+    std::thread::sleep(Duration::from_secs(3));
+    let zone = kubectl.get_json(&["zone", "importing.example.org", "-n", "importer"]);
+    assert_eq!(
+        zone["status"],
+        Value::Null,
+        "not published while marked: {zone}"
+    );
+    served(&backed, "www.importing.example.org.", &[]);
+    kubectl.ok(&[
+        "annotate",
+        "zone",
+        "importing.example.org",
+        "-n",
+        "importer",
+        "designate.openstack.org/importing-",
+    ]);
+    served(&backed, "www.importing.example.org.", &["192.0.2.7"]);
 }
 
 /// Imports `file` as `caller` and returns the zone's id once the import

@@ -51,7 +51,8 @@ pub use tsigkey::{
     TsigKey, TsigKeySpec, TsigScope, TsigSecretRef, tsig_secret,
 };
 pub use zone::{
-    HARD_DELETE_ANNOTATION, NameserverStatus, XFR_ANNOTATION, Zone, ZoneSpec, ZoneStatus, ZoneType,
+    HARD_DELETE_ANNOTATION, IMPORTING_ANNOTATION, NameserverStatus, XFR_ANNOTATION, Zone, ZoneSpec,
+    ZoneStatus, ZoneType,
 };
 pub use zoneshare::{
     RECORDSET_PROJECT_ANNOTATION, SHARE_PROJECT_MAX_LEN, SHARE_ZONE_ID_ANNOTATION, ZoneShare,

@@ -111,6 +111,14 @@ pub const HARD_DELETE_ANNOTATION: &str = "designate.openstack.org/hard-delete";
 /// (`tasks/xfr`); a new value makes the controllers check the masters now.
 pub const XFR_ANNOTATION: &str = "designate.openstack.org/xfr-requested";
 
+/// On a Zone an import is filling (the import task's id): the controllers
+/// publish it once, when the import has made every recordset and takes the
+/// mark off, rather than again and again as the recordsets stream in. Not
+/// signed: it can only delay the zone's own publication, and the
+/// controllers stop waiting a while after the zone was made (an import
+/// that died).
+pub const IMPORTING_ANNOTATION: &str = "designate.openstack.org/importing";
+
 impl Zone {
     /// Whether its delete is a hard delete ([`HARD_DELETE_ANNOTATION`]).
     pub fn hard_delete(&self) -> bool {

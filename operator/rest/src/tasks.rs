@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use designate_central::{QuotaResource, RecordsetInput, ZoneInput, ZoneKind, rules};
 use designate_crd::{
-    TASK_MESSAGE_MAX_LEN, ZoneTask, ZoneTaskSpec, ZoneTaskState, ZoneTaskStatus, ZoneTaskType,
+    IMPORTING_ANNOTATION, TASK_MESSAGE_MAX_LEN, ZoneTask, ZoneTaskSpec, ZoneTaskState,
+    ZoneTaskStatus, ZoneTaskType,
 };
 use hickory_proto::rr::{RData, RecordType};
 use hickory_proto::serialize::txt::Parser;
@@ -750,15 +751,22 @@ pub async fn create_import(
             let made = api.task_view(Arc::new(task.clone()));
             let response = accepted(&made, &base);
             let importing = tokio::spawn(async move {
-                let (state, message, zone_id) =
-                    match import(&api, &caller, imported, attributes.unwrap_or_default()).await {
-                        Ok((name, zone_id)) => (
-                            ZoneTaskState::Complete,
-                            format!("{name} imported"),
-                            Some(zone_id),
-                        ),
-                        Err(message) => (ZoneTaskState::Error, message, None),
-                    };
+                let (state, message, zone_id) = match import(
+                    &api,
+                    &caller,
+                    &task,
+                    imported,
+                    attributes.unwrap_or_default(),
+                )
+                .await
+                {
+                    Ok((name, zone_id)) => (
+                        ZoneTaskState::Complete,
+                        format!("{name} imported"),
+                        Some(zone_id),
+                    ),
+                    Err(message) => (ZoneTaskState::Error, message, None),
+                };
                 if let Err(error) = api.end_task(&task, state, Some(message), zone_id).await {
                     tracing::warn!(task = %task.name_any(), ?error, "zone import not ended");
                 }
@@ -777,12 +785,14 @@ pub async fn create_import(
 async fn import(
     api: &Api,
     caller: &Caller,
+    task: &ZoneTask,
     imported: Imported,
     attributes: BTreeMap<String, String>,
 ) -> Result<(String, String), String> {
     let mut input = imported.zone;
     input.project = planned_namespace(caller);
-    let zone = crate::zones::create_zone(api, caller, &input, attributes)
+    let task_id = task.designate_id();
+    let zone = crate::zones::create_zone(api, caller, &input, attributes, Some(&task_id))
         .await
         .map_err(|error| match error.type_ {
             "duplicate_zone" => "Duplicate zone.".to_string(),
@@ -795,9 +805,16 @@ async fn import(
     // The caller now has a namespace, where later checks look.
     let mut caller = caller.clone();
     caller.namespace = view.zone.namespace();
-    crate::recordsets::create_recordsets(api, &caller, &view, &imported.recordsets)
-        .await
-        .map_err(|error| undefined(&error))?;
+    let made =
+        crate::recordsets::create_recordsets(api, &caller, &view, &imported.recordsets).await;
+    // Published from here, with whatever was made.
+    let unmark = json!({ "metadata": { "annotations": { IMPORTING_ANNOTATION: null } } });
+    if let Err(error) = api.cache.zones.patch(&api.client, &view.zone, unmark).await {
+        // A zone deleted meanwhile has nothing to publish; any other is
+        // published once the controllers stop waiting for the import.
+        tracing::warn!(zone = %zone_id, %error, "imported zone left marked");
+    }
+    made.map_err(|error| undefined(&error))?;
     Ok((input.name, zone_id))
 }
 

@@ -10,7 +10,8 @@ use bytes::Bytes;
 use designate_central::{ZoneInput, ZoneKind, ZoneOwner, rules};
 use designate_crd::grant::{self, DesignateId};
 use designate_crd::{
-    HARD_DELETE_ANNOTATION, Pool, XFR_ANNOTATION, Zone, ZoneSpec, ZoneType, names,
+    HARD_DELETE_ANNOTATION, IMPORTING_ANNOTATION, Pool, XFR_ANNOTATION, Zone, ZoneSpec, ZoneType,
+    names,
 };
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -528,19 +529,22 @@ pub async fn create(
     body::only(&body, CREATE_KEYS, "zone")?;
     let input = zone_input(&body, planned_namespace(&caller))?;
     let attributes = attributes(&body)?.unwrap_or_default();
-    let made = create_zone(&api, &caller, &input, attributes).await?;
+    let made = create_zone(&api, &caller, &input, attributes, None).await?;
     let view = api.zone_view(Arc::new(made));
     let body = view.render(&base_url(&headers), &api.settings.central);
     Ok(created(StatusCode::ACCEPTED, &body.links, &body))
 }
 
 /// Central's `create_zone`: the policy, the rules, then the Zone object in
-/// the caller's namespace (made on its project's first write).
+/// the caller's namespace (made on its project's first write). A zone an
+/// import fills is marked with the import's id, so that it is published
+/// once, after its recordsets.
 pub(crate) async fn create_zone(
     api: &Api,
     caller: &Caller,
     input: &ZoneInput,
     attributes: std::collections::BTreeMap<String, String>,
+    importing: Option<&str>,
 ) -> Result<Zone, ApiError> {
     caller.require_own("create_zone")?;
     let project_zones = caller
@@ -582,6 +586,10 @@ pub(crate) async fn create_zone(
         &input.name,
         caller.privileges(),
     );
+    if let Some(task) = importing {
+        zone.annotations_mut()
+            .insert(IMPORTING_ANNOTATION.into(), task.into());
+    }
     zone.metadata.namespace = Some(namespace);
     // Same object name: the same zone name in this project.
     api.cache
