@@ -1780,6 +1780,36 @@ fn pages_in_creation_order_match_a_full_sort() {
             }
         }
     }
+    // One zone's recordsets, walked in the zone's own order.
+    for (project, _, zone_id) in &zones {
+        let path = format!("/v2/zones/{zone_id}/recordsets");
+        let everything = walk_pages(&base, &format!("{path}?name=*"), *project, "recordsets");
+        assert_eq!(everything.0.len() as u64, everything.1, "{path}");
+        for dir in ["asc", "desc"] {
+            for limit in [1, 2, 1000] {
+                let query = format!("{path}?limit={limit}&sort_dir={dir}");
+                let indexed = walk_pages(&base, &query, *project, "recordsets");
+                let sorted = walk_pages(&base, &format!("{query}&name=*"), *project, "recordsets");
+                assert_eq!(indexed, sorted, "{query}");
+            }
+        }
+    }
+    // A marker of another zone is not found in this one.
+    let (p3_sets, _) = walk_pages(
+        &base,
+        &format!("/v2/zones/{}/recordsets", zones[5].2),
+        &pager,
+        "recordsets",
+    );
+    let elsewhere = rest_request(
+        &base,
+        "GET",
+        &format!("/v2/zones/{}/recordsets?marker={}", zones[2].2, p3_sets[4]),
+        &pager,
+        None,
+    );
+    expect_error(&elsewhere, 400, "marker_not_found", "another zone's marker");
+
     // pager sees 5 zones; its recordsets are those made in its 4 primary
     // zones (1, 3, 1, 3) less the deleted one, plus their SOA and NS, and
     // the secondary's SOA (Designate makes it no NS).

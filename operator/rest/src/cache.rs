@@ -531,8 +531,7 @@ impl Ordered {
     ) -> Box<dyn Iterator<Item = &'a OrderKey> + 'a> {
         match self.keys(namespace) {
             None => Box::new(std::iter::empty()),
-            Some(keys) if descending => Box::new(keys.range((Bound::Unbounded, start)).rev()),
-            Some(keys) => Box::new(keys.range((start, Bound::Unbounded))),
+            Some(keys) => from_start(keys, start, descending),
         }
     }
 
@@ -542,13 +541,27 @@ impl Ordered {
     }
 }
 
+/// `keys` from `start` on, in either direction.
+fn from_start<'a>(
+    keys: &'a BTreeSet<OrderKey>,
+    start: Bound<&OrderKey>,
+    descending: bool,
+) -> Box<dyn Iterator<Item = &'a OrderKey> + 'a> {
+    if descending {
+        Box::new(keys.range((Bound::Unbounded, start)).rev())
+    } else {
+        Box::new(keys.range((start, Bound::Unbounded)))
+    }
+}
+
 /// An object's Designate id, one allocation shared by every index.
 type Id = Arc<str>;
 
 struct State<K> {
     /// By Designate id: the uid, or the id an object kept through a move.
     by_id: HashMap<Id, Held<K>>,
-    groups: HashMap<String, BTreeSet<Id>>,
+    /// Listed objects by group, in creation order.
+    groups: HashMap<String, BTreeSet<OrderKey>>,
     /// Alias to its object's id and the alias's position among the
     /// object's aliases.
     aliases: HashMap<String, (Id, usize)>,
@@ -626,7 +639,7 @@ impl<K: Resource + Serialize + DeserializeOwned> State<K> {
         if listed {
             let group = (self.index.group_of)(&object);
             let members = self.groups.entry(group.clone()).or_default();
-            members.insert(uid.clone());
+            members.insert(key.clone());
             if let Some((side, tally)) = &self.along.tally {
                 tally.set(*side, namespace, &group, members.len());
             }
@@ -684,7 +697,7 @@ impl<K: Resource + Serialize + DeserializeOwned> State<K> {
         }
         let group = (self.index.group_of)(&old);
         if let Some(members) = self.groups.get_mut(&group) {
-            members.remove(uid);
+            members.remove(&key);
             if let Some((side, tally)) = &self.along.tally {
                 tally.set(*side, namespace, &group, members.len());
             }
@@ -830,7 +843,7 @@ impl<K: Resource + Serialize + DeserializeOwned> Mirror<K> {
     /// One object of a group (a zone by its namespace and name).
     pub fn first_in_group(&self, key: &str) -> Option<Arc<K>> {
         let state = self.state.read().expect("cache lock");
-        let uid = state.groups.get(key)?.first()?;
+        let (_, uid) = state.groups.get(key)?.first()?;
         state.by_id.get(uid).map(Held::object)
     }
 
@@ -960,8 +973,36 @@ impl<K: Resource + Serialize + DeserializeOwned> Mirror<K> {
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|uid| state.by_id.get(uid).map(Held::object))
+            .filter_map(|(_, uid)| state.by_id.get(uid).map(Held::object))
             .collect()
+    }
+
+    /// Whether a group holds the object of this creation order key.
+    pub fn group_holds(&self, key: &str, member: &OrderKey) -> bool {
+        let state = self.state.read().expect("cache lock");
+        state.groups.get(key).is_some_and(|m| m.contains(member))
+    }
+
+    /// Walks a group's objects as `walk` walks a namespace's: in creation
+    /// order from `start`, until `visit` breaks.
+    pub fn walk_group(
+        &self,
+        key: &str,
+        start: Bound<&OrderKey>,
+        descending: bool,
+        mut visit: impl FnMut(&OrderKey, &Arc<K>) -> ControlFlow<()>,
+    ) {
+        let state = self.state.read().expect("cache lock");
+        let Some(members) = state.groups.get(key) else {
+            return;
+        };
+        for member in from_start(members, start, descending) {
+            if let Some(object) = state.by_id.get(member.1.as_ref())
+                && visit(member, &object.object()).is_break()
+            {
+                return;
+            }
+        }
     }
 
     /// Waits until the mirror holds `uid` at `resource_version` or later,
