@@ -22,7 +22,8 @@ use tracing::info;
 use roles::{ElectionArgs, Health, RoleMetrics, Shared};
 
 /// mimalloc: glibc's allocator kept the peaks of large lists (a restart's
-/// first watches) resident, and fragments across threads.
+/// first watches) resident, and fragments across threads. Built without
+/// asking for transparent huge pages (see the workspace's Cargo.toml).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
