@@ -57,7 +57,7 @@ const SECRET_RECHECK: Duration = Duration::from_secs(5);
 
 /// How long after its creation a zone an import fills waits for the import
 /// to take its mark off before it is published all the same (an import of
-/// 100,000 records takes about 15 s).
+/// 100,000 records takes about 10 s).
 const IMPORT_HOLD: Duration = Duration::from_secs(300);
 
 /// Status writes in flight at once for one zone's recordsets.
@@ -704,7 +704,6 @@ fn provision_due(ctx: &Context, observed: &Observed) -> bool {
     ctx.provision_due(&observed.zone.id, tsig::key_digest(key.as_ref()))
 }
 
-/// When to look at a settled zone again: at its next check.
 /// How much longer `zone` waits for its import to end
 /// ([`IMPORTING_ANNOTATION`]): none unmarked, or once [`IMPORT_HOLD`] has
 /// passed since it was made.
@@ -719,6 +718,7 @@ fn import_hold(zone: &Zone, now: k8s_openapi::jiff::Timestamp) -> Option<Duratio
         .filter(|left| !left.is_zero())
 }
 
+/// When to look at a settled zone again: at its next check.
 fn requeue_settled(observed: &Observed, ctx: &Context) -> Action {
     let after = match &observed.pool {
         Some((_, pool)) if !PoolServers::new(pool).is_empty() => {
